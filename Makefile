@@ -1,0 +1,41 @@
+# The front door. `make demo` and `make test` work on a fresh Debian 12 machine:
+# each installs the packages it needs and builds first.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: deps build test test-unit test-integration test-e2e demo bench fuzz format clean
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake --preset default
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	./scripts/run-tests.sh all
+
+test-unit: build
+	./scripts/run-tests.sh unit
+
+test-integration: build
+	./scripts/run-tests.sh integration
+
+test-e2e: build
+	./scripts/run-tests.sh e2e
+
+demo: build
+	./$(BUILD_DIR)/sluice demo
+
+bench: build
+	./bench/run-all.sh
+
+fuzz: deps
+	cmake --preset fuzz
+	cmake --build build-fuzz -j $(JOBS)
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

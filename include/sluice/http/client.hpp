@@ -1,0 +1,128 @@
+#pragma once
+// HTTP/1.1 client with a keep-alive connection pool, for upstream backends, token endpoints,
+// JWKS, Prometheus scraping and the load tester.
+//
+// A ClientPool belongs to one event loop (one worker thread) and is used only from coroutines on
+// that loop's executor: no locks. Responses can be read whole (fetch) or as a stream (open), where
+// each read returns the body bytes as they arrive (chunked encoding removed), for SSE relays.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "sluice/http/asio.hpp"
+#include "sluice/http/tls.hpp"
+#include "sluice/http/url.hpp"
+
+namespace sluice::http {
+
+struct ClientSettings {
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds pooled_idle_timeout{55'000};  // drop idle pooled connections after this
+  std::size_t max_idle_per_origin = 256;
+  std::size_t max_response_body = 64 * 1024 * 1024;
+  std::size_t max_response_header = 64 * 1024;
+  TlsClientSettings tls;
+  // "host:port" → address to connect to instead of resolving (curl's --resolve / --connect-to).
+  std::map<std::string, std::string> resolve_overrides;
+  std::string bind_address;  // optional local address for outgoing connections
+};
+
+enum class ClientErrorKind {
+  kConnect,   // DNS, refused, unreachable, connect timeout, TLS handshake
+  kTimeout,   // response header or body did not arrive in time
+  kProtocol,  // malformed HTTP, body too large, wrong content-length
+  kClosed,    // peer closed before the response completed
+  kCancelled  // our caller cancelled (client went away)
+};
+
+struct ClientError {
+  ClientErrorKind kind;
+  std::string message;
+};
+
+const char* to_string(ClientErrorKind kind);
+
+// Either a value or a ClientError. Kept local to the client so http does not depend on core.
+template <class T>
+class ClientResult {
+ public:
+  ClientResult() : error_{ClientErrorKind::kCancelled, "no result"}, ok_(false) {}
+  ClientResult(T value) : value_(std::move(value)), ok_(true) {}             // NOLINT(implicit)
+  ClientResult(ClientError error) : error_(std::move(error)), ok_(false) {}  // NOLINT(implicit)
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  T& value() { return value_; }
+  T& operator*() { return value_; }
+  T* operator->() { return &value_; }
+  const ClientError& error() const { return error_; }
+
+ private:
+  T value_{};
+  ClientError error_{};
+  bool ok_;
+};
+
+class Connection;
+
+// A response whose body is read as it arrives. Destroying it before done() closes the connection;
+// after done() a keep-alive connection returns to its pool.
+class StreamingResponse {
+ public:
+  StreamingResponse(std::unique_ptr<Connection> connection, class ClientPool* pool);
+  ~StreamingResponse();
+  StreamingResponse(const StreamingResponse&) = delete;
+  StreamingResponse& operator=(const StreamingResponse&) = delete;
+
+  unsigned status() const;
+  const ResponseHeader& header() const;
+  // Next body bytes as they arrive; an empty view with done() true at the end of the body.
+  // The view is valid until the next call. `idle_timeout` bounds the wait for the next bytes.
+  // Pass a cancellation slot to abort the wait (e.g. when the downstream client went away).
+  Task<ClientResult<std::string_view>> read_some(std::chrono::milliseconds idle_timeout,
+                                                 asio::cancellation_slot cancel = {});
+  bool done() const;
+
+ private:
+  std::unique_ptr<Connection> connection_;
+  ClientPool* pool_;
+};
+
+class ClientPool {
+ public:
+  ClientPool(asio::any_io_executor executor, ClientSettings settings);
+  ~ClientPool();
+  ClientPool(const ClientPool&) = delete;
+  ClientPool& operator=(const ClientPool&) = delete;
+
+  // Sends `request` to `origin` (its host, port and scheme; the request's target is used as is)
+  // and reads the whole response within `timeout`. Host is set from origin when absent.
+  // A pooled connection that turns out closed is retried once on a fresh one.
+  Task<ClientResult<Response>> fetch(const Url& origin, Request request,
+                                     std::chrono::milliseconds timeout,
+                                     asio::cancellation_slot cancel = {});
+
+  // Sends `request` and returns once the response header arrived (within `header_timeout`).
+  Task<ClientResult<std::unique_ptr<StreamingResponse>>> open(
+      const Url& origin, Request request, std::chrono::milliseconds header_timeout,
+      asio::cancellation_slot cancel = {});
+
+  std::size_t idle_connections() const;
+  std::uint64_t connections_opened() const { return connections_opened_; }
+
+ private:
+  friend class StreamingResponse;
+  struct Idle;
+  Task<ClientResult<std::unique_ptr<Connection>>> acquire(const Url& origin, bool* reused,
+                                                          asio::cancellation_slot cancel);
+  void release(std::unique_ptr<Connection> connection);
+
+  asio::any_io_executor executor_;
+  ClientSettings settings_;
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  std::multimap<std::string, std::unique_ptr<Connection>> idle_;
+  std::uint64_t connections_opened_ = 0;
+};
+
+}  // namespace sluice::http

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sluice needs to build, test, demo and benchmark.
+# Idempotent: when every package is already installed it does nothing (and needs no network).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries (DESIGN.md "Dependencies")
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
+  libsimdjson-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev
+  libpcre2-dev libsqlite3-dev libpq-dev libhiredis-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # test and benchmark peers, all on loopback
+  nodejs npm nginx-light wrk redis-server postgresql sqlite3 prometheus chromium
+  curl ca-certificates procps
+)
+if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian starts these services on install; tests start their own private instances instead.
+for svc in nginx redis-server postgresql; do
+  $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
+done

@@ -1,0 +1,351 @@
+#include "sluice/http/client.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+
+namespace sluice::http {
+
+namespace {
+using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+auto with_slot(asio::cancellation_slot slot) {
+  return asio::bind_cancellation_slot(slot, kUseTuple);
+}
+
+ClientErrorKind classify(error_code ec) {
+  if (ec == beast::error::timeout) return ClientErrorKind::kTimeout;
+  if (ec == asio::error::operation_aborted) return ClientErrorKind::kCancelled;
+  if (ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::broken_pipe || ec == bhttp::error::end_of_stream ||
+      ec == bhttp::error::partial_message || ec == asio::ssl::error::stream_truncated) {
+    return ClientErrorKind::kClosed;
+  }
+  static const auto& http_category = bhttp::make_error_code(bhttp::error::bad_method).category();
+  if (ec.category() == http_category) return ClientErrorKind::kProtocol;
+  return ClientErrorKind::kClosed;
+}
+
+ClientError make_error(error_code ec, std::string_view what, const std::string& origin) {
+  return ClientError{classify(ec), std::string(what) + " " + origin + ": " + ec.message()};
+}
+}  // namespace
+
+const char* to_string(ClientErrorKind kind) {
+  switch (kind) {
+    case ClientErrorKind::kConnect:
+      return "connect";
+    case ClientErrorKind::kTimeout:
+      return "timeout";
+    case ClientErrorKind::kProtocol:
+      return "protocol";
+    case ClientErrorKind::kClosed:
+      return "closed";
+    case ClientErrorKind::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+// One upstream connection, plain or TLS, with its read buffer and (while streaming) its parser.
+class Connection {
+ public:
+  std::string origin;
+  std::unique_ptr<beast::tcp_stream> tcp;
+  std::unique_ptr<TlsStream> tls;
+  beast::flat_buffer buffer;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> stream_parser;
+  std::array<char, 16 * 1024> chunk{};
+  std::chrono::steady_clock::time_point idle_since;
+  bool keep_alive = false;
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
+
+  // A pooled connection is worth reusing only if the peer has not closed it meanwhile.
+  bool still_open() {
+    auto& socket = lowest().socket();
+    if (!socket.is_open()) return false;
+    char byte;
+    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+};
+
+namespace {
+
+template <class Stream>
+Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Connection& c,
+                                                             Request& request,
+                                                             const ClientSettings& settings,
+                                                             asio::cancellation_slot cancel) {
+  auto [wec, wn] = co_await bhttp::async_write(stream, request, with_slot(cancel));
+  if (wec)
+    co_return std::pair{ClientResult<Response>(make_error(wec, "sending to", c.origin)), false};
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(settings.max_response_body);
+  parser.header_limit(static_cast<std::uint32_t>(settings.max_response_header));
+  auto [rec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, with_slot(cancel));
+  if (rec) {
+    co_return std::pair{ClientResult<Response>(make_error(rec, "reading from", c.origin)),
+                        parser.got_some()};
+  }
+  c.keep_alive = parser.get().keep_alive();
+  co_return std::pair{ClientResult<Response>(parser.release()), true};
+}
+
+template <class Stream>
+Task<std::pair<error_code, bool>> open_stream(Stream& stream, Connection& c, Request& request,
+                                              const ClientSettings& settings,
+                                              asio::cancellation_slot cancel) {
+  auto [wec, wn] = co_await bhttp::async_write(stream, request, with_slot(cancel));
+  if (wec) co_return std::pair{wec, false};
+  c.stream_parser.emplace();
+  c.stream_parser->body_limit(boost::none);  // streams may be long; bytes are relayed, not kept
+  c.stream_parser->header_limit(static_cast<std::uint32_t>(settings.max_response_header));
+  auto [rec, rn] =
+      co_await bhttp::async_read_header(stream, c.buffer, *c.stream_parser, with_slot(cancel));
+  co_return std::pair{rec, c.stream_parser->got_some()};
+}
+
+template <class Stream>
+Task<error_code> read_stream_some(Stream& stream, Connection& c, std::size_t& got,
+                                  asio::cancellation_slot cancel) {
+  auto& parser = *c.stream_parser;
+  got = 0;
+  while (got == 0 && !parser.is_done()) {
+    parser.get().body().data = c.chunk.data();
+    parser.get().body().size = c.chunk.size();
+    auto [ec, n] = co_await bhttp::async_read_some(stream, c.buffer, parser, with_slot(cancel));
+    got = c.chunk.size() - parser.get().body().size;
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+  }
+  co_return error_code{};
+}
+
+}  // namespace
+
+ClientPool::ClientPool(asio::any_io_executor executor, ClientSettings settings)
+    : executor_(std::move(executor)), settings_(std::move(settings)) {}
+
+ClientPool::~ClientPool() = default;
+
+std::size_t ClientPool::idle_connections() const {
+  return idle_.size();
+}
+
+void ClientPool::release(std::unique_ptr<Connection> connection) {
+  if (!connection || !connection->keep_alive) return;
+  std::size_t same = idle_.count(connection->origin);
+  if (same >= settings_.max_idle_per_origin) return;
+  connection->stream_parser.reset();
+  connection->idle_since = std::chrono::steady_clock::now();
+  connection->lowest().expires_never();
+  std::string key = connection->origin;
+  idle_.emplace(std::move(key), std::move(connection));
+}
+
+Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
+    const Url& origin, bool* reused, asio::cancellation_slot cancel) {
+  const std::string key = origin.origin();
+  auto now = std::chrono::steady_clock::now();
+  for (auto range = idle_.equal_range(key); range.first != range.second;) {
+    auto it = std::prev(range.second);
+    auto connection = std::move(it->second);
+    bool last = it == range.first;
+    idle_.erase(it);
+    if (now - connection->idle_since < settings_.pooled_idle_timeout && connection->still_open()) {
+      *reused = true;
+      co_return std::move(connection);
+    }
+    if (last) break;
+    range = idle_.equal_range(key);
+  }
+  *reused = false;
+
+  auto connection = std::make_unique<Connection>();
+  connection->origin = key;
+  std::string connect_host = origin.host;
+  std::string connect_port = std::to_string(origin.port);
+  auto override_it = settings_.resolve_overrides.find(origin.host + ":" + connect_port);
+  if (override_it != settings_.resolve_overrides.end()) {
+    const std::string& target = override_it->second;
+    auto colon = target.rfind(':');
+    if (colon != std::string::npos && target.find(']') == std::string::npos &&
+        target.find(':') == colon) {
+      connect_host = target.substr(0, colon);
+      connect_port = target.substr(colon + 1);
+    } else {
+      connect_host = target;
+    }
+  }
+  error_code ec;
+  std::vector<tcp::endpoint> endpoints;
+  auto literal = asio::ip::make_address(connect_host, ec);
+  if (!ec) {
+    endpoints.emplace_back(literal, static_cast<std::uint16_t>(std::stoi(connect_port)));
+  } else {
+    tcp::resolver resolver(executor_);
+    auto [rec, results] =
+        co_await resolver.async_resolve(connect_host, connect_port, with_slot(cancel));
+    if (rec) {
+      co_return ClientError{ClientErrorKind::kConnect,
+                            "cannot resolve " + connect_host + ": " + rec.message()};
+    }
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  }
+  connection->tcp = std::make_unique<beast::tcp_stream>(executor_);
+  auto& stream = *connection->tcp;
+  error_code last_error = asio::error::host_not_found;
+  for (const auto& endpoint : endpoints) {
+    stream.expires_after(settings_.connect_timeout);
+    if (!settings_.bind_address.empty()) {
+      stream.socket().close(ec);
+      stream.socket().open(endpoint.protocol(), ec);
+      auto local = asio::ip::make_address(settings_.bind_address, ec);
+      if (!ec) stream.socket().bind(tcp::endpoint(local, 0), ec);
+      if (ec) {
+        co_return ClientError{ClientErrorKind::kConnect,
+                              "cannot bind to " + settings_.bind_address + ": " + ec.message()};
+      }
+    }
+    auto [cec] = co_await stream.async_connect(
+        endpoint, asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
+    last_error = cec;
+    if (!cec) break;
+    if (cec == asio::error::operation_aborted) break;
+  }
+  if (last_error) {
+    co_return ClientError{last_error == asio::error::operation_aborted ? ClientErrorKind::kCancelled
+                                                                       : ClientErrorKind::kConnect,
+                          "cannot connect to " + key + ": " +
+                              (last_error == beast::error::timeout ? std::string("timed out")
+                                                                   : last_error.message())};
+  }
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  ++connections_opened_;
+  if (origin.tls()) {
+    if (!tls_context_) tls_context_ = make_client_tls_context(settings_.tls);
+    connection->tls = std::make_unique<TlsStream>(std::move(*connection->tcp), *tls_context_);
+    connection->tcp.reset();
+    auto& tls = *connection->tls;
+    if (!SSL_set_tlsext_host_name(tls.native_handle(), origin.host.c_str())) {
+      co_return ClientError{ClientErrorKind::kConnect, "cannot set TLS server name"};
+    }
+    if (settings_.tls.verify_peer)
+      tls.set_verify_callback(asio::ssl::host_name_verification(origin.host));
+    beast::get_lowest_layer(tls).expires_after(settings_.connect_timeout);
+    auto [hec] = co_await tls.async_handshake(
+        asio::ssl::stream_base::client,
+        asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
+    if (hec) {
+      co_return ClientError{ClientErrorKind::kConnect,
+                            "TLS handshake with " + key + " failed: " + hec.message()};
+    }
+  }
+  co_return std::move(connection);
+}
+
+Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request request,
+                                               std::chrono::milliseconds timeout,
+                                               asio::cancellation_slot cancel) {
+  if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
+  request.keep_alive(true);
+  request.prepare_payload();
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    auto acquired = co_await acquire(origin, &reused, cancel);
+    if (!acquired) co_return acquired.error();
+    auto connection = std::move(*acquired);
+    connection->lowest().expires_after(timeout);
+    // (No co_await inside ?: : g++ 12 miscompiles temporaries there.)
+    std::pair<ClientResult<Response>, bool> outcome;
+    if (connection->tls) {
+      outcome = co_await exchange_whole(*connection->tls, *connection, request, settings_, cancel);
+    } else {
+      outcome = co_await exchange_whole(*connection->tcp, *connection, request, settings_, cancel);
+    }
+    auto& [result, got_response] = outcome;
+    // The peer may close an idle keep-alive connection just as we reuse it: retry once, fresh.
+    if (!result && reused && !got_response && attempt == 0 &&
+        result.error().kind == ClientErrorKind::kClosed) {
+      continue;
+    }
+    if (result) release(std::move(connection));
+    co_return std::move(result);
+  }
+}
+
+Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
+    const Url& origin, Request request, std::chrono::milliseconds header_timeout,
+    asio::cancellation_slot cancel) {
+  if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
+  request.keep_alive(true);
+  request.prepare_payload();
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    auto acquired = co_await acquire(origin, &reused, cancel);
+    if (!acquired) co_return acquired.error();
+    auto connection = std::move(*acquired);
+    connection->lowest().expires_after(header_timeout);
+    std::pair<error_code, bool> outcome;
+    if (connection->tls) {
+      outcome = co_await open_stream(*connection->tls, *connection, request, settings_, cancel);
+    } else {
+      outcome = co_await open_stream(*connection->tcp, *connection, request, settings_, cancel);
+    }
+    auto [ec, got_response] = outcome;
+    if (ec) {
+      if (reused && !got_response && attempt == 0 && classify(ec) == ClientErrorKind::kClosed) {
+        continue;
+      }
+      co_return make_error(ec, "reading from", connection->origin);
+    }
+    connection->lowest().expires_never();
+    connection->keep_alive = connection->stream_parser->get().keep_alive();
+    co_return std::make_unique<StreamingResponse>(std::move(connection), this);
+  }
+}
+
+StreamingResponse::StreamingResponse(std::unique_ptr<Connection> connection, ClientPool* pool)
+    : connection_(std::move(connection)), pool_(pool) {}
+
+StreamingResponse::~StreamingResponse() {
+  if (connection_ && done()) pool_->release(std::move(connection_));
+  // Otherwise the connection closes with us: a half-read body cannot be reused.
+}
+
+unsigned StreamingResponse::status() const {
+  return connection_->stream_parser->get().result_int();
+}
+
+const ResponseHeader& StreamingResponse::header() const {
+  return connection_->stream_parser->get().base();
+}
+
+bool StreamingResponse::done() const {
+  return connection_->stream_parser->is_done();
+}
+
+Task<ClientResult<std::string_view>> StreamingResponse::read_some(
+    std::chrono::milliseconds idle_timeout, asio::cancellation_slot cancel) {
+  auto& c = *connection_;
+  if (c.stream_parser->is_done()) co_return std::string_view{};
+  c.lowest().expires_after(idle_timeout);
+  std::size_t got = 0;
+  error_code ec;
+  if (c.tls) {
+    ec = co_await read_stream_some(*c.tls, c, got, cancel);
+  } else {
+    ec = co_await read_stream_some(*c.tcp, c, got, cancel);
+  }
+  c.lowest().expires_never();
+  if (ec) {
+    c.keep_alive = false;
+    co_return make_error(ec, "reading stream from", c.origin);
+  }
+  co_return std::string_view(c.chunk.data(), got);
+}
+
+}  // namespace sluice::http

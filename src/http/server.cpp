@@ -1,0 +1,510 @@
+#include "sluice/http/server.hpp"
+
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace sluice::http {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+// Watches a plain TCP connection while its handler works, to notice a client that hung up
+// (e.g. while the gateway waits on an upstream). Shared with the pending wait, which may
+// complete after the exchange ended.
+struct DisconnectWatch {
+  asio::cancellation_signal signal;
+  bool active = true;
+  bool gone = false;
+};
+
+void watch_for_disconnect(tcp::socket& socket, std::shared_ptr<DisconnectWatch> watch) {
+  socket.async_wait(tcp::socket::wait_read, [&socket, watch](error_code ec) {
+    if (ec || !watch->active) return;
+    char byte;
+    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      watch->gone = true;
+      watch->signal.emit(asio::cancellation_type::terminal);
+    }
+    // n > 0: the client sent more (pipelining or TLS records); stop watching.
+  });
+}
+
+// Deadline for reads that, unlike beast::tcp_stream's own timeout, cancels the read but keeps the
+// socket open, so the server can still answer 408 to a client that is too slow.
+class ReadDeadline {
+ public:
+  ReadDeadline(const asio::any_io_executor& executor, tcp::socket& socket)
+      : timer_(executor), socket_(socket) {}
+  ~ReadDeadline() { *alive_ = false; }
+
+  void arm(std::chrono::milliseconds timeout) {
+    ++generation_;
+    timed_out_ = false;
+    timer_.expires_after(timeout);
+    timer_.async_wait([this, generation = generation_, alive = alive_](error_code ec) {
+      if (ec || !*alive || generation != generation_) return;
+      timed_out_ = true;
+      error_code ignored;
+      socket_.cancel(ignored);
+    });
+  }
+  void disarm() {
+    ++generation_;
+    timer_.cancel();
+  }
+  bool timed_out() const { return timed_out_; }
+
+ private:
+  asio::steady_timer timer_;
+  tcp::socket& socket_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::uint64_t generation_ = 0;
+  bool timed_out_ = false;
+};
+
+tcp::socket& lowest_socket(beast::tcp_stream& stream) {
+  return stream.socket();
+}
+
+// A request the parser rejected (as opposed to a connection that closed or timed out).
+bool is_malformed_http(error_code ec) {
+  static const auto& http_category = bhttp::make_error_code(bhttp::error::bad_method).category();
+  return ec.category() == http_category && ec != bhttp::error::end_of_stream &&
+         ec != bhttp::error::partial_message && ec != bhttp::error::header_limit &&
+         ec != bhttp::error::body_limit;
+}
+tcp::socket& lowest_socket(TlsStream& stream) {
+  return stream.next_layer().socket();
+}
+
+}  // namespace
+
+Response openai_error_response(Status status, std::string_view code, std::string_view message,
+                               unsigned version) {
+  boost::json::object error;
+  error["message"] = message;
+  error["type"] = static_cast<unsigned>(status) >= 500 ? "server_error" : "invalid_request_error";
+  error["param"] = nullptr;
+  error["code"] = code;
+  boost::json::object body;
+  body["error"] = std::move(error);
+  Response response{status, version};
+  response.set(Field::content_type, "application/json");
+  response.body() = boost::json::serialize(body);
+  response.prepare_payload();
+  return response;
+}
+
+namespace {
+
+struct Worker {
+  int index = 0;
+  asio::io_context io{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::thread thread;
+  // Connections waiting for their next request; closed at once when draining. Worker-thread only.
+  std::set<tcp::socket*> idle_sockets;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerSettings settings;
+  Handler handler;
+  ErrorResponder errors;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::vector<std::unique_ptr<Worker>> workers;
+  ServerStats stats;
+  std::atomic<bool> draining{false};
+  std::uint16_t port = 0;
+  std::once_flag shutdown_once;
+
+  Task<void> accept_loop(Worker& worker);
+  template <class Stream>
+  Task<void> session(Stream stream, Worker& worker, std::string peer);
+  template <class Stream>
+  Task<bool> send_error(Stream& stream, Status status, std::string_view code,
+                        std::string_view message, unsigned version);
+};
+
+// The Exchange given to handlers; one per request, on the worker's thread.
+template <class Stream>
+class SessionExchange final : public Exchange {
+ public:
+  SessionExchange(Stream& stream, Request request, const std::string& peer, int worker,
+                  const ServerSettings& settings, std::atomic<bool>& draining,
+                  std::shared_ptr<DisconnectWatch> watch)
+      : stream_(stream),
+        request_(std::move(request)),
+        peer_(peer),
+        worker_(worker),
+        settings_(settings),
+        draining_(draining),
+        watch_(std::move(watch)),
+        received_at_(std::chrono::steady_clock::now()) {}
+
+  Request& request() override { return request_; }
+  const std::string& client_address() const override { return peer_; }
+  std::chrono::steady_clock::time_point received_at() const override { return received_at_; }
+  asio::any_io_executor executor() const override { return stream_.get_executor(); }
+  int worker() const override { return worker_; }
+
+  bool keep_alive() const {
+    return request_.keep_alive() && !close_ && !failed_ &&
+           !draining_.load(std::memory_order_relaxed);
+  }
+
+  Task<bool> send(Response response) override {
+    if (responded_) co_return false;
+    responded_ = true;
+    response.version(request_.version());
+    response.keep_alive(keep_alive());
+    if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream_, response, kUseTuple);
+    if (ec) failed_ = true;
+    close_ = close_ || !response.keep_alive();
+    co_return !ec;
+  }
+
+  Task<bool> start_stream(ResponseHeader header) override {
+    if (responded_) co_return false;
+    responded_ = true;
+    bhttp::response<bhttp::empty_body> response{std::move(header)};
+    response.version(request_.version());
+    if (request_.version() >= 11) {
+      response.chunked(true);
+      response.keep_alive(keep_alive());
+      close_ = close_ || !response.keep_alive();
+    } else {
+      // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
+      response.keep_alive(false);
+      close_ = true;
+      raw_body_ = true;
+    }
+    bhttp::response_serializer<bhttp::empty_body> serializer{response};
+    beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, kUseTuple);
+    if (ec) failed_ = true;
+    streaming_ = !ec;
+    co_return !ec;
+  }
+
+  Task<bool> write(std::string_view data) override {
+    if (!streaming_ || failed_) co_return false;
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
+    error_code ec;
+    if (raw_body_) {
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(stream_, asio::buffer(data.data(), data.size()), kUseTuple);
+    } else {
+      std::tie(ec, std::ignore) = co_await asio::async_write(
+          stream_, bhttp::make_chunk(asio::buffer(data.data(), data.size())), kUseTuple);
+    }
+    if (ec) failed_ = true;
+    co_return !ec;
+  }
+
+  Task<bool> finish_stream() override {
+    if (!streaming_ || failed_) co_return false;
+    streaming_ = false;
+    if (raw_body_) co_return true;
+    beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), kUseTuple);
+    if (ec) failed_ = true;
+    co_return !ec;
+  }
+
+  bool responded() const override { return responded_; }
+  bool client_gone() const override { return failed_ || (watch_ && watch_->gone); }
+  asio::cancellation_slot client_gone_slot() override {
+    return watch_ ? watch_->signal.slot() : asio::cancellation_slot{};
+  }
+  void close_after_response() override { close_ = true; }
+
+  // A streamed body that was never finished cannot be followed by another response.
+  bool usable_after() const { return !failed_ && !streaming_ && !close_ && responded_; }
+
+ private:
+  Stream& stream_;
+  Request request_;
+  const std::string& peer_;
+  int worker_;
+  const ServerSettings& settings_;
+  std::atomic<bool>& draining_;
+  std::shared_ptr<DisconnectWatch> watch_;
+  std::chrono::steady_clock::time_point received_at_;
+  bool responded_ = false;
+  bool streaming_ = false;
+  bool raw_body_ = false;
+  bool failed_ = false;
+  bool close_ = false;
+};
+
+template <class Stream>
+Task<bool> Server::Impl::send_error(Stream& stream, Status status, std::string_view code,
+                                    std::string_view message, unsigned version) {
+  stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  Response response = errors(status, code, message, version ? version : 11);
+  response.keep_alive(false);
+  beast::get_lowest_layer(stream).expires_after(settings.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, response, kUseTuple);
+  co_return !ec;
+}
+
+template <class Stream>
+Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer) {
+  beast::flat_buffer buffer;
+  ReadDeadline deadline(stream.get_executor(), lowest_socket(stream));
+  bool first = true;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(settings.max_header_bytes));
+    parser.body_limit(settings.max_body_bytes);
+
+    auto& socket = lowest_socket(stream);
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_never();
+    deadline.arm(first ? settings.header_timeout : settings.idle_timeout);
+    worker.idle_sockets.insert(&socket);
+    if (draining.load(std::memory_order_relaxed) && buffer.size() == 0 && !first) {
+      worker.idle_sockets.erase(&socket);
+      break;
+    }
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+    worker.idle_sockets.erase(&socket);
+    deadline.disarm();
+    first = false;
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await send_error(
+            stream, Status::request_header_fields_too_large, "request_header_fields_too_large",
+            "Request headers exceed " + std::to_string(settings.max_header_bytes) + " bytes", 11);
+      } else if (ec == bhttp::error::body_limit) {
+        co_await send_error(stream, Status::payload_too_large, "request_too_large",
+                            "Request body exceeds the limit of " +
+                                std::to_string(settings.max_body_bytes) + " bytes",
+                            11);
+      } else if (deadline.timed_out() && (parser.got_some() || buffer.size() > 0)) {
+        co_await send_error(stream, Status::request_timeout, "request_timeout",
+                            "Request headers were not received in time", 11);
+      } else if (is_malformed_http(ec)) {
+        co_await send_error(stream, Status::bad_request, "invalid_request",
+                            "Malformed HTTP request: " + ec.message(), 11);
+      }
+      break;
+    }
+    auto& header = parser.get();
+    if (bhttp::token_list{header[Field::expect]}.exists("100-continue")) {
+      bhttp::response<bhttp::empty_body> continue_response{Status::continue_, header.version()};
+      lowest.expires_after(settings.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, continue_response, kUseTuple);
+      lowest.expires_never();
+      if (wec) break;
+    }
+    if (!parser.is_done()) {
+      deadline.arm(settings.body_timeout);
+      std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+      deadline.disarm();
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          co_await send_error(stream, Status::payload_too_large, "request_too_large",
+                              "Request body exceeds the limit of " +
+                                  std::to_string(settings.max_body_bytes) + " bytes",
+                              header.version());
+        } else if (deadline.timed_out()) {
+          co_await send_error(stream, Status::request_timeout, "request_timeout",
+                              "Request body was not received in time", header.version());
+        } else if (is_malformed_http(ec)) {
+          co_await send_error(stream, Status::bad_request, "invalid_request",
+                              "Malformed HTTP request body: " + ec.message(), header.version());
+        }
+        break;
+      }
+    }
+
+    stats.requests.fetch_add(1, std::memory_order_relaxed);
+    stats.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<DisconnectWatch> watch;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      if (buffer.size() == 0) {
+        watch = std::make_shared<DisconnectWatch>();
+        watch_for_disconnect(socket, watch);
+      }
+    }
+    SessionExchange<Stream> exchange(stream, parser.release(), peer, worker.index, settings,
+                                     draining, watch);
+    bool handler_failed = false;
+    try {
+      co_await handler(exchange);
+    } catch (const std::exception& e) {
+      // Handlers must not throw; if one does, the client still gets an answer and a closed socket.
+      std::fprintf(stderr, "%s: handler failed: %s\n", settings.name.c_str(), e.what());
+      handler_failed = true;
+    }
+    if (handler_failed) exchange.close_after_response();
+    if (watch) {
+      watch->active = false;
+      error_code ignored;
+      socket.cancel(ignored);
+    }
+    stats.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (!exchange.responded()) {
+      co_await exchange.send(errors(Status::internal_server_error, "server_error",
+                                    "The server produced no response.", 11));
+    }
+    if (!exchange.usable_after()) break;
+  }
+  error_code ignored;
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  }
+  lowest_socket(stream).shutdown(tcp::socket::shutdown_send, ignored);
+  lowest_socket(stream).close(ignored);
+}
+
+Task<void> Server::Impl::accept_loop(Worker& worker) {
+  for (;;) {
+    auto [ec, socket] = co_await worker.acceptor->async_accept(kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !worker.acceptor->is_open()) co_return;
+      // Out of descriptors or similar: back off briefly rather than spin.
+      asio::steady_timer timer(worker.io, std::chrono::milliseconds(50));
+      co_await timer.async_wait(kUseTuple);
+      continue;
+    }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto endpoint = socket.remote_endpoint(ignored);
+    std::string peer = ignored ? std::string("unknown") : endpoint.address().to_string();
+    stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    stats.connections_open.fetch_add(1, std::memory_order_relaxed);
+    auto on_done = [this](std::exception_ptr) {
+      stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    };
+    if (tls) {
+      asio::co_spawn(
+          worker.io,
+          [this, &worker, peer, socket = std::move(socket)]() mutable -> Task<void> {
+            TlsStream stream(beast::tcp_stream(std::move(socket)), *tls);
+            beast::get_lowest_layer(stream).expires_after(settings.header_timeout);
+            auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                                         asio::as_tuple(asio::use_awaitable));
+            if (hec) co_return;
+            co_await session(std::move(stream), worker, std::move(peer));
+          },
+          on_done);
+    } else {
+      asio::co_spawn(worker.io,
+                     session(beast::tcp_stream(std::move(socket)), worker, std::move(peer)),
+                     on_done);
+    }
+  }
+}
+
+Server::Server(ServerSettings settings, Handler handler, ErrorResponder errors)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->settings = std::move(settings);
+  impl_->handler = std::move(handler);
+  impl_->errors = std::move(errors);
+  auto& s = impl_->settings;
+  if (s.tls) impl_->tls = make_server_tls_context(*s.tls);
+  error_code ec;
+  auto address = asio::ip::make_address(s.address, ec);
+  if (ec) throw std::runtime_error(s.name + ": invalid listen address '" + s.address + "'");
+  std::uint16_t port = s.port;
+  int threads = std::max(1, s.threads);
+  for (int i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->index = i;
+    worker->acceptor.emplace(worker->io);
+    tcp::endpoint endpoint(address, port);
+    auto& acceptor = *worker->acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.set_option(ReusePort(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error(s.name + ": cannot listen on " + s.address + ":" +
+                               std::to_string(port) + ": " + ec.message());
+    }
+    port = acceptor.local_endpoint().port();  // later workers share the port chosen first
+    impl_->workers.push_back(std::move(worker));
+  }
+  impl_->port = port;
+}
+
+Server::~Server() {
+  if (!impl_) return;
+  for (auto& worker : impl_->workers) worker->io.stop();
+  join();
+}
+
+void Server::start() {
+  for (auto& worker_ptr : impl_->workers) {
+    Worker& worker = *worker_ptr;
+    asio::co_spawn(worker.io, impl_->accept_loop(worker), asio::detached);
+    worker.thread = std::thread([&worker] {
+      auto guard = asio::make_work_guard(worker.io);
+      worker.io.run();
+    });
+  }
+}
+
+std::uint16_t Server::port() const {
+  return impl_->port;
+}
+const ServerSettings& Server::settings() const {
+  return impl_->settings;
+}
+const ServerStats& Server::stats() const {
+  return impl_->stats;
+}
+
+void Server::stop_accepting() {
+  impl_->draining.store(true);
+  for (auto& worker_ptr : impl_->workers) {
+    Worker& worker = *worker_ptr;
+    asio::post(worker.io, [&worker] {
+      error_code ignored;
+      if (worker.acceptor) worker.acceptor->close(ignored);
+      for (auto* socket : worker.idle_sockets) socket->cancel(ignored);
+    });
+  }
+}
+
+void Server::shutdown(std::chrono::milliseconds deadline) {
+  std::call_once(impl_->shutdown_once, [&] {
+    stop_accepting();
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (impl_->stats.connections_open.load() > 0 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    for (auto& worker : impl_->workers) worker->io.stop();
+  });
+}
+
+void Server::join() {
+  for (auto& worker : impl_->workers) {
+    if (worker->thread.joinable() && worker->thread.get_id() != std::this_thread::get_id()) {
+      worker->thread.join();
+    }
+  }
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,220 @@
+// Server and client together on loopback: keep-alive reuse, streaming both ways, limits and
+// timeouts answered in OpenAI error JSON, client disconnects noticed by the handler.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "sluice/http/client.hpp"
+#include "sluice/http/server.hpp"
+#include "sluice/http/sse_parser.hpp"
+
+namespace sluice::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Observed {
+  std::atomic<int> disconnects{0};
+};
+
+Handler test_handler(Observed& observed) {
+  return [&observed](Exchange& ex) -> Task<void> {
+    auto& req = ex.request();
+    if (req.target() == "/echo") {
+      Response res{Status::ok, 11};
+      res.set(Field::content_type, "text/plain");
+      res.body() = req.body();
+      co_await ex.send(std::move(res));
+    } else if (req.target() == "/stream") {
+      ResponseHeader header;
+      header.result(Status::ok);
+      header.set(Field::content_type, "text/event-stream");
+      co_await ex.start_stream(std::move(header));
+      asio::steady_timer timer(ex.executor());
+      for (int i = 0; i < 5; ++i) {
+        timer.expires_after(5ms);
+        co_await timer.async_wait(kUseTuple);
+        if (!co_await ex.write("data: " + std::to_string(i) + "\n\n")) co_return;
+      }
+      co_await ex.finish_stream();
+    } else if (req.target() == "/hang") {
+      // Waits for a long time unless the client goes away.
+      asio::steady_timer timer(ex.executor(), 10s);
+      auto [ec] =
+          co_await timer.async_wait(asio::bind_cancellation_slot(ex.client_gone_slot(), kUseTuple));
+      if (ec == asio::error::operation_aborted && ex.client_gone()) observed.disconnects++;
+      co_await ex.send(Response{Status::ok, 11});
+    } else {
+      co_await ex.send(openai_error_response(Status::not_found, "not_found", "no such route", 11));
+    }
+  };
+}
+
+class ServerClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerSettings settings;
+    settings.threads = 2;
+    settings.max_body_bytes = 1024;
+    settings.max_header_bytes = 2048;
+    settings.header_timeout = 300ms;
+    settings.body_timeout = 300ms;
+    server_ = std::make_unique<Server>(settings, test_handler(observed_));
+    server_->start();
+    origin_ = *parse_url("http://127.0.0.1:" + std::to_string(server_->port()));
+    client_thread_ = std::thread([this] {
+      auto guard = asio::make_work_guard(io_);
+      io_.run();
+    });
+    pool_ = std::make_unique<ClientPool>(io_.get_executor(), ClientSettings{});
+  }
+  void TearDown() override {
+    asio::post(io_, [this] { pool_.reset(); });
+    io_.stop();
+    client_thread_.join();
+    server_->shutdown(1s);
+    server_->join();
+  }
+
+  // Runs one coroutine on the client loop and waits for its result.
+  template <class T>
+  T run_task(std::function<Task<T>()> make) {
+    auto future = asio::co_spawn(io_, make(), asio::use_future);
+    return future.get();
+  }
+
+  Request post(std::string target, std::string body) {
+    Request req{bhttp::verb::post, target, 11};
+    req.set(Field::content_type, "application/json");
+    req.body() = std::move(body);
+    return req;
+  }
+
+  // Sends raw bytes on a fresh socket and returns everything the server answers until it closes.
+  std::string raw_exchange(const std::string& bytes, std::chrono::milliseconds pause = 0ms) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    asio::write(socket, asio::buffer(bytes));
+    if (pause.count()) std::this_thread::sleep_for(pause);
+    std::string out;
+    error_code ec;
+    for (;;) {
+      char buf[4096];
+      auto n = socket.read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      out.append(buf, n);
+    }
+    return out;
+  }
+
+  Observed observed_;
+  std::unique_ptr<Server> server_;
+  Url origin_;
+  asio::io_context io_;
+  std::thread client_thread_;
+  std::unique_ptr<ClientPool> pool_;
+};
+
+TEST_F(ServerClientTest, FetchReusesKeepAliveConnections) {
+  for (int i = 0; i < 5; ++i) {
+    auto result = run_task<ClientResult<Response>>(
+        [&] { return pool_->fetch(origin_, post("/echo", "hello " + std::to_string(i)), 2s); });
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->result_int(), 200u);
+    EXPECT_EQ(result->body(), "hello " + std::to_string(i));
+  }
+  EXPECT_EQ(pool_->connections_opened(), 1u);
+}
+
+TEST_F(ServerClientTest, StreamsArriveEventByEvent) {
+  auto events = run_task<std::vector<std::string>>([&]() -> Task<std::vector<std::string>> {
+    std::vector<std::string> seen;
+    Request req{bhttp::verb::get, "/stream", 11};
+    auto opened = co_await pool_->open(origin_, std::move(req), 2s);
+    if (!opened) co_return seen;
+    auto& stream = **opened;
+    EXPECT_EQ(stream.status(), 200u);
+    SseParser parser;
+    std::vector<SseEvent> out;
+    while (!stream.done()) {
+      auto piece = co_await stream.read_some(1s);
+      if (!piece) break;
+      parser.feed(*piece, out);
+      // Each event is readable before the next is produced: nothing is batched up.
+      for (auto& e : out) seen.push_back(e.data);
+      out.clear();
+    }
+    co_return seen;
+  });
+  EXPECT_EQ(events, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  // The finished stream's connection went back to the pool.
+  auto again = run_task<ClientResult<Response>>(
+      [&] { return pool_->fetch(origin_, post("/echo", "x"), 2s); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(pool_->connections_opened(), 1u);
+}
+
+TEST_F(ServerClientTest, OversizedBodyGets413InOpenAiJson) {
+  auto result = run_task<ClientResult<Response>>(
+      [&] { return pool_->fetch(origin_, post("/echo", std::string(5000, 'x')), 2s); });
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->result_int(), 413u);
+  EXPECT_NE(result->body().find("\"code\":\"request_too_large\""), std::string::npos);
+}
+
+TEST_F(ServerClientTest, OversizedHeadersGet431) {
+  std::string answer = raw_exchange(
+      "GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer;
+  EXPECT_NE(answer.find("request_header_fields_too_large"), std::string::npos);
+}
+
+TEST_F(ServerClientTest, SlowClientGets408) {
+  std::string answer =
+      raw_exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+  std::string partial_header = raw_exchange("GET /echo HTTP/1.1\r\nHost:");
+  EXPECT_EQ(partial_header.rfind("HTTP/1.1 408", 0), 0u) << partial_header;
+}
+
+TEST_F(ServerClientTest, GarbageGets400AndServerKeepsServing) {
+  std::string answer = raw_exchange(std::string("\x01\x02\xff garbage \r\n\r\n", 16));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  auto result = run_task<ClientResult<Response>>(
+      [&] { return pool_->fetch(origin_, post("/echo", "ok"), 2s); });
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->body(), "ok");
+}
+
+TEST_F(ServerClientTest, Http10StreamEndsWithConnectionClose) {
+  std::string answer = raw_exchange("GET /stream HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.0 200", 0), 0u) << answer;
+  EXPECT_EQ(answer.find("chunked"), std::string::npos);
+  EXPECT_NE(answer.find("data: 4\n\n"), std::string::npos);
+}
+
+TEST_F(ServerClientTest, HandlerSeesClientDisconnect) {
+  {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    asio::write(socket, asio::buffer(std::string("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")));
+    std::this_thread::sleep_for(100ms);
+  }  // socket closed here
+  for (int i = 0; i < 100 && observed_.disconnects.load() == 0; ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(observed_.disconnects.load(), 1);
+}
+
+TEST_F(ServerClientTest, ConnectionRefusedIsAConnectError) {
+  auto closed = *parse_url("http://127.0.0.1:1");
+  auto result = run_task<ClientResult<Response>>(
+      [&] { return pool_->fetch(closed, post("/echo", "x"), 1s); });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ClientErrorKind::kConnect);
+}
+
+}  // namespace
+}  // namespace sluice::http

@@ -1,0 +1,43 @@
+#include "sluice/http/url.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sluice::http {
+namespace {
+
+TEST(Url, ParsesSchemesPortsAndPaths) {
+  auto url = parse_url("https://myaoai.openai.azure.com/openai?x=1");
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(url->tls());
+  EXPECT_EQ(url->host, "myaoai.openai.azure.com");
+  EXPECT_EQ(url->port, 443);
+  EXPECT_EQ(url->path, "/openai?x=1");
+  EXPECT_EQ(url->host_header(), "myaoai.openai.azure.com");
+
+  auto local = parse_url("http://127.0.0.1:8080");
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->port, 8080);
+  EXPECT_EQ(local->path, "/");
+  EXPECT_EQ(local->host_header(), "127.0.0.1:8080");
+  EXPECT_EQ(local->origin(), "http://127.0.0.1:8080");
+
+  auto v6 = parse_url("http://[::1]:9000/v1");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->host_header(), "[::1]:9000");
+}
+
+TEST(Url, RejectsWhatIsNotAnAbsoluteHttpUrl) {
+  std::string error;
+  EXPECT_FALSE(parse_url("localhost:8080", &error));
+  EXPECT_NE(error.find("not an absolute URL"), std::string::npos);
+  EXPECT_FALSE(parse_url("ftp://host/", &error));
+  EXPECT_NE(error.find("unsupported scheme"), std::string::npos);
+  EXPECT_FALSE(parse_url("http://host:99999/", &error));
+  EXPECT_NE(error.find("invalid port"), std::string::npos);
+  EXPECT_FALSE(parse_url("http://:80/", &error));
+  EXPECT_FALSE(parse_url("http://[::1/", &error));
+}
+
+}  // namespace
+}  // namespace sluice::http

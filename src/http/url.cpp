@@ -1,0 +1,85 @@
+#include "sluice/http/url.hpp"
+
+#include <charconv>
+
+namespace sluice::http {
+
+namespace {
+std::uint16_t default_port(const std::string& scheme) {
+  return scheme == "https" ? 443 : 80;
+}
+
+bool fail(std::string* error, std::string message) {
+  if (error) *error = std::move(message);
+  return false;
+}
+}  // namespace
+
+std::string Url::host_header() const {
+  std::string host_text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port == default_port(scheme)) return host_text;
+  return host_text + ":" + std::to_string(port);
+}
+
+std::string Url::origin() const {
+  std::string host_text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return scheme + "://" + host_text + ":" + std::to_string(port);
+}
+
+std::optional<Url> parse_url(std::string_view text, std::string* error) {
+  Url url;
+  auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) {
+    fail(error,
+         "'" + std::string(text) + "' is not an absolute URL (expected http:// or https://)");
+    return std::nullopt;
+  }
+  url.scheme = std::string(text.substr(0, scheme_end));
+  for (auto& c : url.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (url.scheme != "http" && url.scheme != "https") {
+    fail(error, "unsupported scheme '" + url.scheme + "' (expected http or https)");
+    return std::nullopt;
+  }
+  std::string_view rest = text.substr(scheme_end + 3);
+  auto path_start = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, path_start);
+  url.path = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
+  if (!url.path.empty() && url.path[0] == '?') url.path = "/" + url.path;
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority = authority.substr(at + 1);  // credentials in URLs are ignored, never logged
+  }
+  std::string_view port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      fail(error, "unterminated IPv6 address in '" + std::string(text) + "'");
+      return std::nullopt;
+    }
+    url.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size() && authority[close + 1] == ':') {
+      port_text = authority.substr(close + 2);
+    }
+  } else {
+    auto colon = authority.rfind(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) {
+    fail(error, "no host in '" + std::string(text) + "'");
+    return std::nullopt;
+  }
+  url.port = default_port(url.scheme);
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
+        value > 65535) {
+      fail(error, "invalid port '" + std::string(port_text) + "' in '" + std::string(text) + "'");
+      return std::nullopt;
+    }
+    url.port = static_cast<std::uint16_t>(value);
+  }
+  return url;
+}
+
+}  // namespace sluice::http
