@@ -55,7 +55,7 @@ struct Header {
   Template value;
 };
 
-// --- Data sets -----------------------------------------------------------------------------------
+// --- Data sets ----------------------------------------------------------------------------
 
 enum class ShareMode { kAllThreads, kGroup, kThread };  // JMeter shareMode
 
@@ -71,12 +71,13 @@ struct DataSetSpec {
   bool stop_thread_at_end = false;  // recycle off: a VU that finds no row stops (else <EOF>)
   ShareMode share = ShareMode::kAllThreads;
   bool split_across_engines = false;  // engine i of n keeps rows i, i+n, i+2n, ...
+  // Rows given in memory instead of a file (synthetic prompts); used when `path` is empty.
+  std::vector<std::vector<std::string>> inline_rows;
   // Where the spec came from, for errors about the file ("test.yaml:12:5").
   std::string declared_at;
 };
 
-// --- Samplers and what runs after them
-// -------------------------------------------------------------
+// --- Samplers and what runs after them ----------------------------------------------------
 
 struct Extractor {
   enum Kind { kJsonPath, kRegex } kind = kJsonPath;
@@ -105,6 +106,9 @@ struct HttpSampler {
   Template url;  // absolute http(s) URL after rendering
   std::vector<Header> headers;
   Template body;  // empty = no body
+  // Form fields, sent as application/x-www-form-urlencoded when non-empty (instead of `body`);
+  // names are sent as given, rendered values are percent-encoded.
+  std::vector<std::pair<std::string, Template>> form;
   ResponseKind response = ResponseKind::kPlain;
   std::string model;        // tokenizer model for prompt/completion counts when no usage
   Millis timeout{120'000};  // whole request; streaming reads also use `idle_timeout`
@@ -147,8 +151,7 @@ struct Step {
   std::variant<HttpSampler, OnceOnly, Loop, Timer> node;
 };
 
-// --- Groups
-// ------------------------------------------------------------------------------------------
+// --- Groups -------------------------------------------------------------------------------
 
 // JMeter's "action to be taken after a sampler error".
 enum class OnError { kContinue, kStartNextLoop, kStopThread, kStopTest, kStopTestNow };
@@ -159,6 +162,12 @@ struct ClosedLoad {
   int loops = 1;                   // -1 = infinite (then `duration` must be set)
   std::optional<Millis> duration;  // stop starting new iterations after this (scheduler)
   Millis start_delay{0};           // scheduler delay
+  // Set by slice_plan_for_engine: this engine's VU k is VU (engine_offset + k * engine_stride) of
+  // `total_vus` in the whole test, and starts at that VU's point in the ramp-up.
+  int engine_offset = 0;
+  int engine_stride = 1;
+  int total_vus = 0;     // 0 = vus
+  Millis think_time{0};  // pause after each iteration
 };
 
 struct OpenLoad {
@@ -167,8 +176,8 @@ struct OpenLoad {
   int max_concurrency = 100;     // VU pool size
   Millis duration{60'000};
   Millis start_delay{0};
-  std::size_t max_queued =
-      100'000;  // iterations waiting for a VU beyond this are dropped (counted)
+  // Iterations waiting for a VU beyond this many are dropped (and counted).
+  std::size_t max_queued = 100'000;
 };
 
 struct ThreadGroup {
@@ -179,8 +188,7 @@ struct ThreadGroup {
   std::vector<Step> steps;
 };
 
-// --- Plan
-// ----------------------------------------------------------------------------------------------
+// --- Plan ---------------------------------------------------------------------------------
 
 struct Plan {
   std::string name;
@@ -196,6 +204,11 @@ struct Plan {
 // sampler URL a template, loops -1 only with a duration, labels non-empty. Returns a message for
 // the first problem, naming the group and label.
 core::Result<void> validate_plan(const Plan& plan);
+
+// Checks that every ${name} used by a template is defined somewhere: plan variables, secrets,
+// `columns` (all data set column names, known once the data sets are loaded), or the variable of
+// an extractor anywhere in the plan. The error names the variable and the sampler/header using it.
+core::Result<void> check_variables(const Plan& plan, const std::vector<std::string>& columns);
 
 // Scales a plan to this engine's slice: VUs and arrival rates divided as evenly as possible across
 // `engine_count` engines (engine `engine_index` gets the remainder first), ramp-up kept so that the
