@@ -1,0 +1,49 @@
+#pragma once
+// A policy is one concern of the pipeline (identity, token limit, usage, logging), hooked into the
+// phases it needs, configured once from its own config section and shared read-only by all workers.
+//
+// Phases, in order, for every request:
+//   on_request        access phase: may answer the client itself (401, 429, ...) and stop
+//   on_upstream       just before each upstream attempt: may rewrite the upstream request
+//   on_complete       log phase: always runs, exactly once, even on errors and client disconnects
+// Policies of one request run in ascending phase_order(); all methods are called on the request's
+// worker thread and must not block it.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sluice/gateway/request_context.hpp"
+#include "sluice/http/asio.hpp"
+
+namespace sluice::gateway {
+
+// Where in the access phase a policy runs.
+enum class PhaseOrder : int {
+  kIdentify = 100,   // who is calling
+  kAuthorize = 200,  // may they (roles, blocked keys)
+  kLimit = 300,      // token limits and quotas
+  kObserve = 900,    // usage records, metrics, prompt logs (on_complete only)
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual std::string_view name() const = 0;
+  virtual PhaseOrder phase_order() const = 0;
+
+  // Whether on_request needs to run (saves a coroutine frame per request for observers).
+  virtual bool has_request_phase() const { return true; }
+  // Returns a response to send instead of proxying (the request stops here), or nothing.
+  virtual http::Task<std::optional<http::Response>> on_request(RequestContext& context) {
+    co_return std::nullopt;
+  }
+  // Called for every upstream attempt with the request about to be sent.
+  virtual void on_upstream(RequestContext& context, http::Request& upstream) {}
+  // Log phase; also sees context.status, usage, attempts, timings.
+  virtual void on_complete(RequestContext& context) {}
+};
+
+using PolicyPtr = std::shared_ptr<Policy>;
+
+}  // namespace sluice::gateway

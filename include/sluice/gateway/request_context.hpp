@@ -1,0 +1,93 @@
+#pragma once
+// Per-request state shared by the pipeline and every policy. One per request, on the worker thread
+// that accepted it; policies read what earlier phases resolved and record what they did.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/gateway/identity.hpp"
+#include "sluice/gateway/operation.hpp"
+#include "sluice/gateway/usage.hpp"
+#include "sluice/http/server.hpp"
+
+namespace sluice::gateway {
+
+struct RouteSettings;
+
+// What the gateway learned from the request body (JSON), inspected once.
+struct RequestBodyInfo {
+  bool parsed = false;  // false: not JSON, or not inspected (operation other)
+  std::string model;    // "model" field (v1 style: the deployment to route to)
+  bool stream = false;
+  bool include_usage = false;  // the client itself asked for stream_options.include_usage
+  std::optional<std::int64_t> max_tokens;  // max_tokens or max_completion_tokens
+};
+
+struct Attempt {
+  std::string backend;
+  unsigned status = 0;      // 0: no HTTP response (connection error, timeout)
+  std::string error;        // why the attempt failed, when it did
+  std::chrono::microseconds duration{0};
+};
+
+class RequestContext {
+ public:
+  RequestContext(http::Exchange& exchange, std::string request_id)
+      : exchange(exchange), request_id(std::move(request_id)) {}
+
+  http::Exchange& exchange;
+  std::string request_id;
+  std::string client_ip;
+  std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+
+  // Resolved before policies run.
+  RequestTarget target;
+  RequestBodyInfo body;
+  const RouteSettings* route = nullptr;
+  std::string deployment;  // Azure path deployment, or the v1 body's model
+
+  // Resolved by the identity phase.
+  Identity identity;
+
+  // Filled while proxying.
+  std::vector<Attempt> attempts;
+  std::string backend;         // the backend that produced the response
+  std::string response_model;  // "model" of the response
+  unsigned status = 0;         // status sent to the client
+  bool streamed = false;
+  bool client_disconnected = false;
+  bool upstream_truncated = false;  // the backend's stream ended early or broke
+  std::string error_code;           // gateway error code when the gateway answered itself
+  TokenUsage usage;
+  std::string completion_text;  // streamed text, kept for estimation and prompt/response logging
+  std::int64_t estimated_prompt_tokens = -1;  // set by whoever counted it first (token limit)
+
+  // Timings (steady clock) for metrics: overhead = first upstream send - received; TTFT.
+  std::chrono::steady_clock::time_point received_at;
+  std::chrono::steady_clock::time_point upstream_sent_at;
+  std::chrono::steady_clock::time_point first_token_at;
+  std::chrono::steady_clock::time_point completed_at;
+
+  // Response headers policies want added (e.g. remaining tokens); applied to every response.
+  std::vector<std::pair<std::string, std::string>> response_headers;
+
+  // Per-request state of individual policies (e.g. a token reservation), keyed by policy.
+  struct PolicyState {
+    virtual ~PolicyState() = default;
+  };
+  std::vector<std::pair<const void*, std::unique_ptr<PolicyState>>> policy_state;
+
+  template <class T>
+  T* state_for(const void* policy) {
+    for (auto& [owner, state] : policy_state) {
+      if (owner == policy) return static_cast<T*>(state.get());
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace sluice::gateway

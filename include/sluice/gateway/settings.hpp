@@ -1,0 +1,147 @@
+#pragma once
+// The gateway's configuration, read once from YAML (at start and on SIGHUP) into plain structs
+// that the workers share read-only. Policies are built here too, from their own sections.
+//
+//   listeners: [{address, port, threads, tls: {cert_file, key_file}, limits: {...}}]
+//   admin: {address, port}
+//   backends: [{name, url, type: azure|openai, auth: {...}, deployments: {name: upstream name},
+//               api_version, timeouts: {connect, response, stream_idle}, stream_usage}]
+//   pools: [{name, members: [{backend, priority, weight}], breaker: {...}, retry: {...}}]
+//   routes: [{name, match: {deployments, models, path_prefix, header}, pool, policies: {...}}]
+//   policies: {...}        applied to every route (a route's own entry of the same name wins)
+//   unknown_routes: reject | pass      (pass: forwarded to `default_pool`)
+// docs/gateway.md is the full reference.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/core/clock.hpp"
+#include "sluice/core/config_node.hpp"
+#include "sluice/gateway/policy.hpp"
+#include "sluice/http/server.hpp"
+#include "sluice/http/url.hpp"
+
+namespace sluice::gateway {
+
+enum class BackendKind { kAzure, kOpenAi };
+enum class StreamUsageMode { kAuto, kAlways, kNever };
+enum class UpstreamAuthKind { kNone, kApiKey, kOAuth2ClientCredentials, kPassThrough };
+
+struct UpstreamAuthSettings {
+  UpstreamAuthKind kind = UpstreamAuthKind::kNone;
+  std::string api_key;        // kApiKey
+  std::string header = "api-key";
+  std::string token_url;      // kOAuth2ClientCredentials
+  std::string client_id;
+  std::string client_secret;
+  std::string scope;          // v2 endpoints
+  std::string resource;       // v1 endpoints
+  std::chrono::milliseconds refresh_before{std::chrono::minutes(5)};
+};
+
+struct BackendSettings {
+  std::string name;
+  http::Url url;
+  BackendKind kind = BackendKind::kAzure;
+  UpstreamAuthSettings auth;
+  std::map<std::string, std::string> deployments;  // client-facing name → upstream name
+  std::string api_version;                         // overrides the client's when set
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds response_timeout{120'000};  // whole response, or a stream's header
+  std::chrono::milliseconds stream_idle_timeout{60'000};  // between stream bytes
+  StreamUsageMode stream_usage = StreamUsageMode::kAuto;
+};
+
+struct BreakerSettings {
+  int failures = 3;  // failures within `interval` that trip the breaker
+  std::chrono::milliseconds interval{10'000};
+  std::chrono::milliseconds trip_duration{30'000};
+  std::vector<unsigned> status_codes{429, 500, 502, 503, 504};
+  bool on_connection_error = true;
+  bool honor_retry_after = true;  // stay open for the backend's Retry-After when it says so
+};
+
+struct RetrySettings {
+  int max_attempts = 3;
+  std::chrono::milliseconds max_time{60'000};
+  std::vector<unsigned> status_codes{429, 500, 502, 503, 504};
+};
+
+struct PoolMember {
+  std::string backend;
+  int priority = 1;  // lower is preferred
+  int weight = 1;
+};
+
+struct PoolSettings {
+  std::string name;
+  std::vector<PoolMember> members;
+  BreakerSettings breaker;
+  RetrySettings retry;
+};
+
+struct RouteMatch {
+  std::vector<std::string> deployments;  // Azure path deployment or v1 model; empty = any
+  std::string path_prefix;
+  std::string header_name;
+  std::string header_value;
+};
+
+struct RouteSettings {
+  std::string name;
+  RouteMatch match;
+  std::string pool;
+  std::vector<PolicyPtr> policies;  // sorted by phase order
+};
+
+enum class UnknownRoutes { kReject, kPass };
+
+struct GatewaySettings {
+  std::vector<http::ServerSettings> listeners;
+  std::optional<http::ServerSettings> admin;
+  std::vector<BackendSettings> backends;
+  std::vector<PoolSettings> pools;
+  std::vector<RouteSettings> routes;
+  std::vector<PolicyPtr> global_policies;  // top-level `policies:`, sorted by phase order
+  UnknownRoutes unknown_routes = UnknownRoutes::kReject;
+  std::string default_pool;  // for unknown_routes: pass
+  std::chrono::milliseconds drain_timeout{30'000};
+  std::string source;  // the file it came from
+
+  const BackendSettings* find_backend(const std::string& name) const;
+  const PoolSettings* find_pool(const std::string& name) const;
+};
+
+// Shared services policies may use; built once by the gateway and outliving every policy.
+struct PolicyServices {
+  const core::Clock* clock = &core::real_clock();
+};
+
+// Builds a policy from its config section (the section must be fully read: finish() it).
+using PolicyFactory =
+    std::function<PolicyPtr(const core::ConfigNode& section, PolicyServices& services)>;
+
+// The policies a config may name, by their key under `policies:`.
+class PolicyRegistry {
+ public:
+  void add(std::string name, PolicyFactory factory);
+  const PolicyFactory* find(const std::string& name) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, PolicyFactory> factories_;
+};
+
+// Reads and validates a gateway config. Throws core::ConfigError naming file, line and key for
+// anything wrong, including references to unknown backends or pools and unknown policies.
+GatewaySettings load_gateway_settings(const std::filesystem::path& file,
+                                      const PolicyRegistry& registry, PolicyServices& services);
+GatewaySettings read_gateway_settings(const core::ConfigNode& root, const PolicyRegistry& registry,
+                                      PolicyServices& services);
+
+}  // namespace sluice::gateway

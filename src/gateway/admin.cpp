@@ -1,0 +1,140 @@
+#include "gateway/admin.hpp"
+
+#include <boost/json.hpp>
+
+namespace sluice::gateway {
+
+namespace {
+
+using http::Field;
+using http::Status;
+
+http::Response text_response(Status status, std::string content_type, std::string body) {
+  http::Response response{status, 11};
+  response.set(Field::content_type, content_type);
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+int breaker_state_value(BreakerState state) {
+  switch (state) {
+    case BreakerState::kClosed: return 0;
+    case BreakerState::kHalfOpen: return 1;
+    case BreakerState::kOpen: return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string AdminHandler::backends_json() const {
+  auto runtime = source_.current();
+  auto now = std::chrono::steady_clock::now();
+  boost::json::array backends;
+  for (const auto& backend : runtime->backends()) {
+    boost::json::object entry;
+    entry["name"] = backend->settings.name;
+    entry["url"] = backend->settings.url.origin() + backend->settings.url.path;
+    entry["in_flight"] = backend->in_flight.load();
+    entry["requests"] = backend->requests.load();
+    entry["failures"] = backend->failures.load();
+    entry["throttled"] = backend->throttled.load();
+    entry["last_error"] = backend->last_error();
+    boost::json::array pools;
+    for (const auto& pool : runtime->pools()) {
+      for (const auto& member : pool->members) {
+        if (member->backend != backend.get()) continue;
+        boost::json::object membership;
+        membership["pool"] = pool->settings->name;
+        membership["priority"] = member->priority;
+        membership["weight"] = member->weight;
+        membership["breaker"] = to_string(member->breaker.state(now));
+        membership["breaker_trips"] = member->breaker.trips();
+        if (member->breaker.state(now) == BreakerState::kOpen) {
+          membership["open_for_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          member->breaker.open_until() - now)
+                                          .count();
+        }
+        pools.push_back(std::move(membership));
+      }
+    }
+    entry["pools"] = std::move(pools);
+    backends.push_back(std::move(entry));
+  }
+  boost::json::object body;
+  body["backends"] = std::move(backends);
+  return boost::json::serialize(body);
+}
+
+std::string AdminHandler::metrics_text() const {
+  auto runtime = source_.current();
+  auto now = std::chrono::steady_clock::now();
+  std::string out;
+  out += "# HELP sluice_backend_in_flight Requests in flight to the backend.\n";
+  out += "# TYPE sluice_backend_in_flight gauge\n";
+  for (const auto& b : runtime->backends()) {
+    out += "sluice_backend_in_flight{backend=\"" + b->settings.name + "\"} " +
+           std::to_string(b->in_flight.load()) + "\n";
+  }
+  out += "# HELP sluice_backend_attempts_total Upstream attempts sent to the backend.\n";
+  out += "# TYPE sluice_backend_attempts_total counter\n";
+  for (const auto& b : runtime->backends()) {
+    out += "sluice_backend_attempts_total{backend=\"" + b->settings.name + "\"} " +
+           std::to_string(b->requests.load()) + "\n";
+  }
+  out += "# HELP sluice_backend_failures_total Failed upstream attempts (status or connection).\n";
+  out += "# TYPE sluice_backend_failures_total counter\n";
+  for (const auto& b : runtime->backends()) {
+    out += "sluice_backend_failures_total{backend=\"" + b->settings.name + "\"} " +
+           std::to_string(b->failures.load()) + "\n";
+  }
+  out += "# HELP sluice_backend_breaker_state Circuit breaker state: 0 closed, 1 half-open, 2 open.\n";
+  out += "# TYPE sluice_backend_breaker_state gauge\n";
+  for (const auto& pool : runtime->pools()) {
+    for (const auto& m : pool->members) {
+      out += "sluice_backend_breaker_state{pool=\"" + pool->settings->name + "\",backend=\"" +
+             m->backend->settings.name + "\"} " +
+             std::to_string(breaker_state_value(m->breaker.state(now))) + "\n";
+    }
+  }
+  if (metrics_) metrics_(out);
+  return out;
+}
+
+http::Task<void> AdminHandler::handle(http::Exchange& exchange) {
+  auto target = exchange.request().target();
+  auto path = target.substr(0, target.find('?'));
+  if (path == "/healthz") {
+    co_await exchange.send(text_response(Status::ok, "text/plain", "ok\n"));
+  } else if (path == "/readyz") {
+    auto runtime = source_.current();
+    auto now = std::chrono::steady_clock::now();
+    std::string unready;
+    for (const auto& pool : runtime->pools()) {
+      bool any = false;
+      for (const auto& m : pool->members) any = any || m->breaker.would_allow(now);
+      if (!any) unready += (unready.empty() ? "" : ", ") + pool->settings->name;
+    }
+    if (draining_ && draining_()) {
+      co_await exchange.send(text_response(Status::service_unavailable, "text/plain", "draining\n"));
+    } else if (!unready.empty()) {
+      co_await exchange.send(text_response(Status::service_unavailable, "text/plain",
+                                           "no backend available in pool(s): " + unready + "\n"));
+    } else {
+      co_await exchange.send(text_response(Status::ok, "text/plain", "ready\n"));
+    }
+  } else if (path == "/admin/backends") {
+    co_await exchange.send(text_response(Status::ok, "application/json", backends_json()));
+  } else if (path == "/metrics") {
+    co_await exchange.send(
+        text_response(Status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_text()));
+  } else {
+    co_await exchange.send(http::openai_error_response(Status::not_found, "not_found",
+                                                       "Admin routes: /healthz, /readyz, "
+                                                       "/admin/backends, /metrics",
+                                                       11));
+  }
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,698 @@
+#include "gateway/proxy.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "gateway/request_body.hpp"
+#include "gateway/usage_estimation.hpp"
+#include "gateway/usage_extraction.hpp"
+#include "sluice/http/sse_parser.hpp"
+
+namespace sluice::gateway {
+
+namespace {
+
+using namespace std::chrono_literals;
+using http::Field;
+using http::Status;
+using SteadyClock = std::chrono::steady_clock;
+
+// The api-version Azure backends get for OpenAI-v1-style requests when neither side names one.
+constexpr std::string_view kDefaultApiVersion = "2024-10-21";
+// Error bodies of non-200 streaming responses are read whole, up to this size.
+constexpr std::size_t kMaxErrorBody = 1 << 20;
+
+bool is_hop_by_hop(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "connection", "keep-alive",        "proxy-authenticate", "proxy-authorization",
+      "te",         "trailer",           "transfer-encoding",  "upgrade",
+      "content-length", "proxy-connection"};
+  for (auto n : kNames) {
+    if (name.size() == n.size() &&
+        std::equal(name.begin(), name.end(), n.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+template <class Fields>
+void copy_end_to_end_headers(const Fields& from, http::ResponseHeader& to) {
+  for (const auto& field : from) {
+    if (!is_hop_by_hop(field.name_string())) to.insert(field.name_string(), field.value());
+  }
+}
+
+bool contains(const std::vector<unsigned>& codes, unsigned status) {
+  return std::find(codes.begin(), codes.end(), status) != codes.end();
+}
+
+// Retry-After as a duration: `retry-after-ms` (Azure) wins over `retry-after` (seconds).
+template <class Fields>
+std::chrono::milliseconds retry_after_of(const Fields& fields) {
+  auto parse = [](std::string_view text, double scale) -> std::chrono::milliseconds {
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || value < 0) return 0ms;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(value * scale));
+  };
+  if (auto it = fields.find("retry-after-ms"); it != fields.end()) return parse(it->value(), 1);
+  if (auto it = fields.find(Field::retry_after); it != fields.end()) return parse(it->value(), 1000);
+  return 0ms;
+}
+
+http::Response error_response(Status status, std::string_view code, std::string_view message) {
+  return http::openai_error_response(status, code, message, 11);
+}
+
+// Azure answers an unknown deployment with this code and wording.
+http::Response deployment_not_found() {
+  return error_response(Status::not_found, "DeploymentNotFound",
+                        "The API deployment for this resource does not exist. If you created the "
+                        "deployment within the last 5 minutes, please wait a moment and try again.");
+}
+
+std::string random_request_id(std::minstd_rand& random) {
+  static const char* hex = "0123456789abcdef";
+  std::string id(36, '-');
+  for (int i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    id[i] = hex[random() & 15];
+  }
+  id[14] = '4';
+  return id;
+}
+
+const RouteSettings* match_route(const GatewaySettings& settings, const RequestContext& context,
+                                 const http::Request& request) {
+  for (const auto& route : settings.routes) {
+    const auto& match = route.match;
+    if (!match.deployments.empty() &&
+        std::find(match.deployments.begin(), match.deployments.end(), context.deployment) ==
+            match.deployments.end()) {
+      continue;
+    }
+    if (!match.path_prefix.empty() && request.target().substr(0, match.path_prefix.size()) !=
+                                          std::string_view(match.path_prefix)) {
+      continue;
+    }
+    if (!match.header_name.empty()) {
+      auto it = request.find(match.header_name);
+      if (it == request.end()) continue;
+      if (!match.header_value.empty() && it->value() != match.header_value) continue;
+    }
+    if (match.deployments.empty() && match.path_prefix.empty() && match.header_name.empty() &&
+        context.target.style == ApiStyle::kUnknown) {
+      continue;  // a catch-all route serves API paths only; other paths follow unknown_routes
+    }
+    return &route;
+  }
+  return nullptr;
+}
+
+// Whether an Azure api-version accepts stream_options (added in 2024-09-01-preview and the
+// 2024-10-21 GA; every later version keeps it).
+bool api_version_accepts_stream_options(std::string_view version) {
+  if (version.empty()) return false;
+  return version >= std::string_view("2024-09-01");
+}
+
+}  // namespace
+
+void RuntimeSource::publish(std::shared_ptr<Runtime> runtime) {
+  std::lock_guard lock(mutex_);
+  runtime_ = std::move(runtime);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::shared_ptr<Runtime> RuntimeSource::current() const {
+  std::lock_guard lock(mutex_);
+  return runtime_;
+}
+
+// Everything a worker thread keeps between requests; touched only by that thread.
+struct Proxy::Worker {
+  explicit Worker(std::uint64_t seed) : balancer(seed), random(static_cast<unsigned>(seed)) {}
+  std::shared_ptr<Runtime> runtime;
+  std::uint64_t generation = 0;
+  std::unique_ptr<http::ClientPool> pool;
+  JsonScratch json;
+  Balancer balancer;
+  std::minstd_rand random;
+};
+
+// One request's trip through the pipeline. Lives on the handler's coroutine frame.
+class Transaction {
+ public:
+  Transaction(http::Exchange& exchange, Proxy::Worker& worker, Runtime& runtime, std::string id)
+      : exchange_(exchange),
+        request_(exchange.request()),
+        worker_(worker),
+        runtime_(runtime),
+        context_(exchange, std::move(id)) {}
+
+  // Runs the pipeline, then the log phase exactly once.
+  http::Task<void> run() {
+    co_await pipeline();
+    run_log_phase();
+  }
+
+ private:
+  http::Task<void> pipeline();
+  struct AttemptOutcome {
+    bool done = false;            // a response was sent (or the client is gone): stop
+    bool retryable = false;       // failed in a way the next member may fix
+    std::optional<http::Response> response;  // a failed attempt's response, kept for relaying
+    std::chrono::milliseconds retry_after{0};
+  };
+
+  http::Task<void> forward(PoolRuntime& pool);
+  http::Task<AttemptOutcome> attempt(PoolMemberRuntime& member, const PoolSettings& pool);
+  http::Task<AttemptOutcome> relay_stream(PoolMemberRuntime& member, const PoolSettings& pool,
+                                          std::unique_ptr<http::StreamingResponse> stream,
+                                          Attempt& record, SteadyClock::time_point started);
+  std::optional<http::Request> build_upstream_request(const BackendSettings& backend,
+                                                      std::string* error);
+  http::Task<void> respond(http::Response response);
+  void record_attempt(PoolMemberRuntime& member, const PoolSettings& pool, Attempt record,
+                      bool failure, std::chrono::milliseconds retry_after);
+  void run_log_phase();
+
+  http::Exchange& exchange_;
+  http::Request& request_;
+  Proxy::Worker& worker_;
+  Runtime& runtime_;
+  RequestContext context_;
+  bool injected_include_usage_ = false;
+};
+
+void Transaction::run_log_phase() {
+  context_.completed_at = SteadyClock::now();
+  // Requests that matched no route are still observed (usage records, metrics) by the global
+  // policies.
+  const auto& policies =
+      context_.route ? context_.route->policies : runtime_.settings().global_policies;
+  for (const auto& policy : policies) {
+    try {
+      policy->on_complete(context_);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gateway: policy %s failed in the log phase: %s\n",
+                   std::string(policy->name()).c_str(), e.what());
+    }
+  }
+}
+
+http::Task<void> Transaction::respond(http::Response response) {
+  for (const auto& [name, value] : context_.response_headers) response.set(name, value);
+  if (response.find("x-request-id") == response.end()) response.set("x-request-id", context_.request_id);
+  context_.status = response.result_int();
+  if (!co_await exchange_.send(std::move(response))) context_.client_disconnected = true;
+}
+
+http::Task<void> Transaction::pipeline() {
+  context_.received_at = exchange_.received_at();
+  context_.client_ip = exchange_.client_address();
+  context_.target = parse_request_target(request_.target());
+  const auto& settings = runtime_.settings();
+
+  if (context_.target.style != ApiStyle::kUnknown && context_.target.operation != Operation::kOther &&
+      request_.method() == http::bhttp::verb::post) {
+    if (auto error = inspect_request_body(request_.body(), worker_.json, context_.body)) {
+      context_.error_code = "invalid_request";
+      co_await respond(error_response(Status::bad_request, "invalid_request_error", *error));
+      co_return;
+    }
+  }
+  context_.deployment = context_.target.style == ApiStyle::kAzure ? context_.target.deployment
+                                                                   : context_.body.model;
+  if (context_.target.style == ApiStyle::kOpenAiV1 && context_.target.operation != Operation::kOther &&
+      context_.deployment.empty()) {
+    co_await respond(error_response(Status::bad_request, "invalid_request_error",
+                                    "The request body must name a `model`."));
+    co_return;
+  }
+  context_.route = match_route(settings, context_, request_);
+  std::string pool_name;
+  if (context_.route) {
+    pool_name = context_.route->pool;
+  } else if (settings.unknown_routes == UnknownRoutes::kPass) {
+    pool_name = settings.default_pool;
+  } else {
+    context_.error_code = "route_not_found";
+    if (context_.target.style == ApiStyle::kAzure) {
+      co_await respond(deployment_not_found());
+    } else if (context_.target.style == ApiStyle::kOpenAiV1) {
+      co_await respond(error_response(Status::not_found, "model_not_found",
+                                      "The model `" + context_.deployment + "` does not exist."));
+    } else {
+      co_await respond(error_response(Status::not_found, "not_found",
+                                      "No route for " + std::string(request_.target()) + "."));
+    }
+    co_return;
+  }
+
+  if (context_.route) {
+    for (const auto& policy : context_.route->policies) {
+      if (!policy->has_request_phase()) continue;
+      auto answer = co_await policy->on_request(context_);
+      if (answer) {
+        co_await respond(std::move(*answer));
+        co_return;
+      }
+    }
+  }
+  PoolRuntime* pool = runtime_.pool(pool_name);
+  co_await forward(*pool);
+}
+
+std::optional<http::Request> Transaction::build_upstream_request(const BackendSettings& backend,
+                                                                 std::string* error) {
+  const auto& target = context_.target;
+  std::string upstream_name = context_.deployment;
+  if (auto it = backend.deployments.find(context_.deployment); it != backend.deployments.end()) {
+    upstream_name = it->second;
+  }
+  std::string path = backend.url.path;
+  BodyRewrite rewrite;
+  if (target.style == ApiStyle::kUnknown || target.operation == Operation::kOther) {
+    path += std::string(request_.target());
+  } else if (backend.kind == BackendKind::kAzure) {
+    std::string api_version = !backend.api_version.empty() ? backend.api_version
+                              : !target.api_version.empty() ? target.api_version
+                                                            : std::string(kDefaultApiVersion);
+    path += "/openai/deployments/" + upstream_name + "/" + target.operation_path +
+            "?api-version=" + api_version;
+    if (target.style == ApiStyle::kOpenAiV1 && upstream_name != context_.body.model) {
+      rewrite.model = upstream_name;
+    }
+  } else {
+    path += "/" + target.operation_path;
+    if (upstream_name != context_.body.model) rewrite.model = upstream_name;
+  }
+
+  // Ask for the usage chunk when the client did not, where the backend accepts it.
+  injected_include_usage_ = false;
+  if (context_.body.stream && !context_.body.include_usage &&
+      (target.operation == Operation::kChatCompletions || target.operation == Operation::kCompletions)) {
+    bool accepts = false;
+    switch (backend.stream_usage) {
+      case StreamUsageMode::kAlways: accepts = true; break;
+      case StreamUsageMode::kNever: accepts = false; break;
+      case StreamUsageMode::kAuto:
+        accepts = backend.kind == BackendKind::kOpenAi ||
+                  api_version_accepts_stream_options(
+                      !backend.api_version.empty() ? backend.api_version
+                      : !target.api_version.empty() ? target.api_version
+                                                    : std::string(kDefaultApiVersion));
+        break;
+    }
+    if (accepts) {
+      rewrite.add_include_usage = true;
+      injected_include_usage_ = true;
+    }
+  }
+
+  http::Request upstream{request_.method(), path, 11};
+  for (const auto& field : request_) {
+    auto name = field.name_string();
+    if (is_hop_by_hop(name) || field.name() == Field::host || field.name() == Field::authorization ||
+        field.name() == Field::accept_encoding || name == "api-key" || name == "Api-Key") {
+      continue;
+    }
+    upstream.insert(name, field.value());
+  }
+  if (!rewrite.model.empty() || rewrite.add_include_usage) {
+    auto body = rewrite_request_body(request_.body(), rewrite);
+    if (!body) {
+      *error = "the request body could not be rewritten";
+      return std::nullopt;
+    }
+    upstream.body() = std::move(*body);
+  } else {
+    upstream.body() = request_.body();
+  }
+  upstream.set(Field::host, backend.url.host_header());
+  upstream.set("x-forwarded-for", context_.client_ip);
+  upstream.set("x-ms-client-request-id", context_.request_id);
+  return upstream;
+}
+
+void Transaction::record_attempt(PoolMemberRuntime& member, const PoolSettings& pool,
+                                 Attempt record, bool failure,
+                                 std::chrono::milliseconds retry_after) {
+  auto& backend = *member.backend;
+  if (record.status == 429) backend.throttled.fetch_add(1, std::memory_order_relaxed);
+  bool breaker_failure =
+      failure && (record.status == 0 ? pool.breaker.on_connection_error
+                                     : contains(pool.breaker.status_codes, record.status));
+  if (breaker_failure) {
+    member.breaker.record_failure(SteadyClock::now(), retry_after);
+  } else if (record.status != 0 && record.status < 500 && record.status != 429) {
+    member.breaker.record_success();
+  } else {
+    member.breaker.release_probe();
+  }
+  if (failure) {
+    backend.failures.fetch_add(1, std::memory_order_relaxed);
+    backend.set_last_error(record.error.empty() ? "HTTP " + std::to_string(record.status)
+                                                : record.error);
+  }
+  context_.attempts.push_back(std::move(record));
+}
+
+http::Task<void> Transaction::forward(PoolRuntime& pool) {
+  const auto& settings = *pool.settings;
+  auto deadline = SteadyClock::now() + settings.retry.max_time;
+  std::vector<bool> tried(pool.members.size(), false);
+  std::optional<http::Response> last_response;
+  std::chrono::milliseconds smallest_retry_after = std::chrono::milliseconds::max();
+  bool all_throttled = true;
+  int attempts = 0;
+  while (attempts < settings.retry.max_attempts && SteadyClock::now() < deadline) {
+    int index = worker_.balancer.pick(pool, tried, SteadyClock::now());
+    if (index < 0) break;
+    ++attempts;
+    auto outcome = co_await attempt(*pool.members[index], settings);
+    if (outcome.done) co_return;
+    if (outcome.response) {
+      unsigned status = outcome.response->result_int();
+      if (status == 429) {
+        auto wait = outcome.retry_after.count() > 0 ? outcome.retry_after : 1000ms;
+        smallest_retry_after = std::min(smallest_retry_after, wait);
+      } else {
+        all_throttled = false;
+      }
+      last_response = std::move(outcome.response);
+    } else {
+      all_throttled = false;
+    }
+    if (!outcome.retryable) break;
+  }
+
+  if (attempts == 0) {
+    // Every member's breaker is open: say when the first one will let a probe through.
+    auto now = SteadyClock::now();
+    auto soonest = SteadyClock::time_point::max();
+    for (const auto& member : pool.members) soonest = std::min(soonest, member->breaker.open_until());
+    auto wait = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(std::ceil(
+               std::chrono::duration<double>(soonest > now ? soonest - now : 0s).count())));
+    context_.error_code = "no_backend_available";
+    auto response = error_response(Status::service_unavailable, "no_backend_available",
+                                   "No backend of pool '" + settings.name +
+                                       "' is available; all are temporarily out of rotation.");
+    response.set(Field::retry_after, std::to_string(wait));
+    co_await respond(std::move(response));
+    co_return;
+  }
+  if (last_response && all_throttled) {
+    // Every member throttled: the client may retry after the shortest wait any of them named.
+    auto seconds = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(std::ceil(smallest_retry_after.count() / 1000.0)));
+    http::Response response = std::move(*last_response);
+    response.set(Field::retry_after, std::to_string(seconds));
+    response.set("retry-after-ms", std::to_string(smallest_retry_after.count()));
+    response.erase(Field::transfer_encoding);
+    response.prepare_payload();
+    context_.error_code = "throttled";
+    co_await respond(std::move(response));
+    co_return;
+  }
+  if (last_response) {
+    // The last backend's own error (e.g. 500) is the most useful answer.
+    http::Response response = std::move(*last_response);
+    response.erase(Field::transfer_encoding);
+    response.erase(Field::connection);
+    response.prepare_payload();
+    co_await respond(std::move(response));
+    co_return;
+  }
+  context_.error_code = "bad_gateway";
+  std::string detail = context_.attempts.empty() ? std::string("no attempt was made")
+                                                 : context_.attempts.back().error;
+  co_await respond(error_response(Status::bad_gateway, "bad_gateway",
+                                  "No backend of pool '" + settings.name +
+                                      "' could be reached: " + detail));
+}
+
+http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& member,
+                                                             const PoolSettings& pool) {
+  auto& backend = *member.backend;
+  const auto& backend_settings = backend.settings;
+  Attempt record;
+  record.backend = backend_settings.name;
+  auto started = SteadyClock::now();
+  AttemptOutcome outcome;
+
+  if (!worker_.pool) {
+    http::ClientSettings client_settings;
+    worker_.pool = std::make_unique<http::ClientPool>(exchange_.executor(), client_settings);
+  }
+  std::string error;
+  auto upstream = build_upstream_request(backend_settings, &error);
+  if (!upstream) {
+    member.breaker.release_probe();
+    context_.error_code = "invalid_request";
+    co_await respond(error_response(Status::bad_request, "invalid_request_error",
+                                    "The request body is not valid JSON."));
+    outcome.done = true;
+    co_return outcome;
+  }
+  if (auto auth_error = co_await backend.auth.apply(*upstream, request_, *worker_.pool)) {
+    record.error = *auth_error;
+    record_attempt(member, pool, std::move(record), true, 0ms);
+    outcome.retryable = true;
+    co_return outcome;
+  }
+  for (const auto& policy : context_.route ? context_.route->policies : std::vector<PolicyPtr>{}) {
+    policy->on_upstream(context_, *upstream);
+  }
+  if (context_.upstream_sent_at == SteadyClock::time_point{}) context_.upstream_sent_at = started;
+
+  backend.requests.fetch_add(1, std::memory_order_relaxed);
+  backend.in_flight.fetch_add(1, std::memory_order_relaxed);
+  struct InFlight {
+    std::atomic<std::int64_t>& count;
+    ~InFlight() { count.fetch_sub(1, std::memory_order_relaxed); }
+  } in_flight{backend.in_flight};
+
+  auto cancel = exchange_.client_gone_slot();
+  if (context_.body.stream) {
+    auto opened = co_await worker_.pool->open(backend_settings.url, std::move(*upstream),
+                                              backend_settings.response_timeout, cancel);
+    if (!opened) {
+      record.error = opened.error().message;
+      if (opened.error().kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
+        context_.client_disconnected = true;
+        member.breaker.release_probe();
+        context_.attempts.push_back(std::move(record));
+        outcome.done = true;
+        co_return outcome;
+      }
+      record_attempt(member, pool, std::move(record), true, 0ms);
+      outcome.retryable = true;
+      co_return outcome;
+    }
+    co_return co_await relay_stream(member, pool, std::move(*opened), record, started);
+  }
+
+  auto result = co_await worker_.pool->fetch(backend_settings.url, std::move(*upstream),
+                                             backend_settings.response_timeout, cancel);
+  record.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
+  if (!result) {
+    record.error = result.error().message;
+    if (result.error().kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
+      context_.client_disconnected = true;
+      member.breaker.release_probe();
+      context_.attempts.push_back(std::move(record));
+      outcome.done = true;
+      co_return outcome;
+    }
+    record_attempt(member, pool, std::move(record), true, 0ms);
+    outcome.retryable = true;
+    co_return outcome;
+  }
+  record.status = result->result_int();
+  auto retry_after = retry_after_of(*result);
+  if (contains(pool.retry.status_codes, record.status)) {
+    record.error = "HTTP " + std::to_string(record.status);
+    record_attempt(member, pool, std::move(record), true, retry_after);
+    outcome.retryable = true;
+    outcome.retry_after = retry_after;
+    outcome.response = std::move(*result);
+    co_return outcome;
+  }
+  bool failure = contains(pool.breaker.status_codes, record.status);
+  record_attempt(member, pool, std::move(record), failure, retry_after);
+  context_.backend = backend_settings.name;
+  if (result->result_int() == 200) {
+    extract_usage(result->body(), worker_.json, context_.usage, context_.response_model);
+  }
+  http::Response response{result->result(), 11};
+  copy_end_to_end_headers(*result, response.base());
+  response.body() = std::move(result->body());
+  response.prepare_payload();
+  co_await respond(std::move(response));
+  outcome.done = true;
+  co_return outcome;
+}
+
+http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
+    PoolMemberRuntime& member, const PoolSettings& pool,
+    std::unique_ptr<http::StreamingResponse> stream, Attempt& record,
+    SteadyClock::time_point started) {
+  const auto& backend_settings = member.backend->settings;
+  AttemptOutcome outcome;
+  record.status = stream->status();
+  bool event_stream = false;
+  if (auto it = stream->header().find(Field::content_type); it != stream->header().end()) {
+    event_stream = it->value().starts_with("text/event-stream");
+  }
+  auto cancel = exchange_.client_gone_slot();
+
+  if (record.status != 200 || !event_stream) {
+    // An error (or a non-stream answer): read it whole, then treat it like a plain response.
+    std::string body;
+    while (!stream->done() && body.size() < kMaxErrorBody) {
+      auto piece = co_await stream->read_some(backend_settings.stream_idle_timeout, cancel);
+      if (!piece) break;
+      body.append(*piece);
+    }
+    http::Response response{static_cast<Status>(record.status), 11};
+    copy_end_to_end_headers(stream->header(), response.base());
+    response.body() = std::move(body);
+    response.prepare_payload();
+    auto retry_after = retry_after_of(stream->header());
+    record.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
+    if (contains(pool.retry.status_codes, record.status)) {
+      record.error = "HTTP " + std::to_string(record.status);
+      record_attempt(member, pool, std::move(record), true, retry_after);
+      outcome.retryable = true;
+      outcome.retry_after = retry_after;
+      outcome.response = std::move(response);
+      co_return outcome;
+    }
+    bool ok = record.status == 200;
+    bool failure = contains(pool.breaker.status_codes, record.status);
+    record_attempt(member, pool, std::move(record), failure, retry_after);
+    context_.backend = backend_settings.name;
+    if (ok) extract_usage(response.body(), worker_.json, context_.usage, context_.response_model);
+    co_await respond(std::move(response));
+    outcome.done = true;
+    co_return outcome;
+  }
+
+  // From here on bytes reach the client: no more failover for this request.
+  context_.backend = backend_settings.name;
+  context_.streamed = true;
+  context_.status = 200;
+  http::ResponseHeader header;
+  header.result(Status::ok);
+  copy_end_to_end_headers(stream->header(), header);
+  for (const auto& [name, value] : context_.response_headers) header.set(name, value);
+  if (header.find("x-request-id") == header.end()) header.set("x-request-id", context_.request_id);
+  outcome.done = true;
+  if (!co_await exchange_.start_stream(std::move(header))) {
+    context_.client_disconnected = true;
+    member.breaker.release_probe();
+    context_.attempts.push_back(std::move(record));
+    co_return outcome;
+  }
+
+  http::SseParser parser;
+  std::vector<http::SseEvent> events;
+  std::string out;
+  bool saw_done = false;
+  bool upstream_failed = false;
+  std::string failure;
+  while (!stream->done()) {
+    auto piece = co_await stream->read_some(backend_settings.stream_idle_timeout, cancel);
+    if (!piece) {
+      if (piece.error().kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
+        context_.client_disconnected = true;
+      } else {
+        upstream_failed = true;
+        failure = piece.error().message;
+      }
+      break;
+    }
+    if (!parser.feed(*piece, events)) {
+      upstream_failed = true;
+      failure = parser.error();
+      break;
+    }
+    for (auto& event : events) {
+      if (event.data == "[DONE]") {
+        saw_done = true;
+      } else if (event.data_lines > 0) {
+        auto chunk = inspect_stream_chunk(event.data, worker_.json, context_.usage,
+                                          context_.response_model, context_.completion_text);
+        if (chunk.has_content && context_.first_token_at == SteadyClock::time_point{}) {
+          context_.first_token_at = SteadyClock::now();
+        }
+        // The usage chunk we asked for on the client's behalf is not the client's to see.
+        if (chunk.usage_only && injected_include_usage_) continue;
+      }
+      out.append(event.raw);
+    }
+    events.clear();
+    if (!out.empty()) {
+      if (!co_await exchange_.write(out)) {
+        context_.client_disconnected = true;
+        break;
+      }
+      out.clear();
+    }
+  }
+  if (!upstream_failed && !context_.client_disconnected && parser.pending() > 0) {
+    upstream_failed = true;
+    failure = "stream ended inside an event";
+  }
+  if (!upstream_failed && !context_.client_disconnected && !saw_done) {
+    upstream_failed = true;
+    failure = "stream ended without [DONE]";
+  }
+  record.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
+  if (upstream_failed) {
+    context_.upstream_truncated = true;
+    record.error = failure;
+  }
+  // A backend that broke mid-stream counts against its breaker; the client's stream still ends
+  // cleanly (terminating chunk) so it never hangs.
+  record_attempt(member, pool, std::move(record), upstream_failed, 0ms);
+  if (!context_.client_disconnected) {
+    if (!co_await exchange_.finish_stream()) context_.client_disconnected = true;
+  }
+  if (context_.usage.source != UsageSource::kReported || context_.client_disconnected) {
+    if (context_.client_disconnected) context_.usage.source = UsageSource::kNone;
+    estimate_missing_usage(context_, request_.body());
+  }
+  co_return outcome;
+}
+
+Proxy::Proxy(RuntimeSource& source, int workers) : source_(source) {
+  std::random_device seed;
+  for (int i = 0; i < std::max(1, workers); ++i) {
+    workers_.push_back(std::make_unique<Worker>((static_cast<std::uint64_t>(seed()) << 32) ^ seed()));
+  }
+}
+
+Proxy::~Proxy() = default;
+
+http::Task<void> Proxy::handle(http::Exchange& exchange) {
+  auto& worker = *workers_[static_cast<std::size_t>(exchange.worker()) % workers_.size()];
+  auto generation = source_.generation();
+  if (generation != worker.generation) {
+    worker.runtime = source_.current();
+    worker.generation = generation;
+  }
+  // Hold the runtime for the whole request: a reload must not free what this request uses.
+  std::shared_ptr<Runtime> runtime = worker.runtime;
+  Transaction transaction(exchange, worker, *runtime, random_request_id(worker.random));
+  co_await transaction.run();
+}
+
+}  // namespace sluice::gateway

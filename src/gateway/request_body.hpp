@@ -1,0 +1,25 @@
+#pragma once
+// Inspecting and (only when needed) rewriting the JSON body of a request.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gateway/json_scratch.hpp"
+#include "sluice/gateway/request_context.hpp"
+
+namespace sluice::gateway {
+
+// Reads model, stream, stream_options.include_usage and max_tokens from a request body.
+// Returns an error message for a body that is not a JSON object (the caller answers 400).
+std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
+                                                RequestBodyInfo& info);
+
+struct BodyRewrite {
+  bool add_include_usage = false;  // set stream_options.include_usage = true
+  std::string model;               // replace "model" when not empty
+};
+
+// Returns the rewritten body, or nothing when the body is not a JSON object.
+std::optional<std::string> rewrite_request_body(std::string_view body, const BodyRewrite& rewrite);
+
+}  // namespace sluice::gateway

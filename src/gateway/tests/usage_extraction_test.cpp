@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include "gateway/request_body.hpp"
+#include "gateway/usage_extraction.hpp"
+
+namespace sluice::gateway {
+namespace {
+
+TEST(UsageExtraction, ReadsUsageAndDetailsFromAWholeResponse) {
+  JsonScratch scratch;
+  TokenUsage usage;
+  std::string model;
+  std::string body = R"({"id":"x","model":"gpt-4o-2024-08-06","choices":[],
+    "usage":{"completion_tokens":7,"prompt_tokens":12,"total_tokens":19,
+             "prompt_tokens_details":{"cached_tokens":4},
+             "completion_tokens_details":{"reasoning_tokens":2}}})";
+  ASSERT_TRUE(extract_usage(body, scratch, usage, model));
+  EXPECT_EQ(usage.prompt_tokens, 12);
+  EXPECT_EQ(usage.completion_tokens, 7);
+  EXPECT_EQ(usage.total_tokens, 19);
+  EXPECT_EQ(usage.cached_tokens, 4);
+  EXPECT_EQ(usage.reasoning_tokens, 2);
+  EXPECT_EQ(usage.source, UsageSource::kReported);
+  EXPECT_EQ(model, "gpt-4o-2024-08-06");
+}
+
+TEST(UsageExtraction, NoUsageInGarbageOrErrors) {
+  JsonScratch scratch;
+  TokenUsage usage;
+  std::string model;
+  EXPECT_FALSE(extract_usage("{\"error\":{\"code\":\"429\"}}", scratch, usage, model));
+  EXPECT_FALSE(extract_usage("{\"usage\":", scratch, usage, model));
+  EXPECT_FALSE(extract_usage("", scratch, usage, model));
+}
+
+TEST(UsageExtraction, StreamChunksGiveTextAndTheUsageOnlyChunk) {
+  JsonScratch scratch;
+  TokenUsage usage;
+  std::string model, text;
+  auto first = inspect_stream_chunk(
+      R"({"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[]})",
+      scratch, usage, model, text);
+  EXPECT_TRUE(first.json);
+  EXPECT_FALSE(first.usage_only);
+  auto content = inspect_stream_chunk(
+      R"({"choices":[{"delta":{"content":"Hello"},"index":0}],"model":"gpt-4o","usage":null})",
+      scratch, usage, model, text);
+  EXPECT_TRUE(content.has_content);
+  EXPECT_FALSE(content.has_usage);
+  inspect_stream_chunk(R"({"choices":[{"delta":{"content":" world"}}]})", scratch, usage, model, text);
+  EXPECT_EQ(text, "Hello world");
+  EXPECT_EQ(model, "gpt-4o");
+  auto last = inspect_stream_chunk(
+      R"({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}})",
+      scratch, usage, model, text);
+  EXPECT_TRUE(last.usage_only);
+  EXPECT_EQ(usage.total_tokens, 7);
+  auto tools = inspect_stream_chunk(
+      R"({"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"a\":1}"}}]}}]})", scratch,
+      usage, model, text);
+  EXPECT_TRUE(tools.has_content);
+  EXPECT_EQ(text, "Hello world{\"a\":1}");
+}
+
+TEST(RequestBody, InspectsStreamingFields) {
+  JsonScratch scratch;
+  RequestBodyInfo info;
+  auto error = inspect_request_body(
+      R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true,
+          "stream_options":{"include_usage":true},"max_tokens":50})",
+      scratch, info);
+  ASSERT_FALSE(error) << *error;
+  EXPECT_EQ(info.model, "gpt-4o");
+  EXPECT_TRUE(info.stream);
+  EXPECT_TRUE(info.include_usage);
+  EXPECT_EQ(info.max_tokens, 50);
+}
+
+TEST(RequestBody, RejectsMalformedJsonWithAReason) {
+  JsonScratch scratch;
+  for (std::string bad : {"{\"model\":", "[1,2]", "not json", "{\"a\":1} trailing", "{\"a\":[1,}"}) {
+    RequestBodyInfo info;
+    EXPECT_TRUE(inspect_request_body(bad, scratch, info).has_value()) << bad;
+  }
+}
+
+TEST(RequestBody, RewriteAddsIncludeUsageAndModel) {
+  BodyRewrite rewrite;
+  rewrite.add_include_usage = true;
+  rewrite.model = "gpt-4o-ptu";
+  auto body = rewrite_request_body(R"({"model":"gpt-4o","stream":true,"stream_options":{}})", rewrite);
+  ASSERT_TRUE(body);
+  JsonScratch scratch;
+  RequestBodyInfo info;
+  ASSERT_FALSE(inspect_request_body(*body, scratch, info));
+  EXPECT_TRUE(info.include_usage);
+  EXPECT_EQ(info.model, "gpt-4o-ptu");
+}
+
+}  // namespace
+}  // namespace sluice::gateway

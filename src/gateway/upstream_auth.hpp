@@ -1,0 +1,42 @@
+#pragma once
+// Outbound credentials per backend: a fixed api-key, an OAuth2 client-credentials token (Entra ID
+// v1 `resource=` or v2 `scope=`), the caller's own credential passed through, or nothing.
+//
+// The OAuth2 token is cached for all workers and refreshed `refresh_before` its expiry; only one
+// refresh is in flight at a time, and requests keep using the still-valid token meanwhile.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sluice/gateway/settings.hpp"
+#include "sluice/http/client.hpp"
+
+namespace sluice::gateway {
+
+class UpstreamAuth {
+ public:
+  explicit UpstreamAuth(const UpstreamAuthSettings& settings) : settings_(settings) {}
+
+  // Puts the credential on `upstream` (copied from `client` for pass-through). Returns an error
+  // message when no credential could be had (token endpoint down), else nothing.
+  http::Task<std::optional<std::string>> apply(http::Request& upstream, const http::Request& client,
+                                               http::ClientPool& pool);
+
+  std::uint64_t token_fetches() const { return token_fetches_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Token {
+    std::string bearer;  // "Bearer ..."
+    std::chrono::steady_clock::time_point expires_at;
+  };
+  http::Task<std::optional<std::string>> refresh(http::ClientPool& pool);
+
+  const UpstreamAuthSettings& settings_;
+  std::atomic<std::shared_ptr<const Token>> token_;
+  std::atomic<bool> refreshing_{false};
+  std::atomic<std::uint64_t> token_fetches_{0};
+};
+
+}  // namespace sluice::gateway

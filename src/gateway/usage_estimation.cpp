@@ -1,0 +1,41 @@
+#include "gateway/usage_estimation.hpp"
+
+#include "sluice/tokenizer/chat_tokens.hpp"
+#include "sluice/tokenizer/encoding.hpp"
+#include "sluice/tokenizer/model_map.hpp"
+
+namespace sluice::gateway {
+
+std::int64_t estimate_prompt_tokens(std::string_view body, Operation operation,
+                                    std::string_view model) {
+  const auto& encoding = tokenizer::encoding_for_model_or(model, tokenizer::o200k_base());
+  if (operation == Operation::kChatCompletions) {
+    tokenizer::ChatCountOptions options;
+    options.encoding = &encoding;
+    options.model = model;
+    auto count = tokenizer::count_chat_prompt_tokens(body, options);
+    if (count.ok()) return static_cast<std::int64_t>(count.value().prompt_tokens);
+  }
+  // Completions and embeddings: the whole body's text is an upper bound good enough to reserve.
+  return static_cast<std::int64_t>(encoding.count(body));
+}
+
+std::int64_t estimate_completion_tokens(std::string_view text, std::string_view model) {
+  const auto& encoding = tokenizer::encoding_for_model_or(model, tokenizer::o200k_base());
+  return static_cast<std::int64_t>(encoding.count(text));
+}
+
+void estimate_missing_usage(RequestContext& context, std::string_view request_body) {
+  if (context.usage.source == UsageSource::kReported) return;
+  std::string_view model = context.response_model.empty() ? std::string_view(context.deployment)
+                                                          : std::string_view(context.response_model);
+  auto& usage = context.usage;
+  usage.prompt_tokens = context.estimated_prompt_tokens >= 0
+                            ? context.estimated_prompt_tokens
+                            : estimate_prompt_tokens(request_body, context.target.operation, model);
+  usage.completion_tokens = estimate_completion_tokens(context.completion_text, model);
+  usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+  usage.source = UsageSource::kEstimated;
+}
+
+}  // namespace sluice::gateway
