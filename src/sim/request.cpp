@@ -1,0 +1,303 @@
+#include "sim/request.hpp"
+
+#include <simdjson.h>
+
+#include <boost/json/stream_parser.hpp>
+#include <string>
+
+#include "sim/random.hpp"
+
+namespace sluice::sim {
+
+namespace dom = simdjson::dom;
+
+const char* operation_name(Operation op) {
+  switch (op) {
+    case Operation::kChatCompletions:
+      return "ChatCompletions_Create";
+    case Operation::kCompletions:
+      return "Completions_Create";
+    case Operation::kEmbeddings:
+      return "Embeddings_Create";
+  }
+  return "";
+}
+
+namespace {
+
+constexpr std::size_t kMaxEmbeddingInputs = 2048;
+
+RequestError invalid(std::string message, std::string param = {}) {
+  return RequestError{std::move(message), std::move(param), {}};
+}
+
+// Short rendering of a JSON value for messages ("'abc' is not of type 'integer'").
+std::string show(dom::element e) {
+  std::string s;
+  switch (e.type()) {
+    case dom::element_type::STRING:
+      s = "'" + std::string(e.get_string().value_unsafe()) + "'";
+      break;
+    default:
+      s = simdjson::minify(e);
+  }
+  if (s.size() > 80) {
+    s.resize(77);
+    s += "...";
+  }
+  return s;
+}
+
+// Byte offset and reason of the first JSON syntax error, found with Boost.JSON's incremental
+// parser (simdjson says what is wrong but not where).
+std::string locate_syntax_error(std::string_view body) {
+  boost::json::stream_parser p;
+  boost::system::error_code ec;
+  std::size_t used = p.write_some(body.data(), body.size(), ec);
+  if (!ec) {
+    p.finish(ec);
+    if (ec) return "unexpected end of input at byte " + std::to_string(body.size());
+    return "invalid JSON";
+  }
+  return ec.message() + " at byte " + std::to_string(used);
+}
+
+std::optional<RequestError> read_int(dom::object& o, const char* key, std::int64_t min,
+                                     std::optional<std::int64_t>& out) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+  std::int64_t v = 0;
+  if (e.is_int64()) {
+    v = e.get_int64().value_unsafe();
+  } else if (e.is_uint64()) {
+    v = INT64_MAX;
+  } else if (e.is_double() &&
+             e.get_double().value_unsafe() ==
+                 static_cast<double>(static_cast<std::int64_t>(e.get_double().value_unsafe()))) {
+    v = static_cast<std::int64_t>(e.get_double().value_unsafe());
+  } else {
+    return invalid(show(e) + " is not of type 'integer' - '" + key + "'", key);
+  }
+  if (v < min) {
+    return invalid(std::to_string(v) + " is less than the minimum of " + std::to_string(min) +
+                       " - '" + key + "'",
+                   key);
+  }
+  out = v;
+  return std::nullopt;
+}
+
+std::optional<RequestError> read_bool(dom::object& o, const char* key, bool& out) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+  if (!e.is_bool()) return invalid(show(e) + " is not of type 'boolean' - '" + key + "'", key);
+  out = e.get_bool().value_unsafe();
+  return std::nullopt;
+}
+
+std::optional<RequestError> common_fields(dom::object& o, InspectedRequest& r) {
+  dom::element e;
+  if (o.at_key("model").get(e) == simdjson::SUCCESS && !e.is_null()) {
+    if (!e.is_string()) return invalid(show(e) + " is not of type 'string' - 'model'", "model");
+    r.model = std::string(e.get_string().value_unsafe());
+  }
+  if (auto err = read_bool(o, "stream", r.stream)) return err;
+  if (o.at_key("stream_options").get(e) == simdjson::SUCCESS && !e.is_null()) {
+    r.has_stream_options = true;
+    if (!e.is_object()) {
+      return invalid(show(e) + " is not of type 'object' - 'stream_options'", "stream_options");
+    }
+    dom::object so = e.get_object().value_unsafe();
+    if (auto err = read_bool(so, "include_usage", r.include_usage)) return err;
+    if (!r.stream) {
+      RequestError err =
+          invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                  "stream_options");
+      err.code = "invalid_value";
+      return err;
+    }
+  }
+  std::optional<std::int64_t> max_tokens;
+  if (auto err = read_int(o, "max_tokens", 1, max_tokens)) return err;
+  std::optional<std::int64_t> max_completion_tokens;
+  if (auto err = read_int(o, "max_completion_tokens", 1, max_completion_tokens)) return err;
+  if (max_tokens && max_completion_tokens) {
+    RequestError err = invalid(
+        "max_tokens and max_completion_tokens cannot both be set. Please use "
+        "max_completion_tokens.",
+        "max_tokens");
+    err.code = "invalid_request_body";
+    return err;
+  }
+  r.max_tokens = max_tokens ? max_tokens : max_completion_tokens;
+  if (auto err = read_int(o, "seed", INT64_MIN, r.seed)) return err;
+  std::optional<std::int64_t> n;
+  if (auto err = read_int(o, "n", 1, n)) return err;
+  if (n) {
+    if (*n > 128)
+      return invalid(std::to_string(*n) + " is greater than the maximum of 128 - 'n'", "n");
+    r.n = static_cast<int>(*n);
+  }
+  return std::nullopt;
+}
+
+std::optional<RequestError> chat_fields(dom::object& o, InspectedRequest& r) {
+  dom::element messages;
+  if (o.at_key("messages").get(messages) != simdjson::SUCCESS) {
+    return invalid("'messages' is a required property", "messages");
+  }
+  if (!messages.is_array()) {
+    return invalid(show(messages) + " is not of type 'array' - 'messages'", "messages");
+  }
+  dom::array arr = messages.get_array().value_unsafe();
+  if (arr.size() == 0) return invalid("[] is too short - 'messages'", "messages");
+  std::size_t i = 0;
+  for (dom::element m : arr) {
+    const std::string where = "messages." + std::to_string(i);
+    if (!m.is_object())
+      return invalid(show(m) + " is not of type 'object' - '" + where + "'", where);
+    dom::object mo = m.get_object().value_unsafe();
+    dom::element role;
+    if (mo.at_key("role").get(role) != simdjson::SUCCESS) {
+      return invalid("'role' is a required property - '" + where + "'", where + ".role");
+    }
+    std::string_view rv;
+    if (!role.is_string() || (rv = role.get_string().value_unsafe(),
+                              rv != "system" && rv != "user" && rv != "assistant" && rv != "tool" &&
+                                  rv != "function" && rv != "developer")) {
+      return invalid(show(role) +
+                         " is not one of ['system', 'assistant', 'user', 'function', 'tool', "
+                         "'developer'] - '" +
+                         where + ".role'",
+                     where + ".role");
+    }
+    dom::element content;
+    if (mo.at_key("content").get(content) == simdjson::SUCCESS && !content.is_null() &&
+        !content.is_string() && !content.is_array()) {
+      return invalid(show(content) + " is not of type 'string', 'array' - '" + where + ".content'",
+                     where + ".content");
+    }
+    ++i;
+  }
+  r.content_hash = fnv1a(simdjson::minify(messages));
+  return std::nullopt;
+}
+
+std::optional<RequestError> string_or_list(dom::object& o, const char* key, InspectedRequest& r,
+                                           bool allow_tokens) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) {
+    return invalid(std::string("'") + key + "' is a required property", key);
+  }
+  auto bad = [&] {
+    return invalid(show(e) + " is not valid under any of the given schemas - '" + key + "'", key);
+  };
+  if (e.is_string()) {
+    r.texts.emplace_back(e.get_string().value_unsafe());
+  } else if (e.is_array()) {
+    dom::array a = e.get_array().value_unsafe();
+    if (a.size() == 0) return invalid(std::string("[] is too short - '") + key + "'", key);
+    if (a.size() > kMaxEmbeddingInputs && allow_tokens) {
+      return invalid(
+          "Too many inputs. The max number of inputs is 2048. We hope to increase the "
+          "number of inputs per request soon. Please contact us through an Azure "
+          "support request at: https://go.microsoft.com/fwlink/?linkid=2213926 for "
+          "further questions.",
+          key);
+    }
+    bool all_ints = true;
+    for (dom::element x : a) all_ints = all_ints && (x.is_int64() || x.is_uint64());
+    if (all_ints && allow_tokens) {
+      r.token_inputs.push_back(a.size());  // one input given as token ids
+    } else {
+      for (dom::element x : a) {
+        if (x.is_string()) {
+          r.texts.emplace_back(x.get_string().value_unsafe());
+        } else if (x.is_array() && allow_tokens) {
+          std::size_t count = 0;
+          dom::array tokens = x.get_array().value_unsafe();
+          for (dom::element t : tokens) {
+            if (!t.is_int64() && !t.is_uint64()) return bad();
+            ++count;
+          }
+          r.token_inputs.push_back(count);
+        } else {
+          return bad();
+        }
+      }
+    }
+  } else {
+    return bad();
+  }
+  r.content_hash = fnv1a(simdjson::minify(e));
+  return std::nullopt;
+}
+
+std::optional<RequestError> embedding_fields(dom::object& o, InspectedRequest& r) {
+  if (auto err = string_or_list(o, "input", r, true)) return err;
+  for (const auto& t : r.texts) {
+    if (t.empty()) {
+      return invalid(
+          "'$.input' is invalid. Please check the API reference: "
+          "https://platform.openai.com/docs/api-reference.",
+          "input");
+    }
+  }
+  std::optional<std::int64_t> dims;
+  if (auto err = read_int(o, "dimensions", 1, dims)) return err;
+  if (dims) r.dimensions = static_cast<int>(std::min<std::int64_t>(*dims, 1'000'000));
+  dom::element e;
+  if (o.at_key("encoding_format").get(e) == simdjson::SUCCESS && !e.is_null()) {
+    std::string_view f;
+    if (!e.is_string() || (f = e.get_string().value_unsafe(), f != "float" && f != "base64")) {
+      return invalid(show(e) + " is not one of ['float', 'base64'] - 'encoding_format'",
+                     "encoding_format");
+    }
+    r.base64 = f == "base64";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<InspectedRequest, RequestError> inspect_request(Operation op, std::string_view body) {
+  thread_local dom::parser parser;
+  if (body.empty()) {
+    return invalid(
+        "We could not parse the JSON body of your request. (HINT: This likely means you "
+        "aren't using your HTTP library correctly. The API expects a JSON payload, but "
+        "what was sent was not valid JSON: the body is empty.)");
+  }
+  dom::element root;
+  simdjson::padded_string padded(body);
+  if (auto ec = parser.parse(padded).get(root); ec != simdjson::SUCCESS) {
+    return invalid(
+        "We could not parse the JSON body of your request. (HINT: This likely means you "
+        "aren't using your HTTP library correctly. The API expects a JSON payload, but "
+        "what was sent was not valid JSON: " +
+        locate_syntax_error(body) + ".)");
+  }
+  if (!root.is_object()) {
+    return invalid(show(root) + " is not of type 'object'");
+  }
+  dom::object o = root.get_object().value_unsafe();
+  InspectedRequest r;
+  if (auto err = common_fields(o, r)) return *err;
+  std::optional<RequestError> err;
+  switch (op) {
+    case Operation::kChatCompletions:
+      err = chat_fields(o, r);
+      break;
+    case Operation::kCompletions:
+      err = string_or_list(o, "prompt", r, false);
+      break;
+    case Operation::kEmbeddings:
+      err = embedding_fields(o, r);
+      break;
+  }
+  if (err) return *err;
+  if (r.seed) r.content_hash = mix_seed(r.content_hash, static_cast<std::uint64_t>(*r.seed));
+  return r;
+}
+
+}  // namespace sluice::sim

@@ -1,0 +1,55 @@
+#include "sim/token_count.hpp"
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "sluice/tokenizer/chat_tokens.hpp"
+#include "sluice/tokenizer/encoding.hpp"
+#include "sluice/tokenizer/model_map.hpp"
+
+namespace sluice::sim {
+
+namespace {
+
+class EncodingCount final : public TokenCount {
+ public:
+  explicit EncodingCount(const tokenizer::Encoding& enc) : enc_(enc), name_(enc.name()) {}
+
+  std::size_t count(std::string_view text) const override { return enc_.count(text); }
+
+  std::optional<std::size_t> chat_prompt(std::string_view body) const override {
+    tokenizer::ChatCountOptions options;
+    options.encoding = &enc_;
+    auto counted = tokenizer::count_chat_prompt_tokens(body, options);
+    if (!counted) return std::nullopt;
+    return counted->prompt_tokens;
+  }
+
+  const std::string& encoding() const override { return name_; }
+
+ private:
+  const tokenizer::Encoding& enc_;
+  std::string name_;
+};
+
+}  // namespace
+
+std::shared_ptr<const TokenCount> token_count_for_model(std::string_view model) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const TokenCount>, std::less<>> cache;
+  auto enc = tokenizer::encoding_for_model(model);
+  if (!enc) {
+    throw std::runtime_error("no tokenizer encoding for model '" + std::string(model) +
+                             "': " + enc.error().message);
+  }
+  std::lock_guard lock(mu);
+  const std::string name((*enc)->name());
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  auto counter = std::make_shared<EncodingCount>(**enc);
+  cache.emplace(name, counter);
+  return counter;
+}
+
+}  // namespace sluice::sim

@@ -1,0 +1,326 @@
+#include "sim/wire.hpp"
+
+#include <charconv>
+#include <random>
+
+#include "sim/embeddings.hpp"
+#include "sim/random.hpp"
+
+namespace sluice::sim {
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out += kHex[u >> 4];
+          out += kHex[u & 15];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+namespace {
+constexpr std::string_view kFilterSafe =
+    R"({"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}})";
+constexpr std::string_view kPromptFilter =
+    R"("prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}])";
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_usage(std::string& out, const Usage& u, bool details) {
+  out += R"("usage":{"completion_tokens":)";
+  append_int(out, u.completion_tokens);
+  if (details) {
+    out +=
+        R"(,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0})";
+  }
+  out += R"(,"prompt_tokens":)";
+  append_int(out, u.prompt_tokens);
+  if (details) out += R"(,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0})";
+  out += R"(,"total_tokens":)";
+  append_int(out, u.prompt_tokens + u.completion_tokens);
+  out += '}';
+}
+
+// "created":…,"id":…,"model":…,"object":…
+void append_head(std::string& out, const CompletionMeta& m, std::string_view object) {
+  out += R"("created":)";
+  append_int(out, m.created);
+  out += R"(,"id":)";
+  append_json_string(out, m.id);
+  out += R"(,"model":)";
+  append_json_string(out, m.model);
+  out += R"(,"object":")";
+  out += object;
+  out += '"';
+}
+
+void append_fingerprint(std::string& out, const CompletionMeta& m) {
+  out += R"("system_fingerprint":)";
+  append_json_string(out, m.system_fingerprint);
+}
+}  // namespace
+
+namespace {
+// Chat and legacy completions share everything but the choice's payload and the object name.
+std::string completion_body(const CompletionMeta& meta, const std::vector<ChoiceText>& choices,
+                            const Usage& usage, bool chat) {
+  std::string out;
+  out.reserve(1024);
+  out += R"({"choices":[)";
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (i) out += ',';
+    out += R"({"content_filter_results":)";
+    out += kFilterSafe;
+    out += R"(,"finish_reason":")";
+    out += choices[i].finish_reason;
+    out += R"(","index":)";
+    append_int(out, static_cast<std::int64_t>(i));
+    if (chat) {
+      out += R"(,"logprobs":null,"message":{"annotations":[],"content":)";
+      append_json_string(out, choices[i].text);
+      out += R"(,"refusal":null,"role":"assistant"}})";
+    } else {
+      out += R"(,"logprobs":null,"text":)";
+      append_json_string(out, choices[i].text);
+      out += '}';
+    }
+  }
+  out += "],";
+  append_head(out, meta, chat ? "chat.completion" : "text_completion");
+  out += ',';
+  out += kPromptFilter;
+  out += ',';
+  append_fingerprint(out, meta);
+  out += ',';
+  append_usage(out, usage, chat && meta.usage_details);
+  out += '}';
+  return out;
+}
+}  // namespace
+
+std::string chat_completion_body(const CompletionMeta& meta, const std::vector<ChoiceText>& choices,
+                                 const Usage& usage) {
+  return completion_body(meta, choices, usage, true);
+}
+
+std::string text_completion_body(const CompletionMeta& meta, const std::vector<ChoiceText>& choices,
+                                 const Usage& usage) {
+  return completion_body(meta, choices, usage, false);
+}
+
+std::string sse_prompt_filter_chunk() {
+  std::string out = R"(data: {"choices":[],"created":0,"id":"","model":"","object":"",)";
+  out += kPromptFilter;
+  out += "}\n\n";
+  return out;
+}
+
+namespace {
+// ,"finish_reason":…,"index":…,"logprobs":null — shared by every streamed choice.
+void append_finish_index(std::string& out, const char* finish_reason, int index) {
+  out += R"(,"finish_reason":)";
+  if (finish_reason) {
+    out += '"';
+    out += finish_reason;
+    out += '"';
+  } else {
+    out += "null";
+  }
+  out += R"(,"index":)";
+  append_int(out, index);
+  out += R"(,"logprobs":null)";
+}
+
+std::string chunk(const CompletionMeta& meta, int index, std::string_view filter,
+                  std::string_view delta, const char* finish_reason) {
+  std::string out;
+  out.reserve(512);
+  out += R"(data: {"choices":[{"content_filter_results":)";
+  out += filter;
+  out += R"(,"delta":)";
+  out += delta;
+  append_finish_index(out, finish_reason, index);
+  out += "}],";
+  append_head(out, meta, "chat.completion.chunk");
+  out += ',';
+  append_fingerprint(out, meta);
+  out += "}\n\n";
+  return out;
+}
+}  // namespace
+
+std::string sse_role_chunk(const CompletionMeta& meta, int index) {
+  return chunk(meta, index, "{}", R"({"content":"","refusal":null,"role":"assistant"})", nullptr);
+}
+
+std::string sse_content_chunk(const CompletionMeta& meta, int index, std::string_view content) {
+  std::string delta = R"({"content":)";
+  append_json_string(delta, content);
+  delta += '}';
+  return chunk(meta, index, kFilterSafe, delta, nullptr);
+}
+
+std::string sse_finish_chunk(const CompletionMeta& meta, int index, const char* finish_reason) {
+  return chunk(meta, index, "{}", "{}", finish_reason);
+}
+
+std::string sse_usage_chunk(const CompletionMeta& meta, const Usage& usage,
+                            std::string_view object) {
+  std::string out = R"(data: {"choices":[],)";
+  append_head(out, meta, object);
+  out += ',';
+  append_fingerprint(out, meta);
+  out += ',';
+  append_usage(out, usage, meta.usage_details);
+  out += "}\n\n";
+  return out;
+}
+
+std::string sse_text_chunk(const CompletionMeta& meta, int index, std::string_view text,
+                           const char* finish_reason) {
+  std::string out = R"(data: {"choices":[{"content_filter_results":)";
+  out += finish_reason ? std::string_view("{}") : kFilterSafe;
+  append_finish_index(out, finish_reason, index);
+  out += R"(,"text":)";
+  append_json_string(out, text);
+  out += "}],";
+  append_head(out, meta, "text_completion");
+  out += ',';
+  append_fingerprint(out, meta);
+  out += "}\n\n";
+  return out;
+}
+
+std::string embeddings_body(std::string_view model, const std::vector<std::vector<float>>& vectors,
+                            bool base64, std::int64_t prompt_tokens) {
+  std::string out;
+  std::size_t dims = vectors.empty() ? 0 : vectors[0].size();
+  out.reserve(64 + vectors.size() * (dims * (base64 ? 6 : 12) + 64));
+  out += R"({"object":"list","data":[)";
+  char buf[32];
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    if (i) out += ',';
+    out += R"({"object":"embedding","index":)";
+    append_int(out, static_cast<std::int64_t>(i));
+    out += R"(,"embedding":)";
+    if (base64) {
+      out += '"';
+      out += embedding_base64(vectors[i]);
+      out += '"';
+    } else {
+      out += '[';
+      for (std::size_t k = 0; k < vectors[i].size(); ++k) {
+        if (k) out += ',';
+        auto r = std::to_chars(buf, buf + sizeof buf, vectors[i][k]);
+        out.append(buf, r.ptr);
+      }
+      out += ']';
+    }
+    out += '}';
+  }
+  out += R"(],"model":)";
+  append_json_string(out, model);
+  out += R"(,"usage":{"prompt_tokens":)";
+  append_int(out, prompt_tokens);
+  out += R"(,"total_tokens":)";
+  append_int(out, prompt_tokens);
+  out += "}}";
+  return out;
+}
+
+std::string azure_error_body(std::string_view code, std::string_view message) {
+  std::string out = R"({"error":{"code":)";
+  append_json_string(out, code);
+  out += R"(,"message":)";
+  append_json_string(out, message);
+  out += "}}";
+  return out;
+}
+
+std::string openai_error_body(std::string_view message, std::string_view type,
+                              std::string_view param, std::string_view code) {
+  std::string out = R"({"error":{"message":)";
+  append_json_string(out, message);
+  out += R"(,"type":)";
+  append_json_string(out, type);
+  out += R"(,"param":)";
+  if (param.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, param);
+  }
+  out += R"(,"code":)";
+  if (code.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, code);
+  }
+  out += "}}";
+  return out;
+}
+
+namespace {
+Rng& thread_rng() {
+  thread_local Rng rng([] {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }());
+  return rng;
+}
+}  // namespace
+
+std::string random_id(std::string_view prefix, std::size_t length) {
+  static constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out(prefix);
+  Rng& rng = thread_rng();
+  for (std::size_t i = 0; i < length; ++i) out += kAlnum[rng.below(62)];
+  return out;
+}
+
+std::string random_uuid() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  Rng& rng = thread_rng();
+  std::uint64_t a = rng.next();
+  std::uint64_t b = rng.next();
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
+    std::uint64_t word = i < 16 ? a : b;
+    int nibble = static_cast<int>((word >> ((i % 16) * 4)) & 15);
+    if (i == 12) nibble = 4;                 // version 4
+    if (i == 16) nibble = 8 | (nibble & 3);  // variant 10xx
+    out += kHex[nibble];
+  }
+  return out;
+}
+
+}  // namespace sluice::sim
