@@ -1,5 +1,4 @@
 // `sluice sim`: runs the Azure OpenAI + Entra ID simulator until SIGINT/SIGTERM.
-#include <pthread.h>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/signals.hpp"
 #include "sluice/core/logging.hpp"
 #include "sluice/http/server.hpp"
 #include "sluice/sim/settings.hpp"
@@ -77,14 +77,7 @@ int run_sim(const SimOptions& options) {
   sim::SimSettings settings = build_settings(options);
   auto log = core::get_logger("sim");
 
-  // Block the stop signals before any thread starts so every thread inherits the mask and only
-  // sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  block_shutdown_signals();  // before any thread starts, so workers inherit the mask
 
   sim::Simulator simulator(settings);
   http::ServerSettings server_settings;
@@ -121,8 +114,7 @@ int run_sim(const SimOptions& options) {
   }
   std::fflush(stdout);
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  const int signal = wait_for_shutdown();  // SIGHUP: nothing to reload, the sim keeps running
   log->info("signal {} received, draining", signal);
   if (admin) admin->shutdown(std::chrono::seconds(1));
   server.shutdown(std::chrono::seconds(10));

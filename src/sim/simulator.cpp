@@ -68,6 +68,16 @@ struct Context {
   bool limits_known = false;
 };
 
+// An admitted data-plane request, ready to be served.
+struct Prepared {
+  Context ctx;
+  Operation op = Operation::kChatCompletions;
+  InspectedRequest request;
+  std::int64_t prompt_tokens = 0;
+  ApiVersion version;
+  std::optional<FaultSettings> fault;
+};
+
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
@@ -178,18 +188,16 @@ struct Simulator::Impl {
     return res;
   }
 
-  Task<void> reply(Exchange& ex, Status status, std::string body, const Context* ctx) {
-    co_await ex.send(json_response(ex.request(), status, std::move(body), ctx));
+  Response not_found(const Request& req, const Context* ctx) {
+    return json_response(req, Status::not_found, azure_error_body("404", "Resource not found"),
+                         ctx);
   }
 
-  Task<void> not_found(Exchange& ex, const Context* ctx) {
-    co_await reply(ex, Status::not_found, azure_error_body("404", "Resource not found"), ctx);
-  }
-
-  Task<void> invalid_request(Exchange& ex, const RequestError& e, Context& ctx) {
+  Response invalid_request(const Request& req, const RequestError& e, Context& ctx) {
     ledger.record(ctx.deployment ? ctx.deployment->settings.name : "", ctx.client, Outcome::kError);
-    co_await reply(ex, Status::bad_request,
-                   openai_error_body(e.message, "invalid_request_error", e.param, e.code), &ctx);
+    return json_response(req, Status::bad_request,
+                         openai_error_body(e.message, "invalid_request_error", e.param, e.code),
+                         &ctx);
   }
 
   // The body Azure sends for an injected error status.
@@ -237,7 +245,7 @@ struct Simulator::Impl {
     }
   }
 
-  Task<void> throttled(Exchange& ex, Context& ctx, Operation op, LimitDecision d) {
+  Response throttled(const Request& req, Context& ctx, Operation op, const LimitDecision& d) {
     const std::int64_t seconds = retry_after_seconds(d.retry_after_ms);
     std::string what = d.reason == LimitReason::kRequests ? "call rate limit" : "token rate limit";
     std::string tier = ctx.deployment && ctx.deployment->settings.provisioned
@@ -252,14 +260,14 @@ struct Simulator::Impl {
                           "to further increase the default rate limit.";
     ctx.limits = d;
     ctx.limits_known = true;
-    Response res = json_response(ex.request(), Status::too_many_requests,
-                                 azure_error_body("429", message), &ctx);
+    Response res =
+        json_response(req, Status::too_many_requests, azure_error_body("429", message), &ctx);
     res.set("retry-after", std::to_string(seconds));
     res.set("retry-after-ms", std::to_string(std::max<std::int64_t>(1, d.retry_after_ms)));
     res.prepare_payload();
     ledger.record(ctx.deployment ? ctx.deployment->settings.name : "", ctx.client,
                   Outcome::kThrottled);
-    co_await ex.send(std::move(res));
+    return res;
   }
 
   // Sleeps until `when` on the exchange's executor; returns early when the client goes away.
@@ -325,9 +333,11 @@ struct Simulator::Impl {
 
   // ---- data plane ------------------------------------------------------------------------------
 
-  Task<void> data_plane(Exchange& ex, std::string_view target) {
-    Request& req = ex.request();
-    Context ctx;
+  // Everything decided before the response starts: a request that is refused gets its answer
+  // here; an admitted one leaves `p` filled in. Synchronous on purpose: GCC 12 mishandles
+  // temporaries passed into coroutines, so the coroutines below take only named objects.
+  std::optional<Response> prepare(const Request& req, std::string_view target, Prepared& p) {
+    Context& ctx = p.ctx;
     ctx.request_id = random_uuid();
     ctx.region = default_region;
     if (auto it = req.find("x-ms-client-request-id"); it != req.end()) {
@@ -349,8 +359,7 @@ struct Simulator::Impl {
       v1_route = true;
       op_at = 1;
     } else {
-      co_await not_found(ex, &ctx);
-      co_return;
+      return not_found(req, &ctx);
     }
     std::optional<Operation> op;
     const std::size_t rest = seg.size() - op_at;
@@ -362,8 +371,7 @@ struct Simulator::Impl {
       op = Operation::kEmbeddings;
     }
     if (!op || req.method() != http::bhttp::verb::post) {
-      co_await not_found(ex, &ctx);
-      co_return;
+      return not_found(req, &ctx);
     }
 
     // api-version: required on deployment routes (Azure answers its absence with a 404).
@@ -372,14 +380,12 @@ struct Simulator::Impl {
     ApiVersion version;
     if (!v1_route) {
       if (!has_version) {
-        co_await not_found(ex, &ctx);
-        co_return;
+        return not_found(req, &ctx);
       }
       auto parsed = parse_api_version(version_text);
       if (!parsed) {
-        co_await reply(ex, Status::bad_request,
-                       azure_error_body("BadRequest", "API version not supported"), &ctx);
-        co_return;
+        return json_response(req, Status::bad_request,
+                             azure_error_body("BadRequest", "API version not supported"), &ctx);
       }
       version = *parsed;
       ctx.api_version_label = version_text;
@@ -387,17 +393,15 @@ struct Simulator::Impl {
       version.v1 = true;
       if (has_version && version_text != "v1" && version_text != "preview" &&
           version_text != "latest") {
-        co_await reply(ex, Status::bad_request,
-                       azure_error_body("BadRequest", "API version not supported"), &ctx);
-        co_return;
+        return json_response(req, Status::bad_request,
+                             azure_error_body("BadRequest", "API version not supported"), &ctx);
       }
       ctx.api_version_label = has_version ? version_text : "v1";
     }
 
     if (auto failure = authenticate(req, ctx)) {
       ledger.record("", "", Outcome::kError);
-      co_await reply(ex, failure->first, std::move(failure->second), &ctx);
-      co_return;
+      return json_response(req, failure->first, std::move(failure->second), &ctx);
     }
 
     // The body names the deployment on the v1 routes, so it is inspected before the lookup.
@@ -407,25 +411,22 @@ struct Simulator::Impl {
       if (auto* r = std::get_if<InspectedRequest>(&inspected)) {
         deployment_name = r->model;
         if (deployment_name.empty()) {
-          co_await invalid_request(
-              ex, RequestError{"you must provide a model parameter", "model", ""}, ctx);
-          co_return;
+          return invalid_request(
+              req, RequestError{"you must provide a model parameter", "model", ""}, ctx);
         }
       }
     }
     auto found = by_name.find(deployment_name);
     if (found == by_name.end() && !(v1_route && std::holds_alternative<RequestError>(inspected))) {
       ledger.record("", ctx.client, Outcome::kError);
-      co_await reply(ex, Status::not_found,
-                     azure_error_body("DeploymentNotFound", kDeploymentNotFound), &ctx);
-      co_return;
+      return json_response(req, Status::not_found,
+                           azure_error_body("DeploymentNotFound", kDeploymentNotFound), &ctx);
     }
     const Deployment* dep = found == by_name.end() ? nullptr : found->second;
     ctx.deployment = dep;
     if (dep) ctx.region = dep->settings.region;
     if (auto* err = std::get_if<RequestError>(&inspected)) {
-      co_await invalid_request(ex, *err, ctx);
-      co_return;
+      return invalid_request(req, *err, ctx);
     }
     InspectedRequest& r = std::get<InspectedRequest>(inspected);
 
@@ -440,37 +441,34 @@ struct Simulator::Impl {
                             : *op == Operation::kCompletions   ? "completion"
                                                                : "embeddings";
       ledger.record(dep->settings.name, ctx.client, Outcome::kError);
-      co_await reply(ex, Status::bad_request,
-                     azure_error_body("OperationNotSupported",
-                                      std::string("The ") + op_word +
-                                          " operation does not work with the specified model, " +
-                                          dep->settings.model +
-                                          ". Please choose different model and try again. You can "
-                                          "learn more about which models can be used with each "
-                                          "operation here: "
-                                          "https://go.microsoft.com/fwlink/?linkid=2197993."),
-                     &ctx);
-      co_return;
+      return json_response(
+          req, Status::bad_request,
+          azure_error_body("OperationNotSupported",
+                           std::string("The ") + op_word +
+                               " operation does not work with the specified model, " +
+                               dep->settings.model +
+                               ". Please choose different model and try again. You can "
+                               "learn more about which models can be used with each "
+                               "operation here: "
+                               "https://go.microsoft.com/fwlink/?linkid=2197993."),
+          &ctx);
     }
     if (r.has_stream_options && !version.accepts_stream_options()) {
-      co_await invalid_request(
-          ex, RequestError{"Unrecognized request argument supplied: stream_options", "", ""}, ctx);
-      co_return;
+      return invalid_request(
+          req, RequestError{"Unrecognized request argument supplied: stream_options", "", ""}, ctx);
     }
     if (*op == Operation::kEmbeddings && r.dimensions) {
       if (dep->settings.model == "text-embedding-ada-002") {
-        co_await invalid_request(
-            ex, RequestError{"This model does not support specifying dimensions.", "", ""}, ctx);
-        co_return;
+        return invalid_request(
+            req, RequestError{"This model does not support specifying dimensions.", "", ""}, ctx);
       }
       if (*r.dimensions > dep->settings.embedding_dimensions) {
-        co_await invalid_request(
-            ex,
+        return invalid_request(
+            req,
             RequestError{"This model's maximum dimensions is " +
                              std::to_string(dep->settings.embedding_dimensions) + ".",
                          "dimensions", ""},
             ctx);
-        co_return;
       }
     }
 
@@ -479,10 +477,9 @@ struct Simulator::Impl {
     if (*op == Operation::kChatCompletions) {
       auto counted = dep->tokens->chat_prompt(body);
       if (!counted) {
-        co_await invalid_request(
-            ex, RequestError{"The messages could not be read for token counting.", "messages", ""},
+        return invalid_request(
+            req, RequestError{"The messages could not be read for token counting.", "messages", ""},
             ctx);
-        co_return;
       }
       prompt_tokens = static_cast<std::int64_t>(*counted);
     } else {
@@ -501,8 +498,7 @@ struct Simulator::Impl {
       d.allowed = false;
       d.reason = LimitReason::kTokens;
       d.retry_after_ms = 1000;
-      co_await throttled(ex, ctx, *op, d);
-      co_return;
+      return throttled(req, ctx, *op, d);
     }
     if (fault && hit(fault->error_rate)) {
       const int status = fault->status_codes[pick(fault->status_codes.size())];
@@ -510,12 +506,10 @@ struct Simulator::Impl {
         LimitDecision d;
         d.allowed = false;
         d.retry_after_ms = 1000;
-        co_await throttled(ex, ctx, *op, d);
-        co_return;
+        return throttled(req, ctx, *op, d);
       }
       ledger.record(dep->settings.name, ctx.client, Outcome::kError);
-      co_await reply(ex, static_cast<Status>(status), fault_body(status, ctx), &ctx);
-      co_return;
+      return json_response(req, static_cast<Status>(status), fault_body(status, ctx), &ctx);
     }
 
     // Admission: prompt estimate + max_tokens, charged at arrival.
@@ -526,26 +520,43 @@ struct Simulator::Impl {
     if (dep->tpm || dep->utilization) {
       LimitDecision d = dep->tpm ? dep->tpm->admit(cost, now) : dep->utilization->admit(cost, now);
       if (!d.allowed) {
-        co_await throttled(ex, ctx, *op, d);
-        co_return;
+        return throttled(req, ctx, *op, d);
       }
       ctx.limits = d;
       ctx.limits_known = true;
     }
 
+    p.op = *op;
+    p.request = std::move(r);
+    p.prompt_tokens = prompt_tokens;
+    p.version = version;
+    p.fault = std::move(fault);
+    return std::nullopt;
+  }
+
+  Task<void> data_plane(Exchange& ex, std::string_view target) {
+    Prepared p;
+    std::optional<Response> refused = prepare(ex.request(), target, p);
+    if (refused) {
+      Response res = std::move(*refused);
+      co_await ex.send(std::move(res));
+      co_return;
+    }
+    const std::optional<FaultSettings>& fault = p.fault;
     auto start = ex.received_at();
     if (fault && fault->latency_spike.count() > 0 && hit(fault->spike_rate)) {
       start += fault->latency_spike;
       co_await sleep_until(ex, start);
     }
 
-    switch (*op) {
+    switch (p.op) {
       case Operation::kEmbeddings:
-        co_await serve_embeddings(ex, ctx, r, prompt_tokens, start);
+        co_await serve_embeddings(ex, p.ctx, p.request, p.prompt_tokens, start);
         break;
       case Operation::kChatCompletions:
       case Operation::kCompletions:
-        co_await serve_completion(ex, ctx, r, *op, prompt_tokens, version, fault, start);
+        co_await serve_completion(ex, p.ctx, p.request, p.op, p.prompt_tokens, p.version, fault,
+                                  start);
         break;
     }
   }
@@ -572,7 +583,8 @@ struct Simulator::Impl {
     }
     ledger.record(dep.settings.name, ctx.client, Outcome::kServed,
                   static_cast<std::uint64_t>(prompt_tokens), 0);
-    co_await reply(ex, Status::ok, std::move(body), &ctx);
+    Response res = json_response(ex.request(), Status::ok, std::move(body), &ctx);
+    co_await ex.send(std::move(res));
   }
 
   Task<void> serve_completion(Exchange& ex, Context& ctx, const InspectedRequest& r, Operation op,
@@ -627,7 +639,8 @@ struct Simulator::Impl {
       ledger.record(dep.settings.name, ctx.client, Outcome::kServed,
                     static_cast<std::uint64_t>(prompt_tokens),
                     static_cast<std::uint64_t>(completion_tokens));
-      co_await reply(ex, Status::ok, std::move(body), &ctx);
+      Response res = json_response(ex.request(), Status::ok, std::move(body), &ctx);
+      co_await ex.send(std::move(res));
       co_return;
     }
 
@@ -694,10 +707,9 @@ struct Simulator::Impl {
 
   // ---- Entra ID --------------------------------------------------------------------------------
 
-  Task<bool> entra_route(Exchange& ex, std::string_view target) {
-    Request& req = ex.request();
+  std::optional<Response> entra_route(const Request& req, std::string_view target) {
     auto seg = split_path(path_of(target));
-    if (seg.empty()) co_return false;
+    if (seg.empty()) return std::nullopt;
     const std::string_view tenant = seg[0];
     const bool get = req.method() == http::bhttp::verb::get;
     const bool post = req.method() == http::bhttp::verb::post;
@@ -721,21 +733,19 @@ struct Simulator::Impl {
                        (seg.size() == 3 && seg[1] == "discovery" && seg[2] == "keys"))) {
       out = entra.jwks();
     }
-    if (!out) co_return false;
+    if (!out) return std::nullopt;
     Response res{static_cast<Status>(out->status), req.version()};
     res.set(Field::content_type, "application/json; charset=utf-8");
     res.set(Field::cache_control, "no-store, no-cache");
     res.set("x-ms-request-id", random_uuid());
     res.body() = std::move(out->body);
     res.prepare_payload();
-    co_await ex.send(std::move(res));
-    co_return true;
+    return res;
   }
 
   // ---- admin -----------------------------------------------------------------------------------
 
-  Task<bool> admin_route(Exchange& ex, std::string_view target) {
-    Request& req = ex.request();
+  std::optional<Response> admin_route(const Request& req, std::string_view target) {
     const std::string_view path = path_of(target);
     const auto method = req.method();
     using http::bhttp::verb;
@@ -743,45 +753,39 @@ struct Simulator::Impl {
       return json_response(req, Status::ok, std::move(body), nullptr);
     };
     if (path == "/sim/usage" && method == verb::get) {
-      co_await ex.send(ok_json(ledger.to_json()));
+      return ok_json(ledger.to_json());
     } else if (path == "/sim/usage/reset" && method == verb::post) {
       ledger.reset();
-      co_await ex.send(ok_json(ledger.to_json()));
+      return ok_json(ledger.to_json());
     } else if (path == "/sim/limits/reset" && method == verb::post) {
       for (auto& d : deployments) {
         if (d->tpm) d->tpm->reset();
         if (d->utilization) d->utilization->reset();
       }
-      co_await ex.send(ok_json("{\"reset\":true}"));
+      return ok_json("{\"reset\":true}");
     } else if (path == "/sim/faults" && method == verb::get) {
-      co_await ex.send(ok_json(faults.to_json()));
+      return ok_json(faults.to_json());
     } else if (path == "/sim/faults" && method == verb::post) {
       FaultSettings f;
       if (auto err = parse_fault_json(req.body(), f)) {
-        co_await ex.send(json_response(req, Status::bad_request,
-                                       openai_error_body(*err, "invalid_request_error", "", ""),
-                                       nullptr));
-        co_return true;
+        return json_response(req, Status::bad_request,
+                             openai_error_body(*err, "invalid_request_error", "", ""), nullptr);
       }
       if (!f.deployment.empty() && !by_name.count(f.deployment)) {
-        co_await ex.send(json_response(req, Status::not_found,
-                                       azure_error_body("DeploymentNotFound", kDeploymentNotFound),
-                                       nullptr));
-        co_return true;
+        return json_response(req, Status::not_found,
+                             azure_error_body("DeploymentNotFound", kDeploymentNotFound), nullptr);
       }
       faults.set(std::move(f));
-      co_await ex.send(ok_json(faults.to_json()));
+      return ok_json(faults.to_json());
     } else if (path == "/sim/faults" && method == verb::delete_) {
       bool present = false;
       std::string d = query_value(target, "deployment", &present);
       faults.clear(present ? std::optional<std::string>(d) : std::nullopt);
-      co_await ex.send(ok_json(faults.to_json()));
+      return ok_json(faults.to_json());
     } else if (path == "/healthz" || path == "/readyz") {
-      co_await ex.send(ok_json("{\"status\":\"ok\"}"));
-    } else {
-      co_return false;
+      return ok_json("{\"status\":\"ok\"}");
     }
-    co_return true;
+    return std::nullopt;
   }
 
   SimSettings settings;
@@ -810,15 +814,19 @@ Task<void> Simulator::handle(Exchange& ex) {
     co_await impl_->data_plane(ex, target);
     co_return;
   }
-  if (co_await impl_->admin_route(ex, target)) co_return;
-  if (co_await impl_->entra_route(ex, target)) co_return;
-  co_await impl_->not_found(ex, nullptr);
+  std::optional<Response> res = impl_->admin_route(ex.request(), target);
+  if (!res) res = impl_->entra_route(ex.request(), target);
+  if (!res) res = impl_->not_found(ex.request(), nullptr);
+  Response out = std::move(*res);
+  co_await ex.send(std::move(out));
 }
 
 Task<void> Simulator::handle_admin(Exchange& ex) {
   const std::string target(ex.request().target());
-  if (co_await impl_->admin_route(ex, target)) co_return;
-  co_await impl_->not_found(ex, nullptr);
+  std::optional<Response> res = impl_->admin_route(ex.request(), target);
+  if (!res) res = impl_->not_found(ex.request(), nullptr);
+  Response out = std::move(*res);
+  co_await ex.send(std::move(out));
 }
 
 }  // namespace sluice::sim
