@@ -27,7 +27,9 @@ const errors = new Map();
 
 function one() {
   return new Promise((resolve) => {
-    const start = performance.now();
+    // TTFT counts from the moment the whole request was handed to the socket (the model's clock
+    // starts when the server has the request), not from when this client got round to opening it.
+    let start = performance.now();
     let last = 0;
     let seen = 0;
     let buffer = '';
@@ -72,6 +74,7 @@ function one() {
       res.on('end', () => finish());
       res.on('error', finish);
     });
+    req.on('finish', () => { start = performance.now(); });
     const timer = setTimeout(() => { req.destroy(new Error('deadline')); }, deadlineMs);
     req.on('error', finish);
     req.end(body);

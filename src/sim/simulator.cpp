@@ -168,13 +168,18 @@ struct Simulator::Impl {
     f.set("x-request-id", ctx.request_id);
     f.set("x-ms-region", ctx.region);
     if (!ctx.client_request_id.empty()) f.set("x-ms-client-request-id", ctx.client_request_id);
-    if (ctx.deployment && ctx.limits_known) {
+    if (ctx.deployment) {
+      // Refused before admission (400s): the budget as it stands, uncharged.
+      LimitDecision d = ctx.limits;
+      if (!ctx.limits_known && ctx.deployment->tpm) d = ctx.deployment->tpm->peek(steady_now_ms());
+      if (!ctx.limits_known && ctx.deployment->utilization) {
+        d = ctx.deployment->utilization->peek(steady_now_ms());
+      }
       if (ctx.deployment->tpm) {
-        f.set("x-ratelimit-remaining-tokens", std::to_string(ctx.limits.remaining_tokens));
-        f.set("x-ratelimit-remaining-requests", std::to_string(ctx.limits.remaining_requests));
+        f.set("x-ratelimit-remaining-tokens", std::to_string(d.remaining_tokens));
+        f.set("x-ratelimit-remaining-requests", std::to_string(d.remaining_requests));
       } else if (ctx.deployment->utilization) {
-        f.set("azure-openai-deployment-utilization",
-              format_percent(ctx.limits.utilization_percent));
+        f.set("azure-openai-deployment-utilization", format_percent(d.utilization_percent));
       }
     }
   }
