@@ -1,0 +1,38 @@
+#pragma once
+// A journal and the shipper that drains it, started and stopped together: what the usage policy
+// writes records to. One per journal directory per process (the gateway shares it across reloads).
+#include <string>
+
+#include "sluice/usage/journal.hpp"
+#include "sluice/usage/shipper.hpp"
+#include "sluice/usage/usage_record.hpp"
+
+namespace sluice::usage {
+
+struct UsageLogSettings {
+  JournalSettings journal;
+  ShipperSettings shipper;
+};
+
+class UsageLog {
+ public:
+  // Opens the journal (throws std::runtime_error naming the path) and starts shipping.
+  explicit UsageLog(UsageLogSettings settings);
+  // Ships what it can one last time, then closes the journal.
+  ~UsageLog();
+
+  // Serialises `record` and appends it with one write(). Any thread, no lock, no allocation once
+  // the thread's buffer is warm. False when the write failed (counted in the journal's stats).
+  bool append(const UsageRecord& record) noexcept;
+
+  const Journal& journal() const noexcept { return journal_; }
+  Shipper& shipper() noexcept { return shipper_; }
+  const UsageLogSettings& settings() const noexcept { return settings_; }
+
+ private:
+  UsageLogSettings settings_;
+  Journal journal_;
+  Shipper shipper_;  // after journal_: stopped first
+};
+
+}  // namespace sluice::usage

@@ -1,0 +1,166 @@
+#include "usage/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include "usage/store_sql.hpp"
+
+namespace sluice::usage {
+
+namespace {
+
+using core::Error;
+using core::ErrorCode;
+
+class Statement {
+ public:
+  Statement() = default;
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  sqlite3_stmt** out() { return &stmt_; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  core::Result<std::size_t> insert(std::span<const UsageRecord> records) override {
+    return insert_rows(records);
+  }
+  core::Result<std::size_t> insert_prompt_logs(std::span<const PromptLogEntry> entries) override {
+    return insert_rows(entries);
+  }
+
+  core::Result<std::vector<SummaryRow>> summarize(
+      std::int64_t since_us, const std::vector<std::string>& columns) override {
+    auto sql = sql::summary_query(columns, sql::Dialect::kSqlite, "?1");
+    if (sql.empty()) return Error{ErrorCode::kInvalidArgument, "unknown report column"};
+    Statement statement;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, statement.out(), nullptr) != SQLITE_OK) {
+      return failure("prepare summary");
+    }
+    auto* s = statement.get();
+    sqlite3_bind_int64(s, 1, since_us);
+    std::vector<SummaryRow> rows;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      SummaryRow row;
+      int i = 0;
+      for (std::size_t c = 0; c < columns.size(); ++c) row.keys.push_back(column_text(s, i++));
+      row.model = column_text(s, i++);
+      for (auto* field : {&row.requests, &row.prompt_tokens, &row.completion_tokens,
+                          &row.total_tokens, &row.cached_tokens, &row.reasoning_tokens}) {
+        *field = sqlite3_column_int64(s, i++);
+      }
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return failure("summary");
+    return rows;
+  }
+
+  core::Result<void> exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string text = message ? message : sqlite3_errmsg(db_);
+      sqlite3_free(message);
+      return Error{ErrorCode::kUnavailable, "sqlite " + path_ + ": " + text};
+    }
+    return {};
+  }
+
+  std::string describe() const override { return "sqlite:" + path_; }
+
+ private:
+  // Inserts rows of one table in one transaction, skipping those already present.
+  template <class Row>
+  core::Result<std::size_t> insert_rows(std::span<const Row> rows) {
+    if (rows.empty()) return std::size_t{0};
+    auto& statement = std::is_same_v<Row, UsageRecord> ? insert_usage_ : insert_prompt_log_;
+    if (!statement) {
+      auto columns = sql::columns_of<Row>();
+      std::string sql = "INSERT INTO " + std::string(sql::table_of<Row>()) + " (" +
+                        sql::column_list(columns) + ") VALUES (?1";
+      for (std::size_t i = 2; i <= columns.size(); ++i) sql += ",?" + std::to_string(i);
+      sql += ") ON CONFLICT DO NOTHING";
+      statement = std::make_unique<Statement>();
+      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, statement->out(), nullptr) != SQLITE_OK) {
+        statement.reset();
+        return failure("prepare insert");
+      }
+    }
+    if (auto ok = exec("BEGIN IMMEDIATE"); !ok) return ok.error();
+    std::size_t inserted = 0;
+    auto* s = statement->get();
+    for (const auto& row : rows) {
+      sqlite3_reset(s);
+      int index = 1;
+      sql::visit_row(row, [&](auto value) {
+        if constexpr (std::is_same_v<decltype(value), std::string_view>) {
+          sqlite3_bind_text(s, index++, value.data(), static_cast<int>(value.size()),
+                            SQLITE_TRANSIENT);
+        } else {
+          sqlite3_bind_int64(s, index++, value);
+        }
+      });
+      if (sqlite3_step(s) != SQLITE_DONE) {
+        auto error = failure("insert");
+        sqlite3_reset(s);
+        rollback();
+        return error;
+      }
+      inserted += static_cast<std::size_t>(sqlite3_changes(db_));
+    }
+    sqlite3_reset(s);
+    if (auto ok = exec("COMMIT"); !ok) {
+      rollback();
+      return ok.error();
+    }
+    return inserted;
+  }
+
+  // Ends a failed transaction; its own failure changes nothing.
+  void rollback() { (void)exec("ROLLBACK"); }
+
+  static std::string column_text(sqlite3_stmt* s, int index) {
+    auto* p = sqlite3_column_text(s, index);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(s, index)))
+             : std::string();
+  }
+  Error failure(std::string_view what) const {
+    return Error{ErrorCode::kUnavailable,
+                 "sqlite " + path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_)};
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  std::unique_ptr<Statement> insert_usage_;
+  std::unique_ptr<Statement> insert_prompt_log_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error{ErrorCode::kUnavailable, "sqlite " + path + ": " + message};
+  }
+  sqlite3_busy_timeout(db, 5000);
+  auto store = std::make_unique<SqliteStore>(db, path);
+  if (auto ok = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !ok) {
+    return ok.error();
+  }
+  if (auto ok = store->exec(sql::schema(sql::Dialect::kSqlite).c_str()); !ok) return ok.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace sluice::usage

@@ -1,0 +1,126 @@
+#include "sluice/usage/shipper.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "sluice/usage/usage_log.hpp"
+#include "usage/tests/test_dir.hpp"
+
+namespace sluice::usage {
+namespace {
+
+using testing::TempDir;
+
+UsageRecord record(const std::string& id, std::int64_t tokens) {
+  UsageRecord r;
+  r.request_id = id;
+  r.started_at_us = 1'000'000;
+  r.app_id = "app";
+  r.deployment = "gpt-4o";
+  r.model = "gpt-4o";
+  r.prompt_tokens = tokens;
+  r.total_tokens = tokens;
+  r.usage_source = "reported";
+  return r;
+}
+
+std::int64_t total_in(const std::string& url, std::int64_t* requests = nullptr) {
+  auto store = open_store(url);
+  EXPECT_TRUE(store) << store.error().message;
+  auto rows = (*store)->summarize(0, {});
+  EXPECT_TRUE(rows);
+  std::int64_t total = 0;
+  std::int64_t count = 0;
+  for (const auto& row : *rows) {
+    total += row.total_tokens;
+    count += row.requests;
+  }
+  if (requests) *requests = count;
+  return total;
+}
+
+TEST(Shipper, ShipsEveryRecordOnceAndReplaysIdempotently) {
+  TempDir dir;
+  auto journal_dir = dir.path() / "journal";
+  auto db = (dir.path() / "usage.db").string();
+  {
+    Journal journal({.directory = journal_dir});
+    Shipper shipper(journal_dir, {.store_url = db}, &journal);
+    std::string line;
+    for (int i = 0; i < 10; ++i) {
+      line.clear();
+      append_record_line(line, record("r" + std::to_string(i), 10));
+      journal.append(line);
+    }
+    auto shipped = shipper.ship_once();
+    ASSERT_TRUE(shipped) << shipped.error().message;
+    EXPECT_EQ(*shipped, 10u);
+    EXPECT_EQ(*shipper.ship_once(), 0u) << "nothing new";
+  }
+  std::int64_t requests = 0;
+  EXPECT_EQ(total_in(db, &requests), 100);
+  EXPECT_EQ(requests, 10);
+
+  // A crash after the commit but before the offset was saved: everything is read again.
+  std::filesystem::remove(journal_dir / "shipped.offset");
+  Shipper replay(journal_dir, {.store_url = db}, nullptr);
+  auto again = replay.ship_once();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+  EXPECT_EQ(replay.stats().duplicates.load(), 10u);
+  EXPECT_EQ(total_in(db), 100);
+  EXPECT_TRUE(Journal::list_segments(journal_dir).empty()) << "shipped, sealed segments go";
+}
+
+TEST(Shipper, SkipsATornRecordAndRecoversTheOneGluedToIt) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path());
+  std::string a, b, c;
+  append_record_line(a, record("a", 1));
+  append_record_line(b, record("b", 2));
+  append_record_line(c, record("c", 4));
+  {
+    std::ofstream out(Journal::segment_path(dir.path(), 1));
+    // `b` was torn by a crash and another thread's `c` landed right after it; then a torn tail.
+    out << a << b.substr(0, b.size() / 2) << c << std::string(a.substr(0, 10));
+  }
+  auto db = (dir.path() / "usage.db").string();
+  Shipper shipper(dir.path(), {.store_url = db}, nullptr);
+  auto shipped = shipper.ship_once();
+  ASSERT_TRUE(shipped);
+  EXPECT_EQ(*shipped, 2u);
+  EXPECT_EQ(total_in(db), 5);
+  EXPECT_EQ(shipper.stats().corrupt_lines.load(), 2u);
+}
+
+TEST(Shipper, RecordsWaitInTheJournalWhileTheStoreIsDown) {
+  TempDir dir;
+  auto journal_dir = dir.path() / "journal";
+  auto db_dir = dir.path() / "not-yet";
+  auto db = (db_dir / "usage.db").string();  // cannot be opened until the directory exists
+  UsageLogSettings settings;
+  settings.journal.directory = journal_dir;
+  settings.shipper.store_url = db;
+  settings.shipper.interval = std::chrono::milliseconds(10);
+  settings.shipper.max_backoff = std::chrono::milliseconds(20);
+  UsageLog log(settings);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(log.append(record("w" + std::to_string(i), 3)));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (log.shipper().stats().store_errors.load() < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GE(log.shipper().stats().store_errors.load(), 2u);
+  EXPECT_FALSE(log.shipper().stats().store_up.load());
+  std::filesystem::create_directories(db_dir);
+  while (log.shipper().stats().shipped.load() < 5 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(log.shipper().stats().shipped.load(), 5u);
+  EXPECT_TRUE(log.shipper().stats().store_up.load());
+  EXPECT_EQ(total_in(db), 15);
+}
+
+}  // namespace
+}  // namespace sluice::usage

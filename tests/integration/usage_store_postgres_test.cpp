@@ -1,0 +1,128 @@
+// The usage store and shipper against a real PostgreSQL server, started privately for this test
+// on 127.0.0.1 (tests/integration/usage_postgres.sh) and removed afterwards.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "sluice/usage/shipper.hpp"
+#include "sluice/usage/store.hpp"
+
+namespace sluice::usage {
+namespace {
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+  if (::pclose(pipe) != 0) return "";
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char pattern[] = "/tmp/sluice-pg-XXXXXX";
+    dir_ = ::mkdtemp(pattern);
+    int port = 20000 + static_cast<int>(::getpid() % 20000);
+    url_ = run(std::string(SLUICE_SOURCE_DIR) + "/tests/integration/usage_postgres.sh start " +
+               dir_ + " " + std::to_string(port));
+  }
+  static void TearDownTestSuite() {
+    run(std::string(SLUICE_SOURCE_DIR) + "/tests/integration/usage_postgres.sh stop " + dir_);
+  }
+  void SetUp() override {
+    ASSERT_FALSE(url_.empty()) << "the private PostgreSQL server did not start (see " << dir_
+                               << "/server.log)";
+  }
+  static std::string dir_;
+  static std::string url_;
+};
+
+std::string PostgresStoreTest::dir_;
+std::string PostgresStoreTest::url_;
+
+UsageRecord record(std::string id, std::string app, std::int64_t prompt, std::int64_t completion) {
+  UsageRecord r;
+  r.request_id = std::move(id);
+  r.started_at_us = 1'700'000'000'000'000;
+  r.app_id = std::move(app);
+  r.deployment = "gpt-4o";
+  r.model = "gpt-4o-2024-08-06";
+  r.streamed = true;
+  r.status = 200;
+  r.prompt_tokens = prompt;
+  r.completion_tokens = completion;
+  r.total_tokens = prompt + completion;
+  r.usage_source = "reported";
+  return r;
+}
+
+TEST_F(PostgresStoreTest, InsertIsIdempotentAndSummarizes) {
+  auto store = open_store(url_);
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<UsageRecord> records;
+  for (int i = 0; i < 1200; ++i) {  // more than one multi-row statement
+    records.push_back(record("pg-" + std::to_string(i), i % 3 ? "a" : "b", 10, i % 7));
+  }
+  auto first = (*store)->insert(records);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, 1200u);
+  auto again = (*store)->insert(records);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+
+  auto rows = (*store)->summarize(0, {"app", "streamed", "day"});
+  ASSERT_TRUE(rows) << rows.error().message;
+  std::int64_t requests = 0;
+  std::int64_t total = 0;
+  std::int64_t expected_total = 0;
+  for (const auto& r : records) expected_total += r.total_tokens;
+  for (const auto& row : *rows) {
+    requests += row.requests;
+    total += row.total_tokens;
+    EXPECT_EQ(row.keys[1], "true");
+    EXPECT_EQ(row.keys[2], "2023-11-14");
+  }
+  EXPECT_EQ(requests, 1200);
+  EXPECT_EQ(total, expected_total);
+
+  PromptLogEntry entry{
+      .request_id = "pg-0", .started_at_us = 1, .prompt = "{\"x\":1}", .response = "hello"};
+  auto logged = (*store)->insert_prompt_logs(std::span(&entry, 1));
+  ASSERT_TRUE(logged) << logged.error().message;
+  EXPECT_EQ(*logged, 1u);
+}
+
+TEST_F(PostgresStoreTest, ShipperDrainsAJournalIntoPostgres) {
+  char pattern[] = "/tmp/sluice-journal-XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(pattern);
+  {
+    Journal journal({.directory = dir});
+    std::string line;
+    for (int i = 0; i < 50; ++i) {
+      line.clear();
+      append_record_line(line, record("ship-" + std::to_string(i), "shipper-app", 5, 5));
+      ASSERT_TRUE(journal.append(line));
+    }
+    Shipper shipper(dir, {.store_url = url_}, &journal);
+    auto shipped = shipper.ship_once();
+    ASSERT_TRUE(shipped) << shipped.error().message;
+    EXPECT_EQ(*shipped, 50u);
+  }
+  std::filesystem::remove(dir / "shipped.offset");  // replay everything: nothing new
+  Shipper replay(dir, {.store_url = url_}, nullptr);
+  auto again = replay.ship_once();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+  EXPECT_EQ(replay.stats().duplicates.load(), 50u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sluice::usage
