@@ -5,7 +5,7 @@
 #  2. 2,000 concurrent streams on one sim thread: observed TTFT and inter-token latency p50/p99
 #     against the configured timing model.
 # Everything runs on 127.0.0.1 and stops by itself. Knobs: DURATION (s), CONNECTIONS, STREAMS,
-# SLUICE_BIN.
+# RAMP_MS (streams start spread over this), SLUICE_BIN.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -133,5 +133,5 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 node "$here/streams.mjs" --url "$sim_url" --streams "$streams" --ttft-ms "$ttft" \
-  --itl-ms "$(( 1000 / tps ))" --tokens "$tokens" --deadline-ms 60000
+  --itl-ms "$(( 1000 / tps ))" --tokens "$tokens" --ramp-ms "${RAMP_MS:-1000}" --deadline-ms 60000
 stop_sim

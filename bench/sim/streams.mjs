@@ -15,6 +15,10 @@ const ttftModel = Number(args['ttft-ms'] ?? 500);
 const itlModel = Number(args['itl-ms'] ?? 100);
 const tokens = Number(args.tokens ?? 30);
 const deadlineMs = Number(args['deadline-ms'] ?? 60000);
+// Stream i starts at i * ramp / N, so the arrival burst does not hide the timing model behind
+// the time it takes one thread to accept and parse N requests; all N are still open at once
+// when a stream lasts longer than the ramp.
+const rampMs = Number(args['ramp-ms'] ?? 1000);
 const path = `/openai/deployments/${args.deployment ?? 'bench'}/chat/completions?api-version=2024-10-21`;
 const body = JSON.stringify({ messages: [{ role: 'user', content: 'Tell me about rivers.' }], max_tokens: tokens, stream: true });
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
@@ -88,17 +92,26 @@ function pct(values, p) {
 }
 
 const t0 = performance.now();
-await Promise.all(Array.from({ length: streams }, () => one()));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let open = 0;
+let peak = 0;
+await Promise.all(Array.from({ length: streams }, async (_, i) => {
+  await sleep((i * rampMs) / streams);
+  open++;
+  peak = Math.max(peak, open);
+  await one();
+  open--;
+}));
 const wall = (performance.now() - t0) / 1000;
 const f = (x) => x.toFixed(1);
 const r = {
   ttft50: pct(ttfts, 50), ttft99: pct(ttfts, 99), itl50: pct(itls, 50), itl99: pct(itls, 99),
 };
-console.log(`streams: ${streams} concurrent, ${ok} complete, ${failed} failed, ${f(wall)} s wall`);
+console.log(`streams: ${streams} started over ${rampMs} ms, ${peak} open at once, ${ok} complete, ${failed} failed, ${f(wall)} s wall`);
 for (const [k, v] of errors) console.log(`  failure ${k}: ${v}`);
 console.log(`ttft ms: model ${ttftModel}  p50 ${f(r.ttft50)}  p99 ${f(r.ttft99)}`);
 console.log(`itl  ms: model ${itlModel}  p50 ${f(r.itl50)}  p99 ${f(r.itl99)}`);
-console.log(`sim-streams: streams=${streams} ok=${ok} ttft_p50=${f(r.ttft50)} ttft_p99=${f(r.ttft99)} ttft_model=${ttftModel} ` +
+console.log(`sim-streams: streams=${streams} peak_open=${peak} ok=${ok} ttft_p50=${f(r.ttft50)} ttft_p99=${f(r.ttft99)} ttft_model=${ttftModel} ` +
   `itl_p50=${f(r.itl50)} itl_p99=${f(r.itl99)} itl_model=${itlModel} ` +
   `drift_ttft_p50=${f(r.ttft50 - ttftModel)} drift_ttft_p99=${f(r.ttft99 - ttftModel)} ` +
   `drift_itl_p50=${f(r.itl50 - itlModel)} drift_itl_p99=${f(r.itl99 - itlModel)}`);

@@ -437,10 +437,11 @@ struct Simulator::Impl {
 
     // Operation against the model's kind.
     const ModelKind kind = dep->settings.kind;
-    const bool supported = (*op == Operation::kEmbeddings) == (kind == ModelKind::kEmbedding) &&
-                           (*op != Operation::kCompletions || kind == ModelKind::kCompletion ||
-                            kind == ModelKind::kChat) &&
-                           (*op != Operation::kChatCompletions || kind == ModelKind::kChat);
+    // Each model kind serves one operation: gpt-4o has no /completions, instruct models no
+    // /chat/completions, embedding models only /embeddings.
+    const bool supported = (*op == Operation::kEmbeddings && kind == ModelKind::kEmbedding) ||
+                           (*op == Operation::kCompletions && kind == ModelKind::kCompletion) ||
+                           (*op == Operation::kChatCompletions && kind == ModelKind::kChat);
     if (!supported) {
       const char* op_word = *op == Operation::kChatCompletions ? "chatCompletion"
                             : *op == Operation::kCompletions   ? "completion"

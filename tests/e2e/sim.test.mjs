@@ -44,6 +44,12 @@ deployments:
     provisioned_tokens_per_minute: 60000
     time_to_first_token: 0ms
     tokens_per_second: 0
+  instruct:
+    model: gpt-35-turbo-instruct
+    tokens_per_minute: 10000000
+    time_to_first_token: 0ms
+    tokens_per_second: 0
+    natural_length: 12
   embed:
     model: text-embedding-3-small
     tokens_per_minute: 10000000
@@ -193,6 +199,30 @@ describe('chat completions (AzureOpenAI)', () => {
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-ms-client-request-id'), 'abc-123');
     await r.text();
+  });
+});
+
+describe('legacy completions', () => {
+  test('text_completion bodies and stream with exact counts', async () => {
+    const client = azure('instruct');
+    const c = await client.completions.create({ model: 'instruct', prompt: 'Once upon a time', max_tokens: 5 });
+    assert.equal(c.object, 'text_completion');
+    assert.match(c.id, /^cmpl-/);
+    assert.equal(c.choices[0].finish_reason, 'length');
+    assert.equal(c.usage.prompt_tokens, cl100k.encode('Once upon a time').length);
+    assert.equal(c.usage.completion_tokens, cl100k.encode(c.choices[0].text).length);
+    assert.equal(c.usage.completion_tokens, 5);
+    const stream = await client.completions.create({ model: 'instruct', prompt: 'Once upon a time', stream: true });
+    let text = '';
+    let finish = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.equal(finish, 'stop');
+    assert.equal(cl100k.encode(text).length, 12);
+    await assert.rejects(azure('gpt-4o').completions.create({ model: 'gpt-4o', prompt: 'x' }),
+      (e) => e.status === 400 && e.code === 'OperationNotSupported');
   });
 });
 
