@@ -602,7 +602,7 @@ struct Simulator::Impl {
     const bool cut = r.max_tokens && *r.max_tokens < natural;
     const std::size_t length = static_cast<std::size_t>(cut ? *r.max_tokens : natural);
 
-    std::vector<std::vector<std::string>> pieces(static_cast<std::size_t>(r.n));
+    std::vector<std::vector<std::string_view>> pieces(static_cast<std::size_t>(r.n));
     std::vector<ChoiceText> choices(static_cast<std::size_t>(r.n));
     std::int64_t completion_tokens = 0;
     for (int i = 0; i < r.n; ++i) {

@@ -59,9 +59,11 @@ TextGenerator::TextGenerator(std::shared_ptr<const TokenCount> counter) {
   }
 }
 
-std::vector<std::string> TextGenerator::generate(std::size_t tokens, std::uint64_t seed,
-                                                 bool end_sentence) const {
-  std::vector<std::string> out;
+std::vector<std::string_view> TextGenerator::generate(std::size_t tokens, std::uint64_t seed,
+                                                      bool end_sentence) const {
+  static constexpr std::string_view kStop = ".";
+  static constexpr std::string_view kComma = ",";
+  std::vector<std::string_view> out;
   out.reserve(tokens);
   Rng rng(seed);
   bool sentence_start = true;
@@ -73,19 +75,19 @@ std::vector<std::string> TextGenerator::generate(std::size_t tokens, std::uint64
     const std::size_t remaining = tokens - i;
     const bool after_mark = !out.empty() && (out.back() == "." || out.back() == ",");
     if (end_sentence && remaining == 1 && !out.empty()) {
-      out.emplace_back(".");
+      out.push_back(kStop);
       break;
     }
     bool word = sentence_start || after_mark || (end_sentence && remaining == 2);
     if (!word && words_in_sentence >= sentence_length) {
-      out.emplace_back(".");
+      out.push_back(kStop);
       sentence_start = true;
       words_in_sentence = 0;
       sentence_length = 6 + rng.below(12);
       continue;
     }
     if (!word && words_in_sentence >= 3 && rng.below(9) == 0) {
-      out.emplace_back(",");
+      out.push_back(kComma);
       continue;
     }
     const Word& w = words_[rng.below(words_.size())];
@@ -100,7 +102,7 @@ std::vector<std::string> TextGenerator::generate(std::size_t tokens, std::uint64
   return out;
 }
 
-std::string TextGenerator::join(const std::vector<std::string>& pieces) {
+std::string TextGenerator::join(const std::vector<std::string_view>& pieces) {
   std::size_t n = 0;
   for (const auto& p : pieces) n += p.size();
   std::string s;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/token_count.hpp"
@@ -22,11 +23,12 @@ class TextGenerator {
   explicit TextGenerator(std::shared_ptr<const TokenCount> counter);
 
   // Exactly `tokens` pieces. With `end_sentence`, the last piece is a full stop (a natural end).
-  // Deterministic in `seed`. Any thread.
-  std::vector<std::string> generate(std::size_t tokens, std::uint64_t seed,
-                                    bool end_sentence) const;
+  // Deterministic in `seed`. The views point into this generator (no allocation per piece) and
+  // stay valid as long as it lives. Any thread.
+  std::vector<std::string_view> generate(std::size_t tokens, std::uint64_t seed,
+                                         bool end_sentence) const;
 
-  static std::string join(const std::vector<std::string>& pieces);
+  static std::string join(const std::vector<std::string_view>& pieces);
 
   std::size_t vocabulary_size() const { return words_.size(); }
 
