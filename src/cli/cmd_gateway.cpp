@@ -1,4 +1,5 @@
-// `sluice gateway --config FILE`: runs the gateway until SIGINT/SIGTERM (drains), reloads on SIGHUP.
+// `sluice gateway --config FILE`: runs the gateway until SIGINT/SIGTERM (drains), reloads on
+// SIGHUP.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -17,7 +18,7 @@ struct GatewayOptions {
 
 std::string url_of(const http::ServerSettings& listener, std::uint16_t port) {
   std::string host = listener.address.find(':') != std::string::npos ? "[" + listener.address + "]"
-                                                                      : listener.address;
+                                                                     : listener.address;
   return std::string(listener.tls ? "https" : "http") + "://" + host + ":" + std::to_string(port);
 }
 }  // namespace
@@ -55,8 +56,10 @@ Command add_gateway_command(CLI::App& root) {
                 std::fprintf(stderr, "sluice gateway: configuration reloaded from %s\n",
                              options->config.c_str());
               } else {
-                std::fprintf(stderr, "sluice gateway: reload refused, keeping the running "
-                                     "configuration: %s\n", error.c_str());
+                std::fprintf(stderr,
+                             "sluice gateway: reload refused, keeping the running "
+                             "configuration: %s\n",
+                             error.c_str());
               }
             });
             std::fprintf(stderr, "sluice gateway: draining\n");

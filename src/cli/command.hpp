@@ -15,5 +15,8 @@ struct Command {
 
 Command add_tokenize_command(CLI::App& root);
 Command add_sim_command(CLI::App& root);
+Command add_gateway_command(CLI::App& root);
+Command add_load_command(CLI::App& root);
+Command add_usage_command(CLI::App& root);
 
 }  // namespace sluice::cli

@@ -12,7 +12,10 @@ int main(int argc, char** argv) {
 
   std::vector<sluice::cli::Command> commands = {
       sluice::cli::add_sim_command(root),
+      sluice::cli::add_gateway_command(root),
+      sluice::cli::add_load_command(root),
       sluice::cli::add_tokenize_command(root),
+      sluice::cli::add_usage_command(root),
   };
 
   try {

@@ -19,9 +19,12 @@ http::Response text_response(Status status, std::string content_type, std::strin
 
 int breaker_state_value(BreakerState state) {
   switch (state) {
-    case BreakerState::kClosed: return 0;
-    case BreakerState::kHalfOpen: return 1;
-    case BreakerState::kOpen: return 2;
+    case BreakerState::kClosed:
+      return 0;
+    case BreakerState::kHalfOpen:
+      return 1;
+    case BreakerState::kOpen:
+      return 2;
   }
   return 0;
 }
@@ -89,7 +92,8 @@ std::string AdminHandler::metrics_text() const {
     out += "sluice_backend_failures_total{backend=\"" + b->settings.name + "\"} " +
            std::to_string(b->failures.load()) + "\n";
   }
-  out += "# HELP sluice_backend_breaker_state Circuit breaker state: 0 closed, 1 half-open, 2 open.\n";
+  out +=
+      "# HELP sluice_backend_breaker_state Circuit breaker state: 0 closed, 1 half-open, 2 open.\n";
   out += "# TYPE sluice_backend_breaker_state gauge\n";
   for (const auto& pool : runtime->pools()) {
     for (const auto& m : pool->members) {
@@ -117,7 +121,8 @@ http::Task<void> AdminHandler::handle(http::Exchange& exchange) {
       if (!any) unready += (unready.empty() ? "" : ", ") + pool->settings->name;
     }
     if (draining_ && draining_()) {
-      co_await exchange.send(text_response(Status::service_unavailable, "text/plain", "draining\n"));
+      co_await exchange.send(
+          text_response(Status::service_unavailable, "text/plain", "draining\n"));
     } else if (!unready.empty()) {
       co_await exchange.send(text_response(Status::service_unavailable, "text/plain",
                                            "no backend available in pool(s): " + unready + "\n"));

@@ -6,9 +6,12 @@ namespace sluice::gateway {
 
 const char* to_string(BreakerState state) {
   switch (state) {
-    case BreakerState::kClosed: return "closed";
-    case BreakerState::kOpen: return "open";
-    case BreakerState::kHalfOpen: return "half_open";
+    case BreakerState::kClosed:
+      return "closed";
+    case BreakerState::kOpen:
+      return "open";
+    case BreakerState::kHalfOpen:
+      return "half_open";
   }
   return "closed";
 }
@@ -35,7 +38,9 @@ void CircuitBreaker::record_success() {
   probe_in_flight_.store(false, std::memory_order_release);
 }
 
-void CircuitBreaker::release_probe() { probe_in_flight_.store(false, std::memory_order_release); }
+void CircuitBreaker::release_probe() {
+  probe_in_flight_.store(false, std::memory_order_release);
+}
 
 void CircuitBreaker::record_failure(Clock::time_point now, std::chrono::milliseconds retry_after) {
   if (open_until_.load(std::memory_order_acquire) != 0) {

@@ -39,7 +39,8 @@ Gateway::Gateway(std::filesystem::path config_file, PolicyRegistry registry)
   }
   if (s.admin) {
     impl_->admin_handler = std::make_unique<AdminHandler>(
-        *impl_->source, [impl = impl_.get()] { return impl->draining.load(); }, nullptr);
+        *impl_->source, [impl = impl_.get()] { return impl->draining.load(); },
+        [metrics = impl_->services.metrics](std::string& out) { metrics->write(out); });
     AdminHandler* handler = impl_->admin_handler.get();
     impl_->admin = std::make_unique<http::Server>(
         *s.admin, [handler](http::Exchange& exchange) { return handler->handle(exchange); });
@@ -95,8 +96,12 @@ std::vector<std::uint16_t> Gateway::listener_ports() const {
   return ports;
 }
 
-std::uint16_t Gateway::admin_port() const { return impl_->admin ? impl_->admin->port() : 0; }
+std::uint16_t Gateway::admin_port() const {
+  return impl_->admin ? impl_->admin->port() : 0;
+}
 
-const GatewaySettings& Gateway::settings() const { return impl_->source->current()->settings(); }
+const GatewaySettings& Gateway::settings() const {
+  return impl_->source->current()->settings();
+}
 
 }  // namespace sluice::gateway

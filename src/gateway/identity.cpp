@@ -12,18 +12,24 @@ bool Identity::has_role(const std::string& role) const {
 
 const char* to_string(IdentityKind kind) {
   switch (kind) {
-    case IdentityKind::kAnonymous: return "anonymous";
-    case IdentityKind::kJwt: return "jwt";
-    case IdentityKind::kApiKey: return "api_key";
+    case IdentityKind::kAnonymous:
+      return "anonymous";
+    case IdentityKind::kJwt:
+      return "jwt";
+    case IdentityKind::kApiKey:
+      return "api_key";
   }
   return "anonymous";
 }
 
 const char* to_string(UsageSource source) {
   switch (source) {
-    case UsageSource::kNone: return "none";
-    case UsageSource::kReported: return "reported";
-    case UsageSource::kEstimated: return "estimated";
+    case UsageSource::kNone:
+      return "none";
+    case UsageSource::kReported:
+      return "reported";
+    case UsageSource::kEstimated:
+      return "estimated";
   }
   return "none";
 }

@@ -26,13 +26,15 @@ constexpr std::size_t kMaxErrorBody = 1 << 20;
 
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive",        "proxy-authenticate", "proxy-authorization",
-      "te",         "trailer",           "transfer-encoding",  "upgrade",
-      "content-length", "proxy-connection"};
+      "connection",          "keep-alive", "proxy-authenticate",
+      "proxy-authorization", "te",         "trailer",
+      "transfer-encoding",   "upgrade",    "content-length",
+      "proxy-connection"};
   for (auto n : kNames) {
     if (name.size() == n.size() &&
-        std::equal(name.begin(), name.end(), n.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+        std::equal(name.begin(), name.end(), n.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
       return true;
     }
   }
@@ -60,7 +62,8 @@ std::chrono::milliseconds retry_after_of(const Fields& fields) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(value * scale));
   };
   if (auto it = fields.find("retry-after-ms"); it != fields.end()) return parse(it->value(), 1);
-  if (auto it = fields.find(Field::retry_after); it != fields.end()) return parse(it->value(), 1000);
+  if (auto it = fields.find(Field::retry_after); it != fields.end())
+    return parse(it->value(), 1000);
   return 0ms;
 }
 
@@ -70,9 +73,10 @@ http::Response error_response(Status status, std::string_view code, std::string_
 
 // Azure answers an unknown deployment with this code and wording.
 http::Response deployment_not_found() {
-  return error_response(Status::not_found, "DeploymentNotFound",
-                        "The API deployment for this resource does not exist. If you created the "
-                        "deployment within the last 5 minutes, please wait a moment and try again.");
+  return error_response(
+      Status::not_found, "DeploymentNotFound",
+      "The API deployment for this resource does not exist. If you created the "
+      "deployment within the last 5 minutes, please wait a moment and try again.");
 }
 
 std::string random_request_id(std::minstd_rand& random) {
@@ -90,9 +94,8 @@ const RouteSettings* match_route(const GatewaySettings& settings, const RequestC
                                  const http::Request& request) {
   for (const auto& route : settings.routes) {
     const auto& match = route.match;
-    if (!match.deployments.empty() &&
-        std::find(match.deployments.begin(), match.deployments.end(), context.deployment) ==
-            match.deployments.end()) {
+    if (!match.deployments.empty() && std::find(match.deployments.begin(), match.deployments.end(),
+                                                context.deployment) == match.deployments.end()) {
       continue;
     }
     if (!match.path_prefix.empty() && request.target().substr(0, match.path_prefix.size()) !=
@@ -163,8 +166,8 @@ class Transaction {
  private:
   http::Task<void> pipeline();
   struct AttemptOutcome {
-    bool done = false;            // a response was sent (or the client is gone): stop
-    bool retryable = false;       // failed in a way the next member may fix
+    bool done = false;                       // a response was sent (or the client is gone): stop
+    bool retryable = false;                  // failed in a way the next member may fix
     std::optional<http::Response> response;  // a failed attempt's response, kept for relaying
     std::chrono::milliseconds retry_after{0};
   };
@@ -179,6 +182,7 @@ class Transaction {
   http::Task<void> respond(http::Response response);
   void record_attempt(PoolMemberRuntime& member, const PoolSettings& pool, Attempt record,
                       bool failure, std::chrono::milliseconds retry_after);
+  void run_response_end_phase(std::string_view body);
   void run_log_phase();
 
   http::Exchange& exchange_;
@@ -205,10 +209,29 @@ void Transaction::run_log_phase() {
   }
 }
 
+// Runs once, before the client can hold a complete response, so what policies do here (the usage
+// journal record) is done before the client can see the end of its response.
+void Transaction::run_response_end_phase(std::string_view body) {
+  if (context_.response_end_observed) return;
+  context_.response_end_observed = true;
+  const auto& policies =
+      context_.route ? context_.route->policies : runtime_.settings().global_policies;
+  for (const auto& policy : policies) {
+    try {
+      policy->on_response_end(context_, body);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gateway: policy %s failed at the response end: %s\n",
+                   std::string(policy->name()).c_str(), e.what());
+    }
+  }
+}
+
 http::Task<void> Transaction::respond(http::Response response) {
   for (const auto& [name, value] : context_.response_headers) response.set(name, value);
-  if (response.find("x-request-id") == response.end()) response.set("x-request-id", context_.request_id);
+  if (response.find("x-request-id") == response.end())
+    response.set("x-request-id", context_.request_id);
   context_.status = response.result_int();
+  run_response_end_phase(response.body());
   if (!co_await exchange_.send(std::move(response))) context_.client_disconnected = true;
 }
 
@@ -218,7 +241,8 @@ http::Task<void> Transaction::pipeline() {
   context_.target = parse_request_target(request_.target());
   const auto& settings = runtime_.settings();
 
-  if (context_.target.style != ApiStyle::kUnknown && context_.target.operation != Operation::kOther &&
+  if (context_.target.style != ApiStyle::kUnknown &&
+      context_.target.operation != Operation::kOther &&
       request_.method() == http::bhttp::verb::post) {
     if (auto error = inspect_request_body(request_.body(), worker_.json, context_.body)) {
       context_.error_code = "invalid_request";
@@ -226,10 +250,10 @@ http::Task<void> Transaction::pipeline() {
       co_return;
     }
   }
-  context_.deployment = context_.target.style == ApiStyle::kAzure ? context_.target.deployment
-                                                                   : context_.body.model;
-  if (context_.target.style == ApiStyle::kOpenAiV1 && context_.target.operation != Operation::kOther &&
-      context_.deployment.empty()) {
+  context_.deployment =
+      context_.target.style == ApiStyle::kAzure ? context_.target.deployment : context_.body.model;
+  if (context_.target.style == ApiStyle::kOpenAiV1 &&
+      context_.target.operation != Operation::kOther && context_.deployment.empty()) {
     co_await respond(error_response(Status::bad_request, "invalid_request_error",
                                     "The request body must name a `model`."));
     co_return;
@@ -280,7 +304,7 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
   if (target.style == ApiStyle::kUnknown || target.operation == Operation::kOther) {
     path += std::string(request_.target());
   } else if (backend.kind == BackendKind::kAzure) {
-    std::string api_version = !backend.api_version.empty() ? backend.api_version
+    std::string api_version = !backend.api_version.empty()  ? backend.api_version
                               : !target.api_version.empty() ? target.api_version
                                                             : std::string(kDefaultApiVersion);
     path += "/openai/deployments/" + upstream_name + "/" + target.operation_path +
@@ -296,15 +320,20 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
   // Ask for the usage chunk when the client did not, where the backend accepts it.
   injected_include_usage_ = false;
   if (context_.body.stream && !context_.body.include_usage &&
-      (target.operation == Operation::kChatCompletions || target.operation == Operation::kCompletions)) {
+      (target.operation == Operation::kChatCompletions ||
+       target.operation == Operation::kCompletions)) {
     bool accepts = false;
     switch (backend.stream_usage) {
-      case StreamUsageMode::kAlways: accepts = true; break;
-      case StreamUsageMode::kNever: accepts = false; break;
+      case StreamUsageMode::kAlways:
+        accepts = true;
+        break;
+      case StreamUsageMode::kNever:
+        accepts = false;
+        break;
       case StreamUsageMode::kAuto:
         accepts = backend.kind == BackendKind::kOpenAi ||
                   api_version_accepts_stream_options(
-                      !backend.api_version.empty() ? backend.api_version
+                      !backend.api_version.empty()  ? backend.api_version
                       : !target.api_version.empty() ? target.api_version
                                                     : std::string(kDefaultApiVersion));
         break;
@@ -318,8 +347,9 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
   http::Request upstream{request_.method(), path, 11};
   for (const auto& field : request_) {
     auto name = field.name_string();
-    if (is_hop_by_hop(name) || field.name() == Field::host || field.name() == Field::authorization ||
-        field.name() == Field::accept_encoding || name == "api-key" || name == "Api-Key") {
+    if (is_hop_by_hop(name) || field.name() == Field::host ||
+        field.name() == Field::authorization || field.name() == Field::accept_encoding ||
+        name == "api-key" || name == "Api-Key") {
       continue;
     }
     upstream.insert(name, field.value());
@@ -396,7 +426,8 @@ http::Task<void> Transaction::forward(PoolRuntime& pool) {
     // Every member's breaker is open: say when the first one will let a probe through.
     auto now = SteadyClock::now();
     auto soonest = SteadyClock::time_point::max();
-    for (const auto& member : pool.members) soonest = std::min(soonest, member->breaker.open_until());
+    for (const auto& member : pool.members)
+      soonest = std::min(soonest, member->breaker.open_until());
     auto wait = std::max<std::int64_t>(
         1, static_cast<std::int64_t>(std::ceil(
                std::chrono::duration<double>(soonest > now ? soonest - now : 0s).count())));
@@ -433,9 +464,9 @@ http::Task<void> Transaction::forward(PoolRuntime& pool) {
   context_.error_code = "bad_gateway";
   std::string detail = context_.attempts.empty() ? std::string("no attempt was made")
                                                  : context_.attempts.back().error;
-  co_await respond(error_response(Status::bad_gateway, "bad_gateway",
-                                  "No backend of pool '" + settings.name +
-                                      "' could be reached: " + detail));
+  co_await respond(
+      error_response(Status::bad_gateway, "bad_gateway",
+                     "No backend of pool '" + settings.name + "' could be reached: " + detail));
 }
 
 http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& member,
@@ -501,7 +532,8 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
 
   auto result = co_await worker_.pool->fetch(backend_settings.url, std::move(*upstream),
                                              backend_settings.response_timeout, cancel);
-  record.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
+  record.duration =
+      std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
   if (!result) {
     record.error = result.error().message;
     if (result.error().kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
@@ -566,7 +598,8 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
     response.body() = std::move(body);
     response.prepare_payload();
     auto retry_after = retry_after_of(stream->header());
-    record.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
+    record.duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
     if (contains(pool.retry.status_codes, record.status)) {
       record.error = "HTTP " + std::to_string(record.status);
       record_attempt(member, pool, std::move(record), true, retry_after);
@@ -605,6 +638,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   http::SseParser parser;
   std::vector<http::SseEvent> events;
   std::string out;
+  std::string held;  // `[DONE]` and anything after it: sent after the response-end phase
   bool saw_done = false;
   bool upstream_failed = false;
   std::string failure;
@@ -636,7 +670,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
         // The usage chunk we asked for on the client's behalf is not the client's to see.
         if (chunk.usage_only && injected_include_usage_) continue;
       }
-      out.append(event.raw);
+      (saw_done ? held : out).append(event.raw);
     }
     events.clear();
     if (!out.empty()) {
@@ -655,7 +689,8 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
     upstream_failed = true;
     failure = "stream ended without [DONE]";
   }
-  record.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
+  record.duration =
+      std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
   if (upstream_failed) {
     context_.upstream_truncated = true;
     record.error = failure;
@@ -664,9 +699,19 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   // cleanly (terminating chunk) so it never hangs.
   record_attempt(member, pool, std::move(record), upstream_failed, 0ms);
   if (!context_.client_disconnected) {
-    if (!co_await exchange_.finish_stream()) context_.client_disconnected = true;
+    if (context_.usage.source != UsageSource::kReported) {
+      estimate_missing_usage(context_, request_.body());
+    }
+    run_response_end_phase({});
+    if (!held.empty() && !co_await exchange_.write(held)) {
+      context_.client_disconnected = true;
+    } else if (!co_await exchange_.finish_stream()) {
+      context_.client_disconnected = true;
+    }
   }
-  if (context_.usage.source != UsageSource::kReported || context_.client_disconnected) {
+  // Once the response end was observed its usage is final (the record was written with it).
+  if (!context_.response_end_observed &&
+      (context_.usage.source != UsageSource::kReported || context_.client_disconnected)) {
     if (context_.client_disconnected) context_.usage.source = UsageSource::kNone;
     estimate_missing_usage(context_, request_.body());
   }
@@ -676,7 +721,8 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
 Proxy::Proxy(RuntimeSource& source, int workers) : source_(source) {
   std::random_device seed;
   for (int i = 0; i < std::max(1, workers); ++i) {
-    workers_.push_back(std::make_unique<Worker>((static_cast<std::uint64_t>(seed()) << 32) ^ seed()));
+    workers_.push_back(
+        std::make_unique<Worker>((static_cast<std::uint64_t>(seed()) << 32) ^ seed()));
   }
 }
 

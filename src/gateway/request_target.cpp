@@ -16,8 +16,8 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '%' && i + 2 < text.size() &&
-        hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+    if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+        hex_value(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -46,19 +46,26 @@ bool consume_prefix(std::string_view& text, std::string_view prefix) {
 
 const char* to_string(Operation operation) {
   switch (operation) {
-    case Operation::kChatCompletions: return "chat";
-    case Operation::kCompletions: return "completions";
-    case Operation::kEmbeddings: return "embeddings";
-    case Operation::kOther: return "other";
+    case Operation::kChatCompletions:
+      return "chat";
+    case Operation::kCompletions:
+      return "completions";
+    case Operation::kEmbeddings:
+      return "embeddings";
+    case Operation::kOther:
+      return "other";
   }
   return "other";
 }
 
 const char* to_string(ApiStyle style) {
   switch (style) {
-    case ApiStyle::kAzure: return "azure";
-    case ApiStyle::kOpenAiV1: return "openai_v1";
-    case ApiStyle::kUnknown: return "unknown";
+    case ApiStyle::kAzure:
+      return "azure";
+    case ApiStyle::kOpenAiV1:
+      return "openai_v1";
+    case ApiStyle::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -69,7 +76,8 @@ std::string query_parameter(std::string_view query, std::string_view name) {
     std::string_view pair = query.substr(0, amp);
     auto eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+      return eq == std::string_view::npos ? std::string()
+                                          : percent_decode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

@@ -17,7 +17,8 @@
 namespace sluice::gateway {
 
 struct BackendRuntime {
-  explicit BackendRuntime(const BackendSettings& settings) : settings(settings), auth(settings.auth) {}
+  explicit BackendRuntime(const BackendSettings& settings)
+      : settings(settings), auth(settings.auth) {}
   const BackendSettings& settings;
   UpstreamAuth auth;
   std::atomic<std::int64_t> in_flight{0};
@@ -36,7 +37,8 @@ struct BackendRuntime {
 };
 
 struct PoolMemberRuntime {
-  PoolMemberRuntime(BackendRuntime* backend, int priority, int weight, const BreakerSettings& breaker)
+  PoolMemberRuntime(BackendRuntime* backend, int priority, int weight,
+                    const BreakerSettings& breaker)
       : backend(backend), priority(priority), weight(weight), breaker(breaker) {}
   BackendRuntime* backend;
   int priority;

@@ -91,12 +91,11 @@ BackendSettings read_backend(const ConfigNode& node) {
   b.response_timeout = timeouts.optional<milliseconds>("response", b.response_timeout);
   b.stream_idle_timeout = timeouts.optional<milliseconds>("stream_idle", b.stream_idle_timeout);
   timeouts.finish();
-  b.stream_usage = node.optional_choice<StreamUsageMode>(
-      "stream_usage",
-      {{"auto", StreamUsageMode::kAuto},
-       {"always", StreamUsageMode::kAlways},
-       {"never", StreamUsageMode::kNever}},
-      StreamUsageMode::kAuto);
+  b.stream_usage = node.optional_choice<StreamUsageMode>("stream_usage",
+                                                         {{"auto", StreamUsageMode::kAuto},
+                                                          {"always", StreamUsageMode::kAlways},
+                                                          {"never", StreamUsageMode::kNever}},
+                                                         StreamUsageMode::kAuto);
   node.finish();
   return b;
 }
@@ -129,11 +128,13 @@ PoolSettings read_pool(const ConfigNode& node) {
   p.breaker.failures = breaker.optional<int>("failures", p.breaker.failures);
   if (p.breaker.failures < 1) breaker.fail_at("failures", "must be at least 1");
   p.breaker.interval = breaker.optional<milliseconds>("interval", p.breaker.interval);
-  p.breaker.trip_duration = breaker.optional<milliseconds>("trip_duration", p.breaker.trip_duration);
+  p.breaker.trip_duration =
+      breaker.optional<milliseconds>("trip_duration", p.breaker.trip_duration);
   p.breaker.status_codes = read_status_codes(breaker, "status_codes", p.breaker.status_codes);
   p.breaker.on_connection_error =
       breaker.optional<bool>("on_connection_error", p.breaker.on_connection_error);
-  p.breaker.honor_retry_after = breaker.optional<bool>("honor_retry_after", p.breaker.honor_retry_after);
+  p.breaker.honor_retry_after =
+      breaker.optional<bool>("honor_retry_after", p.breaker.honor_retry_after);
   breaker.finish();
   auto retry = node.section("retry");
   p.retry.max_attempts = retry.optional<int>("max_attempts", p.retry.max_attempts);

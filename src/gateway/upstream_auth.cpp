@@ -36,7 +36,8 @@ http::Task<std::optional<std::string>> UpstreamAuth::apply(http::Request& upstre
       if (auto it = client.find(http::Field::authorization); it != client.end()) {
         upstream.set(http::Field::authorization, it->value());
       }
-      if (auto it = client.find("api-key"); it != client.end()) upstream.set("api-key", it->value());
+      if (auto it = client.find("api-key"); it != client.end())
+        upstream.set("api-key", it->value());
       co_return std::nullopt;
     case UpstreamAuthKind::kOAuth2ClientCredentials:
       break;
@@ -82,7 +83,8 @@ http::Task<std::optional<std::string>> UpstreamAuth::refresh(http::ClientPool& p
   auto requested_at = std::chrono::steady_clock::now();
   auto response = co_await pool.fetch(*url, std::move(request), std::chrono::seconds(10));
   token_fetches_.fetch_add(1, std::memory_order_relaxed);
-  if (!response) co_return "token endpoint " + settings_.token_url + ": " + response.error().message;
+  if (!response)
+    co_return "token endpoint " + settings_.token_url + ": " + response.error().message;
   if (response->result_int() != 200) {
     co_return "token endpoint " + settings_.token_url + " answered " +
         std::to_string(response->result_int());

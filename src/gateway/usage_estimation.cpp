@@ -27,8 +27,9 @@ std::int64_t estimate_completion_tokens(std::string_view text, std::string_view 
 
 void estimate_missing_usage(RequestContext& context, std::string_view request_body) {
   if (context.usage.source == UsageSource::kReported) return;
-  std::string_view model = context.response_model.empty() ? std::string_view(context.deployment)
-                                                          : std::string_view(context.response_model);
+  std::string_view model = context.response_model.empty()
+                               ? std::string_view(context.deployment)
+                               : std::string_view(context.response_model);
   auto& usage = context.usage;
   usage.prompt_tokens = context.estimated_prompt_tokens >= 0
                             ? context.estimated_prompt_tokens

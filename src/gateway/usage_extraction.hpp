@@ -15,10 +15,10 @@ bool extract_usage(std::string_view body, JsonScratch& scratch, TokenUsage& usag
                    std::string& model);
 
 struct StreamChunk {
-  bool json = false;        // the data was a JSON object
-  bool has_usage = false;   // it carried a non-null usage
-  bool usage_only = false;  // `choices` empty and usage present: the chunk include_usage adds
-  bool has_content = false; // it carried generated text (content, tool-call arguments, text)
+  bool json = false;         // the data was a JSON object
+  bool has_usage = false;    // it carried a non-null usage
+  bool usage_only = false;   // `choices` empty and usage present: the chunk include_usage adds
+  bool has_content = false;  // it carried generated text (content, tool-call arguments, text)
 };
 
 // Inspects one SSE `data:` payload of a streamed completion: fills `usage` when present, sets

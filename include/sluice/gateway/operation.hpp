@@ -21,8 +21,9 @@ struct RequestTarget {
   Operation operation = Operation::kOther;
   std::string deployment;   // Azure style only; v1 takes the model from the body
   std::string api_version;  // from the query string, may be empty
-  std::string operation_path;  // "chat/completions", "embeddings", ... (after the deployment or v1/)
-  std::string query;           // the query string without '?', as sent
+  std::string
+      operation_path;  // "chat/completions", "embeddings", ... (after the deployment or v1/)
+  std::string query;   // the query string without '?', as sent
 };
 
 // Parses a request target ("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21").

@@ -5,6 +5,7 @@
 // Phases, in order, for every request:
 //   on_request        access phase: may answer the client itself (401, 429, ...) and stop
 //   on_upstream       just before each upstream attempt: may rewrite the upstream request
+//   on_response_end   just before the last bytes of the response go out (at most once)
 //   on_complete       log phase: always runs, exactly once, even on errors and client disconnects
 // Policies of one request run in ascending phase_order(); all methods are called on the request's
 // worker thread and must not block it.
@@ -40,6 +41,13 @@ class Policy {
   }
   // Called for every upstream attempt with the request about to be sent.
   virtual void on_upstream(RequestContext& context, http::Request& upstream) {}
+  // Just before the client can hold a complete response: before a plain response is sent, before a
+  // stream's `[DONE]` event (or, without one, its terminating chunk). Status, backend and usage are
+  // final. `body` is the whole response body of a plain response, empty for a stream (its text is
+  // context.completion_text). Not called when the client left first. For work that must be done
+  // before a client can see the end of its response (the usage journal record); then
+  // context.response_end_observed is true in on_complete.
+  virtual void on_response_end(RequestContext& context, std::string_view body) {}
   // Log phase; also sees context.status, usage, attempts, timings.
   virtual void on_complete(RequestContext& context) {}
 };

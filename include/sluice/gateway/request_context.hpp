@@ -29,8 +29,8 @@ struct RequestBodyInfo {
 
 struct Attempt {
   std::string backend;
-  unsigned status = 0;      // 0: no HTTP response (connection error, timeout)
-  std::string error;        // why the attempt failed, when it did
+  unsigned status = 0;  // 0: no HTTP response (connection error, timeout)
+  std::string error;    // why the attempt failed, when it did
   std::chrono::microseconds duration{0};
 };
 
@@ -65,6 +65,7 @@ class RequestContext {
   TokenUsage usage;
   std::string completion_text;  // streamed text, kept for estimation and prompt/response logging
   std::int64_t estimated_prompt_tokens = -1;  // set by whoever counted it first (token limit)
+  bool response_end_observed = false;         // the on_response_end phase ran (see policy.hpp)
 
   // Timings (steady clock) for metrics: overhead = first upstream send - received; TTFT.
   std::chrono::steady_clock::time_point received_at;

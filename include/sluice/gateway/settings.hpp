@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "sluice/gateway/policy.hpp"
 #include "sluice/http/server.hpp"
 #include "sluice/http/url.hpp"
+#include "sluice/usage/metric_registry.hpp"
 
 namespace sluice::gateway {
 
@@ -34,13 +36,13 @@ enum class UpstreamAuthKind { kNone, kApiKey, kOAuth2ClientCredentials, kPassThr
 
 struct UpstreamAuthSettings {
   UpstreamAuthKind kind = UpstreamAuthKind::kNone;
-  std::string api_key;        // kApiKey
+  std::string api_key;  // kApiKey
   std::string header = "api-key";
-  std::string token_url;      // kOAuth2ClientCredentials
+  std::string token_url;  // kOAuth2ClientCredentials
   std::string client_id;
   std::string client_secret;
-  std::string scope;          // v2 endpoints
-  std::string resource;       // v1 endpoints
+  std::string scope;     // v2 endpoints
+  std::string resource;  // v1 endpoints
   std::chrono::milliseconds refresh_before{std::chrono::minutes(5)};
 };
 
@@ -52,7 +54,7 @@ struct BackendSettings {
   std::map<std::string, std::string> deployments;  // client-facing name → upstream name
   std::string api_version;                         // overrides the client's when set
   std::chrono::milliseconds connect_timeout{5'000};
-  std::chrono::milliseconds response_timeout{120'000};  // whole response, or a stream's header
+  std::chrono::milliseconds response_timeout{120'000};    // whole response, or a stream's header
   std::chrono::milliseconds stream_idle_timeout{60'000};  // between stream bytes
   StreamUsageMode stream_usage = StreamUsageMode::kAuto;
 };
@@ -120,6 +122,13 @@ struct GatewaySettings {
 // Shared services policies may use; built once by the gateway and outliving every policy.
 struct PolicyServices {
   const core::Clock* clock = &core::real_clock();
+  // What /metrics exposes beyond the gateway's own backend gauges: filled by the metrics policy and
+  // the usage journal. Lives as long as the gateway, so counters survive reloads.
+  std::shared_ptr<usage::MetricRegistry> metrics = std::make_shared<usage::MetricRegistry>();
+  // Long-lived objects policies share across reloads (a usage journal per directory), by key. Weak:
+  // an object goes when no policy of the running config holds it. Touched only while a config is
+  // being loaded (one thread).
+  std::map<std::string, std::weak_ptr<void>> shared;
 };
 
 // Builds a policy from its config section (the section must be fully read: finish() it).

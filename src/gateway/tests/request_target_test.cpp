@@ -6,12 +6,14 @@ namespace sluice::gateway {
 namespace {
 
 TEST(RequestTarget, AzureDeploymentPaths) {
-  auto t = parse_request_target("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+  auto t =
+      parse_request_target("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
   EXPECT_EQ(t.style, ApiStyle::kAzure);
   EXPECT_EQ(t.deployment, "gpt-4o");
   EXPECT_EQ(t.operation, Operation::kChatCompletions);
   EXPECT_EQ(t.api_version, "2024-10-21");
-  auto e = parse_request_target("/openai/deployments/my%20emb/embeddings?x=1&api-version=2024-02-01");
+  auto e =
+      parse_request_target("/openai/deployments/my%20emb/embeddings?x=1&api-version=2024-02-01");
   EXPECT_EQ(e.deployment, "my emb");
   EXPECT_EQ(e.operation, Operation::kEmbeddings);
   EXPECT_EQ(e.api_version, "2024-02-01");

@@ -47,7 +47,8 @@ TEST(UsageExtraction, StreamChunksGiveTextAndTheUsageOnlyChunk) {
       scratch, usage, model, text);
   EXPECT_TRUE(content.has_content);
   EXPECT_FALSE(content.has_usage);
-  inspect_stream_chunk(R"({"choices":[{"delta":{"content":" world"}}]})", scratch, usage, model, text);
+  inspect_stream_chunk(R"({"choices":[{"delta":{"content":" world"}}]})", scratch, usage, model,
+                       text);
   EXPECT_EQ(text, "Hello world");
   EXPECT_EQ(model, "gpt-4o");
   auto last = inspect_stream_chunk(
@@ -78,7 +79,8 @@ TEST(RequestBody, InspectsStreamingFields) {
 
 TEST(RequestBody, RejectsMalformedJsonWithAReason) {
   JsonScratch scratch;
-  for (std::string bad : {"{\"model\":", "[1,2]", "not json", "{\"a\":1} trailing", "{\"a\":[1,}"}) {
+  for (std::string bad :
+       {"{\"model\":", "[1,2]", "not json", "{\"a\":1} trailing", "{\"a\":[1,}"}) {
     RequestBodyInfo info;
     EXPECT_TRUE(inspect_request_body(bad, scratch, info).has_value()) << bad;
   }
@@ -88,7 +90,8 @@ TEST(RequestBody, RewriteAddsIncludeUsageAndModel) {
   BodyRewrite rewrite;
   rewrite.add_include_usage = true;
   rewrite.model = "gpt-4o-ptu";
-  auto body = rewrite_request_body(R"({"model":"gpt-4o","stream":true,"stream_options":{}})", rewrite);
+  auto body =
+      rewrite_request_body(R"({"model":"gpt-4o","stream":true,"stream_options":{}})", rewrite);
   ASSERT_TRUE(body);
   JsonScratch scratch;
   RequestBodyInfo info;

@@ -1,0 +1,206 @@
+#include "gateway/policies/identity/identity_policy.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "gateway/policies/identity/token_cache.hpp"
+#include "sluice/core/logging.hpp"
+
+namespace sluice::gateway::identity {
+
+namespace {
+
+std::atomic<std::uint64_t> next_instance{1};
+
+// The credentials of `Authorization: Bearer <token>` (scheme case-insensitive), or nothing.
+std::optional<std::string_view> bearer_of(std::string_view value) {
+  constexpr std::string_view kScheme = "bearer";
+  if (value.size() <= kScheme.size() || value[kScheme.size()] != ' ') return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return std::nullopt;
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
+bool looks_like_jwt(std::string_view token) {
+  return std::count(token.begin(), token.end(), '.') == 2;
+}
+
+}  // namespace
+
+IdentityPolicy::IdentityPolicy(IdentitySettings settings, std::shared_ptr<JwksSource> jwks,
+                               const core::Clock& clock)
+    : settings_(std::move(settings)),
+      jwks_(std::move(jwks)),
+      clock_(clock),
+      instance_(next_instance.fetch_add(1, std::memory_order_relaxed)),
+      log_(core::get_logger("identity")) {
+  if (settings_.api_keys) api_keys_.emplace(*settings_.api_keys);
+  if (settings_.jwt) audience_ = settings_.jwt->rules.audiences.front();
+}
+
+http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestContext& context) {
+  const http::Request& request = context.exchange.request();
+  Identity& identity = context.identity;
+  auto& stats = identity_stats();
+  std::optional<Refusal> refusal;
+
+  const bool keys_in_authorization = api_keys_ && settings_.api_keys->header == "authorization";
+  std::optional<std::string_view> api_key;
+  if (api_keys_ && !keys_in_authorization) {
+    if (auto it = request.find(settings_.api_keys->header); it != request.end()) {
+      api_key = it->value();
+    }
+  }
+  std::optional<std::string_view> bearer;
+  bool other_scheme = false;
+  if (!api_key) {
+    if (auto it = request.find(http::Field::authorization); it != request.end()) {
+      bearer = bearer_of(it->value());
+      other_scheme = !bearer;
+    }
+  }
+  // An OpenAI-style client sends its API key as a bearer token; JWTs have exactly two dots.
+  if (bearer && keys_in_authorization && (!jwks_ || !looks_like_jwt(*bearer))) {
+    api_key = bearer;
+    bearer.reset();
+  }
+
+  if (api_key) {
+    if (const Identity* known = api_keys_->find(*api_key)) {
+      identity = *known;
+      stats.api_key_accepted.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      refusal = Refusal{RefusalReason::kInvalidApiKey, "API key not configured"};
+    }
+  } else if (bearer && jwks_) {
+    if (jwks_->due_for_refresh()) jwks_->refresh_in_background(context.exchange.executor());
+    Refusal problem;
+    auto keys = jwks_->keys();
+    TokenStep step = check_token(*bearer, keys.get(), true, identity, problem);
+    if (step == TokenStep::kNeedKeys) {
+      keys = co_await jwks_->refresh(context.exchange.executor());
+      step = check_token(*bearer, keys.get(), false, identity, problem);
+    }
+    if (step != TokenStep::kAccepted) refusal = std::move(problem);
+  } else if (settings_.access.allow_anonymous) {
+    identity = Identity{};
+    stats.anonymous_accepted.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    refusal = Refusal{RefusalReason::kMissingCredentials,
+                      bearer         ? "a bearer token, but no `jwt` section is configured"
+                      : other_scheme ? "an Authorization scheme other than Bearer"
+                                     : "no credentials"};
+  }
+
+  if (!refusal) refusal = settings_.access.check(identity);
+  if (refusal) co_return refuse_request(context, *refusal, audience_, *log_);
+  co_return std::nullopt;
+}
+
+IdentityPolicy::TokenStep IdentityPolicy::check_token(std::string_view token, const KeySet* keys,
+                                                      bool may_refresh, Identity& identity,
+                                                      Refusal& refusal) const {
+  const JwtSettings& jwt = *settings_.jwt;
+  auto& stats = identity_stats();
+  const auto now_time = clock_.system_now();
+  const std::int64_t now = unix_seconds(now_time);
+  TokenCache* cache = jwt.cache_size > 0 ? &thread_token_cache(instance_, jwt.cache_size) : nullptr;
+  if (cache && token.size() <= jwt.max_token_size) {
+    if (auto hit = cache->find(token, now, jwks_->generation())) {
+      identity = *hit;
+      stats.jwt_cache_hits.fetch_add(1, std::memory_order_relaxed);
+      stats.jwt_accepted.fetch_add(1, std::memory_order_relaxed);
+      return TokenStep::kAccepted;
+    }
+  }
+
+  auto refused = [&](RefusalReason reason, std::string detail) {
+    refusal = Refusal{reason, std::move(detail)};
+    return TokenStep::kRefused;
+  };
+  Jwt parsed;
+  if (auto problem = parse_jwt(token, jwt.algorithms, jwt.max_token_size, parsed)) {
+    refusal = std::move(*problem);
+    return TokenStep::kRefused;
+  }
+  if (!keys) {
+    if (may_refresh) return TokenStep::kNeedKeys;
+    return refused(RefusalReason::kKeysUnavailable, "no signing keys: the JWKS was never fetched");
+  }
+  const PublicKey* key = nullptr;
+  if (parsed.kid) {
+    key = keys->find(*parsed.kid);
+    if (!key) {
+      if (may_refresh) return TokenStep::kNeedKeys;
+      std::string kid = parsed.kid->substr(0, 64);
+      std::replace_if(
+          kid.begin(), kid.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }, '?');
+      return refused(RefusalReason::kUnknownKid, "kid '" + kid + "' is not in the JWKS");
+    }
+  } else {
+    if (keys->keys.size() != 1) {
+      return refused(RefusalReason::kKidMissing,
+                     "no kid, and the JWKS holds " + std::to_string(keys->keys.size()) + " keys");
+    }
+    key = &keys->keys.front();
+  }
+  if (!key->accepts(parsed.algorithm)) {
+    return refused(
+        RefusalReason::kAlgorithmNotAllowed,
+        "key '" + key->kid + "' cannot verify " + std::string(to_string(parsed.algorithm)));
+  }
+  if (!verify_signature(*key, parsed.algorithm, parsed.signing_input, parsed.signature)) {
+    return refused(RefusalReason::kBadSignature,
+                   "signature does not verify with key '" + key->kid + "'");
+  }
+  if (auto problem = check_claims(parsed.claims, jwt.rules, now_time)) {
+    refusal = std::move(*problem);
+    return TokenStep::kRefused;
+  }
+
+  auto resolved = std::make_shared<Identity>();
+  resolved->kind = IdentityKind::kJwt;
+  resolved->app_id = parsed.claims.app_id();
+  resolved->tenant = parsed.claims.tid;
+  resolved->roles = std::move(parsed.claims.roles);
+  if (auto name = settings_.app_names.find(resolved->app_id); name != settings_.app_names.end()) {
+    resolved->display_name = name->second;
+  } else if (auto claim = parsed.claims.strings.find("app_displayname");
+             claim != parsed.claims.strings.end()) {
+    resolved->display_name = claim->second;
+  }
+  resolved->claims = std::move(parsed.claims.strings);
+  if (cache) {
+    cache->insert(token,
+                  TokenCache::Entry{resolved, valid_until(*parsed.claims.exp, jwt.rules.clock_skew),
+                                    keys->generation},
+                  now);
+  }
+  identity = *resolved;
+  stats.jwt_accepted.fetch_add(1, std::memory_order_relaxed);
+  return TokenStep::kAccepted;
+}
+
+void IdentityPolicy::on_upstream(RequestContext& context, http::Request& upstream) {
+  // The proxy never forwards Authorization or api-key; a custom key header is dropped here, so a
+  // client's key never reaches a backend.
+  if (api_keys_ && settings_.api_keys->header != "authorization") {
+    upstream.erase(settings_.api_keys->header);
+  }
+}
+
+http::Response refuse_request(RequestContext& context, const Refusal& refusal,
+                              std::string_view audience, spdlog::logger& log) {
+  identity_stats().count(refusal.reason);
+  context.error_code = std::string(to_string(refusal.reason));
+  log.info("request {} from {} refused: {} ({})", context.request_id, context.client_ip,
+           to_string(refusal.reason), refusal.detail);
+  return refusal_response(refusal.reason, audience, context.exchange.request().version());
+}
+
+}  // namespace sluice::gateway::identity

@@ -1,0 +1,146 @@
+#include "gateway/policies/token_limit/local_store.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+namespace sluice::gateway::token_limit {
+
+namespace {
+
+std::int64_t wall_seconds(const Instant& now) {
+  return std::chrono::duration_cast<std::chrono::seconds>(now.wall.time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::shared_ptr<LocalStore> LocalStore::process_store() {
+  static auto store = std::make_shared<LocalStore>();
+  return store;
+}
+
+std::string LocalStore::counter_name(const LimitSpec& limit, const std::string& counter) {
+  std::string name;
+  name.reserve(limit.name.size() + 1 + counter.size());
+  name.append(limit.name).push_back('\x1f');
+  name.append(counter);
+  return name;
+}
+
+std::size_t LocalStore::shard_of(const std::string& name) {
+  return std::hash<std::string>{}(name) % kShards;
+}
+
+void LocalStore::roll_quota(Counter& counter, const PeriodBounds& period) {
+  // A wall clock stepped back keeps the later period's count rather than resetting it.
+  if (period.start > counter.period_start) {
+    counter.period_start = period.start;
+    counter.period_end = period.end;
+    counter.quota_used = 0;
+  }
+}
+
+void LocalStore::maybe_sweep(Shard& shard, const Instant& now) {
+  if (++shard.operations < std::max(kSweepEvery, shard.counters.size())) return;
+  shard.operations = 0;
+  std::int64_t wall = wall_seconds(now);
+  std::erase_if(shard.counters, [&](const auto& entry) {
+    const Counter& counter = entry.second;
+    bool quota_idle = counter.quota_used == 0 || counter.period_end <= wall;
+    return quota_idle && counter.window.empty(now.window_ms);
+  });
+}
+
+ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant& now) {
+  ReserveResult result;
+  result.bucket = bucket_of(now.window_ms);
+  result.standing.resize(charges.size());
+
+  std::vector<std::string> names;
+  std::vector<std::size_t> order;  // shard indices, ascending and unique
+  names.reserve(charges.size());
+  for (const auto& charge : charges) {
+    names.push_back(counter_name(*charge.limit, charge.counter));
+    order.push_back(shard_of(names.back()));
+  }
+  std::sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end()), order.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(order.size());
+  for (std::size_t index : order) locks.emplace_back(shards_[index].mutex);
+
+  std::vector<Counter*> counters(charges.size());
+  for (std::size_t i = 0; i < charges.size(); ++i) {
+    const LimitSpec& limit = *charges[i].limit;
+    Counter& counter = shards_[shard_of(names[i])].counters[names[i]];
+    counters[i] = &counter;
+    Standing& standing = result.standing[i];
+    if (limit.tokens_per_minute > 0) {
+      standing.window_used = counter.window.used(now.window_ms);
+      standing.wait_ms =
+          counter.window.wait_ms(now.window_ms, needed(charges[i]), limit.tokens_per_minute);
+    }
+    if (limit.token_quota > 0) {
+      standing.period = period_bounds(limit.token_quota_period, now.wall);
+      roll_quota(counter, standing.period);
+      standing.quota_used = counter.quota_used;
+    }
+  }
+  judge(charges, result);
+  if (result.admitted) {
+    for (std::size_t i = 0; i < charges.size(); ++i) {
+      const LimitSpec& limit = *charges[i].limit;
+      Standing& standing = result.standing[i];
+      if (limit.tokens_per_minute > 0 && charges[i].tokens > 0) {
+        counters[i]->window.add(result.bucket, charges[i].tokens, now.window_ms);
+        standing.window_used += charges[i].tokens;
+      }
+      if (limit.token_quota > 0 && charges[i].tokens > 0) {
+        counters[i]->quota_used += charges[i].tokens;
+        standing.quota_used += charges[i].tokens;
+      }
+    }
+  }
+  for (std::size_t index : order) maybe_sweep(shards_[index], now);
+  return result;
+}
+
+void LocalStore::settle(std::span<const Settlement> settlements, const Instant& now) {
+  for (const auto& settlement : settlements) {
+    if (settlement.delta == 0) continue;
+    const LimitSpec& limit = *settlement.limit;
+    std::string name = counter_name(limit, settlement.counter);
+    Shard& shard = shards_[shard_of(name)];
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.counters.find(name);
+    if (it == shard.counters.end()) {
+      if (settlement.delta < 0) continue;  // swept: nothing left to release
+      it = shard.counters.emplace(std::move(name), Counter{}).first;
+    }
+    Counter& counter = it->second;
+    if (limit.tokens_per_minute > 0) {
+      counter.window.add(settlement.bucket, settlement.delta, now.window_ms);
+    }
+    if (limit.token_quota > 0) {
+      auto period = period_bounds(limit.token_quota_period, now.wall);
+      roll_quota(counter, period);
+      if (counter.period_start == settlement.period_start) {
+        counter.quota_used = std::max<std::int64_t>(0, counter.quota_used + settlement.delta);
+      } else if (settlement.delta > 0) {
+        // The request ran into the next period: what it used beyond its reservation counts now.
+        counter.quota_used += settlement.delta;
+      }
+    }
+  }
+}
+
+std::size_t LocalStore::counters() const {
+  std::size_t total = 0;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    total += shard.counters.size();
+  }
+  return total;
+}
+
+}  // namespace sluice::gateway::token_limit

@@ -1,0 +1,95 @@
+#pragma once
+// A small pool of blocking hiredis connections, each owned by its own thread, that runs Lua
+// scripts for the token-limit policy off the gateway's worker threads.
+//
+// Why threads and not hiredis's async API: hiredis has no Asio adapter, and the policy needs one
+// round trip per admission and one per settlement; a handful of threads, each with one
+// connection, keep every worker's event loop free and the code straightforward. Callers hand a
+// job to the pool and get the reply in a callback on a pool thread (redis_store.hpp turns that
+// into an awaitable that resumes on the worker's executor).
+//
+// Failures: connect and command timeouts come from the settings. When a connection fails or
+// times out, the pool marks Redis down for `retry_interval`: jobs submitted meanwhile fail at
+// once (kUnavailable) instead of each waiting for a timeout; the first job after the interval
+// tries again, so a restarted Redis is picked up within about one interval. Scripts are loaded
+// with SCRIPT LOAD on every new connection and run with EVALSHA; a NOSCRIPT reply (script cache
+// flushed) reloads them and retries once.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/policies/token_limit/token_limit_settings.hpp"
+
+namespace sluice::gateway::token_limit {
+
+struct RedisReply {
+  enum class Status {
+    kOk,
+    kUnavailable,  // not connected, timed out, or marked down: the failure mode applies
+    kError,        // Redis answered with an error (e.g. WRONGTYPE): also a failure
+  };
+  Status status = Status::kUnavailable;
+  std::string error;
+  std::vector<long long> integers;  // the script's reply: an integer, or an array of integers
+};
+
+class RedisPool {
+ public:
+  using Done = std::function<void(RedisReply)>;
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  // Starts settings.pool_size threads; connections are made on first use. `scripts` are the Lua
+  // sources eval() refers to by index.
+  RedisPool(RedisSettings settings, std::vector<std::string> scripts);
+  // Runs the jobs still queued (each bounded by the timeouts), then joins the threads.
+  ~RedisPool();
+  RedisPool(const RedisPool&) = delete;
+  RedisPool& operator=(const RedisPool&) = delete;
+
+  // Runs script `script` with `keys` and `args`. `done` is called exactly once: on a pool thread
+  // with the reply, or on the caller's thread at once when Redis is marked down. A job still queued
+  // at `deadline` fails as kUnavailable without being sent. Any thread.
+  void eval(std::size_t script, std::vector<std::string> keys, std::vector<std::string> args,
+            SteadyTime deadline, Done done);
+
+  // Whether Redis is currently considered reachable (not within a retry interval). Any thread.
+  bool up() const;
+
+  // Connection-level counters, read by the policy's stats.
+  std::uint64_t connects() const { return connects_.load(std::memory_order_relaxed); }
+  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Job {
+    std::size_t script = 0;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+    SteadyTime deadline;
+    Done done;
+  };
+  struct Connection;
+
+  void run();
+  RedisReply execute(Connection& connection, const Job& job);
+  void mark_down();
+
+  RedisSettings settings_;
+  std::vector<std::string> scripts_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::atomic<std::int64_t> down_until_ns_{0};  // steady clock
+  std::atomic<std::uint64_t> connects_{0};
+  std::atomic<std::uint64_t> failures_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace sluice::gateway::token_limit

@@ -1,0 +1,66 @@
+#pragma once
+// Token counters in Redis, shared by every gateway instance that uses the same Redis and
+// key_prefix. The same semantics as LocalStore (sliding_window.hpp, judge()), run by two Lua
+// scripts so that checking and charging all limits of a request is one atomic step on the server:
+//
+//   {prefix}tl:{limit}:w:{counter}                 hash: window bucket (Unix second) -> tokens,
+//                                                  expires 62 s after the last write
+//   {prefix}tl:{limit}:q:{period start}:{counter}  integer: tokens used in that quota period,
+//                                                  expires when the period is over
+//
+// Windows use the gateway's wall clock (instances must agree on time: keep hosts NTP-synced; a
+// skew of s milliseconds shifts bucket edges by s and nothing else). Buckets written by an instance
+// whose clock runs ahead are counted, never dropped. All keys of one request are sent to one Redis
+// server: Redis Cluster is not supported.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateway/policies/token_limit/redis_pool.hpp"
+#include "gateway/policies/token_limit/reservation.hpp"
+#include "sluice/http/asio.hpp"
+
+namespace sluice::gateway::token_limit {
+
+std::string window_key(const std::string& prefix, const LimitSpec& limit,
+                       const std::string& counter);
+std::string quota_key(const std::string& prefix, const LimitSpec& limit, std::int64_t period_start,
+                      const std::string& counter);
+
+class RedisStore {
+ public:
+  explicit RedisStore(const RedisSettings& settings);
+
+  struct Answer {
+    RedisReply::Status status = RedisReply::Status::kUnavailable;
+    std::string error;    // when status is not kOk
+    ReserveResult result;  // when status is kOk
+  };
+
+  // Reserves atomically in Redis (the same rule as LocalStore::reserve). Never blocks the calling
+  // thread: the round trip runs on the pool and the coroutine resumes on its own executor.
+  // `charges` must stay valid until the returned task completes.
+  http::Task<Answer> reserve(std::span<const Charge> charges, const Instant& now);
+
+  // Sends the settlements without waiting; `done(ok)` (optional) runs on a pool thread, or on the
+  // caller's thread when Redis is marked down. Any thread.
+  void settle(std::span<const Settlement> settlements, const Instant& now,
+              std::function<void(bool ok, const std::string& error)> done = {});
+
+  RedisPool& pool() { return pool_; }
+
+ private:
+  // The reserve script's request and the parsing of its reply, apart so tests can see them.
+  void build_reserve(std::span<const Charge> charges, const Instant& now,
+                     std::vector<std::string>& keys, std::vector<std::string>& args) const;
+  static bool parse_reserve(std::span<const Charge> charges, const Instant& now,
+                            const std::vector<long long>& reply, ReserveResult& result);
+
+  RedisSettings settings_;
+  RedisPool pool_;
+};
+
+}  // namespace sluice::gateway::token_limit

@@ -1,0 +1,367 @@
+#include "gateway/policies/token_limit/token_limit_policy.hpp"
+
+#include <boost/json.hpp>
+#include <cstdio>
+
+#include "gateway/usage_estimation.hpp"
+
+namespace sluice::gateway {
+
+using token_limit::Charge;
+using token_limit::Instant;
+using token_limit::LimitSpec;
+using token_limit::Refusal;
+using token_limit::ReserveResult;
+using token_limit::Settlement;
+
+namespace {
+
+constexpr std::size_t kMaxCounterValue = 128;
+
+std::int64_t ms_since_epoch(auto time_point) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time_point.time_since_epoch())
+      .count();
+}
+
+void append_escaped(std::string& out, std::string_view value) {
+  for (char c : value) {
+    if (c == '|') {
+      out += "%7C";
+    } else if (c == '%') {
+      out += "%25";
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+// FNV-1a: stable across processes and hosts (std::hash is not), so every instance names the same
+// Redis key for the same long value.
+std::string fnv1a_hex(std::string_view text) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+std::int64_t ceil_seconds(std::int64_t ms) { return std::max<std::int64_t>(1, (ms + 999) / 1000); }
+
+http::Response error_response(http::Status status, std::string_view type, std::string_view code,
+                              std::string_view message) {
+  boost::json::object error;
+  error["message"] = message;
+  error["type"] = type;
+  error["param"] = nullptr;
+  error["code"] = code;
+  boost::json::object body;
+  body["error"] = std::move(error);
+  http::Response response{status, 11};
+  response.set(http::Field::content_type, "application/json");
+  response.body() = boost::json::serialize(body);
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace
+
+TokenLimitStats& token_limit_stats() {
+  static TokenLimitStats stats;
+  return stats;
+}
+
+struct TokenLimitPolicy::Reservation final : RequestContext::PolicyState {
+  std::vector<Charge> charges;
+  std::vector<std::int64_t> period_starts;  // per charge
+  std::int64_t bucket = 0;
+  bool fallback = false;  // reserved in the local fallback store while Redis was unreachable
+};
+
+TokenLimitPolicy::TokenLimitPolicy(token_limit::TokenLimitSettings settings,
+                                   const core::Clock& clock,
+                                   std::shared_ptr<token_limit::LocalStore> local)
+    : settings_(std::move(settings)), clock_(clock), local_(std::move(local)) {
+  for (const auto& limit : settings_.limits) count_prompt_ |= limit.estimate_prompt_tokens;
+  if (settings_.store == token_limit::StoreKind::kRedis) {
+    redis_ = std::make_unique<token_limit::RedisStore>(settings_.redis);
+    if (settings_.redis.on_failure == token_limit::FailureMode::kFailOpen) {
+      // While Redis is unreachable each instance enforces a per-minute budget of its own; quotas
+      // cannot be judged without the shared count and are not enforced.
+      fallback_limits_ = settings_.limits;
+      for (auto& limit : fallback_limits_) {
+        if (settings_.redis.fallback_tokens_per_minute > 0) {
+          limit.tokens_per_minute = settings_.redis.fallback_tokens_per_minute;
+        }
+        limit.token_quota = 0;
+      }
+      fallback_ = std::make_unique<token_limit::LocalStore>();
+    }
+  }
+}
+
+TokenLimitPolicy::~TokenLimitPolicy() = default;
+
+Instant TokenLimitPolicy::local_now() const {
+  return Instant{ms_since_epoch(clock_.steady_now()), clock_.system_now()};
+}
+
+Instant TokenLimitPolicy::shared_now() const {
+  auto wall = clock_.system_now();
+  return Instant{ms_since_epoch(wall), wall};
+}
+
+std::string TokenLimitPolicy::counter_value(const LimitSpec& limit, const RequestContext& context) {
+  using Kind = token_limit::CounterKeyPart::Kind;
+  std::string out;
+  for (std::size_t i = 0; i < limit.counter_key.size(); ++i) {
+    const auto& part = limit.counter_key[i];
+    if (i > 0) out.push_back('|');
+    switch (part.kind) {
+      case Kind::kAppId: append_escaped(out, context.identity.app_id); break;
+      case Kind::kApiKey: append_escaped(out, context.identity.key_id); break;
+      case Kind::kClientIp: append_escaped(out, context.client_ip); break;
+      case Kind::kDeployment: append_escaped(out, context.deployment); break;
+      case Kind::kHeader: {
+        const auto& request = context.exchange.request();
+        if (auto it = request.find(part.name); it != request.end()) {
+          append_escaped(out, std::string_view(it->value().data(), it->value().size()));
+        }
+        break;
+      }
+      case Kind::kClaim: {
+        if (auto it = context.identity.claims.find(part.name);
+            it != context.identity.claims.end()) {
+          append_escaped(out, it->second);
+        }
+        break;
+      }
+    }
+  }
+  if (out.size() > kMaxCounterValue) out = "#" + fnv1a_hex(out);
+  return out;
+}
+
+void TokenLimitPolicy::log_store_failure(const std::string& error) {
+  // At most one line per retry interval: a Redis outage must not flood the log.
+  auto now = std::chrono::steady_clock::now().time_since_epoch();
+  auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::max(settings_.redis.retry_interval, std::chrono::milliseconds(1000)))
+                      .count();
+  auto last = last_failure_log_ns_.load(std::memory_order_relaxed);
+  if (now_ns - last < interval ||
+      !last_failure_log_ns_.compare_exchange_strong(last, now_ns, std::memory_order_relaxed)) {
+    return;
+  }
+  std::fprintf(stderr, "gateway: token_limit: Redis at %s unavailable (%s); %s\n",
+               settings_.redis.url.c_str(), error.c_str(),
+               settings_.redis.on_failure == token_limit::FailureMode::kFailOpen
+                   ? "failing open with the local fallback budget"
+                   : "failing closed (503)");
+}
+
+void TokenLimitPolicy::add_headers(RequestContext& context, const ReserveResult& result,
+                                   const std::vector<Charge>& charges, bool admitted) const {
+  std::optional<std::int64_t> remaining_tokens;
+  std::optional<std::int64_t> remaining_quota;
+  std::int64_t consumed = 0;
+  for (std::size_t i = 0; i < charges.size(); ++i) {
+    const LimitSpec& limit = *charges[i].limit;
+    const auto& standing = result.standing[i];
+    if (limit.tokens_per_minute > 0) {
+      auto left = std::max<std::int64_t>(0, limit.tokens_per_minute - standing.window_used);
+      remaining_tokens = remaining_tokens ? std::min(*remaining_tokens, left) : left;
+    }
+    if (limit.token_quota > 0) {
+      auto left = std::max<std::int64_t>(0, limit.token_quota - standing.quota_used);
+      remaining_quota = remaining_quota ? std::min(*remaining_quota, left) : left;
+    }
+    consumed = std::max(consumed, charges[i].tokens);
+  }
+  const auto& names = settings_.headers;
+  if (remaining_tokens && !names.remaining_tokens.empty()) {
+    context.response_headers.emplace_back(names.remaining_tokens,
+                                          std::to_string(*remaining_tokens));
+  }
+  if (remaining_quota && !names.remaining_quota.empty()) {
+    context.response_headers.emplace_back(names.remaining_quota, std::to_string(*remaining_quota));
+  }
+  if (admitted && !names.consumed_tokens.empty()) {
+    context.response_headers.emplace_back(names.consumed_tokens, std::to_string(consumed));
+  }
+}
+
+http::Response TokenLimitPolicy::refusal(const ReserveResult& result,
+                                         const std::vector<Charge>& charges) const {
+  const Charge& charge = charges[result.refused];
+  const LimitSpec& limit = *charge.limit;
+  const auto& standing = result.standing[result.refused];
+  auto need = token_limit::needed(charge);
+  if (result.refusal == Refusal::kQuota) {
+    std::string message = "Token quota of " + std::to_string(limit.token_quota) + " for period " +
+                          token_limit::to_string(limit.token_quota_period) + " exceeded (limit '" +
+                          limit.name + "': " + std::to_string(standing.quota_used) +
+                          " used, this request needs an estimated " + std::to_string(need) +
+                          "); resets at " + token_limit::format_utc(standing.period.end) + ".";
+    return error_response(http::Status::forbidden, "insufficient_quota", "token_quota_exceeded",
+                          message);
+  }
+  if (result.retry_after_ms < 0) {
+    std::string message = "This request needs an estimated " + std::to_string(need) +
+                          " tokens, more than limit '" + limit.name + "' allows in a minute (" +
+                          std::to_string(limit.tokens_per_minute) +
+                          "). Lower max_tokens or shorten the prompt.";
+    return error_response(http::Status::too_many_requests, "tokens", "rate_limit_exceeded",
+                          message);
+  }
+  auto seconds = ceil_seconds(result.retry_after_ms);
+  std::string message = "Token rate limit of " + std::to_string(limit.tokens_per_minute) +
+                        " tokens per minute exceeded (limit '" + limit.name + "': " +
+                        std::to_string(standing.window_used) +
+                        " used in the last minute, this request needs an estimated " +
+                        std::to_string(need) + "). Please retry after " + std::to_string(seconds) +
+                        (seconds == 1 ? " second." : " seconds.");
+  auto response =
+      error_response(http::Status::too_many_requests, "tokens", "rate_limit_exceeded", message);
+  response.set(http::Field::retry_after, std::to_string(seconds));
+  response.set("retry-after-ms", std::to_string(result.retry_after_ms));
+  return response;
+}
+
+http::Task<std::optional<http::Response>> TokenLimitPolicy::on_request(RequestContext& context) {
+  if (context.target.operation == Operation::kOther) co_return std::nullopt;
+  auto& stats = token_limit_stats();
+
+  // The estimate: prompt tokens counted with the tokenizer (once; the usage estimator reuses the
+  // count), plus the completion the request may produce.
+  std::int64_t prompt = 0;
+  if (count_prompt_) {
+    if (context.estimated_prompt_tokens < 0) {
+      std::string_view model = !context.body.model.empty() ? std::string_view(context.body.model)
+                                                           : std::string_view(context.deployment);
+      context.estimated_prompt_tokens = estimate_prompt_tokens(
+          context.exchange.request().body(), context.target.operation, model);
+    }
+    prompt = context.estimated_prompt_tokens;
+  }
+  auto state = std::make_unique<Reservation>();
+  state->charges.reserve(settings_.limits.size());
+  for (const auto& limit : settings_.limits) {
+    std::int64_t completion = 0;
+    if (context.target.operation != Operation::kEmbeddings) {
+      completion = std::max<std::int64_t>(
+          0, context.body.max_tokens.value_or(limit.default_completion_tokens));
+    }
+    state->charges.push_back(Charge{&limit, counter_value(limit, context),
+                                    (limit.estimate_prompt_tokens ? prompt : 0) + completion});
+  }
+
+  ReserveResult result;
+  if (redis_) {
+    Instant now = shared_now();
+    auto answer = co_await redis_->reserve(state->charges, now);
+    if (answer.status == token_limit::RedisReply::Status::kOk) {
+      result = std::move(answer.result);
+    } else {
+      stats.store_failures.fetch_add(1, std::memory_order_relaxed);
+      log_store_failure(answer.error);
+      if (!fallback_) {
+        stats.fail_closed_refused.fetch_add(1, std::memory_order_relaxed);
+        auto response = error_response(
+            http::Status::service_unavailable, "server_error", "token_limit_unavailable",
+            "Token limits cannot be checked right now (the limit store is unreachable). Please "
+            "retry shortly.");
+        response.set(http::Field::retry_after,
+                     std::to_string(ceil_seconds(settings_.redis.retry_interval.count())));
+        context.error_code = "token_limit_unavailable";
+        co_return response;
+      }
+      for (std::size_t i = 0; i < state->charges.size(); ++i) {
+        state->charges[i].limit = &fallback_limits_[i];
+      }
+      state->fallback = true;
+      result = fallback_->reserve(state->charges, local_now());
+      (result.admitted ? stats.fail_open_admitted : stats.fail_open_refused)
+          .fetch_add(1, std::memory_order_relaxed);
+    }
+  } else {
+    result = local_->reserve(state->charges, local_now());
+  }
+
+  add_headers(context, result, state->charges, result.admitted);
+  if (!result.admitted) {
+    if (result.refusal == Refusal::kQuota) {
+      stats.refused_quota.fetch_add(1, std::memory_order_relaxed);
+      context.error_code = "token_quota_exceeded";
+    } else {
+      stats.refused_rate.fetch_add(1, std::memory_order_relaxed);
+      context.error_code = "token_rate_limited";
+    }
+    co_return refusal(result, state->charges);
+  }
+
+  stats.admitted.fetch_add(1, std::memory_order_relaxed);
+  state->bucket = result.bucket;
+  state->period_starts.reserve(state->charges.size());
+  for (std::size_t i = 0; i < state->charges.size(); ++i) {
+    state->period_starts.push_back(result.standing[i].period.start);
+    stats.reserved_tokens.fetch_add(static_cast<std::uint64_t>(state->charges[i].tokens),
+                                    std::memory_order_relaxed);
+  }
+  context.policy_state.emplace_back(this, std::move(state));
+  co_return std::nullopt;
+}
+
+void TokenLimitPolicy::on_complete(RequestContext& context) {
+  auto* state = context.state_for<Reservation>(this);
+  if (!state) return;
+  auto& stats = token_limit_stats();
+
+  // What the request really used. Reported or estimated usage replaces the reservation; a success
+  // without any usage keeps the estimate; anything else (refused later, upstream error, client gone
+  // before an answer) used nothing and releases it.
+  std::optional<std::int64_t> used;
+  if (context.usage.source != UsageSource::kNone) {
+    used = context.usage.total_tokens > 0
+               ? context.usage.total_tokens
+               : context.usage.prompt_tokens + context.usage.completion_tokens;
+  } else if (!(context.status >= 200 && context.status < 300)) {
+    used = 0;
+  }
+
+  std::vector<Settlement> settlements;
+  settlements.reserve(state->charges.size());
+  for (std::size_t i = 0; i < state->charges.size(); ++i) {
+    const Charge& charge = state->charges[i];
+    std::int64_t actual = used.value_or(charge.tokens);
+    std::int64_t delta = actual - charge.tokens;
+    stats.settled_tokens.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, actual)),
+                                   std::memory_order_relaxed);
+    if (delta < 0) stats.released_tokens.fetch_add(-delta, std::memory_order_relaxed);
+    if (delta > 0) stats.overrun_tokens.fetch_add(delta, std::memory_order_relaxed);
+    if (delta != 0) {
+      settlements.push_back(
+          Settlement{charge.limit, charge.counter, state->bucket, state->period_starts[i], delta});
+    }
+  }
+  if (settlements.empty()) return;
+  if (!redis_) {
+    local_->settle(settlements, local_now());
+  } else if (state->fallback) {
+    fallback_->settle(settlements, local_now());
+  } else {
+    redis_->settle(settlements, shared_now(), [](bool ok, const std::string&) {
+      if (!ok) token_limit_stats().settle_failures.fetch_add(1, std::memory_order_relaxed);
+    });
+  }
+}
+
+PolicyPtr make_token_limit_policy(const core::ConfigNode& section, PolicyServices& services) {
+  return std::make_shared<TokenLimitPolicy>(token_limit::TokenLimitSettings::from_config(section),
+                                            *services.clock);
+}
+
+}  // namespace sluice::gateway
