@@ -283,7 +283,9 @@ void read_dataset(const ConfigNode& node, TestDefinition& def, const fs::path& b
   }
   node.finish();
   // Parse now so a malformed row is reported before the run, with the file and line.
-  auto loaded = load_data_set(spec);
+  DataSetSpec check = spec;
+  check.declared_at.clear();  // the ConfigError below names the place
+  auto loaded = load_data_set(check);
   if (!loaded) throw ConfigError(path_node->location(), path_node->path(), loaded.error().message);
   def.plan.data_sets.push_back(std::move(spec));
 }

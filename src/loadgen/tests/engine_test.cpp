@@ -1,1 +1,250 @@
+// The engine against an in-process HTTP server on loopback: counts, streaming timings, the open
+// model's intended-time latency, token refresh, JTL output.
+#include "sluice/loadgen/engine.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
+
+#include "sluice/http/server.hpp"
+
+namespace sluice::loadgen {
+namespace {
+
+namespace asio = http::asio;
+using http::Task;
+
+struct Counters {
+  std::atomic<int> plain{0}, token{0}, chat{0}, slow{0};
+  std::atomic<int> bad_auth{0};
+};
+
+Task<void> pause(http::Exchange& ex, std::chrono::milliseconds d) {
+  asio::steady_timer t(ex.executor());
+  t.expires_after(d);
+  co_await t.async_wait(http::kUseTuple);
+}
+
+http::Handler handler(Counters& c) {
+  return [&c](http::Exchange& ex) -> Task<void> {
+    std::string target(ex.request().target());
+    if (target == "/token") {
+      ++c.token;
+      http::Response r{http::Status::ok, 11};
+      r.set(http::Field::content_type, "application/json");
+      r.body() = R"({"token_type":"Bearer","expires_in":"2","access_token":"tok-)" +
+                 std::to_string(c.token.load()) + "\"}";
+      r.prepare_payload();
+      co_await ex.send(std::move(r));
+      co_return;
+    }
+    if (target == "/chat") {
+      ++c.chat;
+      auto auth = ex.request()[http::Field::authorization];
+      if (!std::string_view(auth).starts_with("Bearer tok-")) ++c.bad_auth;
+      http::ResponseHeader h;
+      h.result(http::Status::ok);
+      h.set(http::Field::content_type, "text/event-stream");
+      if (!co_await ex.start_stream(std::move(h))) co_return;
+      co_await pause(ex, std::chrono::milliseconds(100));  // time to first token
+      for (int i = 0; i < 5; ++i) {
+        if (i) co_await pause(ex, std::chrono::milliseconds(40));
+        std::string ev = R"(data: {"choices":[{"index":0,"delta":{"content":"w)" +
+                         std::to_string(i) + "\"}}]}\n\n";
+        if (!co_await ex.write(ev)) co_return;
+      }
+      co_await ex.write(
+          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":5}}\n\n"
+          "data: [DONE]\n\n");
+      co_await ex.finish_stream();
+      co_return;
+    }
+    if (target == "/slow") {
+      ++c.slow;
+      co_await pause(ex, std::chrono::milliseconds(100));
+    } else {
+      ++c.plain;
+    }
+    http::Response r{http::Status::ok, 11};
+    r.body() = "ok";
+    r.prepare_payload();
+    co_await ex.send(std::move(r));
+  };
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    http::ServerSettings s;
+    s.port = 0;
+    s.threads = 2;
+    server_ = std::make_unique<http::Server>(s, handler(counters_));
+    server_->start();
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+  void TearDown() override {
+    server_->shutdown(std::chrono::milliseconds(2000));
+    server_->join();
+  }
+  HttpSampler sampler(std::string label, std::string path) {
+    HttpSampler s;
+    s.label = std::move(label);
+    s.url = *Template::compile(base_ + path);
+    s.timeout = std::chrono::milliseconds(10'000);
+    return s;
+  }
+  Counters counters_;
+  std::unique_ptr<http::Server> server_;
+  std::string base_;
+};
+
+TEST_F(EngineTest, ClosedModelRunsEveryVuEveryLoopAndWritesJtl) {
+  Plan plan;
+  ThreadGroup g;
+  g.load = ClosedLoad{.vus = 4, .ramp_up = std::chrono::milliseconds(200), .loops = 5};
+  g.steps.push_back(Step{sampler("plain", "/plain")});
+  plan.groups.push_back(std::move(g));
+  auto jtl = std::filesystem::temp_directory_path() / "sluice_engine_test.jtl";
+  EngineOptions o;
+  o.threads = 2;
+  o.jtl_path = jtl.string();
+  auto out = run_plan(plan, {}, o);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->results.total.requests, 20u);
+  EXPECT_EQ(out->results.total.errors, 0u);
+  EXPECT_EQ(counters_.plain.load(), 20);
+  std::ifstream in(jtl);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line,
+            "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,"
+            "failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect");
+  int rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_NE(line.find(",plain,200,OK,"), std::string::npos) << line;
+    EXPECT_NE(line.find(",text,true,"), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows, 20);
+  std::filesystem::remove(jtl);
+}
+
+TEST_F(EngineTest, StreamingTtftAndItlAndTokenRefreshOncePerVu) {
+  Plan plan;
+  ThreadGroup g;
+  g.load = ClosedLoad{.vus = 2, .loops = -1, .duration = std::chrono::milliseconds(2600)};
+  HttpSampler token = sampler("token", "/token");
+  token.method = "POST";
+  token.form.push_back({"grant_type", Template::literal("client_credentials")});
+  token.extractors.push_back(
+      {Extractor::kJsonPath, "access_token", "$.access_token", 1, 1, std::nullopt});
+  token.extractors.push_back(
+      {Extractor::kJsonPath, "expires_in", "$.expires_in", 1, 1, std::nullopt});
+  OnceOnly once;
+  once.refresh_expires_in_var = "expires_in";
+  once.refresh_margin = std::chrono::seconds(1);  // 2s tokens: refreshed after 1s
+  once.steps.push_back(Step{std::move(token)});
+  g.steps.push_back(Step{std::move(once)});
+  HttpSampler chat = sampler("chat", "/chat");
+  chat.method = "POST";
+  chat.response = ResponseKind::kOpenAi;
+  chat.model = "gpt-4o";
+  chat.body = *Template::compile(R"({"messages":[{"role":"user","content":"hi"}],"stream":true})");
+  chat.headers.push_back({"Authorization", *Template::compile("Bearer ${access_token}")});
+  g.steps.push_back(Step{std::move(chat)});
+  plan.groups.push_back(std::move(g));
+  EngineOptions o;
+  o.threads = 1;
+  auto out = run_plan(plan, {}, o);
+  ASSERT_TRUE(out) << out.error().message;
+  const auto& s = out->results.labels.at("chat");
+  EXPECT_EQ(s.errors, 0u);
+  EXPECT_EQ(counters_.bad_auth.load(), 0);
+  EXPECT_GE(s.requests, 8u);  // ~300 ms each, 2 VUs, 2.6 s
+  // Server: 100 ms to the first token, then 4 gaps of 40 ms.
+  EXPECT_NEAR(s.ttft.percentile(50) / 1000.0, 100, 30);
+  EXPECT_NEAR(s.itl.percentile(50) / 1000.0, 40, 15);
+  EXPECT_EQ(s.itl.count(), s.requests * 4);
+  EXPECT_EQ(s.completion_tokens, s.requests * 5);
+  EXPECT_EQ(s.prompt_tokens, s.requests * 11);
+  EXPECT_EQ(s.estimated, 0u);
+  // Once per VU at the start, then again when each 2 s token had 1 s left: 2 VUs x 2..3 fetches.
+  int tokens = counters_.token.load();
+  EXPECT_GE(tokens, 4);
+  EXPECT_LE(tokens, 6);
+}
+
+TEST_F(EngineTest, OpenModelKeepsItsRateAndMeasuresFromIntendedStart) {
+  Plan plan;
+  ThreadGroup g;
+  // 20 arrivals/s into one VU whose requests take 100 ms: capacity 10/s, so a queue builds and
+  // latency from the intended start grows well past the server's 100 ms.
+  g.load = OpenLoad{
+      .rate_per_second = 20, .max_concurrency = 1, .duration = std::chrono::milliseconds(1500)};
+  g.steps.push_back(Step{sampler("slow", "/slow")});
+  plan.groups.push_back(std::move(g));
+  EngineOptions o;
+  o.threads = 1;
+  o.grace = std::chrono::milliseconds(5000);
+  auto out = run_plan(plan, {}, o);
+  ASSERT_TRUE(out) << out.error().message;
+  const auto& t = out->results.total;
+  EXPECT_EQ(t.requests + out->results.dropped_iterations, 30u);
+  EXPECT_GT(t.e2e.max() / 1000.0, 600.0);  // queued ~1.4 s behind by the end
+  EXPECT_GT(t.queue.count(), 0u);
+
+  // With enough VUs the rate is kept and latency is the server's.
+  Plan fast;
+  ThreadGroup f;
+  f.load = OpenLoad{
+      .rate_per_second = 40, .max_concurrency = 20, .duration = std::chrono::milliseconds(1000)};
+  f.steps.push_back(Step{sampler("slow", "/slow")});
+  fast.groups.push_back(std::move(f));
+  auto out2 = run_plan(fast, {}, o);
+  ASSERT_TRUE(out2);
+  EXPECT_EQ(out2->results.total.requests, 40u);
+  EXPECT_LT(out2->results.total.e2e.percentile(95) / 1000.0, 250.0);
+}
+
+TEST_F(EngineTest, ConnectionErrorsAreSamplesNotCrashes) {
+  Plan plan;
+  ThreadGroup g;
+  g.load = ClosedLoad{.vus = 1, .loops = 3};
+  HttpSampler s;
+  s.label = "refused";
+  s.url = Template::literal("http://127.0.0.1:1/x");
+  s.timeout = std::chrono::milliseconds(2000);
+  g.steps.push_back(Step{std::move(s)});
+  plan.groups.push_back(std::move(g));
+  auto out = run_plan(plan, {}, EngineOptions{});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->results.total.requests, 3u);
+  EXPECT_EQ(out->results.total.errors, 3u);
+  EXPECT_EQ(out->results.total.statuses.at(0), 3u);
+}
+
+TEST_F(EngineTest, AutoStopEndsARunOfErrors) {
+  Plan plan;
+  ThreadGroup g;
+  g.load = ClosedLoad{.vus = 1, .loops = -1, .duration = std::chrono::milliseconds(20'000)};
+  HttpSampler s;
+  s.label = "refused";
+  s.url = Template::literal("http://127.0.0.1:1/x");
+  s.timeout = std::chrono::milliseconds(2000);
+  g.steps.push_back(Step{std::move(s)});
+  g.steps.push_back(Step{Timer{Timer::kConstant, std::chrono::milliseconds(50), {}}});
+  plan.groups.push_back(std::move(g));
+  EngineOptions o;
+  o.auto_stop = AutoStop{true, 50.0, std::chrono::seconds(1)};
+  auto begin = std::chrono::steady_clock::now();
+  auto out = run_plan(plan, {}, o);
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->auto_stopped);
+  EXPECT_NE(out->stop_reason.find("autoStop"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(8));
+}
+
+}  // namespace
+}  // namespace sluice::loadgen
