@@ -1,89 +1,102 @@
 #include "tokenizer/byte_pair_merge.hpp"
 
-#include <algorithm>
-#include <functional>
+#include <bit>
 
 namespace sluice::tokenizer::detail {
 namespace {
 
-// Reused per thread so that long pieces do not allocate once the buffers have grown.
-struct HeapScratch {
+// Pieces up to this size keep their buffers per thread between calls; longer ones (megabytes of
+// one repeated character) allocate and free them, so a thread does not hold onto that memory.
+constexpr std::size_t kKeepScratchMaxLen = 1 << 16;
+
+// Key of a pair in the tree: lower rank first, then the leftmost start, as tiktoken chooses.
+constexpr std::uint64_t kNoPair = ~std::uint64_t{0};
+inline std::uint64_t pair_key(Rank rank, std::uint32_t start) {
+  return rank == kNoRank ? kNoPair : (std::uint64_t{rank} << 32) | start;
+}
+
+struct MergeScratch {
   std::vector<std::uint32_t> next;  // next[i]: where the part after the one starting at i begins
   std::vector<std::uint32_t> prev;
-  std::vector<Rank> part;           // rank of the part starting at i
-  std::vector<Rank> pair;           // rank of the part at i joined with its successor
-  std::vector<std::uint64_t> heap;  // (rank << 32 | start), smallest first
+  std::vector<Rank> part;  // rank of the part starting at i
+  // A min segment tree over pair keys: leaves at [size, 2 * size), the root at 1. Unlike a heap
+  // it holds exactly one entry per position, and updates touch neighbouring memory, because
+  // merges in a long run happen next to each other.
+  std::vector<std::uint64_t> tree;
 };
-thread_local HeapScratch t_scratch;
+thread_local MergeScratch t_scratch;
 
 template <class Emit>
-void heap_merge_impl(const RankTable& ranks, const std::uint8_t* piece, std::size_t len,
-                     Emit&& emit) {
-  HeapScratch& s = t_scratch;
+void merge_with_tree(MergeScratch& s, const RankTable& ranks, const std::uint8_t* piece,
+                     std::size_t len, Emit&& emit) {
   const auto n = static_cast<std::uint32_t>(len);
+  const std::size_t size = std::bit_ceil(len);
   s.next.resize(n);
   s.prev.resize(n);
   s.part.resize(n);
-  s.pair.resize(n);
-  s.heap.clear();
-  const std::greater<std::uint64_t> min_first;
-  const auto push = [&](Rank rank, std::uint32_t at) {
-    s.heap.push_back((std::uint64_t{rank} << 32) | at);
-    std::push_heap(s.heap.begin(), s.heap.end(), min_first);
-  };
-  // Rank of the part at i joined with the part after it.
-  const auto join_rank = [&](std::uint32_t i) -> Rank {
-    const std::uint32_t j = s.next[i];
-    if (j >= n) return kNoRank;
-    const std::uint32_t k = s.next[j];
-    return ranks.find(piece + i, k - i);
-  };
-
+  s.tree.assign(2 * size, kNoPair);
   for (std::uint32_t i = 0; i < n; ++i) {
     s.next[i] = i + 1;
     s.prev[i] = i - 1;
     s.part[i] = ranks.find(piece + i, 1);
-    s.pair[i] = i + 1 < n ? ranks.find(piece + i, 2) : kNoRank;
-    if (s.pair[i] != kNoRank) s.heap.push_back((std::uint64_t{s.pair[i]} << 32) | i);
+    if (i + 1 < n) s.tree[size + i] = pair_key(ranks.find(piece + i, 2), i);
   }
-  std::make_heap(s.heap.begin(), s.heap.end(), min_first);
+  for (std::size_t k = size - 1; k >= 1; --k)
+    s.tree[k] = std::min(s.tree[2 * k], s.tree[2 * k + 1]);
 
-  while (!s.heap.empty()) {
-    std::pop_heap(s.heap.begin(), s.heap.end(), min_first);
-    const std::uint64_t top = s.heap.back();
-    s.heap.pop_back();
-    const auto rank = static_cast<Rank>(top >> 32);
+  const auto update = [&](std::uint32_t i, std::uint64_t key) {
+    std::size_t k = size + i;
+    s.tree[k] = key;
+    for (k >>= 1; k >= 1; k >>= 1) {
+      const std::uint64_t m = std::min(s.tree[2 * k], s.tree[2 * k + 1]);
+      if (s.tree[k] == m) break;  // nothing above changes either
+      s.tree[k] = m;
+    }
+  };
+  // Key of the part at i joined with the part after it.
+  const auto join_key = [&](std::uint32_t i) {
+    const std::uint32_t j = s.next[i];
+    if (j >= n) return kNoPair;
+    return pair_key(ranks.find(piece + i, s.next[j] - i), i);
+  };
+
+  while (s.tree[1] != kNoPair) {
+    const std::uint64_t top = s.tree[1];
     const auto i = static_cast<std::uint32_t>(top);
-    // A rank names one byte string, so an entry is current exactly when the pair at i still
-    // has that rank; merged-away parts have kNoRank.
-    if (s.pair[i] != rank) continue;
+    // Part i absorbs part j; the pairs starting at i and at its predecessor change.
     const std::uint32_t j = s.next[i];
     const std::uint32_t k = s.next[j];
+    s.part[i] = static_cast<Rank>(top >> 32);
     s.next[i] = k;
-    s.part[i] = rank;
     if (k < n) s.prev[k] = i;
-    s.pair[j] = kNoRank;
-    s.pair[i] = join_rank(i);
-    if (s.pair[i] != kNoRank) push(s.pair[i], i);
-    if (i > 0) {
-      const std::uint32_t h = s.prev[i];
-      s.pair[h] = join_rank(h);
-      if (s.pair[h] != kNoRank) push(s.pair[h], h);
-    }
+    update(j, kNoPair);
+    update(i, join_key(i));
+    if (i > 0) update(s.prev[i], join_key(s.prev[i]));
   }
   for (std::uint32_t i = 0; i < n; i = s.next[i]) emit(s.part[i]);
 }
 
-}  // namespace
-
-void heap_merge(const RankTable& ranks, const std::uint8_t* piece, std::size_t len,
-                std::vector<Rank>& out) {
-  heap_merge_impl(ranks, piece, len, [&](Rank r) { out.push_back(r); });
+template <class Emit>
+void merge_long_piece(const RankTable& ranks, const std::uint8_t* piece, std::size_t len,
+                      Emit&& emit) {
+  if (len <= kKeepScratchMaxLen) {
+    merge_with_tree(t_scratch, ranks, piece, len, emit);
+  } else {
+    MergeScratch scratch;
+    merge_with_tree(scratch, ranks, piece, len, emit);
+  }
 }
 
-std::size_t heap_merge_count(const RankTable& ranks, const std::uint8_t* piece, std::size_t len) {
+}  // namespace
+
+void long_merge(const RankTable& ranks, const std::uint8_t* piece, std::size_t len,
+                std::vector<Rank>& out) {
+  merge_long_piece(ranks, piece, len, [&](Rank r) { out.push_back(r); });
+}
+
+std::size_t long_merge_count(const RankTable& ranks, const std::uint8_t* piece, std::size_t len) {
   std::size_t count = 0;
-  heap_merge_impl(ranks, piece, len, [&](Rank) { ++count; });
+  merge_long_piece(ranks, piece, len, [&](Rank) { ++count; });
   return count;
 }
 

@@ -5,8 +5,8 @@
 //
 // tiktoken rescans all parts after every merge, which is quadratic in the piece length; a 1 MiB run
 // of one letter is a single piece. Short pieces (nearly all of them) use that same simple scan on
-// the stack; long pieces use a min-heap of (rank, start) with a linked list of parts, which makes
-// the same choices in the same order in O(n log n).
+// the stack; long pieces keep the parts in a linked list and the pair keys (rank, start) in a min
+// segment tree, which makes the same choices in the same order in O(n log n).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,15 +15,16 @@
 
 namespace sluice::tokenizer {
 
-// Pieces up to this many bytes are merged with the scan; longer ones with the heap.
+// Pieces up to this many bytes are merged with the scan; longer ones with the tree.
 inline constexpr std::size_t kScanMergeMaxLen = 64;
 
 namespace detail {
-// Heap merge of a piece longer than kScanMergeMaxLen; appends the ranks to out.
-void heap_merge(const RankTable& ranks, const std::uint8_t* piece, std::size_t len,
+// Tree merge of a piece of any length (meant for those longer than kScanMergeMaxLen); appends
+// the ranks to out.
+void long_merge(const RankTable& ranks, const std::uint8_t* piece, std::size_t len,
                 std::vector<Rank>& out);
-// Like heap_merge but only counts the tokens.
-std::size_t heap_merge_count(const RankTable& ranks, const std::uint8_t* piece, std::size_t len);
+// Like long_merge but only counts the tokens.
+std::size_t long_merge_count(const RankTable& ranks, const std::uint8_t* piece, std::size_t len);
 }  // namespace detail
 
 // Calls emit(rank) for each token of the piece [piece, piece + len), len >= 1, in order.

@@ -43,7 +43,7 @@ struct VectorSink {
   std::vector<Rank>& out;
   void token(Rank r) { out.push_back(r); }
   void long_piece(const RankTable& ranks, Ptr p, std::size_t len) {
-    detail::heap_merge(ranks, p, len, out);
+    detail::long_merge(ranks, p, len, out);
   }
 };
 
@@ -51,7 +51,7 @@ struct CountSink {
   std::size_t n = 0;
   void token(Rank) { ++n; }
   void long_piece(const RankTable& ranks, Ptr p, std::size_t len) {
-    n += detail::heap_merge_count(ranks, p, len);
+    n += detail::long_merge_count(ranks, p, len);
   }
 };
 

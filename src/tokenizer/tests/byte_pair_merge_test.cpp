@@ -1,5 +1,5 @@
-// The two merge strategies (stack scan for short pieces, heap for long ones) against a plain
-// transcription of tiktoken's _byte_pair_merge: same tokens, in the same order.
+// The two merge strategies (stack scan for short pieces, segment tree for long ones) against a
+// plain transcription of tiktoken's _byte_pair_merge: same tokens, in the same order.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -60,10 +60,10 @@ std::vector<Rank> scan(const RankTable& ranks, const std::string& piece) {
   return out;
 }
 
-std::vector<Rank> heap(const RankTable& ranks, const std::string& piece) {
+std::vector<Rank> tree(const RankTable& ranks, const std::string& piece) {
   std::vector<Rank> out;
-  detail::heap_merge(ranks, reinterpret_cast<const std::uint8_t*>(piece.data()), piece.size(), out);
-  EXPECT_EQ(detail::heap_merge_count(ranks, reinterpret_cast<const std::uint8_t*>(piece.data()),
+  detail::long_merge(ranks, reinterpret_cast<const std::uint8_t*>(piece.data()), piece.size(), out);
+  EXPECT_EQ(detail::long_merge_count(ranks, reinterpret_cast<const std::uint8_t*>(piece.data()),
                                      piece.size()),
             out.size());
   return out;
@@ -80,25 +80,25 @@ std::string random_piece(std::mt19937& rng, std::size_t len) {
   return s;
 }
 
-TEST(BytePairMerge, ScanAndHeapMatchTiktokenOnShortPieces) {
+TEST(BytePairMerge, ScanAndTreeMatchTiktokenOnShortPieces) {
   std::mt19937 rng(7);
   for (int i = 0; i < 20000; ++i) {
     const std::string piece = random_piece(rng, 2 + i % (kScanMergeMaxLen - 1));
     const auto expected = reference_merge(cl100k(), piece);
     ASSERT_EQ(scan(cl100k(), piece), expected) << piece;
-    ASSERT_EQ(heap(cl100k(), piece), expected) << piece;
+    ASSERT_EQ(tree(cl100k(), piece), expected) << piece;
   }
 }
 
-TEST(BytePairMerge, HeapMatchesTiktokenOnLongPieces) {
+TEST(BytePairMerge, TreeMatchesTiktokenOnLongPieces) {
   std::mt19937 rng(8);
   for (int i = 0; i < 300; ++i) {
     const std::string piece = random_piece(rng, kScanMergeMaxLen + 1 + (i * 37) % 900);
-    ASSERT_EQ(heap(cl100k(), piece), reference_merge(cl100k(), piece)) << piece;
+    ASSERT_EQ(tree(cl100k(), piece), reference_merge(cl100k(), piece)) << piece;
   }
   for (const std::string piece :
        {std::string(1000, 'a'), std::string(777, ' '), std::string(300, '\xff')}) {
-    EXPECT_EQ(heap(cl100k(), piece), reference_merge(cl100k(), piece));
+    EXPECT_EQ(tree(cl100k(), piece), reference_merge(cl100k(), piece));
   }
 }
 

@@ -146,7 +146,7 @@ TEST(Encoding, DecodeRejectsUnknownIds) {
 TEST(Encoding, ThreadsGetTheSameResults) {
   std::string text;
   for (int i = 0; i < 200; ++i) text += "Thread " + std::to_string(i) + " says héllo, 世界! ";
-  text += std::string(3000, 'z');  // a long piece: the heap merge uses per-thread scratch
+  text += std::string(3000, 'z');  // a long piece: the tree merge uses per-thread scratch
   const auto expected = o200k_base().encode_ordinary(text);
   std::vector<std::thread> threads;
   std::vector<int> ok(8, 0);
