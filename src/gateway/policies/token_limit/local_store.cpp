@@ -53,7 +53,6 @@ void LocalStore::maybe_sweep(Shard& shard, const Instant& now) {
 
 ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant& now) {
   ReserveResult result;
-  result.bucket = bucket_of(now.window_ms);
   result.standing.resize(charges.size());
 
   std::vector<std::string> names;
@@ -70,15 +69,21 @@ ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant
   for (std::size_t index : order) locks.emplace_back(shards_[index].mutex);
 
   std::vector<Counter*> counters(charges.size());
+  std::int64_t window_ms = now.window_ms;  // never older than a time the windows have seen
+  for (std::size_t i = 0; i < charges.size(); ++i) {
+    counters[i] = &shards_[shard_of(names[i])].counters[names[i]];
+    window_ms = std::max(window_ms, counters[i]->latest_ms);
+  }
+  result.bucket = bucket_of(window_ms);
   for (std::size_t i = 0; i < charges.size(); ++i) {
     const LimitSpec& limit = *charges[i].limit;
-    Counter& counter = shards_[shard_of(names[i])].counters[names[i]];
-    counters[i] = &counter;
+    Counter& counter = *counters[i];
+    counter.latest_ms = window_ms;
     Standing& standing = result.standing[i];
     if (limit.tokens_per_minute > 0) {
-      standing.window_used = counter.window.used(now.window_ms);
+      standing.window_used = counter.window.used(window_ms);
       standing.wait_ms =
-          counter.window.wait_ms(now.window_ms, needed(charges[i]), limit.tokens_per_minute);
+          counter.window.wait_ms(window_ms, needed(charges[i]), limit.tokens_per_minute);
     }
     if (limit.token_quota > 0) {
       standing.period = period_bounds(limit.token_quota_period, now.wall);
@@ -92,7 +97,7 @@ ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant
       const LimitSpec& limit = *charges[i].limit;
       Standing& standing = result.standing[i];
       if (limit.tokens_per_minute > 0 && charges[i].tokens > 0) {
-        counters[i]->window.add(result.bucket, charges[i].tokens, now.window_ms);
+        counters[i]->window.add(result.bucket, charges[i].tokens, window_ms);
         standing.window_used += charges[i].tokens;
       }
       if (limit.token_quota > 0 && charges[i].tokens > 0) {
@@ -118,8 +123,9 @@ void LocalStore::settle(std::span<const Settlement> settlements, const Instant& 
       it = shard.counters.emplace(std::move(name), Counter{}).first;
     }
     Counter& counter = it->second;
+    counter.latest_ms = std::max(counter.latest_ms, now.window_ms);
     if (limit.tokens_per_minute > 0) {
-      counter.window.add(settlement.bucket, settlement.delta, now.window_ms);
+      counter.window.add(settlement.bucket, settlement.delta, counter.latest_ms);
     }
     if (limit.token_quota > 0) {
       auto period = period_bounds(limit.token_quota_period, now.wall);

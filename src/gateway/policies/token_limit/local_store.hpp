@@ -14,6 +14,7 @@
 // does not grow forever.
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -45,6 +46,11 @@ class LocalStore {
 
   struct Counter {
     SlidingWindow window;
+    // The latest time this window was used at. Callers read the clock before they get the lock,
+    // so a request may arrive with a time older than one already applied; it is treated as
+    // happening at this time instead, or it could count buckets a later caller has already seen
+    // leave the window.
+    std::int64_t latest_ms = std::numeric_limits<std::int64_t>::min();
     std::int64_t period_start = 0;  // quota period of quota_used
     std::int64_t period_end = 0;
     std::int64_t quota_used = 0;

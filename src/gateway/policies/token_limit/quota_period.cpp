@@ -16,11 +16,16 @@ std::int64_t unix_seconds(sys_days day) {
 
 const char* to_string(QuotaPeriod period) {
   switch (period) {
-    case QuotaPeriod::kHourly: return "hourly";
-    case QuotaPeriod::kDaily: return "daily";
-    case QuotaPeriod::kWeekly: return "weekly";
-    case QuotaPeriod::kMonthly: return "monthly";
-    case QuotaPeriod::kYearly: return "yearly";
+    case QuotaPeriod::kHourly:
+      return "hourly";
+    case QuotaPeriod::kDaily:
+      return "daily";
+    case QuotaPeriod::kWeekly:
+      return "weekly";
+    case QuotaPeriod::kMonthly:
+      return "monthly";
+    case QuotaPeriod::kYearly:
+      return "yearly";
   }
   return "daily";
 }

@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <cerrno>
+
 #include <memory>
 
 namespace sluice::gateway::token_limit {
@@ -32,8 +34,8 @@ ReplyPtr command(redisContext* context, const std::vector<std::string_view>& arg
     pointers.push_back(arg.data());
     lengths.push_back(arg.size());
   }
-  return ReplyPtr(static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(argv.size()), pointers.data(), lengths.data())));
+  return ReplyPtr(static_cast<redisReply*>(
+      redisCommandArgv(context, static_cast<int>(argv.size()), pointers.data(), lengths.data())));
 }
 
 std::string_view text_of(const redisReply& reply) {
@@ -120,13 +122,34 @@ void RedisPool::run() {
 }
 
 RedisReply RedisPool::execute(Connection& connection, const Job& job) {
-  RedisReply result;
-  auto fail = [&](std::string error) {
-    result.status = RedisReply::Status::kUnavailable;
-    result.error = std::move(error);
+  // A pooled connection may have gone stale (Redis restarted, or closed an idle client): when the
+  // server had closed it, the job is retried once on a fresh connection before Redis is declared
+  // down. The server never ran the lost attempt, so the retry cannot charge twice.
+  bool reused = connection.context != nullptr;
+  std::string error;
+  if (auto reply = attempt(connection, job, error)) return std::move(*reply);
+  // Only a connection the server had closed is retried: after a timeout the script may have run.
+  bool closed =
+      connection.context &&
+      (connection.context->err == REDIS_ERR_EOF ||
+       (connection.context->err == REDIS_ERR_IO && (errno == ECONNRESET || errno == EPIPE)));
+  connection.close();
+  if (reused && closed) {
+    if (auto reply = attempt(connection, job, error)) return std::move(*reply);
     connection.close();
-    mark_down();
-    return result;
+  }
+  mark_down();
+  RedisReply result;
+  result.status = RedisReply::Status::kUnavailable;
+  result.error = std::move(error);
+  return result;
+}
+
+std::optional<RedisReply> RedisPool::attempt(Connection& connection, const Job& job,
+                                             std::string& error) {
+  auto failed = [&](std::string message) -> std::optional<RedisReply> {
+    error = std::move(message);
+    return std::nullopt;
   };
   auto load_scripts = [&]() -> bool {
     connection.shas.clear();
@@ -142,9 +165,9 @@ RedisReply RedisPool::execute(Connection& connection, const Job& job) {
     connection.context = redisConnectWithTimeout(settings_.host.c_str(), settings_.port,
                                                  to_timeval(settings_.connect_timeout));
     if (!connection.context || connection.context->err) {
-      std::string error = connection.context ? connection.context->errstr : "out of memory";
-      return fail("cannot connect to Redis at " + settings_.host + ":" +
-                  std::to_string(settings_.port) + ": " + error);
+      std::string reason = connection.context ? connection.context->errstr : "out of memory";
+      return failed("cannot connect to Redis at " + settings_.host + ":" +
+                    std::to_string(settings_.port) + ": " + reason);
     }
     redisSetTimeout(connection.context, to_timeval(settings_.timeout));
     connects_.fetch_add(1, std::memory_order_relaxed);
@@ -154,18 +177,20 @@ RedisReply RedisPool::execute(Connection& connection, const Job& job) {
       argv.push_back(settings_.password);
       auto reply = command(connection.context, argv);
       if (!reply || reply->type == REDIS_REPLY_ERROR) {
-        return fail("Redis AUTH failed: " +
-                    std::string(reply ? text_of(*reply) : connection.context->errstr));
+        return failed("Redis AUTH failed: " +
+                      std::string(reply ? text_of(*reply) : connection.context->errstr));
       }
     }
     if (settings_.database != 0) {
       auto reply = command(connection.context, {"SELECT", std::to_string(settings_.database)});
       if (!reply || reply->type == REDIS_REPLY_ERROR) {
-        return fail("Redis SELECT failed: " +
-                    std::string(reply ? text_of(*reply) : connection.context->errstr));
+        return failed("Redis SELECT failed: " +
+                      std::string(reply ? text_of(*reply) : connection.context->errstr));
       }
     }
-    if (!load_scripts()) return fail("SCRIPT LOAD failed: " + std::string(connection.context->errstr));
+    if (!load_scripts()) {
+      return failed("SCRIPT LOAD failed: " + std::string(connection.context->errstr));
+    }
   }
 
   auto run_script = [&]() {
@@ -181,12 +206,14 @@ RedisReply RedisPool::execute(Connection& connection, const Job& job) {
   };
   auto reply = run_script();
   if (reply && reply->type == REDIS_REPLY_ERROR && text_of(*reply).starts_with("NOSCRIPT")) {
-    if (!load_scripts()) return fail("SCRIPT LOAD failed: " + std::string(connection.context->errstr));
+    if (!load_scripts()) {
+      return failed("SCRIPT LOAD failed: " + std::string(connection.context->errstr));
+    }
     reply = run_script();
   }
-  if (!reply) {
-    return fail("Redis command failed: " + std::string(connection.context->errstr));
-  }
+  if (!reply) return failed("Redis command failed: " + std::string(connection.context->errstr));
+
+  RedisReply result;
   switch (reply->type) {
     case REDIS_REPLY_INTEGER:
       result.status = RedisReply::Status::kOk;

@@ -8,12 +8,13 @@
 // job to the pool and get the reply in a callback on a pool thread (redis_store.hpp turns that
 // into an awaitable that resumes on the worker's executor).
 //
-// Failures: connect and command timeouts come from the settings. When a connection fails or
-// times out, the pool marks Redis down for `retry_interval`: jobs submitted meanwhile fail at
-// once (kUnavailable) instead of each waiting for a timeout; the first job after the interval
-// tries again, so a restarted Redis is picked up within about one interval. Scripts are loaded
-// with SCRIPT LOAD on every new connection and run with EVALSHA; a NOSCRIPT reply (script cache
-// flushed) reloads them and retries once.
+// Failures: connect and command timeouts come from the settings. A pooled connection that fails
+// is retried once on a fresh connection (it may only have gone stale across a Redis restart). When
+// that fails too, or a new connection fails or times out, the pool marks Redis down for
+// `retry_interval`: jobs submitted meanwhile fail at once (kUnavailable) instead of each waiting
+// for a timeout; the first job after the interval tries again, so a restarted Redis is picked up
+// within about one interval. Scripts are loaded with SCRIPT LOAD on every new connection and run
+// with EVALSHA; a NOSCRIPT reply (script cache flushed) reloads them and retries once.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,6 +80,8 @@ class RedisPool {
 
   void run();
   RedisReply execute(Connection& connection, const Job& job);
+  // One try: nothing when the connection failed (then `error` says why).
+  std::optional<RedisReply> attempt(Connection& connection, const Job& job, std::string& error);
   void mark_down();
 
   RedisSettings settings_;

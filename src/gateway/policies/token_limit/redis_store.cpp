@@ -12,11 +12,20 @@ using SteadyClock = std::chrono::steady_clock;
 // ARGV: now_ms, n, then per limit: tokens_per_minute, token_quota, tokens, quota_ttl_seconds.
 // Reply: admitted (0/1), bucket, then per limit: window_used, quota_used, wait_ms (-1: never).
 // Used values are after the charge when admitted, before it otherwise. The window rule is
-// sliding_window.hpp's: buckets current-60 and newer count (newer ones come from instances whose
-// clock runs ahead); a bucket stops counting at (bucket + 61) s.
+// sliding_window.hpp's: buckets current-60 and newer count; a bucket stops counting at
+// (bucket + 61) s. Each window remembers the latest time it was used at (field "now"), and a
+// request carrying an older time (read before a slow round trip, or from a host whose clock lags)
+// is taken to happen at that time: otherwise it could count buckets that a later request has
+// already dropped, and let more than the limit into one window.
 constexpr const char* kReserveScript = R"lua(
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
+for i = 1, n do
+  if tonumber(ARGV[2 + (i - 1) * 4 + 1]) > 0 then
+    local latest = tonumber(redis.call('HGET', KEYS[2 * i - 1], 'now') or '0')
+    if latest > now then now = latest end
+  end
+end
 local current = math.floor(now / 1000)
 local oldest = current - 60
 local fits = true
@@ -31,7 +40,9 @@ for i = 1, n do
     local stale, live = {}, {}
     for j = 1, #fields, 2 do
       local bucket, value = tonumber(fields[j]), tonumber(fields[j + 1])
-      if bucket < oldest then
+      if fields[j] == 'now' then
+        -- the window's latest time, not a bucket
+      elseif bucket < oldest then
         stale[#stale + 1] = fields[j]
       elseif value > 0 then
         used = used + value
@@ -60,20 +71,21 @@ for i = 1, n do
   end
   standing[i] = {used, quota_used, wait}
 end
-if fits then
-  for i = 1, n do
-    local b = 2 + (i - 1) * 4
-    local tpm, quota, tokens = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-    if tokens > 0 and tpm > 0 then
+for i = 1, n do
+  local b = 2 + (i - 1) * 4
+  local tpm, quota, tokens = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+  if tpm > 0 then
+    if fits and tokens > 0 then
       redis.call('HINCRBY', KEYS[2 * i - 1], current, tokens)
-      redis.call('PEXPIRE', KEYS[2 * i - 1], 62000)
       standing[i][1] = standing[i][1] + tokens
     end
-    if tokens > 0 and quota > 0 then
-      redis.call('INCRBY', KEYS[2 * i], tokens)
-      redis.call('EXPIRE', KEYS[2 * i], tonumber(ARGV[b + 4]))
-      standing[i][2] = standing[i][2] + tokens
-    end
+    redis.call('HSET', KEYS[2 * i - 1], 'now', now)
+    redis.call('PEXPIRE', KEYS[2 * i - 1], 62000)
+  end
+  if fits and tokens > 0 and quota > 0 then
+    redis.call('INCRBY', KEYS[2 * i], tokens)
+    redis.call('EXPIRE', KEYS[2 * i], tonumber(ARGV[b + 4]))
+    standing[i][2] = standing[i][2] + tokens
   end
 end
 local reply = {fits and 1 or 0, current}
@@ -90,20 +102,25 @@ return reply
 // A bucket that has left the window takes no refund; a positive delta for it goes to the current
 // bucket. Counters never go below zero, and a refund never creates a key.
 constexpr const char* kSettleScript = R"lua(
-local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
-local current = math.floor(now / 1000)
 for i = 1, n do
   local b = 2 + (i - 1) * 4
   local bucket, dw, dq = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
   local window, quota = KEYS[2 * i - 1], KEYS[2 * i]
   if dw ~= 0 then
+    local now = math.max(tonumber(ARGV[1]), tonumber(redis.call('HGET', window, 'now') or '0'))
+    local current = math.floor(now / 1000)
     if bucket < current - 60 then
       if dw > 0 then bucket = current else bucket = nil end
     end
     if bucket and (dw > 0 or redis.call('HEXISTS', window, bucket) == 1) then
       local value = redis.call('HINCRBY', window, bucket, dw)
-      if value <= 0 then redis.call('HDEL', window, bucket) else redis.call('PEXPIRE', window, 62000) end
+      if value <= 0 then
+        redis.call('HDEL', window, bucket)
+      else
+        redis.call('HSET', window, 'now', now)
+        redis.call('PEXPIRE', window, 62000)
+      end
     end
   end
   if dq ~= 0 and (dq > 0 or redis.call('EXISTS', quota) == 1) then
@@ -187,7 +204,7 @@ bool RedisStore::parse_reserve(std::span<const Charge> charges, const Instant& n
 }
 
 http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charges,
-                                                    const Instant& now) {
+                                                   const Instant& now) {
   std::vector<std::string> keys;
   std::vector<std::string> args;
   build_reserve(charges, now, keys, args);
@@ -201,13 +218,13 @@ http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charg
     pool_.eval(kReserve, std::move(keys), std::move(args), deadline,
                [shared, executor](RedisReply reply) {
                  http::asio::post(executor, [shared, reply = std::move(reply)]() mutable {
-                   std::move(*shared)(std::move(reply));
+                   std::move (*shared)(std::move(reply));
                  });
                });
   };
-  RedisReply reply = co_await http::asio::async_initiate<decltype(http::asio::use_awaitable),
-                                                         void(RedisReply)>(
-      initiate, http::asio::use_awaitable, std::move(keys), std::move(args));
+  RedisReply reply =
+      co_await http::asio::async_initiate<decltype(http::asio::use_awaitable), void(RedisReply)>(
+          initiate, http::asio::use_awaitable, std::move(keys), std::move(args));
   Answer answer;
   answer.status = reply.status;
   answer.error = std::move(reply.error);

@@ -4,14 +4,17 @@
 // scripts so that checking and charging all limits of a request is one atomic step on the server:
 //
 //   {prefix}tl:{limit}:w:{counter}                 hash: window bucket (Unix second) -> tokens,
-//                                                  expires 62 s after the last write
+//                                                  and "now" -> latest time (ms); expires 62 s
+//                                                  after the last write
 //   {prefix}tl:{limit}:q:{period start}:{counter}  integer: tokens used in that quota period,
 //                                                  expires when the period is over
 //
-// Windows use the gateway's wall clock (instances must agree on time: keep hosts NTP-synced; a
-// skew of s milliseconds shifts bucket edges by s and nothing else). Buckets written by an instance
-// whose clock runs ahead are counted, never dropped. All keys of one request are sent to one Redis
-// server: Redis Cluster is not supported.
+// Windows use the gateway's wall clock, and each window keeps the latest time it was used at
+// (hash field "now"): a request carrying an older time (a host whose clock lags, or a time read
+// before a slow round trip) is taken to happen at that latest time, so time never runs backwards
+// for a window and clock skew between instances cannot let more than the limit through; a lagging
+// host only sees capacity return up to its skew late. Keep hosts NTP-synced. All keys of one
+// request are sent to one Redis server: Redis Cluster is not supported.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -36,7 +39,7 @@ class RedisStore {
 
   struct Answer {
     RedisReply::Status status = RedisReply::Status::kUnavailable;
-    std::string error;    // when status is not kOk
+    std::string error;     // when status is not kOk
     ReserveResult result;  // when status is kOk
   };
 

@@ -29,7 +29,9 @@ struct Charge {
 
 // The smallest amount a request is checked with: a request estimated at zero tokens is still
 // refused once a limit is used up.
-inline std::int64_t needed(const Charge& charge) { return charge.tokens > 0 ? charge.tokens : 1; }
+inline std::int64_t needed(const Charge& charge) {
+  return charge.tokens > 0 ? charge.tokens : 1;
+}
 
 // One limit's counters as the store saw them.
 struct Standing {
@@ -44,7 +46,7 @@ enum class Refusal { kNone, kRate, kQuota };
 struct ReserveResult {
   bool admitted = false;
   Refusal refusal = Refusal::kNone;
-  std::size_t refused = 0;         // index of the charge that refused
+  std::size_t refused = 0;          // index of the charge that refused
   std::int64_t retry_after_ms = 0;  // kRate: until every window fits (-1: never)
   std::int64_t bucket = 0;          // the window bucket the reservation was charged to
   // Per charge: before the reservation when refused, after it when admitted.

@@ -48,7 +48,8 @@ std::int64_t SlidingWindow::wait_ms(std::int64_t now_ms, std::int64_t need,
   std::int64_t freed = 0;
   for (std::size_t i = 0; i < count; ++i) {
     freed += live[i].tokens;
-    if (freed >= excess) return std::max<std::int64_t>(0, bucket_expiry_ms(live[i].bucket) - now_ms);
+    if (freed >= excess)
+      return std::max<std::int64_t>(0, bucket_expiry_ms(live[i].bucket) - now_ms);
   }
   return bucket_expiry_ms(current) - now_ms;  // unreachable while need <= limit
 }

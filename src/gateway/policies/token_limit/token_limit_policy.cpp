@@ -48,7 +48,9 @@ std::string fnv1a_hex(std::string_view text) {
   return hex;
 }
 
-std::int64_t ceil_seconds(std::int64_t ms) { return std::max<std::int64_t>(1, (ms + 999) / 1000); }
+std::int64_t ceil_seconds(std::int64_t ms) {
+  return std::max<std::int64_t>(1, (ms + 999) / 1000);
+}
 
 http::Response error_response(http::Status status, std::string_view type, std::string_view code,
                               std::string_view message) {
@@ -120,10 +122,18 @@ std::string TokenLimitPolicy::counter_value(const LimitSpec& limit, const Reques
     const auto& part = limit.counter_key[i];
     if (i > 0) out.push_back('|');
     switch (part.kind) {
-      case Kind::kAppId: append_escaped(out, context.identity.app_id); break;
-      case Kind::kApiKey: append_escaped(out, context.identity.key_id); break;
-      case Kind::kClientIp: append_escaped(out, context.client_ip); break;
-      case Kind::kDeployment: append_escaped(out, context.deployment); break;
+      case Kind::kAppId:
+        append_escaped(out, context.identity.app_id);
+        break;
+      case Kind::kApiKey:
+        append_escaped(out, context.identity.key_id);
+        break;
+      case Kind::kClientIp:
+        append_escaped(out, context.client_ip);
+        break;
+      case Kind::kDeployment:
+        append_escaped(out, context.deployment);
+        break;
       case Kind::kHeader: {
         const auto& request = context.exchange.request();
         if (auto it = request.find(part.name); it != request.end()) {
@@ -219,8 +229,8 @@ http::Response TokenLimitPolicy::refusal(const ReserveResult& result,
   }
   auto seconds = ceil_seconds(result.retry_after_ms);
   std::string message = "Token rate limit of " + std::to_string(limit.tokens_per_minute) +
-                        " tokens per minute exceeded (limit '" + limit.name + "': " +
-                        std::to_string(standing.window_used) +
+                        " tokens per minute exceeded (limit '" + limit.name +
+                        "': " + std::to_string(standing.window_used) +
                         " used in the last minute, this request needs an estimated " +
                         std::to_string(need) + "). Please retry after " + std::to_string(seconds) +
                         (seconds == 1 ? " second." : " seconds.");
@@ -242,8 +252,8 @@ http::Task<std::optional<http::Response>> TokenLimitPolicy::on_request(RequestCo
     if (context.estimated_prompt_tokens < 0) {
       std::string_view model = !context.body.model.empty() ? std::string_view(context.body.model)
                                                            : std::string_view(context.deployment);
-      context.estimated_prompt_tokens = estimate_prompt_tokens(
-          context.exchange.request().body(), context.target.operation, model);
+      context.estimated_prompt_tokens = estimate_prompt_tokens(context.exchange.request().body(),
+                                                               context.target.operation, model);
     }
     prompt = context.estimated_prompt_tokens;
   }

@@ -47,8 +47,8 @@ struct TokenLimitStats {
   // Redis mode: admissions Redis could not answer (down, timeout, error reply) ...
   std::atomic<std::uint64_t> store_failures{0};
   // ... and what the failure mode did with them.
-  std::atomic<std::uint64_t> fail_open_admitted{0};  // admitted by the local fallback budget
-  std::atomic<std::uint64_t> fail_open_refused{0};   // refused (429) by the local fallback budget
+  std::atomic<std::uint64_t> fail_open_admitted{0};   // admitted by the local fallback budget
+  std::atomic<std::uint64_t> fail_open_refused{0};    // refused (429) by the local fallback budget
   std::atomic<std::uint64_t> fail_closed_refused{0};  // refused with 503
   std::atomic<std::uint64_t> settle_failures{0};  // settlements Redis did not take (kept charged)
 };
@@ -60,9 +60,9 @@ class TokenLimitPolicy final : public Policy {
  public:
   // `clock` must outlive the policy. `local` is the store for store: local (and tests inject
   // their own); the default is shared by every token_limit policy of the process.
-  TokenLimitPolicy(token_limit::TokenLimitSettings settings, const core::Clock& clock,
-                   std::shared_ptr<token_limit::LocalStore> local =
-                       token_limit::LocalStore::process_store());
+  TokenLimitPolicy(
+      token_limit::TokenLimitSettings settings, const core::Clock& clock,
+      std::shared_ptr<token_limit::LocalStore> local = token_limit::LocalStore::process_store());
   ~TokenLimitPolicy() override;
 
   std::string_view name() const override { return "token_limit"; }

@@ -40,12 +40,18 @@ CounterKeyPart parse_counter_part(const ConfigNode& node) {
 
 std::string CounterKeyPart::to_string() const {
   switch (kind) {
-    case Kind::kAppId: return "app_id";
-    case Kind::kApiKey: return "api_key";
-    case Kind::kClientIp: return "client_ip";
-    case Kind::kDeployment: return "deployment";
-    case Kind::kHeader: return "header:" + name;
-    case Kind::kClaim: return "claim:" + name;
+    case Kind::kAppId:
+      return "app_id";
+    case Kind::kApiKey:
+      return "api_key";
+    case Kind::kClientIp:
+      return "client_ip";
+    case Kind::kDeployment:
+      return "deployment";
+    case Kind::kHeader:
+      return "header:" + name;
+    case Kind::kClaim:
+      return "claim:" + name;
   }
   return "app_id";
 }
@@ -79,12 +85,12 @@ LimitSpec LimitSpec::from_config(const ConfigNode& node) {
     if (spec.token_quota == 0) {
       node.fail_at("token_quota_period", "token_quota_period needs token_quota");
     }
-    spec.token_quota_period = node.required_choice<QuotaPeriod>(
-        "token_quota_period", {{"hourly", QuotaPeriod::kHourly},
-                               {"daily", QuotaPeriod::kDaily},
-                               {"weekly", QuotaPeriod::kWeekly},
-                               {"monthly", QuotaPeriod::kMonthly},
-                               {"yearly", QuotaPeriod::kYearly}});
+    spec.token_quota_period =
+        node.required_choice<QuotaPeriod>("token_quota_period", {{"hourly", QuotaPeriod::kHourly},
+                                                                 {"daily", QuotaPeriod::kDaily},
+                                                                 {"weekly", QuotaPeriod::kWeekly},
+                                                                 {"monthly", QuotaPeriod::kMonthly},
+                                                                 {"yearly", QuotaPeriod::kYearly}});
   } else if (spec.token_quota > 0) {
     node.fail_at("token_quota_period",
                  "token_quota needs token_quota_period (hourly, daily, weekly, monthly, yearly)");
@@ -159,9 +165,11 @@ RedisSettings RedisSettings::from_config(const ConfigNode& node) {
   }
   settings.key_prefix = node.optional<std::string>("key_prefix", settings.key_prefix);
   settings.on_failure = node.optional_choice<FailureMode>(
-      "on_failure", {{"fail_open", FailureMode::kFailOpen}, {"fail_closed", FailureMode::kFailClosed}},
+      "on_failure",
+      {{"fail_open", FailureMode::kFailOpen}, {"fail_closed", FailureMode::kFailClosed}},
       settings.on_failure);
-  settings.fallback_tokens_per_minute = node.optional<std::int64_t>("fallback_tokens_per_minute", 0);
+  settings.fallback_tokens_per_minute =
+      node.optional<std::int64_t>("fallback_tokens_per_minute", 0);
   if (settings.fallback_tokens_per_minute < 0) {
     node.fail_at("fallback_tokens_per_minute", "must not be negative");
   }

@@ -35,10 +35,10 @@ LimitSpec quota_limit(std::string name, std::int64_t quota, QuotaPeriod period) 
 class LocalStoreTest : public ::testing::Test {
  protected:
   Instant now() const {
-    return Instant{std::chrono::duration_cast<std::chrono::milliseconds>(
-                       clock.steady_now().time_since_epoch())
-                       .count(),
-                   clock.system_now()};
+    return Instant{
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now().time_since_epoch())
+            .count(),
+        clock.system_now()};
   }
   ReserveResult reserve(std::vector<Charge> charges) { return store.reserve(charges, now()); }
 
@@ -93,7 +93,7 @@ TEST_F(LocalStoreTest, RetryAfterIsTheLongestWaitOfTheRefusingLimits) {
   EXPECT_TRUE(reserve({{&a, "x", 100}}).admitted);
   auto refused = reserve({{&a, "x", 10}, {&b, "x", 10}});
   EXPECT_FALSE(refused.admitted);
-  EXPECT_EQ(refused.refused, 0u);                // a frees last (at 81 s)
+  EXPECT_EQ(refused.refused, 0u);             // a frees last (at 81 s)
   EXPECT_EQ(refused.retry_after_ms, 61'000);  // 81 s - 20 s
 }
 
@@ -158,10 +158,12 @@ TEST_F(LocalStoreTest, ASettlementInTheNextQuotaPeriodChargesOnlyTheOverrun) {
   auto first = reserve({{&quota, "x", 600}});
   ASSERT_TRUE(first.admitted);
   clock.advance(20s);  // a long stream ends after midnight
-  store.settle(std::vector{Settlement{&quota, "x", first.bucket, first.standing[0].period.start, -100}},
-               now());
-  store.settle(std::vector{Settlement{&quota, "x", first.bucket, first.standing[0].period.start, 50}},
-               now());
+  store.settle(
+      std::vector{Settlement{&quota, "x", first.bucket, first.standing[0].period.start, -100}},
+      now());
+  store.settle(
+      std::vector{Settlement{&quota, "x", first.bucket, first.standing[0].period.start, 50}},
+      now());
   auto next_day = reserve({{&quota, "x", 0}});
   EXPECT_EQ(next_day.standing[0].quota_used, 50);
 }

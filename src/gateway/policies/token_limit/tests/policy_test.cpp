@@ -56,7 +56,7 @@ struct Call {
       EXPECT_FALSE(inspect_request_body(exchange.request_.body(), scratch, context->body));
     }
     context->deployment = context->target.style == ApiStyle::kAzure ? context->target.deployment
-                                                                     : context->body.model;
+                                                                    : context->body.model;
   }
   std::string header(std::string_view name) const {
     for (const auto& [key, value] : context->response_headers) {
@@ -71,7 +71,8 @@ struct Call {
 
 std::string chat_body(std::string_view content, std::optional<int> max_tokens = 50) {
   boost::json::object body;
-  body["messages"] = boost::json::array{boost::json::object{{"role", "user"}, {"content", content}}};
+  body["messages"] =
+      boost::json::array{boost::json::object{{"role", "user"}, {"content", content}}};
   if (max_tokens) body["max_tokens"] = *max_tokens;
   return boost::json::serialize(body);
 }
@@ -243,7 +244,8 @@ TEST_F(TokenLimitPolicyTest, TheLogPhaseReplacesTheReservationByTheRealUsage) {
 
 TEST_F(TokenLimitPolicyTest, AStreamIsReconciledToItsRealUsage) {
   auto policy = make(kPerApp);
-  auto body = R"({"messages":[{"role":"user","content":"stream me"}],"max_tokens":300,"stream":true})";
+  auto body =
+      R"({"messages":[{"role":"user","content":"stream me"}],"max_tokens":300,"stream":true})";
   auto stream = call(body);
   ASSERT_FALSE(request(*policy, *stream));
   ASSERT_TRUE(stream->context->body.stream);
@@ -266,7 +268,7 @@ TEST_F(TokenLimitPolicyTest, FailedRequestsReleaseTheirReservation) {
   failed->context->status = 502;  // every backend failed; no usage
   policy->on_complete(*failed->context);
   auto cancelled = call(chat_body("hello", 900));
-  ASSERT_FALSE(request(*policy, *cancelled));  // fits again: all was released
+  ASSERT_FALSE(request(*policy, *cancelled));      // fits again: all was released
   cancelled->context->client_disconnected = true;  // left before any answer: status 0, no usage
   policy->on_complete(*cancelled->context);
   auto next = call(chat_body("hello", 900));
@@ -425,7 +427,9 @@ listeners: [{port: 0}]
 policies:
   token_limit:
     limits: [{name: a, counter_key: app_id, tokens_per_minute: 10}]
-)", "gateway.yaml"), registry, services);
+)",
+                                                                 "gateway.yaml"),
+                                        registry, services);
   ASSERT_EQ(settings.global_policies.size(), 1u);
   EXPECT_EQ(settings.global_policies[0]->name(), "token_limit");
   EXPECT_EQ(settings.global_policies[0]->phase_order(), PhaseOrder::kLimit);

@@ -40,7 +40,8 @@ TEST(QuotaPeriod, WeeksStartOnMonday) {
 }
 
 TEST(QuotaPeriod, MonthsHaveTheirOwnLengthsIncludingLeapFebruary) {
-  auto jan = period_bounds(QuotaPeriod::kMonthly, at(kJan1 + 30 * kDay + 86'399));  // Jan 31 23:59:59
+  auto jan =
+      period_bounds(QuotaPeriod::kMonthly, at(kJan1 + 30 * kDay + 86'399));  // Jan 31 23:59:59
   EXPECT_EQ(format_utc(jan.start), "2024-01-01T00:00:00Z");
   EXPECT_EQ(format_utc(jan.end), "2024-02-01T00:00:00Z");
   auto feb = period_bounds(QuotaPeriod::kMonthly, at(kJan1 + 59 * kDay));  // 2024-02-29

@@ -86,7 +86,8 @@ TEST(TokenLimitSettings, DefaultsToTheLocalStore) {
 }
 
 TEST(TokenLimitSettings, ErrorsSayWhatIsWrongAndWhere) {
-  auto error = error_of("token_limit: {limits: [{name: a, counter_key: ip, tokens_per_minute: 1}]}\n");
+  auto error =
+      error_of("token_limit: {limits: [{name: a, counter_key: ip, tokens_per_minute: 1}]}\n");
   EXPECT_NE(error.find("unknown counter key part 'ip'"), std::string::npos) << error;
   EXPECT_NE(error.find("gateway.yaml:1"), std::string::npos) << error;
 
@@ -127,7 +128,8 @@ token_limit:
   error = error_of("token_limit: {limits: []}\n");
   EXPECT_NE(error.find("at least one"), std::string::npos) << error;
 
-  error = error_of("token_limit: {limits: [{name: a, counter_key: 'header:', tokens_per_minute: 1}]}\n");
+  error = error_of(
+      "token_limit: {limits: [{name: a, counter_key: 'header:', tokens_per_minute: 1}]}\n");
   EXPECT_NE(error.find("needs a name"), std::string::npos) << error;
 }
 

@@ -67,7 +67,7 @@ TEST(SlidingWindow, NoSixtySecondIntervalEverExceedsTheLimit) {
 
 TEST(SlidingWindow, WaitIsUntilEnoughOldBucketsLeave) {
   SlidingWindow window;
-  window.add(bucket_of(kStart), 300, kStart);              // bucket 0
+  window.add(bucket_of(kStart), 300, kStart);                    // bucket 0
   window.add(bucket_of(kStart + 10'000), 300, kStart + 10'000);  // bucket 10
   window.add(bucket_of(kStart + 20'000), 300, kStart + 20'000);  // bucket 20
   std::int64_t now = kStart + 30'000;

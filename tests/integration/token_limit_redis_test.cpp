@@ -1,0 +1,355 @@
+// The token_limit Redis store against a real redis-server that the test starts itself on a free
+// loopback port (Debian package `redis-server`; the test fails, never skips, without it).
+// Checks that the Lua scripts make exactly the local store's decisions, that two stores (two
+// gateway instances) share one budget under concurrency, and the failure and recovery paths.
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "gateway/policies/token_limit/local_store.hpp"
+#include "gateway/policies/token_limit/redis_store.hpp"
+
+namespace sluice::gateway::token_limit {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = http::asio;
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// redis-server as a child process, no persistence.
+class RedisServer {
+ public:
+  explicit RedisServer(int port) : port_(port) { start(); }
+  ~RedisServer() { stop(); }
+
+  void start() {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_);
+      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+               static_cast<char*>(nullptr));
+      std::perror("exec redis-server");
+      ::_exit(127);
+    }
+    ASSERT_GT(pid_, 0);
+    for (int i = 0; i < 200; ++i) {
+      if (ping()) return;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL() << "redis-server exited at start (is the redis-server package installed?)";
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "redis-server did not answer PING on port " << port_;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  bool ping() const {
+    timeval tv{0, 200'000};
+    redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    bool ok = false;
+    if (context && !context->err) {
+      auto* reply = static_cast<redisReply*>(redisCommand(context, "PING"));
+      ok = reply && reply->type == REDIS_REPLY_STATUS;
+      if (reply) freeReplyObject(reply);
+    }
+    if (context) redisFree(context);
+    return ok;
+  }
+  void command(const char* text) const {
+    timeval tv{1, 0};
+    redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    ASSERT_TRUE(context && !context->err);
+    auto* reply = static_cast<redisReply*>(redisCommand(context, text));
+    ASSERT_TRUE(reply);
+    freeReplyObject(reply);
+    redisFree(context);
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+LimitSpec spec(std::string name, std::int64_t tpm, std::int64_t quota = 0,
+               QuotaPeriod period = QuotaPeriod::kDaily) {
+  LimitSpec limit;
+  limit.name = std::move(name);
+  limit.counter_key = {CounterKeyPart{}};
+  limit.tokens_per_minute = tpm;
+  limit.token_quota = quota;
+  limit.token_quota_period = period;
+  return limit;
+}
+
+constexpr std::int64_t kT0 = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
+
+Instant at(std::int64_t ms) {
+  return Instant{ms, std::chrono::system_clock::time_point(std::chrono::milliseconds(ms))};
+}
+
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new RedisServer(free_port()); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  RedisSettings settings(std::string prefix) const {
+    RedisSettings s;
+    s.host = "127.0.0.1";
+    s.port = server_->port();
+    s.url = "redis://127.0.0.1:" + std::to_string(s.port);
+    s.key_prefix = std::move(prefix);
+    s.timeout = 500ms;  // generous: CI machines are shared
+    s.connect_timeout = 500ms;
+    s.pool_size = 2;
+    s.retry_interval = 300ms;
+    return s;
+  }
+
+  static RedisStore::Answer reserve(RedisStore& store, std::vector<Charge> charges,
+                                    const Instant& now) {
+    asio::io_context io;
+    std::optional<RedisStore::Answer> answer;
+    asio::co_spawn(
+        io, [&]() -> http::Task<void> { answer = co_await store.reserve(charges, now); },
+        asio::detached);
+    io.run();
+    return std::move(*answer);
+  }
+  static bool settle(RedisStore& store, std::vector<Settlement> settlements, const Instant& now) {
+    std::promise<bool> done;
+    store.settle(settlements, now, [&](bool ok, const std::string&) { done.set_value(ok); });
+    return done.get_future().get();
+  }
+
+  static RedisServer* server_;
+};
+
+RedisServer* RedisStoreTest::server_ = nullptr;
+
+TEST_F(RedisStoreTest, AdmitsRefusesAndSettlesLikeTheLocalStore) {
+  RedisStore store(settings("t1:"));
+  auto limit = spec("tpm", 1000, 3000);
+  auto first = reserve(store, {{&limit, "a", 600}}, at(kT0));
+  ASSERT_EQ(first.status, RedisReply::Status::kOk) << first.error;
+  EXPECT_TRUE(first.result.admitted);
+  EXPECT_EQ(first.result.standing[0].window_used, 600);
+  EXPECT_EQ(first.result.standing[0].quota_used, 600);
+  auto second = reserve(store, {{&limit, "a", 400}}, at(kT0 + 10'000));
+  EXPECT_TRUE(second.result.admitted);
+  auto refused = reserve(store, {{&limit, "a", 1}}, at(kT0 + 10'000));
+  ASSERT_EQ(refused.status, RedisReply::Status::kOk);
+  EXPECT_FALSE(refused.result.admitted);
+  EXPECT_EQ(refused.result.refusal, Refusal::kRate);
+  EXPECT_EQ(refused.result.retry_after_ms, 51'000);
+  EXPECT_EQ(refused.result.standing[0].window_used, 1000);
+
+  // The first request used only 100 tokens: 500 come back, in its own bucket.
+  ASSERT_TRUE(settle(
+      store, {{&limit, "a", first.result.bucket, first.result.standing[0].period.start, -500}},
+      at(kT0 + 11'000)));
+  auto after = reserve(store, {{&limit, "a", 500}}, at(kT0 + 11'000));
+  EXPECT_TRUE(after.result.admitted);
+  EXPECT_EQ(after.result.standing[0].window_used, 1000);
+  EXPECT_EQ(after.result.standing[0].quota_used, 1000);  // 600 + 400 - 500 + 500
+  // When the first bucket leaves the window, its 100 tokens are free again.
+  auto later = reserve(store, {{&limit, "a", 100}}, at(kT0 + 61'000));
+  EXPECT_TRUE(later.result.admitted);
+}
+
+TEST_F(RedisStoreTest, SeveralLimitsAreChargedTogetherOrNotAtAll) {
+  RedisStore store(settings("t2:"));
+  auto per_app = spec("per-app", 1000);
+  auto per_deployment = spec("per-deployment", 1500);
+  auto quota = spec("quota", 0, 2000, QuotaPeriod::kMonthly);
+  EXPECT_TRUE(reserve(store, {{&per_app, "app1", 800}, {&per_deployment, "d", 800}}, at(kT0))
+                  .result.admitted);
+  auto refused = reserve(store, {{&per_app, "app2", 800}, {&per_deployment, "d", 800}}, at(kT0));
+  EXPECT_FALSE(refused.result.admitted);
+  EXPECT_EQ(refused.result.refused, 1u);
+  EXPECT_EQ(reserve(store, {{&per_app, "app2", 1000}}, at(kT0)).result.standing[0].window_used,
+            1000);
+  // A quota refusal wins over a rate refusal, and names the quota.
+  EXPECT_TRUE(reserve(store, {{&quota, "app3", 1900}}, at(kT0)).result.admitted);
+  auto quota_refused = reserve(store, {{&per_app, "app1", 300}, {&quota, "app3", 300}}, at(kT0));
+  EXPECT_EQ(quota_refused.result.refusal, Refusal::kQuota);
+  EXPECT_EQ(quota_refused.result.refused, 1u);
+  EXPECT_EQ(quota_refused.result.standing[1].quota_used, 1900);
+  // The next month starts from zero.
+  auto february = at(kT0 + 31LL * 86'400'000);
+  auto next = reserve(store, {{&quota, "app3", 1500}}, february);
+  EXPECT_TRUE(next.result.admitted);
+  EXPECT_EQ(next.result.standing[0].quota_used, 1500);
+}
+
+// The same random sequence of reservations and settlements against both stores: every decision,
+// wait and count must agree, which ties the Lua scripts to the C++ window arithmetic.
+TEST_F(RedisStoreTest, MakesExactlyTheLocalStoresDecisions) {
+  RedisStore redis(settings("t3:"));
+  LocalStore local;
+  auto a = spec("a", 3000, 20'000, QuotaPeriod::kHourly);
+  auto b = spec("b", 5000);
+  std::mt19937 random(11);
+  std::uniform_int_distribution<std::int64_t> tokens(0, 900);
+  std::uniform_int_distribution<int> step_ms(0, 2500);
+  std::uniform_int_distribution<int> counter(0, 2);
+  std::int64_t now = kT0 + 3'590'000;  // crosses an hour boundary on the way
+  int admitted = 0;
+  int refused = 0;
+  for (int i = 0; i < 400; ++i) {
+    now += step_ms(random);
+    std::string key = "c" + std::to_string(counter(random));
+    std::vector<Charge> charges{{&a, key, tokens(random)}, {&b, "shared", tokens(random)}};
+    auto expected = local.reserve(charges, at(now));
+    auto got = reserve(redis, charges, at(now));
+    ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+    ASSERT_EQ(got.result.admitted, expected.admitted) << i;
+    ASSERT_EQ(got.result.bucket, expected.bucket) << i;
+    for (std::size_t j = 0; j < charges.size(); ++j) {
+      ASSERT_EQ(got.result.standing[j].window_used, expected.standing[j].window_used) << i;
+      ASSERT_EQ(got.result.standing[j].quota_used, expected.standing[j].quota_used) << i;
+    }
+    if (!expected.admitted) {
+      ++refused;
+      ASSERT_EQ(got.result.refusal, expected.refusal) << i;
+      ASSERT_EQ(got.result.refused, expected.refused) << i;
+      ASSERT_EQ(got.result.retry_after_ms, expected.retry_after_ms) << i;
+      continue;
+    }
+    ++admitted;
+    // Settle some of them a little later with a random real usage.
+    if (i % 3 != 0) {
+      std::vector<Settlement> settlements;
+      for (const auto& charge : charges) {
+        std::int64_t real = tokens(random);
+        settlements.push_back({charge.limit, charge.counter, expected.bucket,
+                               expected.standing[0].period.start, real - charge.tokens});
+      }
+      now += step_ms(random);
+      local.settle(settlements, at(now));
+      ASSERT_TRUE(settle(redis, settlements, at(now)));
+    }
+  }
+  EXPECT_GT(admitted, 50);
+  EXPECT_GT(refused, 50);
+}
+
+// Two stores (two gateway instances, each with its own connection pool) and eight threads share
+// one limit: in every 61 consecutive buckets the sum admitted across both stays within the limit.
+TEST_F(RedisStoreTest, TwoInstancesShareOneBudgetUnderConcurrency) {
+  RedisStore first(settings("t4:"));
+  RedisStore second(settings("t4:"));
+  auto limit = spec("shared", 4000);
+  std::mutex mutex;
+  std::map<std::int64_t, std::int64_t> by_bucket;
+  std::atomic<std::int64_t> clock_ms{kT0};
+  std::atomic<int> refusals{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      RedisStore& store = t % 2 ? first : second;
+      std::mt19937 random(static_cast<unsigned>(t));
+      std::uniform_int_distribution<std::int64_t> tokens(20, 300);
+      while (!stop.load()) {
+        std::vector<Charge> charges{{&limit, "everyone", tokens(random)}};
+        auto answer = reserve(store, charges, at(clock_ms.load()));
+        if (answer.status != RedisReply::Status::kOk) continue;
+        if (!answer.result.admitted) {
+          refusals.fetch_add(1);
+          continue;
+        }
+        std::lock_guard lock(mutex);
+        by_bucket[answer.result.bucket] += charges[0].tokens;
+      }
+    });
+  }
+  // 150 simulated seconds in 250 ms steps.
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(2ms);
+    clock_ms.fetch_add(250);
+  }
+  stop.store(true);
+  for (auto& thread : threads) thread.join();
+  ASSERT_GT(refusals.load(), 0);
+  std::int64_t busiest = 0;
+  for (auto [start, ignored] : by_bucket) {
+    std::int64_t sum = 0;
+    for (auto it = by_bucket.lower_bound(start); it != by_bucket.end() && it->first <= start + 60;
+         ++it) {
+      sum += it->second;
+    }
+    ASSERT_LE(sum, 4000) << "from bucket " << start;
+    busiest = std::max(busiest, sum);
+  }
+  EXPECT_GT(busiest, 3000);
+}
+
+TEST_F(RedisStoreTest, ReloadsItsScriptsAfterTheCacheIsFlushed) {
+  RedisStore store(settings("t5:"));
+  auto limit = spec("x", 100);
+  ASSERT_EQ(reserve(store, {{&limit, "a", 10}}, at(kT0)).status, RedisReply::Status::kOk);
+  server_->command("SCRIPT FLUSH");
+  auto after = reserve(store, {{&limit, "a", 10}}, at(kT0));
+  ASSERT_EQ(after.status, RedisReply::Status::kOk) << after.error;
+  EXPECT_EQ(after.result.standing[0].window_used, 20);
+}
+
+TEST_F(RedisStoreTest, AnOutageIsReportedFastAndARestartedServerIsPickedUp) {
+  RedisServer own(free_port());
+  auto s = settings("t6:");
+  s.port = own.port();
+  RedisStore store(s);
+  auto limit = spec("x", 1000);
+  ASSERT_EQ(reserve(store, {{&limit, "a", 10}}, at(kT0)).status, RedisReply::Status::kOk);
+  own.stop();
+  auto down = reserve(store, {{&limit, "a", 10}}, at(kT0));
+  EXPECT_EQ(down.status, RedisReply::Status::kUnavailable);
+  EXPECT_FALSE(store.pool().up());
+  // While marked down, answers come at once, without a round trip.
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(reserve(store, {{&limit, "a", 10}}, at(kT0)).status, RedisReply::Status::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 50ms);
+  own.start();
+  std::this_thread::sleep_for(s.retry_interval + 50ms);
+  auto back = reserve(store, {{&limit, "a", 10}}, at(kT0));
+  ASSERT_EQ(back.status, RedisReply::Status::kOk) << back.error;
+  EXPECT_TRUE(back.result.admitted);
+  EXPECT_EQ(back.result.standing[0].window_used, 10);  // a fresh server has no memory
+}
+
+}  // namespace
+}  // namespace sluice::gateway::token_limit
