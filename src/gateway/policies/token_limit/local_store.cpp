@@ -14,11 +14,6 @@ std::int64_t wall_seconds(const Instant& now) {
 
 }  // namespace
 
-std::shared_ptr<LocalStore> LocalStore::process_store() {
-  static auto store = std::make_shared<LocalStore>();
-  return store;
-}
-
 std::string LocalStore::counter_name(const LimitSpec& limit, const std::string& counter) {
   std::string name;
   name.reserve(limit.name.size() + 1 + counter.size());

@@ -36,10 +36,6 @@ class LocalStore {
   // Number of counters held (for tests of the idle sweep). Any thread.
   std::size_t counters() const;
 
-  // The store the token_limit policies of this process share: limits with the same name share
-  // counters across routes, and config reloads keep them.
-  static std::shared_ptr<LocalStore> process_store();
-
  private:
   static constexpr std::size_t kShards = 64;
   static constexpr std::size_t kSweepEvery = 1024;

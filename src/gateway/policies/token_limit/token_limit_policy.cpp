@@ -370,8 +370,16 @@ void TokenLimitPolicy::on_complete(RequestContext& context) {
 }
 
 PolicyPtr make_token_limit_policy(const core::ConfigNode& section, PolicyServices& services) {
-  return std::make_shared<TokenLimitPolicy>(token_limit::TokenLimitSettings::from_config(section),
-                                            *services.clock);
+  auto settings = token_limit::TokenLimitSettings::from_config(section);
+  // One local store for every token_limit section (limits with the same name share counters),
+  // kept across reloads: the running config holds it while the new one is built.
+  auto& slot = services.shared["token_limit.local_store"];
+  auto store = std::static_pointer_cast<token_limit::LocalStore>(slot.lock());
+  if (!store) {
+    store = std::make_shared<token_limit::LocalStore>();
+    slot = store;
+  }
+  return std::make_shared<TokenLimitPolicy>(std::move(settings), *services.clock, std::move(store));
 }
 
 }  // namespace sluice::gateway

@@ -58,11 +58,10 @@ TokenLimitStats& token_limit_stats();
 
 class TokenLimitPolicy final : public Policy {
  public:
-  // `clock` must outlive the policy. `local` is the store for store: local (and tests inject
-  // their own); the default is shared by every token_limit policy of the process.
-  TokenLimitPolicy(
-      token_limit::TokenLimitSettings settings, const core::Clock& clock,
-      std::shared_ptr<token_limit::LocalStore> local = token_limit::LocalStore::process_store());
+  // `clock` must outlive the policy. `local` holds the counters for store: local; the factory
+  // shares one among all token_limit sections and across reloads (PolicyServices::shared).
+  TokenLimitPolicy(token_limit::TokenLimitSettings settings, const core::Clock& clock,
+                   std::shared_ptr<token_limit::LocalStore> local);
   ~TokenLimitPolicy() override;
 
   std::string_view name() const override { return "token_limit"; }

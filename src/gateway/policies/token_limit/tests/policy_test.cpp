@@ -435,5 +435,29 @@ policies:
   EXPECT_EQ(settings.global_policies[0]->phase_order(), PhaseOrder::kLimit);
 }
 
+TEST_F(TokenLimitPolicyTest, CountersSurviveAConfigReload) {
+  auto registry = builtin_policies();
+  PolicyServices services;
+  services.clock = &clock;
+  constexpr std::string_view kConfig = R"(
+listeners: [{port: 0}]
+policies:
+  token_limit:
+    limits: [{name: a, counter_key: app_id, tokens_per_minute: 1000}]
+)";
+  auto running =
+      read_gateway_settings(core::load_config_string(kConfig, "gateway.yaml"), registry, services);
+  auto c = call(chat_body("hi", 900));
+  ASSERT_FALSE(request(*running.global_policies[0], *c));
+  // SIGHUP: the new config is built while the running one still holds its policies.
+  auto reloaded =
+      read_gateway_settings(core::load_config_string(kConfig, "gateway.yaml"), registry, services);
+  ASSERT_NE(reloaded.global_policies[0], running.global_policies[0]);
+  auto after = call(chat_body("hi", 900));
+  auto refused = request(*reloaded.global_policies[0], *after);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 429);
+}
+
 }  // namespace
 }  // namespace sluice::gateway
