@@ -684,6 +684,11 @@ Task<void> open_vu_run(Vu& vu, OpenPool& pool, SteadyTime intended) {
       pool.queue.pop_front();
     }
   }
+  if (next) {
+    // Taken from the queue as the run ended: it never started.
+    std::lock_guard lock(vu.worker.mu);
+    ++vu.worker.results.dropped_iterations;
+  }
   shared.active_vus.fetch_sub(1, std::memory_order_relaxed);
   shared.group_active[vu.group_index].fetch_sub(1, std::memory_order_relaxed);
   pool.idle.push_back(&vu);
@@ -921,7 +926,7 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
         auto& worker = *workers[static_cast<std::size_t>(w)];
         asio::co_spawn(worker.ioc,
                        open_arrivals(worker, shared, pool, o, o.rate_per_second / with_vus,
-                                     static_cast<double>(idx), begin, end),
+                                     static_cast<double>(idx) / with_vus, begin, end),
                        asio::detached);
         ++idx;
       }
