@@ -1,7 +1,7 @@
 // Shared helpers for the end-to-end tests: start the real sluice binary on a free loopback port,
 // wait until it says where it listens, and stop it afterwards. Every wait is bounded.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +10,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export const sluiceBin = process.env.SLUICE_BIN || resolve(here, '../../build/sluice');
 
-// Writes `text` to a fresh temporary file and returns its path.
+const tempDirs = [];
+
+// Writes `text` to a fresh temporary file and returns its path; removeTempFiles() deletes it.
 export function tempFile(name, text) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
+  tempDirs.push(dir);
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
+}
+
+export function removeTempFiles() {
+  while (tempDirs.length) rmSync(tempDirs.pop(), { recursive: true, force: true });
 }
 
 // Starts `sluice <args...>` and resolves once a stdout line matches `readyPattern` (its first

@@ -8,7 +8,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { encoding_for_model, get_encoding } from 'tiktoken';
 
-import { fetchWithTimeout, startSluice, tempFile } from './helpers.mjs';
+import { fetchWithTimeout, removeTempFiles, startSluice, tempFile } from './helpers.mjs';
 
 const TENANT = '9e2f5c1a-0000-4000-8000-00000000e2e0';
 const CLIENT_ID = 'aaaaaaaa-1111-4111-8111-000000000e2e';
@@ -128,6 +128,7 @@ after(async () => {
   o200k?.free();
   cl100k?.free();
   if (sim) await sim.stop();
+  removeTempFiles();
 });
 
 describe('chat completions (AzureOpenAI)', () => {
