@@ -31,8 +31,8 @@ std::string label_from(std::string_view name) {
   std::string out;
   for (char c : name) {
     out.push_back((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c
-                  : (c >= 'A' && c <= 'Z')                           ? static_cast<char>(c - 'A' + 'a')
-                                                                     : '_');
+                  : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a')
+                                           : '_');
   }
   if (!out.empty() && out[0] >= '0' && out[0] <= '9') out.insert(0, "_");
   return out;
@@ -47,22 +47,20 @@ std::vector<std::string> with(std::vector<std::string> labels, std::string extra
 
 const std::vector<std::uint64_t>& MetricBuckets::duration() {
   // OpenTelemetry's advice for gen_ai.client.operation.duration (seconds), in microseconds.
-  static const std::vector<std::uint64_t> b = {10'000,    20'000,    40'000,     80'000,
-                                               160'000,   320'000,   640'000,    1'280'000,
-                                               2'560'000, 5'120'000, 10'240'000, 20'480'000,
-                                               40'960'000, 81'920'000};
+  static const std::vector<std::uint64_t> b = {
+      10'000,    20'000,    40'000,    80'000,     160'000,    320'000,    640'000,
+      1'280'000, 2'560'000, 5'120'000, 10'240'000, 20'480'000, 40'960'000, 81'920'000};
   return b;
 }
 const std::vector<std::uint64_t>& MetricBuckets::time_to_first_token() {
-  static const std::vector<std::uint64_t> b = {1'000,   5'000,   10'000,    20'000,   40'000,
-                                               60'000,  80'000,  100'000,   250'000,  500'000,
-                                               750'000, 1'000'000, 2'500'000, 5'000'000,
-                                               7'500'000, 10'000'000};
+  static const std::vector<std::uint64_t> b = {
+      1'000,   5'000,   10'000,  20'000,    40'000,    60'000,    80'000,    100'000,
+      250'000, 500'000, 750'000, 1'000'000, 2'500'000, 5'000'000, 7'500'000, 10'000'000};
   return b;
 }
 const std::vector<std::uint64_t>& MetricBuckets::time_per_output_token() {
-  static const std::vector<std::uint64_t> b = {1'000,   5'000,   10'000,  25'000,  50'000,
-                                               75'000,  100'000, 150'000, 200'000, 300'000,
+  static const std::vector<std::uint64_t> b = {1'000,   5'000,   10'000,  25'000,    50'000,
+                                               75'000,  100'000, 150'000, 200'000,   300'000,
                                                400'000, 500'000, 750'000, 1'000'000, 2'500'000};
   return b;
 }
@@ -73,9 +71,8 @@ const std::vector<std::uint64_t>& MetricBuckets::overhead() {
 }
 const std::vector<std::uint64_t>& MetricBuckets::tokens() {
   // OpenTelemetry's advice for gen_ai.client.token.usage.
-  static const std::vector<std::uint64_t> b = {1,       4,        16,        64,        256,
-                                               1024,    4096,     16384,     65536,     262144,
-                                               1048576, 4194304,  16777216,  67108864};
+  static const std::vector<std::uint64_t> b = {
+      1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
   return b;
 }
 
@@ -159,21 +156,23 @@ MetricsPolicy::MetricsPolicy(MetricsSettings settings, usage::MetricRegistry& re
                              .variants = {"prompt", "completion", "total", "cached", "reasoning"},
                              .labels = with(labels, "usage_source"),
                              .max_series = n});
-  token_usage_ = registry.family({.name = "gen_ai_client_token_usage",
-                                  .help = "Tokens per request (OpenTelemetry gen_ai.client.token.usage).",
-                                  .type = MetricType::kHistogram,
-                                  .variant_label = "gen_ai_token_type",
-                                  .variants = {"input", "output"},
-                                  .labels = labels,
-                                  .max_series = n,
-                                  .bounds = MetricBuckets::tokens()});
+  token_usage_ =
+      registry.family({.name = "gen_ai_client_token_usage",
+                       .help = "Tokens per request (OpenTelemetry gen_ai.client.token.usage).",
+                       .type = MetricType::kHistogram,
+                       .variant_label = "gen_ai_token_type",
+                       .variants = {"input", "output"},
+                       .labels = labels,
+                       .max_series = n,
+                       .bounds = MetricBuckets::tokens()});
   requests_ = registry.family({.name = "sluice_requests_total",
                                .help = "Requests answered, by HTTP status sent to the client.",
                                .labels = with(labels, "status"),
                                .max_series = n});
   duration_ = registry.family(
       {.name = "gen_ai_client_operation_duration_seconds",
-       .help = "Request duration from its headers to the end of the response, as the gateway saw it.",
+       .help =
+           "Request duration from its headers to the end of the response, as the gateway saw it.",
        .type = MetricType::kHistogram,
        .labels = labels,
        .max_series = n,
@@ -208,14 +207,30 @@ void MetricsPolicy::on_complete(RequestContext& c) {
   for (const auto& d : settings_.dimensions) {
     std::string_view value;
     switch (d.kind) {
-      case Kind::kApp: value = c.identity.app_id; break;
-      case Kind::kKey: value = c.identity.key_id; break;
-      case Kind::kClientIp: value = c.client_ip; break;
-      case Kind::kRoute: value = c.route ? std::string_view(c.route->name) : std::string_view(); break;
-      case Kind::kDeployment: value = c.deployment; break;
-      case Kind::kModel: value = c.response_model; break;
-      case Kind::kBackend: value = c.backend; break;
-      case Kind::kOperation: value = to_string(c.target.operation); break;
+      case Kind::kApp:
+        value = c.identity.app_id;
+        break;
+      case Kind::kKey:
+        value = c.identity.key_id;
+        break;
+      case Kind::kClientIp:
+        value = c.client_ip;
+        break;
+      case Kind::kRoute:
+        value = c.route ? std::string_view(c.route->name) : std::string_view();
+        break;
+      case Kind::kDeployment:
+        value = c.deployment;
+        break;
+      case Kind::kModel:
+        value = c.response_model;
+        break;
+      case Kind::kBackend:
+        value = c.backend;
+        break;
+      case Kind::kOperation:
+        value = to_string(c.target.operation);
+        break;
       case Kind::kHeader: {
         const auto& request = c.exchange.request();
         if (auto it = request.find(d.name); it != request.end()) {
@@ -224,7 +239,8 @@ void MetricsPolicy::on_complete(RequestContext& c) {
         break;
       }
       case Kind::kClaim:
-        if (auto it = c.identity.claims.find(d.name); it != c.identity.claims.end()) value = it->second;
+        if (auto it = c.identity.claims.find(d.name); it != c.identity.claims.end())
+          value = it->second;
         break;
     }
     values[count++] = value;

@@ -23,8 +23,18 @@
 namespace sluice::gateway {
 
 struct MetricDimension {
-  enum class Kind { kApp, kKey, kClientIp, kRoute, kDeployment, kModel, kBackend, kOperation,
-                    kHeader, kClaim };
+  enum class Kind {
+    kApp,
+    kKey,
+    kClientIp,
+    kRoute,
+    kDeployment,
+    kModel,
+    kBackend,
+    kOperation,
+    kHeader,
+    kClaim
+  };
   Kind kind = Kind::kApp;
   std::string label;  // Prometheus label name
   std::string name;   // header or claim name
@@ -55,13 +65,13 @@ class MetricsPolicy final : public Policy {
 
  private:
   MetricsSettings settings_;
-  std::shared_ptr<usage::MetricFamily> tokens_;        // sluice_tokens_total
-  std::shared_ptr<usage::MetricFamily> token_usage_;   // gen_ai_client_token_usage
-  std::shared_ptr<usage::MetricFamily> requests_;      // sluice_requests_total
-  std::shared_ptr<usage::MetricFamily> duration_;      // gen_ai_client_operation_duration_seconds
-  std::shared_ptr<usage::MetricFamily> ttft_;          // gen_ai_server_time_to_first_token_seconds
-  std::shared_ptr<usage::MetricFamily> tpot_;          // gen_ai_server_time_per_output_token_seconds
-  std::shared_ptr<usage::MetricFamily> overhead_;      // sluice_gateway_overhead_seconds
+  std::shared_ptr<usage::MetricFamily> tokens_;       // sluice_tokens_total
+  std::shared_ptr<usage::MetricFamily> token_usage_;  // gen_ai_client_token_usage
+  std::shared_ptr<usage::MetricFamily> requests_;     // sluice_requests_total
+  std::shared_ptr<usage::MetricFamily> duration_;     // gen_ai_client_operation_duration_seconds
+  std::shared_ptr<usage::MetricFamily> ttft_;         // gen_ai_server_time_to_first_token_seconds
+  std::shared_ptr<usage::MetricFamily> tpot_;         // gen_ai_server_time_per_output_token_seconds
+  std::shared_ptr<usage::MetricFamily> overhead_;     // sluice_gateway_overhead_seconds
 };
 
 PolicyPtr make_metrics_policy(const core::ConfigNode& section, PolicyServices& services);

@@ -46,9 +46,8 @@ void contribute_metrics(SharedJournal& shared, usage::MetricRegistry& registry) 
       "counter", [log] { return log->shipper().stats().store_errors.load(); });
   add("sluice_usage_store_up", "1 when the last shipping attempt reached the usage store.", "gauge",
       [log] { return log->shipper().stats().store_up.load() ? 1 : 0; });
-  add("sluice_usage_journal_backlog_bytes",
-      "Journal bytes written but not yet in the usage store.", "gauge",
-      [log] { return log->shipper().stats().backlog_bytes.load(); });
+  add("sluice_usage_journal_backlog_bytes", "Journal bytes written but not yet in the usage store.",
+      "gauge", [log] { return log->shipper().stats().backlog_bytes.load(); });
 }
 
 }  // namespace
@@ -58,9 +57,9 @@ usage::UsageRecord make_usage_record(const RequestContext& c) {
   auto now = Clock::now();
   auto received = c.received_at == Clock::time_point{} ? now : c.received_at;
   r.request_id = c.request_id;
-  r.started_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        c.started_at.time_since_epoch())
-                        .count();
+  r.started_at_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(c.started_at.time_since_epoch())
+          .count();
   r.duration_us = micros(now - received);
   r.completed_at_us = r.started_at_us + r.duration_us;
   r.app_id = c.identity.app_id;
@@ -111,7 +110,8 @@ PolicyPtr make_usage_policy(const core::ConfigNode& section, PolicyServices& ser
       section.optional<std::chrono::milliseconds>("sync_interval", settings.journal.sync_interval);
   settings.journal.segment_bytes =
       section.optional<core::ByteSize>("segment_size", {settings.journal.segment_bytes}).bytes;
-  if (settings.journal.segment_bytes < 4096) section.fail_at("segment_size", "must be at least 4KiB");
+  if (settings.journal.segment_bytes < 4096)
+    section.fail_at("segment_size", "must be at least 4KiB");
   settings.shipper.interval =
       section.optional<std::chrono::milliseconds>("ship_interval", settings.shipper.interval);
   settings.shipper.batch_records =
@@ -125,10 +125,10 @@ PolicyPtr make_usage_policy(const core::ConfigNode& section, PolicyServices& ser
   if (auto existing = services.shared[key].lock()) {
     shared = std::static_pointer_cast<SharedJournal>(existing);
     if (shared->log->settings().shipper.store_url != settings.shipper.store_url) {
-      section.fail_at("store", "journal " + settings.journal.directory.string() +
-                                   " already ships to " +
-                                   usage::redact_store_url(shared->log->settings().shipper.store_url) +
-                                   "; a different store for it takes a restart");
+      section.fail_at("store",
+                      "journal " + settings.journal.directory.string() + " already ships to " +
+                          usage::redact_store_url(shared->log->settings().shipper.store_url) +
+                          "; a different store for it takes a restart");
     }
   } else {
     shared = std::make_shared<SharedJournal>();

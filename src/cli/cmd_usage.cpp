@@ -1,0 +1,137 @@
+// `sluice usage`: chargeback reports from the usage store, and shipping a journal by hand.
+//   sluice usage report --store URL --by app,deployment,backend --since 24h
+//                       [--format table|csv|json] [--prices FILE]
+//   sluice usage ship --journal DIR --store URL     (a journal no gateway is running on)
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "sluice/core/duration.hpp"
+#include "sluice/usage/report.hpp"
+#include "sluice/usage/shipper.hpp"
+#include "sluice/usage/store.hpp"
+
+namespace sluice::cli {
+
+namespace {
+
+struct UsageOptions {
+  std::string store;
+  std::string by = "app,deployment,backend";
+  std::string since = "24h";
+  std::string format = "table";
+  std::string prices;
+  std::string journal;
+};
+
+std::vector<std::string> split_columns(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    auto column = text.substr(start, end - start);
+    if (!column.empty()) out.push_back(column);
+    start = end + 1;
+  }
+  return out;
+}
+
+int run_report(const UsageOptions& o) {
+  auto columns = split_columns(o.by);
+  for (const auto& column : columns) {
+    bool known = false;
+    for (auto name : usage::summary_columns()) known = known || name == column;
+    if (!known) {
+      std::string names;
+      for (auto name : usage::summary_columns())
+        names += (names.empty() ? "" : ", ") + std::string(name);
+      std::fprintf(stderr, "sluice usage report: unknown --by column '%s' (choose from %s)\n",
+                   column.c_str(), names.c_str());
+      return 2;
+    }
+  }
+  auto since = core::parse_duration(o.since);
+  if (!since) {
+    std::fprintf(stderr, "sluice usage report: --since %s: %s\n", o.since.c_str(),
+                 since.error().message.c_str());
+    return 2;
+  }
+  usage::ReportFormat format = o.format == "csv"    ? usage::ReportFormat::kCsv
+                               : o.format == "json" ? usage::ReportFormat::kJson
+                                                    : usage::ReportFormat::kTable;
+  std::optional<usage::PriceTable> prices;
+  if (!o.prices.empty()) prices = usage::PriceTable::load(o.prices);
+  auto store = usage::open_store(o.store);
+  if (!store) {
+    std::fprintf(stderr, "sluice usage report: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  auto now = std::chrono::system_clock::now();
+  auto since_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          (now - std::chrono::duration_cast<std::chrono::system_clock::duration>(*since))
+              .time_since_epoch())
+          .count();
+  auto rows = (*store)->summarize(since_us, columns);
+  if (!rows) {
+    std::fprintf(stderr, "sluice usage report: %s\n", rows.error().message.c_str());
+    return 1;
+  }
+  auto report = usage::build_report(*rows, columns, prices ? &*prices : nullptr);
+  auto text = usage::format_report(report, format);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+int run_ship(const UsageOptions& o) {
+  usage::Shipper shipper(o.journal, {.store_url = o.store}, nullptr);
+  auto shipped = shipper.ship_once();
+  if (!shipped) {
+    std::fprintf(stderr, "sluice usage ship: %s\n", shipped.error().message.c_str());
+    return 1;
+  }
+  std::printf("shipped %zu new records (%llu already in the store, %llu damaged lines skipped)\n",
+              *shipped, static_cast<unsigned long long>(shipper.stats().duplicates.load()),
+              static_cast<unsigned long long>(shipper.stats().corrupt_lines.load()));
+  return 0;
+}
+
+}  // namespace
+
+Command add_usage_command(CLI::App& root) {
+  auto options = std::make_shared<UsageOptions>();
+  auto* app = root.add_subcommand("usage", "Chargeback reports from the usage store");
+  app->require_subcommand(1);
+  auto* report = app->add_subcommand("report", "Requests, tokens, share and cost per group");
+  report->add_option("--store", options->store, "Usage store: SQLite file or postgresql:// URL")
+      ->required();
+  report
+      ->add_option("--by", options->by,
+                   "Comma-separated grouping: app, key, client_ip, route, deployment, model, "
+                   "backend, operation, status, source, streamed, day, request_id")
+      ->capture_default_str();
+  report->add_option("--since", options->since, "Records started within this long (e.g. 24h, 7d)")
+      ->capture_default_str();
+  report->add_option("--format", options->format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  report->add_option("--prices", options->prices, "Price table (YAML, per 1K tokens per model)")
+      ->check(CLI::ExistingFile);
+  auto* ship = app->add_subcommand("ship", "Ship a journal no gateway is running on to a store");
+  ship->add_option("--journal", options->journal, "Journal directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  ship->add_option("--store", options->store, "Usage store: SQLite file or postgresql:// URL")
+      ->required();
+  return {app, [options, report, ship]() -> int {
+            if (report->parsed()) return run_report(*options);
+            if (ship->parsed()) return run_ship(*options);
+            return 2;
+          }};
+}
+
+}  // namespace sluice::cli
