@@ -90,9 +90,10 @@ function draw(canvas,xs,series){
   g.fillText(s.name,lx+14,15);lx+=g.measureText(s.name).width+30;});
  return true;}
 var rendered=0;var grid=document.getElementById('charts');
+var pending=[];
 function chart(title,xs,series){var box=document.createElement('div');box.className='chart';
  var h=document.createElement('h3');h.textContent=title;box.appendChild(h);var c=document.createElement('canvas');box.appendChild(c);grid.appendChild(box);
- if(draw(c,xs,series))rendered++;}
+ pending.push([c,xs,series]);}
 var t=D.timeline;
 chart('Throughput (requests/s)',t.t,[{name:'requests/s',y:t.rps},{name:'errors/s',y:t.errors},{name:'throttled/s',y:t.throttled}]);
 chart('Response time percentiles (ms)',t.t,[{name:'p50',y:t.e2e_p50},{name:'p95',y:t.e2e_p95},{name:'p99',y:t.e2e_p99}]);
@@ -104,6 +105,8 @@ Object.keys(groups).forEach(function(k){var list=groups[k];for(var i=0;i<list.le
  var part=list.slice(i,i+6);var xs=[];part.forEach(function(s){s.t.forEach(function(x){if(xs.indexOf(x)<0)xs.push(x);});});xs.sort(function(a,b){return a-b;});
  var series=part.map(function(s){var m={};s.t.forEach(function(x,j){m[x]=s.v[j];});return {name:s.metric+(s.rate?' /s':''),y:xs.map(function(x){return x in m?m[x]:null;})};});
  chart('Server: '+k+(list.length>6?' ('+(i/6+1)+')':''),xs,series);}});
+// Draw once every box is in the grid, so each canvas has its final width.
+pending.forEach(function(p){if(draw(p[0],p[1],p[2]))rendered++;});
 var done=document.createElement('div');done.id='charts-rendered';done.textContent=String(rendered);done.style.display='none';document.body.appendChild(done);
 })();
 )JS";

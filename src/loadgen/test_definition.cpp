@@ -345,7 +345,9 @@ void compile_native(const ConfigNode& root, TestDefinition& def, const fs::path&
   chat.label = request.optional<std::string>("label", "chat");
   chat.method = request.optional<std::string>("method", "POST");
   chat.url = Template::literal(url);
-  chat.response = ResponseKind::kOpenAi;
+  chat.response = request.optional_choice<ResponseKind>(
+      "response", {{"openai", ResponseKind::kOpenAi}, {"plain", ResponseKind::kPlain}},
+      ResponseKind::kOpenAi);
   chat.model = model.empty() ? "gpt-4o" : model;
   chat.timeout = timeout;
   chat.idle_timeout = idle;

@@ -1,0 +1,103 @@
+// The HTML report of a real run (with server-side metrics scraped from a Prometheus endpoint),
+// opened in headless Chromium: its charts render and the page logs nothing to the console.
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { sluiceBin, startSluice } from './helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+let sim;
+let metrics;
+let dir;
+let scrapes = 0;
+
+function chromium(args, timeoutMs = 60000) {
+  const profile = mkdtempSync(join(tmpdir(), 'sluice-chromium-'));
+  return spawnSync(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', ...args,
+  ], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-load-report-'));
+  writeFileSync(join(dir, 'sim.yaml'), `
+listen: {address: 127.0.0.1, port: 0}
+deployments:
+  gpt-4o: {model: gpt-4o, tokens_per_minute: 100000000, time_to_first_token: 50ms, tokens_per_second: 400}
+auth:
+  mode: keys
+  api_keys: [{name: report, key: report-key}]
+`);
+  sim = await startSluice(['sim', '--config', join(dir, 'sim.yaml')]);
+  // A stand-in Prometheus endpoint: a counter and a gauge that move with each scrape.
+  metrics = http.createServer((req, res) => {
+    scrapes += 1;
+    res.setHeader('content-type', 'text/plain; version=0.0.4');
+    res.end(`# TYPE gw_requests_total counter\ngw_requests_total{backend="sim"} ${scrapes * 7}\n` +
+      `# TYPE gw_inflight gauge\ngw_inflight ${scrapes % 5}\nother_metric 1\n`);
+  });
+  await new Promise((r) => metrics.listen(0, '127.0.0.1', r));
+});
+
+after(async () => {
+  if (sim) await sim.stop();
+  if (metrics) metrics.close();
+});
+
+test('report.html renders its charts in headless Chromium with no console errors', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, async () => {
+  const test = join(dir, 'report.yaml');
+  writeFileSync(test, `testId: report
+displayName: Report rendering check
+failureCriteria: ["percentage(error) > 1", "p95(ttft_ms) > 3000"]
+target: {endpoint: "${sim.url}", deployment: gpt-4o}
+auth: {type: apiKey, key: report-key}
+syntheticPrompt: {tokens: 64, count: 8}
+request: {max_tokens: 40, stream: true, stream_options: {include_usage: true}}
+serverMetrics:
+  - name: gateway
+    url: http://127.0.0.1:${metrics.address().port}/metrics
+    interval: 250ms
+    metrics: ["gw_*"]
+load:
+  arrivalRate: 15
+  arrival: poisson
+  maxConcurrency: 20
+  duration: 4s
+`);
+  const out = join(dir, 'out');
+  const run = await new Promise((resolve) => execFile(sluiceBin, ['load', 'run', test, '--out', out, '--quiet'], { timeout: 60000 },
+    (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr })));
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const series = res.server_metrics.map((s) => s.metric).sort();
+  assert.deepEqual(series, ['gw_inflight', 'gw_requests_total{backend="sim"}']);
+  assert.ok(res.server_metrics[0].points.length >= 8, 'scraped about 4 times a second');
+
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.ok(!/(src|href)=["']?https?:/.test(html), 'no network resources');
+  const dom = chromium(['--virtual-time-budget=5000', '--dump-dom', `file://${join(out, 'report.html')}`]);
+  assert.equal(dom.status, 0, dom.stderr);
+  const rendered = dom.stdout.match(/id="charts-rendered"[^>]*>(\d+)</);
+  assert.ok(rendered, 'the page script ran to the end');
+  // 5 client-side charts and one for the scraped server metrics.
+  assert.equal(Number(rendered[1]), 6);
+  const consoleLines = dom.stderr.split('\n').filter((l) => /CONSOLE|Uncaught/.test(l));
+  assert.deepEqual(consoleLines, []);
+  assert.match(dom.stdout, /Report rendering check/);
+  assert.match(dom.stdout, /p95\(ttft_ms\) &gt; 3000/);
+
+  const png = join(out, 'report.png');
+  const shot = chromium(['--window-size=1280,1500', '--hide-scrollbars', '--virtual-time-budget=5000', `--screenshot=${png}`, `file://${join(out, 'report.html')}`]);
+  assert.equal(shot.status, 0, shot.stderr);
+  assert.ok(statSync(png).size > 20000, 'a screenshot with content');
+  if (process.env.SLUICE_REPORT_SCREENSHOT) {
+    writeFileSync(process.env.SLUICE_REPORT_SCREENSHOT, readFileSync(png));
+  }
+});
