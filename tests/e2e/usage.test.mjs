@@ -390,7 +390,9 @@ describe('dashboards and alerts name only exported metrics', () => {
     for (const file of files) {
       execFileSync('promtool', ['check', 'rules', join(dir, file)], { stdio: 'pipe' });
       const text = readFileSync(join(dir, file), 'utf8');
+      // One expression per line (no folded YAML), so each can be checked here.
       for (const m of text.matchAll(/^\s*expr:\s*(.+)$/gm)) {
+        assert.ok(!/^[>|]/.test(m[1]), `${file}: write expr on one line`);
         const names = metricsIn(m[1]);
         assert.ok(names.length > 0, `${file}: ${m[1]}`);
         for (const name of names) assert.ok(known(name), `${file}: ${name} is not exported`);
