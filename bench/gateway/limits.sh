@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# What token limits cost: three sluice gateways in the same run, same config but for the
+# token_limit policy, in front of the same upstream (nginx returning a fixed chat completion):
+#   off     no token_limit policy                                  (the baseline)
+#   local   token_limit, store: local  (sharded in-process counters)
+#   redis   token_limit, store: redis  (a private redis-server on loopback started here)
+# Every request is limited (tokenizer prompt estimate + max_tokens reserved, reconciled with the
+# upstream's usage afterwards) against one counter key, the worst case for contention; the limits
+# are high enough that nothing is refused (a refusal would make the run look faster). wrk drives
+# each gateway in turn, ROUNDS times interleaved, and the best round of each counts.
+# Prints: limits: req/s off=X local=Y (ratio) redis=Z (ratio)
+# Knobs: DURATION (s per measurement, default 6), CONNECTIONS (default 32), WORKERS (gateway
+# threads, default 1), ROUNDS (default 2), SLUICE_BIN.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${SLUICE_BIN:-$root/build/sluice}"
+duration="${DURATION:-6}"
+connections="${CONNECTIONS:-32}"
+workers="${WORKERS:-1}"
+rounds="${ROUNDS:-2}"
+
+for tool in wrk nginx node curl redis-server redis-cli; do
+  command -v "$tool" >/dev/null || { echo "bench/limits: $tool is missing (make deps)" >&2; exit 2; }
+done
+[ -x "$bin" ] || { echo "bench/limits: $bin not built (make build)" >&2; exit 2; }
+ulimit -n 65536 2>/dev/null || true
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_http() {  # url
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null -m 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "bench/limits: $1 did not come up" >&2; exit 1
+}
+
+upstream_port="$(free_port)"
+redis_port="$(free_port)"
+body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$upstream_port;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+pids+=($!)
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+  --loglevel warning >"$work/redis.log" 2>&1 &
+pids+=($!)
+
+policy_local='
+policies:
+  token_limit:
+    limits:
+      - {name: per-team, counter_key: "header:x-team", tokens_per_minute: 1000000000000, token_quota: 1000000000000, token_quota_period: daily}'
+policy_redis="$policy_local
+    store: redis
+    redis: {url: \"redis://127.0.0.1:$redis_port\", timeout: 200ms, pool_size: 4, key_prefix: \"bench-$$:\"}"
+
+declare -A url
+start_gateway() {  # name policy-yaml
+  local port
+  port="$(free_port)"
+  cat >"$work/$1.yaml" <<YAML
+listeners: [{address: 127.0.0.1, port: $port, threads: $workers}]
+backends:
+  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
+pools:
+  - {name: bench, members: [{backend: upstream}]}
+routes:
+  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
+$2
+YAML
+  "$bin" gateway --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/$1.out" && break; sleep 0.1; done
+  grep -q "listening on" "$work/$1.out" || { echo "bench/limits: gateway $1 did not start" >&2; cat "$work/$1.err" >&2; exit 1; }
+  url[$1]="http://127.0.0.1:$port"
+}
+start_gateway off ""
+start_gateway local "$policy_local"
+start_gateway redis "$policy_redis"
+wait_http "http://127.0.0.1:$upstream_port/"
+for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$request'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["x-team"] = "bench"
+LUA
+
+# The policy must really be on: the limited gateways answer with the headers, the other without.
+for name in off local redis; do
+  headers="$(curl -sS -D - -o /dev/null -X POST -H 'content-type: application/json' -H 'x-team: bench' \
+    -d "$request" "${url[$name]}$path")"
+  case "$name:$headers" in
+    off:*x-ratelimit-remaining-tokens*) echo "bench/limits: 'off' gateway is limiting" >&2; exit 1 ;;
+    off:*) ;;
+    *x-ratelimit-remaining-tokens*) ;;
+    *) echo "bench/limits: gateway '$name' did not limit:" >&2; echo "$headers" >&2; exit 1 ;;
+  esac
+done
+
+measure() {  # name -> "rps p50"
+  local out="$work/wrk-$1.out"
+  wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "${url[$1]}$path" >"$out" 2>&1 || true
+  local rps p50 errors
+  rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
+  p50="$(awk '$1=="50%"{print $2}' "$out")"
+  errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
+  if [ -n "$errors" ] && [ "$errors" != 0 ]; then
+    echo "bench/limits: gateway '$1' answered $errors non-2xx responses" >&2; cat "$out" >&2; exit 1
+  fi
+  echo "${rps:-0} ${p50:-?}"
+}
+
+declare -A best best_p50
+for name in off local redis; do best[$name]=0; best_p50[$name]="?"; done
+echo "== token limits: wrk -t1 -c$connections -d${duration}s, $workers gateway thread(s), $rounds rounds"
+for round in $(seq 1 "$rounds"); do
+  for name in off local redis; do
+    read -r rps p50 < <(measure "$name")
+    printf '  round %s %-6s %10.0f req/s  p50 %s\n' "$round" "$name" "$rps" "$p50"
+    if awk -v a="$rps" -v b="${best[$name]}" 'BEGIN{exit !(a>b)}'; then
+      best[$name]="$rps"; best_p50[$name]="$p50"
+    fi
+  done
+done
+# Redis really holds the counter (the window key of the bench counter exists).
+keys="$(redis-cli -p "$redis_port" --scan --pattern "bench-$$:tl:per-team:*" | wc -l)"
+[ "$keys" -ge 1 ] || { echo "bench/limits: no token_limit keys in Redis" >&2; exit 1; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
+printf 'limits: req/s off=%.0f local=%.0f (%s) redis=%.0f (%s)  p50 off=%s local=%s redis=%s\n' \
+  "${best[off]}" "${best[local]}" "$(ratio "${best[local]}" "${best[off]}")" \
+  "${best[redis]}" "$(ratio "${best[redis]}" "${best[off]}")" \
+  "${best_p50[off]}" "${best_p50[local]}" "${best_p50[redis]}"
