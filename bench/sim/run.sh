@@ -132,6 +132,18 @@ for _ in $(seq 1 100); do
   [ -n "$sim_url" ] && break
   sleep 0.1
 done
+# CPU time the sim's threads ran and waited for a CPU (/proc schedstat): a busy machine shows up
+# as wait, which delays timers no matter how the sim is written.
+sched_ns() { cat /proc/"$sim_pid"/task/*/schedstat 2>/dev/null | awk -v f="$1" '{ s += $f } END { print s + 0 }'; }
+run_before="$(sched_ns 1)"
+wait_before="$(sched_ns 2)"
 node "$here/streams.mjs" --url "$sim_url" --streams "$streams" --ttft-ms "$ttft" \
   --itl-ms "$(( 1000 / tps ))" --tokens "$tokens" --ramp-ms "${RAMP_MS:-1000}" --deadline-ms 60000
+# The sim's own view: how late each token left against its due time (timer and scheduling only),
+# which separates the server's drift from the client's.
+timing="$(curl -sS "$sim_url/sim/timing")"
+run_ms=$(( ($(sched_ns 1) - run_before) / 1000000 ))
+wait_ms=$(( ($(sched_ns 2) - wait_before) / 1000000 ))
+echo "sim-streams-server: $(node -e 'const t = JSON.parse(process.argv[1]).token_lateness;
+  console.log(`tokens=${t.tokens} lateness_p50_ms=${(t.p50_us / 1000).toFixed(2)} lateness_p99_ms=${(t.p99_us / 1000).toFixed(2)} lateness_max_ms=${(t.max_us / 1000).toFixed(2)}`)' "$timing") cpu_ms=$run_ms runqueue_wait_ms=$wait_ms"
 stop_sim

@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <unordered_map>
 #include <variant>
+
+#include <boost/json.hpp>
 
 #include "sim/api_version.hpp"
 #include "sim/embeddings.hpp"
@@ -19,6 +22,7 @@
 #include "sim/token_count.hpp"
 #include "sim/usage_ledger.hpp"
 #include "sim/wire.hpp"
+#include "sluice/core/histogram.hpp"
 
 namespace sluice::sim {
 
@@ -158,6 +162,9 @@ struct Simulator::Impl {
       deployments.push_back(std::move(dep));
     }
     default_region = settings.deployments.empty() ? "eastus" : settings.deployments[0].region;
+    for (int i = 0; i < std::max(1, settings.threads); ++i) {
+      lateness.push_back(std::make_unique<Lateness>());
+    }
   }
 
   // ---- responses -------------------------------------------------------------------------------
@@ -281,6 +288,41 @@ struct Simulator::Impl {
     asio::steady_timer timer(ex.executor());
     timer.expires_at(when);
     co_await timer.async_wait(asio::bind_cancellation_slot(ex.client_gone_slot(), http::kUseTuple));
+  }
+
+  // How late a paced token left compared with the timing model (server side: timer wake-up and
+  // write scheduling, not the network). One histogram per worker thread, each behind its own
+  // uncontended lock so /sim/timing can read it from another thread.
+  struct Lateness {
+    std::mutex mu;
+    core::Histogram histogram;
+  };
+  void record_lateness(int worker, std::chrono::steady_clock::time_point due) {
+    auto late = std::chrono::steady_clock::now() - due;
+    Lateness& l = *lateness[static_cast<std::size_t>(worker) % lateness.size()];
+    std::lock_guard lock(l.mu);
+    l.histogram.record(late);
+  }
+  std::string timing_json() {
+    core::Histogram all;
+    for (auto& l : lateness) {
+      std::lock_guard lock(l->mu);
+      all.merge(l->histogram);
+    }
+    boost::json::object o;
+    o["tokens"] = all.count();
+    o["p50_us"] = all.percentile(50);
+    o["p99_us"] = all.percentile(99);
+    o["max_us"] = all.max();
+    boost::json::object root;
+    root["token_lateness"] = std::move(o);
+    return boost::json::serialize(root);
+  }
+  void reset_timing() {
+    for (auto& l : lateness) {
+      std::lock_guard lock(l->mu);
+      l->histogram.clear();
+    }
   }
 
   // ---- auth ------------------------------------------------------------------------------------
@@ -680,6 +722,7 @@ struct Simulator::Impl {
         due += jittered(gap_ms, dep.settings.jitter);
         co_await sleep_until(ex, at(due));
       }
+      record_lateness(ex.worker(), at(due));
       for (int i = 0; i < r.n; ++i) {
         batch += chat ? sse_content_chunk(meta, i, pieces[i][k])
                       : sse_text_chunk(meta, i, pieces[i][k], nullptr);
@@ -760,8 +803,11 @@ struct Simulator::Impl {
     };
     if (path == "/sim/usage" && method == verb::get) {
       return ok_json(ledger.to_json());
+    } else if (path == "/sim/timing" && method == verb::get) {
+      return ok_json(timing_json());
     } else if (path == "/sim/usage/reset" && method == verb::post) {
       ledger.reset();
+      reset_timing();
       return ok_json(ledger.to_json());
     } else if (path == "/sim/limits/reset" && method == verb::post) {
       for (auto& d : deployments) {
@@ -801,6 +847,7 @@ struct Simulator::Impl {
   std::vector<std::unique_ptr<Deployment>> deployments;
   std::unordered_map<std::string, Deployment*> by_name;
   std::string default_region;
+  std::vector<std::unique_ptr<Lateness>> lateness;
 };
 
 Simulator::Simulator(SimSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
