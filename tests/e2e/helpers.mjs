@@ -59,6 +59,12 @@ export function startSluice(args, { readyPattern = /listening on (http:\/\/\S+)/
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
+    child.on('error', (error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${sluiceBin}: ${error.message}`));
+    });
     child.on('exit', (code, signal) => {
       if (done) return;
       done = true;
