@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <ctime>
 
+#include "sim/base64.hpp"
 #include "sim/wire.hpp"
 
 namespace sluice::sim {
@@ -47,6 +48,20 @@ std::string form_value(std::string_view form, std::string_view name, bool* prese
     pos = end + 1;
   }
   return {};
+}
+
+std::string with_basic_credentials(std::string form, std::string_view authorization) {
+  if (authorization.size() <= 6 ||
+      (authorization.substr(0, 6) != "Basic " && authorization.substr(0, 6) != "basic ")) {
+    return form;
+  }
+  auto decoded = base64_decode(authorization.substr(6));
+  if (!decoded) return form;
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return form;
+  if (!form.empty()) form += '&';
+  form += "client_id=" + decoded->substr(0, colon) + "&client_secret=" + decoded->substr(colon + 1);
+  return form;
 }
 
 EntraService::EntraService(AuthSettings settings, RsaKey key)

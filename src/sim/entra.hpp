@@ -48,6 +48,10 @@ class EntraService {
 
 // Decodes one application/x-www-form-urlencoded value ('+' is a space, %XX escapes).
 std::string form_decode(std::string_view s);
+// client_secret_basic (RFC 6749 §2.3.1): when `authorization` is "Basic base64(id:secret)" (each
+// form-encoded), returns `form` with client_id and client_secret appended; otherwise `form`.
+std::string with_basic_credentials(std::string form, std::string_view authorization);
+
 // The value of `name` in a form body, decoded; empty when absent.
 std::string form_value(std::string_view form, std::string_view name, bool* present = nullptr);
 

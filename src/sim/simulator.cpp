@@ -766,11 +766,15 @@ struct Simulator::Impl {
     if (auto it = req.find(Field::host); it != req.end()) host = std::string(it->value());
     const std::string base = "http://" + host;
     std::optional<EntraReply> out;
+    std::string form = req.body();
+    if (auto it = req.find(Field::authorization); it != req.end()) {
+      form = with_basic_credentials(std::move(form), it->value());
+    }
     if (post && seg.size() == 3 && seg[1] == "oauth2" && seg[2] == "token") {
-      out = entra.token(tenant, false, req.body(), unix_now());
+      out = entra.token(tenant, false, form, unix_now());
     } else if (post && seg.size() == 4 && seg[1] == "oauth2" && seg[2] == "v2.0" &&
                seg[3] == "token") {
-      out = entra.token(tenant, true, req.body(), unix_now());
+      out = entra.token(tenant, true, form, unix_now());
     } else if (get && seg.size() == 3 && seg[1] == ".well-known" &&
                seg[2] == "openid-configuration") {
       out = entra.openid_configuration(tenant, false, base);

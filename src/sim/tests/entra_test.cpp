@@ -136,6 +136,19 @@ TEST(Entra, OpenIdConfigurationPointsAtOurEndpoints) {
   EXPECT_EQ(jwks.at("keys").as_array().at(0).as_object().at("kid").as_string(), s.key().kid());
 }
 
+TEST(Entra, ClientSecretBasicIsAccepted) {
+  auto s = make_service();
+  const std::string form = with_basic_credentials(
+      "grant_type=client_credentials&scope=https%3A%2F%2Fcognitiveservices.azure.com%2F.default",
+      "Basic " + base64_encode("app-1:s3cret"));
+  EXPECT_EQ(s.token(s.settings().tenant_id, true, form, kNow).status, 200u);
+  const std::string wrong = with_basic_credentials(
+      "grant_type=client_credentials&scope=x%2F.default", "Basic " + base64_encode("app-1:nope"));
+  EXPECT_EQ(s.token(s.settings().tenant_id, true, wrong, kNow).status, 401u);
+  EXPECT_EQ(with_basic_credentials("a=1", "Bearer xyz"), "a=1");
+  EXPECT_EQ(with_basic_credentials("a=1", "Basic !!!"), "a=1");
+}
+
 TEST(Form, DecodesValues) {
   EXPECT_EQ(form_value("a=1&b=x%2By+z&c", "b"), "x+y z");
   bool present = false;
