@@ -100,129 +100,145 @@ void RedisPool::eval(std::size_t script, std::vector<std::string> keys,
 
 void RedisPool::run() {
   Connection connection;
+  std::vector<Job> batch;
+  std::vector<RedisReply> replies;
   for (;;) {
-    Job job;
+    batch.clear();
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and every job is done
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
-    RedisReply reply;
-    if (SteadyClock::now() > job.deadline) {
-      reply.error = "timed out waiting for a Redis connection";
-    } else if (!up()) {
-      reply.error = "Redis is marked down after a failure; retrying after the retry interval";
+    // Jobs that waited too long are not sent: their requests have already taken the failure mode.
+    auto now = SteadyClock::now();
+    std::size_t kept = 0;
+    for (auto& job : batch) {
+      if (now > job.deadline) {
+        RedisReply reply;
+        reply.error = "timed out waiting for a Redis connection";
+        job.done(std::move(reply));
+      } else {
+        if (&batch[kept] != &job) batch[kept] = std::move(job);
+        ++kept;
+      }
+    }
+    batch.resize(kept);
+    if (batch.empty()) continue;
+    replies.assign(batch.size(), RedisReply{});
+    if (!up()) {
+      for (auto& reply : replies) {
+        reply.error = "Redis is marked down after a failure; retrying after the retry interval";
+      }
     } else {
-      reply = execute(connection, job);
+      execute(connection, batch, replies);
     }
-    job.done(std::move(reply));
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(replies[i]));
   }
 }
 
-RedisReply RedisPool::execute(Connection& connection, const Job& job) {
+void RedisPool::execute(Connection& connection, std::vector<Job>& jobs,
+                        std::vector<RedisReply>& replies) {
   // A pooled connection may have gone stale (Redis restarted, or closed an idle client): when the
-  // server had closed it, the job is retried once on a fresh connection before Redis is declared
-  // down. The server never ran the lost attempt, so the retry cannot charge twice.
+  // server had closed it before answering anything, the batch is retried once on a fresh
+  // connection before Redis is declared down. That server never ran the lost attempt, so the retry
+  // cannot charge twice; after a timeout, or a partial answer, nothing is retried.
   bool reused = connection.context != nullptr;
+  std::size_t answered = 0;
   std::string error;
-  if (auto reply = attempt(connection, job, error)) return std::move(*reply);
-  // Only a connection the server had closed is retried: after a timeout the script may have run.
+  if (attempt(connection, jobs, replies, answered, error)) return;
   bool closed =
       connection.context &&
       (connection.context->err == REDIS_ERR_EOF ||
        (connection.context->err == REDIS_ERR_IO && (errno == ECONNRESET || errno == EPIPE)));
   connection.close();
-  if (reused && closed) {
-    if (auto reply = attempt(connection, job, error)) return std::move(*reply);
+  if (reused && closed && answered == 0) {
+    if (attempt(connection, jobs, replies, answered, error)) return;
     connection.close();
   }
   mark_down();
-  RedisReply result;
-  result.status = RedisReply::Status::kUnavailable;
-  result.error = std::move(error);
-  return result;
+  for (std::size_t i = answered; i < replies.size(); ++i) {
+    replies[i].status = RedisReply::Status::kUnavailable;
+    replies[i].error = error;
+  }
 }
 
-std::optional<RedisReply> RedisPool::attempt(Connection& connection, const Job& job,
-                                             std::string& error) {
-  auto failed = [&](std::string message) -> std::optional<RedisReply> {
+bool RedisPool::connect(Connection& connection, std::string& error) {
+  auto failed = [&](std::string message) {
     error = std::move(message);
-    return std::nullopt;
+    return false;
   };
-  auto load_scripts = [&]() -> bool {
-    connection.shas.clear();
-    for (const auto& script : scripts_) {
-      auto reply = command(connection.context, {"SCRIPT", "LOAD", script});
-      if (!reply || reply->type != REDIS_REPLY_STRING) return false;
-      connection.shas.emplace_back(text_of(*reply));
-    }
-    return true;
-  };
-
-  if (!connection.context) {
-    connection.context = redisConnectWithTimeout(settings_.host.c_str(), settings_.port,
-                                                 to_timeval(settings_.connect_timeout));
-    if (!connection.context || connection.context->err) {
-      std::string reason = connection.context ? connection.context->errstr : "out of memory";
-      return failed("cannot connect to Redis at " + settings_.host + ":" +
-                    std::to_string(settings_.port) + ": " + reason);
-    }
-    redisSetTimeout(connection.context, to_timeval(settings_.timeout));
-    connects_.fetch_add(1, std::memory_order_relaxed);
-    if (!settings_.password.empty()) {
-      std::vector<std::string_view> argv{"AUTH"};
-      if (!settings_.username.empty()) argv.push_back(settings_.username);
-      argv.push_back(settings_.password);
-      auto reply = command(connection.context, argv);
-      if (!reply || reply->type == REDIS_REPLY_ERROR) {
-        return failed("Redis AUTH failed: " +
-                      std::string(reply ? text_of(*reply) : connection.context->errstr));
-      }
-    }
-    if (settings_.database != 0) {
-      auto reply = command(connection.context, {"SELECT", std::to_string(settings_.database)});
-      if (!reply || reply->type == REDIS_REPLY_ERROR) {
-        return failed("Redis SELECT failed: " +
-                      std::string(reply ? text_of(*reply) : connection.context->errstr));
-      }
-    }
-    if (!load_scripts()) {
-      return failed("SCRIPT LOAD failed: " + std::string(connection.context->errstr));
+  connection.context = redisConnectWithTimeout(settings_.host.c_str(), settings_.port,
+                                               to_timeval(settings_.connect_timeout));
+  if (!connection.context || connection.context->err) {
+    std::string reason = connection.context ? connection.context->errstr : "out of memory";
+    return failed("cannot connect to Redis at " + settings_.host + ":" +
+                  std::to_string(settings_.port) + ": " + reason);
+  }
+  redisSetTimeout(connection.context, to_timeval(settings_.timeout));
+  connects_.fetch_add(1, std::memory_order_relaxed);
+  if (!settings_.password.empty()) {
+    std::vector<std::string_view> argv{"AUTH"};
+    if (!settings_.username.empty()) argv.push_back(settings_.username);
+    argv.push_back(settings_.password);
+    auto reply = command(connection.context, argv);
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+      return failed("Redis AUTH failed: " +
+                    std::string(reply ? text_of(*reply) : connection.context->errstr));
     }
   }
-
-  auto run_script = [&]() {
-    std::vector<std::string_view> argv;
-    argv.reserve(3 + job.keys.size() + job.args.size());
-    std::string key_count = std::to_string(job.keys.size());
-    argv.push_back("EVALSHA");
-    argv.push_back(connection.shas[job.script]);
-    argv.push_back(key_count);
-    for (const auto& key : job.keys) argv.push_back(key);
-    for (const auto& arg : job.args) argv.push_back(arg);
-    return command(connection.context, argv);
-  };
-  auto reply = run_script();
-  if (reply && reply->type == REDIS_REPLY_ERROR && text_of(*reply).starts_with("NOSCRIPT")) {
-    if (!load_scripts()) {
-      return failed("SCRIPT LOAD failed: " + std::string(connection.context->errstr));
+  if (settings_.database != 0) {
+    auto reply = command(connection.context, {"SELECT", std::to_string(settings_.database)});
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+      return failed("Redis SELECT failed: " +
+                    std::string(reply ? text_of(*reply) : connection.context->errstr));
     }
-    reply = run_script();
   }
-  if (!reply) return failed("Redis command failed: " + std::string(connection.context->errstr));
+  if (!load_scripts(connection)) {
+    return failed("SCRIPT LOAD failed: " + std::string(connection.context->errstr));
+  }
+  return true;
+}
 
+bool RedisPool::load_scripts(Connection& connection) {
+  connection.shas.clear();
+  for (const auto& script : scripts_) {
+    auto reply = command(connection.context, {"SCRIPT", "LOAD", script});
+    if (!reply || reply->type != REDIS_REPLY_STRING) return false;
+    connection.shas.emplace_back(text_of(*reply));
+  }
+  return true;
+}
+
+namespace {
+
+std::vector<std::string_view> evalsha_argv(const std::string& sha, const std::string& key_count,
+                                           const std::vector<std::string>& keys,
+                                           const std::vector<std::string>& args) {
+  std::vector<std::string_view> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(sha);
+  argv.push_back(key_count);
+  for (const auto& key : keys) argv.push_back(key);
+  for (const auto& arg : args) argv.push_back(arg);
+  return argv;
+}
+
+RedisReply to_result(const redisReply& reply) {
   RedisReply result;
-  switch (reply->type) {
+  switch (reply.type) {
     case REDIS_REPLY_INTEGER:
       result.status = RedisReply::Status::kOk;
-      result.integers.push_back(reply->integer);
+      result.integers.push_back(reply.integer);
       break;
     case REDIS_REPLY_ARRAY:
       result.status = RedisReply::Status::kOk;
-      for (std::size_t i = 0; i < reply->elements; ++i) {
-        const redisReply* element = reply->element[i];
+      for (std::size_t i = 0; i < reply.elements; ++i) {
+        const redisReply* element = reply.element[i];
         if (element->type != REDIS_REPLY_INTEGER) {
           result.status = RedisReply::Status::kError;
           result.error = "unexpected non-integer element in the script's reply";
@@ -234,14 +250,79 @@ std::optional<RedisReply> RedisPool::attempt(Connection& connection, const Job& 
       break;
     case REDIS_REPLY_ERROR:
       result.status = RedisReply::Status::kError;
-      result.error = std::string(text_of(*reply));
+      result.error = std::string(text_of(reply));
       break;
     default:
       result.status = RedisReply::Status::kError;
-      result.error = "unexpected reply type " + std::to_string(reply->type);
+      result.error = "unexpected reply type " + std::to_string(reply.type);
       break;
   }
   return result;
+}
+
+}  // namespace
+
+bool RedisPool::attempt(Connection& connection, std::vector<Job>& jobs,
+                        std::vector<RedisReply>& replies, std::size_t& answered,
+                        std::string& error) {
+  if (!connection.context && !connect(connection, error)) return false;
+  // Pipelined: every command of the batch goes out in one write, the replies come back in order.
+  std::vector<std::string> key_counts;
+  key_counts.reserve(jobs.size());
+  for (std::size_t i = answered; i < jobs.size(); ++i) {
+    const Job& job = jobs[i];
+    key_counts.push_back(std::to_string(job.keys.size()));
+    auto argv = evalsha_argv(connection.shas[job.script], key_counts.back(), job.keys, job.args);
+    std::vector<const char*> pointers;
+    std::vector<std::size_t> lengths;
+    for (auto arg : argv) {
+      pointers.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    redisAppendCommandArgv(connection.context, static_cast<int>(argv.size()), pointers.data(),
+                           lengths.data());
+  }
+  std::vector<std::size_t> unloaded;  // jobs answered NOSCRIPT (the script cache was flushed)
+  for (; answered < jobs.size(); ++answered) {
+    void* raw = nullptr;
+    if (redisGetReply(connection.context, &raw) != REDIS_OK || !raw) {
+      error = "Redis command failed: " + std::string(connection.context->errstr);
+      return false;
+    }
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    if (reply->type == REDIS_REPLY_ERROR && text_of(*reply).starts_with("NOSCRIPT")) {
+      unloaded.push_back(answered);
+    } else {
+      replies[answered] = to_result(*reply);
+    }
+  }
+  if (!unloaded.empty()) {
+    if (!load_scripts(connection)) {
+      error = "SCRIPT LOAD failed: " + std::string(connection.context->errstr);
+      for (std::size_t i : unloaded) {
+        replies[i].status = RedisReply::Status::kUnavailable;
+        replies[i].error = error;
+      }
+      connection.close();
+      mark_down();
+      return true;  // the others were answered
+    }
+    for (std::size_t i : unloaded) {
+      const Job& job = jobs[i];
+      std::string key_count = std::to_string(job.keys.size());
+      auto reply = command(connection.context, evalsha_argv(connection.shas[job.script], key_count,
+                                                            job.keys, job.args));
+      if (!reply) {
+        replies[i].status = RedisReply::Status::kUnavailable;
+        replies[i].error = "Redis command failed: " + std::string(connection.context->errstr);
+        connection.close();
+        mark_down();
+        break;
+      }
+      replies[i] = to_result(*reply);
+    }
+  }
+  return true;
 }
 
 }  // namespace sluice::gateway::token_limit
