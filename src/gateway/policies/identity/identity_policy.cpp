@@ -187,10 +187,18 @@ IdentityPolicy::TokenStep IdentityPolicy::check_token(std::string_view token, co
 }
 
 void IdentityPolicy::on_upstream(RequestContext& context, http::Request& upstream) {
-  // The proxy never forwards Authorization or api-key; a custom key header is dropped here, so a
-  // client's key never reaches a backend.
-  if (api_keys_ && settings_.api_keys->header != "authorization") {
-    upstream.erase(settings_.api_keys->header);
+  // The proxy never forwards Authorization or api-key (a backend's own auth may set them after);
+  // a custom key header was copied through, so it is dropped here: a client's key never reaches a
+  // backend. Only the copied value goes, in case the backend's auth uses the same header name.
+  if (!api_keys_) return;
+  const std::string& header = settings_.api_keys->header;
+  if (header == "authorization" || header == "api-key") return;
+  const http::Request& request = context.exchange.request();
+  auto client = request.find(header);
+  auto forwarded = upstream.find(header);
+  if (client != request.end() && forwarded != upstream.end() &&
+      forwarded->value() == client->value()) {
+    upstream.erase(forwarded);
   }
 }
 

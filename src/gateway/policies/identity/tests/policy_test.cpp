@@ -431,6 +431,15 @@ TEST_F(IdentityPolicyTest, KeysInAuthorizationAndACustomHeader) {
   auto outcome = run({custom}, {{"X-Team-Key", "custom-header-key"}}, &upstream);
   EXPECT_EQ(outcome.status(), 200u);
   EXPECT_EQ(upstream.find("x-team-key"), upstream.end()) << "the client's key must not go upstream";
+  // What a backend's own auth put in the request stays.
+  http::Request to_backend{http::bhttp::verb::post, "/", 11};
+  to_backend.set("api-key", "backend-key");
+  to_backend.set("x-team-key", "backend-team-key");
+  auto default_header = make("    api_keys: {keys: [{id: k1, key: default-header-key}]}\n");
+  ASSERT_EQ(run({default_header}, {{"api-key", "default-header-key"}}, &to_backend).status(), 200u);
+  ASSERT_EQ(run({custom}, {{"X-Team-Key", "custom-header-key"}}, &to_backend).status(), 200u);
+  EXPECT_EQ(to_backend.at("api-key"), "backend-key");
+  EXPECT_EQ(to_backend.at("x-team-key"), "backend-team-key");
 }
 
 TEST_F(IdentityPolicyTest, AccessPolicyBlocksKeysAndRequiresRoles) {
