@@ -3,7 +3,7 @@
 // store (store.hpp), so the request path never waits on a database.
 //
 // It reads each segment from where it stopped, inserts records in batches (one transaction each,
-// duplicates skipped by (request_id, started_at_us)), then records how far it got in
+// duplicates skipped by (started_at_us, request_id)), then records how far it got in
 // `<journal>/shipped.offset`. The offset is written after the commit, so a crash in between only
 // replays records the store already has, which insert nothing: after `kill -9` and a restart every
 // record is shipped exactly once. Sealed segments that were shipped completely are deleted.

@@ -3,7 +3,7 @@
 // tokens it cost and where those numbers came from. The unit of chargeback.
 //
 // On disk (the local journal) a record is one JSON line; in the stores it is one row of the
-// `sluice_usage` table. Records are identified by (request_id, started_at_us): replaying a journal
+// `sluice_usage` table. Records are identified by (started_at_us, request_id): replaying a journal
 // into a store that already holds a record inserts nothing.
 #include <cstdint>
 #include <optional>

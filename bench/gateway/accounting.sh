@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# What token accounting costs the gateway: the same gateway config with and without the `usage`
+# policy (one journal record per request, write() before the response, batched fdatasync, shipper
+# thread into SQLite) and the `metrics` policy (token counters, histograms), measured in the same
+# run, interleaved, against the same upstream (nginx returning a fixed chat completion) with wrk on
+# loopback. The best round of each variant counts (the machine is shared).
+# Prints:  accounting: req/s off=X on=Y cost=Z%
+# Knobs: DURATION (s per round, default 5), ROUNDS (default 3), CONNECTIONS (default 32),
+# WORKERS (gateway threads, default 1), SLUICE_BIN.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${SLUICE_BIN:-$root/build/sluice}"
+duration="${DURATION:-5}"
+rounds="${ROUNDS:-3}"
+connections="${CONNECTIONS:-32}"
+workers="${WORKERS:-1}"
+
+for tool in wrk nginx node curl sqlite3; do
+  command -v "$tool" >/dev/null || { echo "bench/gateway/accounting: $tool is missing (make deps)" >&2; exit 2; }
+done
+[ -x "$bin" ] || { echo "bench/gateway/accounting: $bin not built (make build)" >&2; exit 2; }
+ulimit -n 65536 2>/dev/null || true
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_http() {  # url
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null -m 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "bench/gateway/accounting: $1 did not come up" >&2; exit 1
+}
+
+upstream_port="$(free_port)"
+body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}'
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$upstream_port;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+pids+=($!)
+wait_http "http://127.0.0.1:$upstream_port/"
+
+declare -A port pid_of
+variants=(off on)
+for variant in "${variants[@]}"; do
+  port[$variant]="$(free_port)"
+  {
+    cat <<YAML
+listeners: [{address: 127.0.0.1, port: ${port[$variant]}, threads: $workers}]
+admin: {address: 127.0.0.1, port: 0}
+backends:
+  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
+pools:
+  - {name: bench, members: [{backend: upstream}]}
+routes:
+  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
+YAML
+    if [ "$variant" = on ]; then
+      cat <<YAML
+policies:
+  usage: {journal: $work/journal, store: $work/usage.db}
+  metrics: {dimensions: [app, deployment, model, backend, operation, client_ip]}
+YAML
+    fi
+  } >"$work/$variant.yaml"
+  "$bin" gateway --config "$work/$variant.yaml" >"$work/$variant.out" 2>"$work/$variant.err" &
+  pids+=($!)
+  pid_of[$variant]=$!
+done
+# CPU seconds (user + system, every thread: workers, journal sync, shipper) a process has used.
+# Throughput on a shared machine is noisy; CPU per request is what accounting really costs.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+for variant in "${variants[@]}"; do
+  for _ in $(seq 1 100); do grep -q "admin on" "$work/$variant.out" && break; sleep 0.1; done
+  grep -q "admin on" "$work/$variant.out" || { cat "$work/$variant.err" >&2; exit 1; }
+done
+
+request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
+url_of() { echo "http://127.0.0.1:${port[$1]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"; }
+cat >"$work/bench.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$request'
+wrk.headers["Content-Type"] = "application/json"
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.1f %.1f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99), summary.errors.status, summary.requests))
+end
+LUA
+for variant in "${variants[@]}"; do
+  status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data "$request" "$(url_of "$variant")")"
+  [ "$status" = 200 ] || { echo "bench/gateway/accounting: $variant answers $status" >&2; cat "$work/$variant.err" >&2; exit 1; }
+done
+
+declare -A best_rps best_p50 best_p99 sent cpu
+for round in $(seq 1 "$rounds"); do
+  for variant in "${variants[@]}"; do
+    before="$(cpu_of "${pid_of[$variant]}")"
+    line="$(wrk -t1 -c"$connections" -d"${duration}s" -s "$work/bench.lua" "$(url_of "$variant")" | grep '^RESULT')"
+    sleep 0.3  # let the shipper drain this round's records, so their CPU counts here
+    after="$(cpu_of "${pid_of[$variant]}")"
+    read -r _ rps p50 p99 non200 total <<<"$line"
+    cpu[$variant]="$(awk -v a="${cpu[$variant]:-0}" -v b="$before" -v c="$after" 'BEGIN{print a + c - b}')"
+    if [ "$non200" != 0 ]; then
+      echo "bench/gateway/accounting: $variant: $non200 of $total responses were not 200" >&2; exit 1
+    fi
+    sent[$variant]=$(( ${sent[$variant]:-0} + total ))
+    if [ -z "${best_rps[$variant]:-}" ] || awk "BEGIN{exit !($rps > ${best_rps[$variant]})}"; then
+      best_rps[$variant]=$rps; best_p50[$variant]=$p50; best_p99[$variant]=$p99
+    fi
+    echo "round $round  $variant  $rps req/s" >&2
+  done
+done
+
+# The accounting side must have kept up: every request measured (plus the probe) has its record.
+expected=$(( ${sent[on]} + 1 ))
+for _ in $(seq 1 100); do
+  stored="$(sqlite3 "$work/usage.db" 'SELECT COUNT(*) FROM sluice_usage' 2>/dev/null || echo 0)"
+  [ "$stored" -ge "$expected" ] && break
+  sleep 0.2
+done
+[ "$stored" -ge "$expected" ] || { echo "bench/gateway/accounting: $stored records in the store, $expected expected" >&2; exit 1; }
+
+echo
+echo "accounting cost: $connections connections, $workers gateway thread(s), best of $rounds x ${duration}s, $stored records stored"
+printf '%-8s %12s %10s %10s\n' variant "req/s" "p50 us" "p99 us"
+for variant in "${variants[@]}"; do
+  printf '%-8s %12.0f %10.0f %10.0f\n' "$variant" "${best_rps[$variant]}" "${best_p50[$variant]}" "${best_p99[$variant]}"
+done
+awk -v off="${best_rps[off]}" -v on="${best_rps[on]}" \
+  'BEGIN{printf "accounting: req/s off=%.0f on=%.0f cost=%.1f%%\n", off, on, (off - on) / off * 100}'
+awk -v off="${cpu[off]}" -v on="${cpu[on]}" -v n_off="${sent[off]}" -v n_on="${sent[on]}" \
+  'BEGIN{a = off / n_off * 1e6; b = on / n_on * 1e6
+         printf "accounting: cpu_us/req off=%.1f on=%.1f cost=%.1f%%\n", a, b, (b - a) / a * 100}'
