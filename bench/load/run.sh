@@ -116,7 +116,7 @@ testId: bench-memory
 target: {endpoint: "$url", path: /, timeout: 30s}
 request: {method: GET, body: "", response: plain, label: get}
 autoStop: disable
-load: {virtualUsers: $1, rampUp: 2s, duration: 6s, thinkTime: 1s}
+load: {virtualUsers: $1, rampUp: 5s, duration: 10s, thinkTime: 1s}
 YAML
   measure "$sluice" load run "$work/mem.yaml" --threads 1 --quiet --no-jtl --out "$work/out-mem-$1" 2>/dev/null | awk '{print $2}'
 }

@@ -179,6 +179,29 @@ void write_outputs(const RunReport& report, const fs::path& out, bool quiet, boo
   std::fflush(stdout);
 }
 
+// Concatenates the JTL files of `dirs` into `out` (header once). Missing files are skipped.
+void concat_jtl(const std::vector<fs::path>& dirs, const fs::path& out) {
+  std::ofstream jtl;
+  bool header_written = false;
+  for (const auto& dir : dirs) {
+    fs::path part_path =
+        fs::is_directory(dir) ? dir / "results.jtl" : dir.parent_path() / "results.jtl";
+    std::ifstream part(part_path, std::ios::binary);
+    if (!part) continue;
+    if (!jtl.is_open()) jtl.open(out, std::ios::binary);
+    std::string line;
+    bool first = true;
+    while (std::getline(part, line)) {
+      if (first) {
+        first = false;
+        if (header_written) continue;
+        header_written = true;
+      }
+      jtl << line << '\n';
+    }
+  }
+}
+
 // engineInstances > 1: this process becomes the coordinator of N local engine processes.
 int run_local_engines(const RunOptions& o, const TestDefinition& def, int n) {
   fs::path out(o.out);
@@ -232,27 +255,15 @@ int run_local_engines(const RunOptions& o, const TestDefinition& def, int n) {
   }
   if (worst == kExitCouldNotRun) return kExitCouldNotRun;
   std::vector<RunReport> reports;
-  std::ofstream jtl;
-  if (!o.no_jtl) jtl.open(out / "results.jtl", std::ios::binary);
+  std::vector<fs::path> dirs;
   for (int i = 0; i < n; ++i) {
     fs::path dir = out / ("engine-" + std::to_string(i));
     auto r = read_results(dir);
     if (!r) return fail(r.error().message);
     reports.push_back(std::move(*r));
-    if (jtl) {
-      std::ifstream part(dir / "results.jtl", std::ios::binary);
-      std::string line;
-      bool first = true;
-      while (std::getline(part, line)) {
-        if (first && i > 0) {
-          first = false;
-          continue;  // header only once
-        }
-        first = false;
-        jtl << line << '\n';
-      }
-    }
+    dirs.push_back(dir);
   }
+  if (!o.no_jtl) concat_jtl(dirs, out / "results.jtl");
   RunReport merged = merge_reports(reports);
   merged.display_name = def.display_name;
   write_outputs(merged, out, o.quiet, o.jsonl);
@@ -353,6 +364,7 @@ int merge(const std::vector<std::string>& dirs, const std::string& out, bool qui
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) return fail("cannot create " + out + ": " + ec.message());
+  concat_jtl(std::vector<fs::path>(dirs.begin(), dirs.end()), fs::path(out) / "results.jtl");
   try {
     write_outputs(merged, out, quiet, false);
   } catch (const std::exception& e) {

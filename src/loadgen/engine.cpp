@@ -1,5 +1,6 @@
 #include "sluice/loadgen/engine.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -58,7 +59,11 @@ struct Shared {
   const EngineOptions& options;
   std::vector<DataBinding> data;
   std::unordered_map<std::string, std::string> variables, properties, secrets;
-  std::unordered_map<const HttpSampler*, http::Url> literal_urls;
+  struct LiteralUrl {
+    http::Url url;
+    std::string text;  // origin + path, as written to the JTL
+  };
+  std::unordered_map<const HttpSampler*, LiteralUrl> literal_urls;
   std::optional<http::Url> proxy;
   std::atomic<bool> stop_iterations{false};
   std::atomic<bool> aborted{false};
@@ -221,18 +226,24 @@ std::int64_t retry_after_ms(const http::ResponseHeader& h) {
   return -1;
 }
 
+void append_number(std::int64_t v, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
 void write_jtl(Vu& vu, const HttpSampler& s, const Sample& sample) {
   auto& out = vu.worker.jtl_buffer;
   auto& shared = vu.shared;
   if (!shared.jtl) return;
-  out += std::to_string(sample.timestamp_ms);
+  append_number(static_cast<std::int64_t>(sample.timestamp_ms), out);
   out += ',';
-  out += std::to_string((sample.e2e_us + 500) / 1000);
+  append_number(static_cast<std::int64_t>((sample.e2e_us + 500) / 1000), out);
   out += ',';
   append_csv_field(s.label, out);
   out += ',';
   if (sample.status > 0) {
-    out += std::to_string(sample.status);
+    append_number(static_cast<std::int64_t>(sample.status), out);
   } else {
     append_csv_field("Non HTTP response code: " + sample.response_message, out);
   }
@@ -245,19 +256,23 @@ void write_jtl(Vu& vu, const HttpSampler& s, const Sample& sample) {
   out += ',';
   append_csv_field(sample.failure_message, out);
   out += ',';
-  out += std::to_string(sample.bytes);
+  append_number(static_cast<std::int64_t>(sample.bytes), out);
   out += ',';
-  out += std::to_string(sample.sent_bytes);
+  append_number(static_cast<std::int64_t>(sample.sent_bytes), out);
   out += ',';
-  out += std::to_string(shared.group_active[vu.group_index].load(std::memory_order_relaxed));
+  append_number(static_cast<std::int64_t>(
+                    shared.group_active[vu.group_index].load(std::memory_order_relaxed)),
+                out);
   out += ',';
-  out += std::to_string(shared.active_vus.load(std::memory_order_relaxed));
+  append_number(static_cast<std::int64_t>(shared.active_vus.load(std::memory_order_relaxed)), out);
   out += ',';
   append_csv_field(sample.url, out);
   out += ',';
-  out += std::to_string(sample.ttfb_us < 0 ? 0 : (sample.ttfb_us + 500) / 1000);
+  append_number(static_cast<std::int64_t>(sample.ttfb_us < 0 ? 0 : (sample.ttfb_us + 500) / 1000),
+                out);
   out += ",0,";
-  out += std::to_string(sample.connect_us < 0 ? 0 : (sample.connect_us + 500) / 1000);
+  append_number(
+      static_cast<std::int64_t>(sample.connect_us < 0 ? 0 : (sample.connect_us + 500) / 1000), out);
   out += '\n';
   vu.worker.flush_jtl(shared, false);
 }
@@ -292,12 +307,16 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
     std::string error;
 
     // Build the request.
-    http::Url url;
+    http::Url rendered_url;
+    const http::Url* url_ptr = &rendered_url;
     std::string body;
     http::Request req;
     bool built = true;
+    bool literal = false;
     if (auto it = shared.literal_urls.find(&s); it != shared.literal_urls.end()) {
-      url = it->second;
+      url_ptr = &it->second.url;
+      if (shared.jtl) sample.url = it->second.text;
+      literal = true;
     } else {
       auto rendered = s.url.render(vu);
       std::optional<http::Url> parsed;
@@ -308,37 +327,32 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
       } else if (!parsed) {
         error = "url \"" + *rendered + "\": " + why;
       } else {
-        url = *parsed;
+        rendered_url = std::move(*parsed);
       }
       built = error.empty();
     }
-    sample.url = built ? url.origin() + url.path : std::string();
+    const http::Url& url = *url_ptr;
+    if (built && !literal) sample.url = url.origin() + url.path;
     if (built) {
       req.method_string(s.method);
       req.version(11);
       req.target(url.path);
-      for (const auto* scope : vu.header_scope) {
-        for (const auto& h : *scope) {
+      // Outer scopes first; a later header of the same name replaces an earlier one.
+      auto apply_headers = [&](const std::vector<Header>& headers) {
+        for (const auto& h : headers) {
           std::string value;
           auto ok = h.value.render(vu, value);
           if (!ok) {
             error = "header " + h.name + ": " + ok.error().message;
-            break;
+            return;
           }
           req.set(h.name, value);
         }
-        if (!error.empty()) break;
+      };
+      for (const auto* scope : vu.header_scope) {
+        if (error.empty()) apply_headers(*scope);
       }
-      for (const auto& h : s.headers) {
-        if (!error.empty()) break;
-        std::string value;
-        auto ok = h.value.render(vu, value);
-        if (!ok) {
-          error = "header " + h.name + ": " + ok.error().message;
-          break;
-        }
-        req.set(h.name, value);
-      }
+      if (error.empty()) apply_headers(s.headers);
       if (error.empty() && !s.form.empty()) {
         for (const auto& [name, value] : s.form) {
           auto rendered = value.render(vu);
@@ -534,7 +548,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
     }
     sample.success = error.empty();
     if (!sample.success) sample.failure_message = redact(shared, std::move(error));
-    sample.url = redact(shared, std::move(sample.url));
+    if (!literal) sample.url = redact(shared, std::move(sample.url));
     if (s.record) {
       {
         std::lock_guard lock(vu.worker.mu);
@@ -813,7 +827,10 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
     for (const auto& step : steps) {
       if (auto* s = std::get_if<HttpSampler>(&step.node)) {
         if (s->url.is_literal()) {
-          if (auto u = http::parse_url(s->url.source())) shared.literal_urls.emplace(s, *u);
+          if (auto u = http::parse_url(s->url.source())) {
+            std::string text = u->origin() + u->path;
+            shared.literal_urls.emplace(s, Shared::LiteralUrl{*u, std::move(text)});
+          }
         }
         if (shared.proxy) {
           if (auto u = http::parse_url(s->url.source()); u && u->tls()) {

@@ -152,10 +152,19 @@ void Second::merge(const Second& o) {
 
 void Results::record(const std::string& label, const Sample& sample) {
   total.record(sample);
-  auto it = labels.find(label);
-  if (it == labels.end()) it = labels.emplace(label, Stats{}).first;
-  it->second.record(sample);
-  timeline[sample.timestamp_ms / 1000].record(sample);
+  if (!cache_.stats || cache_.label != label) {
+    auto it = labels.find(label);
+    if (it == labels.end()) it = labels.emplace(label, Stats{}).first;
+    cache_.label = label;
+    cache_.stats = &it->second;
+  }
+  cache_.stats->record(sample);
+  std::int64_t second = sample.timestamp_ms / 1000;
+  if (!cache_.second || second != cache_.second_key) {
+    cache_.second = &timeline[second];
+    cache_.second_key = second;
+  }
+  cache_.second->record(sample);
 }
 
 void Results::merge(const Results& other) {

@@ -83,6 +83,23 @@ struct Results {
 
   void record(const std::string& label, const Sample& sample);
   void merge(const Results& other);
+
+ private:
+  // The label and second of the previous sample: consecutive samples mostly share both, so the
+  // map lookups are skipped (map nodes do not move). Copies start with an empty cache.
+  struct Cache {
+    Cache() = default;
+    Cache(const Cache&) {}
+    Cache& operator=(const Cache&) {
+      *this = Cache{};
+      return *this;
+    }
+    Cache& operator=(Cache&&) = default;
+    std::string label;
+    Stats* stats = nullptr;
+    std::int64_t second_key = -1;
+    Second* second = nullptr;
+  } cache_;
 };
 
 }  // namespace sluice::loadgen
