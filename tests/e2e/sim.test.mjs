@@ -529,17 +529,17 @@ describe('accounting and faults', () => {
   });
 
   test('latency spikes delay the answer', async () => {
-    await fetchWithTimeout(`${sim.url}/sim/faults`, { method: 'POST', body: JSON.stringify({ deployment: 'gpt-35', latency_spike_ms: 400, spike_rate: 1 }) });
+    await fetchWithTimeout(`${sim.url}/sim/faults`, { method: 'POST', body: JSON.stringify({ deployment: 'gpt-35', latency_spike_ms: 1500, spike_rate: 1 }) });
     try {
       const t0 = performance.now();
       await azure('gpt-35').chat.completions.create({ messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
-      assert.ok(performance.now() - t0 >= 390, `took ${performance.now() - t0} ms`);
+      assert.ok(performance.now() - t0 >= 1490, `took ${performance.now() - t0} ms`);
     } finally {
       await fetchWithTimeout(`${sim.url}/sim/faults`, { method: 'DELETE' });
     }
     const t1 = performance.now();
     await azure('gpt-35').chat.completions.create({ messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
-    assert.ok(performance.now() - t1 < 390);
+    assert.ok(performance.now() - t1 < 1000, 'the spike was cleared');
   });
 
   test('throttle fault forces 429s', async () => {

@@ -221,9 +221,9 @@ TEST_F(SimulatorTest, ManyPacedStreamsOnOneThreadKeepTheirTiming) {
   // Model: 200 ms + 9 gaps of 20 ms = 380 ms per stream; all run at once, not one after another.
   for (double d : durations) {
     ASSERT_GE(d, 370.0);
-    ASSERT_LT(d, 2000.0);
+    ASSERT_LT(d, 5000.0);  // generous for loaded CI machines; sequential would be 114 s
   }
-  EXPECT_LT(wall, 3000.0);
+  EXPECT_LT(wall, 10000.0);
 }
 
 }  // namespace
