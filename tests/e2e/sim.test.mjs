@@ -367,7 +367,7 @@ describe('rate limits', () => {
     await fetchWithTimeout(`${sim.url}/sim/limits/reset`, { method: 'POST' });
     const client = azure('ptu');
     // Admitted below 100% (the bucket was empty); its estimate takes utilization past 100%.
-    const { response } = await client.chat.completions.create({ messages: [{ role: 'user', content: 'x' }], max_tokens: 61000 }).withResponse();
+    const { response } = await client.chat.completions.create({ messages: [{ role: 'user', content: 'x' }], max_tokens: 90000 }).withResponse();
     const utilization = response.headers.get('azure-openai-deployment-utilization');
     assert.match(utilization, /^\d+\.\d%$/);
     assert.ok(parseFloat(utilization) > 100, utilization);
