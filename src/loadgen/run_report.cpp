@@ -347,7 +347,7 @@ std::string summary_text(const RunReport& r) {
     out << "  " << (o.failed ? "FAIL " : (o.actual ? "pass " : "n/a  ")) << o.criterion.text
         << "  (actual " << (o.actual ? fmt_num(*o.actual, 2) : std::string("no data")) << ")\n";
   }
-  if (r.auto_stopped || r.stopped_by_test) out << "stopped: " << r.stop_reason << "\n";
+  if (!r.stop_reason.empty()) out << "stopped: " << r.stop_reason << "\n";
   out << "verdict: " << (r.passed() ? "PASSED" : "FAILED") << "\n";
   return out.str();
 }

@@ -768,6 +768,13 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
     return def;
   }
 
+  std::string ext = lower(path.extension().string());
+  if (ext != ".yaml" && ext != ".yml" && ext != ".json" && !ext.empty()) {
+    throw ConfigError(
+        {path.string(), 0, 0}, "",
+        "no reader for " + ext + " files here; give a YAML test file" +
+            (ext == ".jmx" ? " (JMeter plans need the JMX reader, testType: JMX)" : std::string()));
+  }
   std::string text = read_text_file(path);
   core::LoadOptions options;
   options.env = overrides.getenv;
