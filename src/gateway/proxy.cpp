@@ -79,12 +79,20 @@ http::Response deployment_not_found() {
       "deployment within the last 5 minutes, please wait a moment and try again.");
 }
 
-std::string random_request_id(std::minstd_rand& random) {
+std::string random_request_id(std::mt19937_64& random) {
   static const char* hex = "0123456789abcdef";
   std::string id(36, '-');
+  std::uint64_t bits = random();
+  int left = 16;
   for (int i = 0; i < 36; ++i) {
     if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-    id[i] = hex[random() & 15];
+    if (left == 0) {
+      bits = random();
+      left = 16;
+    }
+    id[i] = hex[bits & 15];
+    bits >>= 4;
+    --left;
   }
   id[14] = '4';
   return id;
@@ -138,13 +146,13 @@ std::shared_ptr<Runtime> RuntimeSource::current() const {
 
 // Everything a worker thread keeps between requests; touched only by that thread.
 struct Proxy::Worker {
-  explicit Worker(std::uint64_t seed) : balancer(seed), random(static_cast<unsigned>(seed)) {}
+  explicit Worker(std::uint64_t seed) : balancer(seed), random(seed) {}
   std::shared_ptr<Runtime> runtime;
   std::uint64_t generation = 0;
   std::unique_ptr<http::ClientPool> pool;
   JsonScratch json;
   Balancer balancer;
-  std::minstd_rand random;
+  std::mt19937_64 random;  // request ids: 122 random bits, no collisions across workers
 };
 
 // One request's trip through the pipeline. Lives on the handler's coroutine frame.
@@ -230,6 +238,8 @@ http::Task<void> Transaction::respond(http::Response response) {
   for (const auto& [name, value] : context_.response_headers) response.set(name, value);
   if (response.find("x-request-id") == response.end())
     response.set("x-request-id", context_.request_id);
+  // The gateway's own id, which usage records and logs carry, whatever the backend sent.
+  response.set("x-sluice-request-id", context_.request_id);
   context_.status = response.result_int();
   run_response_end_phase(response.body());
   if (!co_await exchange_.send(std::move(response))) context_.client_disconnected = true;
@@ -627,6 +637,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   copy_end_to_end_headers(stream->header(), header);
   for (const auto& [name, value] : context_.response_headers) header.set(name, value);
   if (header.find("x-request-id") == header.end()) header.set("x-request-id", context_.request_id);
+  header.set("x-sluice-request-id", context_.request_id);
   outcome.done = true;
   if (!co_await exchange_.start_stream(std::move(header))) {
     context_.client_disconnected = true;

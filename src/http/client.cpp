@@ -155,7 +155,11 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     auto connection = std::move(it->second);
     bool last = it == range.first;
     idle_.erase(it);
-    if (now - connection->idle_since < settings_.pooled_idle_timeout && connection->still_open()) {
+    auto idle = now - connection->idle_since;
+    // A connection idle for a moment is checked with a peek (one syscall) before reuse; a hot one
+    // is reused directly, and the rare close race is covered by the retry in fetch()/open().
+    if (idle < settings_.pooled_idle_timeout &&
+        (idle < std::chrono::seconds(1) || connection->still_open())) {
       *reused = true;
       co_return std::move(connection);
     }
