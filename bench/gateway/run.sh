@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Gateway throughput and added latency, every proxy measured in the same run against the same
+# upstream (nginx returning a fixed chat completion JSON):
+#   direct     wrk → upstream                    (the baseline for added latency)
+#   nginx      wrk → nginx reverse proxy (keep-alive upstream) → upstream
+#   sluice     wrk → sluice gateway (default policies) → upstream
+#   portkey    wrk → Portkey gateway (npm @portkey-ai/gateway) → upstream
+# at 1 and 64 connections, each proxy with the same number of worker threads (WORKERS, default 1;
+# Portkey is single-threaded Node). Prints requests/s, p50/p99 latency added over direct, and the
+# ratios to nginx. Loopback only; everything stops by itself.
+# Knobs: DURATION (s per measurement, default 8), WORKERS, SLUICE_BIN, SKIP_PORTKEY=1.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${SLUICE_BIN:-$root/build/sluice}"
+duration="${DURATION:-8}"
+workers="${WORKERS:-1}"
+
+for tool in wrk nginx node curl; do
+  command -v "$tool" >/dev/null || { echo "bench/gateway: $tool is missing (make deps)" >&2; exit 2; }
+done
+[ -x "$bin" ] || { echo "bench/gateway: $bin not built (make build)" >&2; exit 2; }
+ulimit -n 65536 2>/dev/null || true
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_http() {  # url
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null -m 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "bench/gateway: $1 did not come up" >&2; exit 1
+}
+
+upstream_port="$(free_port)"; nginx_port="$(free_port)"; sluice_port="$(free_port)"; portkey_port="$(free_port)"
+body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes $workers;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000;
+  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
+  server {
+    listen 127.0.0.1:$upstream_port;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering on;
+    }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+pids+=($!)
+
+cat >"$work/gateway.yaml" <<YAML
+listeners: [{address: 127.0.0.1, port: $sluice_port, threads: $workers}]
+backends:
+  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
+pools:
+  - {name: bench, members: [{backend: upstream}]}
+routes:
+  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
+YAML
+"$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.err" &
+pids+=($!)
+
+with_portkey=0
+if [ "${SKIP_PORTKEY:-0}" != 1 ]; then
+  if (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+    PORT="$portkey_port" NODE_ENV=production node "$here/node_modules/@portkey-ai/gateway/build/start-server.js" \
+      --port="$portkey_port" --headless >"$work/portkey.out" 2>&1 &
+    pids+=($!)
+    with_portkey=1
+  else
+    echo "bench/gateway: could not install @portkey-ai/gateway; Portkey left out" >&2
+  fi
+fi
+
+wait_http "http://127.0.0.1:$upstream_port/"
+wait_http "http://127.0.0.1:$nginx_port/"
+for _ in $(seq 1 100); do grep -q "listening on" "$work/gateway.out" && break; sleep 0.1; done
+[ "$with_portkey" = 1 ] && wait_http "http://127.0.0.1:$portkey_port/"
+
+request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
+cat >"$work/azure.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$request'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["api-key"] = "client"
+LUA
+cat >"$work/portkey.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench"
+wrk.headers["x-portkey-provider"] = "openai"
+wrk.headers["x-portkey-custom-host"] = "http://127.0.0.1:$upstream_port/v1"
+LUA
+
+# Prints "rps p50_us p99_us" for one wrk run.
+measure() {  # url script connections
+  local out="$work/wrk.out"
+  wrk -t1 -c"$3" -d"${duration}s" --latency -s "$2" "$1" >"$out" 2>&1 || true
+  local rps p50 p99 errors
+  rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
+  errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
+  to_us() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else {sub(/s/,"",v); print v*1000000}}'; }
+  p50="$(awk '$1=="50%"{print $2}' "$out" | to_us)"
+  p99="$(awk '$1=="99%"{print $2}' "$out" | to_us)"
+  if [ -n "$errors" ] && [ "$errors" != 0 ]; then echo "bench/gateway: $1 answered $errors non-2xx responses" >&2; fi
+  echo "${rps:-0} ${p50:-0} ${p99:-0}"
+}
+
+path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+printf '\n%-8s %5s %12s %12s %12s %10s %14s\n' proxy conns "req/s" "p50 added" "p99 added" "rps/nginx" "p50add/nginx"
+for conns in 1 64; do
+  read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$upstream_port$path" "$work/azure.lua" "$conns")
+  read -r n_rps n_p50 n_p99 < <(measure "http://127.0.0.1:$nginx_port$path" "$work/azure.lua" "$conns")
+  read -r s_rps s_p50 s_p99 < <(measure "http://127.0.0.1:$sluice_port$path" "$work/azure.lua" "$conns")
+  n_add50="$(awk -v a="$n_p50" -v b="$d_p50" 'BEGIN{print a-b}')"
+  n_add99="$(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN{print a-b}')"
+  row() {  # name rps p50 p99
+    local add50 add99 rr lr
+    add50="$(awk -v a="$3" -v b="$d_p50" 'BEGIN{print a-b}')"
+    add99="$(awk -v a="$4" -v b="$d_p99" 'BEGIN{print a-b}')"
+    rr="$(awk -v a="$2" -v b="$n_rps" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
+    lr="$(awk -v a="$add50" -v b="$n_add50" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
+    printf '%-8s %5s %12.0f %10.0fus %10.0fus %10s %14s\n' "$1" "$conns" "$2" "$add50" "$add99" "$rr" "$lr"
+    echo "gateway: c=$conns $1 req/s=$2 p50_added_us=$add50 p99_added_us=$add99 rps_ratio_to_nginx=$rr p50_added_ratio_to_nginx=$lr" >>"$work/summary"
+  }
+  printf '%-8s %5s %12.0f %12s %12s\n' direct "$conns" "$d_rps" "-" "-"
+  row nginx "$n_rps" "$n_p50" "$n_p99"
+  row sluice "$s_rps" "$s_p50" "$s_p99"
+  if [ "$with_portkey" = 1 ]; then
+    read -r p_rps p_p50 p_p99 < <(measure "http://127.0.0.1:$portkey_port/v1/chat/completions" "$work/portkey.lua" "$conns")
+    row portkey "$p_rps" "$p_p50" "$p_p99"
+  fi
+done
+echo
+cat "$work/summary"
