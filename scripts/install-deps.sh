@@ -12,7 +12,7 @@ packages=(
   libpcre2-dev libsqlite3-dev libpq-dev libhiredis-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark peers, all on loopback
-  nodejs npm nginx-light wrk redis-server postgresql sqlite3 prometheus chromium
+  nginx-light wrk redis-server postgresql sqlite3 prometheus chromium
   curl ca-certificates procps
 )
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
@@ -21,6 +21,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from elsewhere than Debian (e.g. a newer build with its own npm); only when the
+# commands are missing do Debian's packages fill in.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#packages[@]} packages present"
   exit 0
