@@ -519,6 +519,8 @@ void compile_native(const ConfigNode& root, TestDefinition& def, const fs::path&
     token.extractors.push_back(
         {Extractor::kJsonPath, "access_token_expires_in", "$.expires_in", 1, 1, std::string("0")});
     token.assertions.push_back({Assertion::kStatusIn, {200}, ""});
+    // A 200 that is not a token (a captive proxy, a wrong endpoint) must fail here, not later.
+    token.assertions.push_back({Assertion::kBodyContains, {}, "\"access_token\""});
     OnceOnly once;
     once.refresh_expires_in_var = "access_token_expires_in";
     if (auto r = auth.find("refreshBefore")) {
