@@ -2,6 +2,9 @@
 // timeouts answered in OpenAI error JSON, client disconnects noticed by the handler.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -214,6 +217,59 @@ TEST_F(ServerClientTest, ConnectionRefusedIsAConnectError) {
       [&] { return pool_->fetch(closed, post("/echo", "x"), 1s); });
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().kind, ClientErrorKind::kConnect);
+}
+
+}  // namespace
+}  // namespace sluice::http
+
+namespace sluice::http {
+namespace {
+
+// TLS on both sides: a server with a certificate, a client that verifies it against a CA file.
+TEST(Tls, ServerAndClientTalkHttpsAndVerifyThePeer) {
+  std::string dir = ::testing::TempDir() + "/sluice-tls-" + std::to_string(::getpid());
+  std::string command =
+      "mkdir -p " + dir +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost " +
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir +
+      "/cert.pem 2>/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a test certificate";
+
+  ServerSettings settings;
+  settings.tls = TlsServerSettings{dir + "/cert.pem", dir + "/key.pem"};
+  Server server(settings, [](Exchange& ex) -> Task<void> {
+    Response res{Status::ok, 11};
+    res.body() = "secure " + ex.request().body();
+    co_await ex.send(std::move(res));
+  });
+  server.start();
+
+  asio::io_context io;
+  auto run = [&](ClientSettings client_settings, std::string host) {
+    ClientPool pool(io.get_executor(), client_settings);
+    auto origin = *parse_url("https://" + host + ":" + std::to_string(server.port()));
+    Request req{bhttp::verb::post, "/", 11};
+    req.body() = "hello";
+    auto future = asio::co_spawn(io, pool.fetch(origin, std::move(req), std::chrono::seconds(5)),
+                                 asio::use_future);
+    io.restart();
+    io.run();
+    return future.get();
+  };
+
+  ClientSettings trusting;
+  trusting.tls.ca_file = dir + "/cert.pem";
+  auto ok = run(trusting, "localhost");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->body(), "secure hello");
+
+  // Without the CA the same server is refused: verification is on by default.
+  auto refused = run(ClientSettings{}, "localhost");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ClientErrorKind::kConnect);
+
+  server.shutdown(std::chrono::milliseconds(500));
+  server.join();
 }
 
 }  // namespace
