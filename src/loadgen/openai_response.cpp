@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include "sluice/tokenizer/chat_tokens.hpp"
+#include "sluice/tokenizer/model_map.hpp"
+
 namespace sluice::loadgen::detail {
 namespace json = boost::json;
 namespace {
@@ -80,48 +83,23 @@ void read_whole_response(std::string_view body, OpenAiTally& tally) {
 }
 
 const tokenizer::Encoding& encoding_for_model(std::string_view model) {
-  auto has = [&](std::string_view s) { return model.find(s) != std::string_view::npos; };
-  if (has("gpt-4o") || has("gpt-4.1") || has("gpt-5") || has("o1") || has("o3") || has("o4")) {
-    return tokenizer::o200k_base();
-  }
-  if (has("gpt-4") || has("gpt-35") || has("gpt-3.5") || has("text-embedding")) {
-    return tokenizer::cl100k_base();
-  }
-  return tokenizer::o200k_base();
+  return tokenizer::encoding_for_model_or(model, tokenizer::o200k_base());
 }
 
 std::int64_t count_prompt_tokens(std::string_view body, const tokenizer::Encoding& enc) {
+  tokenizer::ChatCountOptions options;
+  options.encoding = &enc;
+  if (auto chat = tokenizer::count_chat_prompt_tokens(body, options)) {
+    return static_cast<std::int64_t>(chat->prompt_tokens);
+  }
+  // Not a chat request: a completions prompt or an embeddings input.
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) return -1;
-  const auto& o = v.as_object();
-  std::int64_t total = 0;
-  if (auto* msgs = o.if_contains("messages"); msgs && msgs->is_array()) {
-    for (const auto& m : msgs->as_array()) {
-      if (!m.is_object()) continue;
-      total += 3;
-      for (const auto& kv : m.as_object()) {
-        if (kv.value().is_string()) {
-          total += static_cast<std::int64_t>(enc.count(kv.value().as_string()));
-          if (kv.key() == "name") total += 1;
-        } else if (kv.value().is_array()) {  // content parts
-          for (const auto& part : kv.value().as_array()) {
-            if (auto* po = part.if_object()) {
-              if (auto* t = po->if_contains("text"); t && t->is_string()) {
-                total += static_cast<std::int64_t>(enc.count(t->as_string()));
-              }
-            }
-          }
-        }
-      }
+  for (const char* key : {"prompt", "input"}) {
+    if (auto* p = v.as_object().if_contains(key); p && p->is_string()) {
+      return static_cast<std::int64_t>(enc.count(p->as_string()));
     }
-    return total + 3;
-  }
-  if (auto* p = o.if_contains("prompt"); p && p->is_string()) {
-    return static_cast<std::int64_t>(enc.count(p->as_string()));
-  }
-  if (auto* p = o.if_contains("input"); p && p->is_string()) {
-    return static_cast<std::int64_t>(enc.count(p->as_string()));
   }
   return -1;
 }

@@ -25,12 +25,11 @@ bool read_stream_event(std::string_view data, OpenAiTally& tally);
 // Parses a whole (non-streamed) response body: usage, generated text, error message.
 void read_whole_response(std::string_view body, OpenAiTally& tally);
 
-// The tokenizer for a model name ("gpt-4o" → o200k_base, "gpt-4"/"gpt-35-turbo" → cl100k_base);
-// o200k_base when unknown.
+// The tokenizer for a model name (sluice/tokenizer/model_map.hpp); o200k_base when unknown.
 const tokenizer::Encoding& encoding_for_model(std::string_view model);
 
-// Prompt tokens of a chat or completion request body, counted as OpenAI bills chat messages
-// (3 per message + role and content + 3 for the reply priming). -1 if the body is not JSON.
+// Prompt tokens of a chat request body (sluice/tokenizer/chat_tokens.hpp), or of a completions
+// prompt / embeddings input. -1 when the body is none of these.
 std::int64_t count_prompt_tokens(std::string_view request_body, const tokenizer::Encoding& enc);
 
 }  // namespace sluice::loadgen::detail
