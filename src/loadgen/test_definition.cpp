@@ -8,7 +8,6 @@
 
 #include <boost/json.hpp>
 
-#include "jmx/jmx_reader.hpp"
 #include "openai_response.hpp"
 #include "sluice/core/config.hpp"
 #include "sluice/core/duration.hpp"
@@ -32,8 +31,7 @@ std::mutex& registry_mu() {
   return mu;
 }
 std::vector<CompilerEntry>& registry() {
-  // JMeter plans are read by the built-in JMX reader (jmx/); other formats register at startup.
-  static std::vector<CompilerEntry> entries{{"JMX", ".jmx", jmx::compile_jmx_plan}};
+  static std::vector<CompilerEntry> entries;
   return entries;
 }
 
