@@ -79,14 +79,16 @@ http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestCont
     }
   } else if (bearer && jwks_) {
     if (jwks_->due_for_refresh()) jwks_->refresh_in_background(context.exchange.executor());
-    Refusal problem;
-    auto keys = jwks_->keys();
-    TokenStep step = check_token(*bearer, keys.get(), true, identity, problem);
-    if (step == TokenStep::kNeedKeys) {
-      keys = co_await jwks_->refresh(context.exchange.executor());
-      step = check_token(*bearer, keys.get(), false, identity, problem);
+    if (!cached_token(*bearer, identity)) {
+      Refusal problem;
+      auto keys = jwks_->keys();
+      TokenStep step = check_token(*bearer, keys.get(), true, identity, problem);
+      if (step == TokenStep::kNeedKeys) {
+        keys = co_await jwks_->refresh(context.exchange.executor());
+        step = check_token(*bearer, keys.get(), false, identity, problem);
+      }
+      if (step != TokenStep::kAccepted) refusal = std::move(problem);
     }
-    if (step != TokenStep::kAccepted) refusal = std::move(problem);
   } else if (settings_.access.allow_anonymous) {
     identity = Identity{};
     stats.anonymous_accepted.fetch_add(1, std::memory_order_relaxed);
@@ -102,6 +104,19 @@ http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestCont
   co_return std::nullopt;
 }
 
+bool IdentityPolicy::cached_token(std::string_view token, Identity& identity) const {
+  const JwtSettings& jwt = *settings_.jwt;
+  if (jwt.cache_size == 0 || token.size() > jwt.max_token_size) return false;
+  auto hit = thread_token_cache(instance_, jwt.cache_size)
+                 .find(token, unix_seconds(clock_.system_now()), jwks_->generation());
+  if (!hit) return false;
+  identity = *hit;
+  auto& stats = identity_stats();
+  stats.jwt_cache_hits.fetch_add(1, std::memory_order_relaxed);
+  stats.jwt_accepted.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 IdentityPolicy::TokenStep IdentityPolicy::check_token(std::string_view token, const KeySet* keys,
                                                       bool may_refresh, Identity& identity,
                                                       Refusal& refusal) const {
@@ -110,14 +125,6 @@ IdentityPolicy::TokenStep IdentityPolicy::check_token(std::string_view token, co
   const auto now_time = clock_.system_now();
   const std::int64_t now = unix_seconds(now_time);
   TokenCache* cache = jwt.cache_size > 0 ? &thread_token_cache(instance_, jwt.cache_size) : nullptr;
-  if (cache && token.size() <= jwt.max_token_size) {
-    if (auto hit = cache->find(token, now, jwks_->generation())) {
-      identity = *hit;
-      stats.jwt_cache_hits.fetch_add(1, std::memory_order_relaxed);
-      stats.jwt_accepted.fetch_add(1, std::memory_order_relaxed);
-      return TokenStep::kAccepted;
-    }
-  }
 
   auto refused = [&](RefusalReason reason, std::string detail) {
     refusal = Refusal{reason, std::move(detail)};

@@ -64,6 +64,8 @@ class IdentityPolicy final : public Policy {
   const IdentitySettings& settings() const noexcept { return settings_; }
 
  private:
+  // The identity of a token validated before (the per-thread cache): no key set, no crypto.
+  bool cached_token(std::string_view token, Identity& identity) const;
   enum class TokenStep { kAccepted, kRefused, kNeedKeys };
   // Validates a bearer JWT with `keys` (may be null) into `identity`. kNeedKeys: the keys lack
   // the token's kid (or there are none) and `may_refresh` — fetch and call again.

@@ -28,7 +28,8 @@ struct JwtClaims {
   std::string ver;    // "1.0" or "2.0"
   std::vector<std::string> roles;
   // Every string claim, and every array of strings joined with single spaces (like "scp"), for
-  // metric dimensions, counter keys and required_claims.
+  // metric dimensions, counter keys and required_claims; Entra's opaque per-token values (aio,
+  // rh, uti) excepted.
   std::map<std::string, std::string> strings;
 
   // The calling application: appid for v1 tokens, azp for v2 (either, when ver says neither).

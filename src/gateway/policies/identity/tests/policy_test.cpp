@@ -12,6 +12,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "gateway/policies/identity/identity_policy.hpp"
+#include "gateway/policies/identity/tests/fake_exchange.hpp"
 #include "gateway/policies/identity/tests/test_keys.hpp"
 #include "sluice/core/config.hpp"
 #include "sluice/core/fake_clock.hpp"
@@ -24,6 +25,7 @@ namespace {
 namespace asio = http::asio;
 namespace json = boost::json;
 using namespace std::chrono_literals;
+using testing::FakeExchange;
 using testing::TestKey;
 
 constexpr std::string_view kTenant = "00000000-0000-4000-8000-000000000001";
@@ -38,31 +40,6 @@ const TestKey& rsa2() {
 const TestKey& ec1() {
   return testing::shared_ec("ec-1");
 }
-
-class FakeExchange final : public http::Exchange {
- public:
-  FakeExchange(asio::io_context& io, http::Request request)
-      : io_(io), request_(std::move(request)) {}
-  http::Request& request() override { return request_; }
-  const std::string& client_address() const override { return address_; }
-  std::chrono::steady_clock::time_point received_at() const override { return {}; }
-  asio::any_io_executor executor() const override { return io_.get_executor(); }
-  int worker() const override { return 0; }
-  http::Task<bool> send(http::Response) override { co_return true; }
-  http::Task<bool> start_stream(http::ResponseHeader) override { co_return true; }
-  http::Task<bool> write(std::string_view) override { co_return true; }
-  http::Task<bool> finish_stream() override { co_return true; }
-  bool responded() const override { return false; }
-  bool client_gone() const override { return false; }
-  asio::cancellation_slot client_gone_slot() override { return signal_.slot(); }
-  void close_after_response() override {}
-
- private:
-  asio::io_context& io_;
-  http::Request request_;
-  std::string address_ = "192.0.2.7";
-  asio::cancellation_signal signal_;
-};
 
 // A JWKS endpoint whose document and health the test changes.
 class JwksServer {

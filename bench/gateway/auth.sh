@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# What inbound authentication costs the gateway, every variant measured in the same run against the
+# same upstream (nginx returning a fixed chat completion JSON), with the same client:
+#   off          sluice gateway, no identity policy               (the baseline; the client still
+#                sends its bearer token, so every variant parses the same request bytes)
+#   api_key      identity policy, API key in the api-key header   (SHA-256 + lookup per request;
+#                the api-key header wins over the bearer token the client also sends)
+#   jwt          identity policy, Entra-shaped RS256 bearer JWT, validation cache on (default)
+#   jwt_nocache  the same with cache_size: 0                       (RSA verification per request)
+#   off_again    `off` once more, measured last in each round: the control. Its distance from
+#                `off` is the noise floor of this run; read the other ratios against it.
+# Each variant runs ROUNDS times, interleaved, at CONNECTIONS connections. Two figures per variant:
+#   CPU per request   the gateway process's user+system CPU time (from /proc) over the requests it
+#                     served, median of the rounds: the cost itself, and steady on a shared machine
+#   requests/s        best round (the least disturbed one), with its p50 and p99 latency
+# and both as ratios of `off`.
+# Keys and the token are made here with node:crypto (no dependencies); the JWKS is a file.
+# Knobs: DURATION (s per round, default 5), ROUNDS (default 3), CONNECTIONS (default 32),
+# WORKERS (gateway threads, default 1), SLUICE_BIN, PERF=<variant> (one more round of that variant
+# under `perf record -g`, written to perf-auth-<variant>.data in the working directory).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${SLUICE_BIN:-$root/build/sluice}"
+duration="${DURATION:-5}"
+rounds="${ROUNDS:-3}"
+connections="${CONNECTIONS:-32}"
+workers="${WORKERS:-1}"
+
+for tool in wrk nginx node curl; do
+  command -v "$tool" >/dev/null || { echo "bench/gateway/auth: $tool is missing (make deps)" >&2; exit 2; }
+done
+[ -x "$bin" ] || { echo "bench/gateway/auth: $bin not built (make build)" >&2; exit 2; }
+ulimit -n 65536 2>/dev/null || true
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_http() {  # url
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null -m 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "bench/gateway/auth: $1 did not come up" >&2; exit 1
+}
+
+# An RSA key, its JWKS, and a v2 client-credentials token valid for two hours.
+tenant=00000000-0000-4000-8000-0000000b0001
+app=aaaaaaaa-0000-4000-8000-0000000b0002
+node - "$work" "$tenant" "$app" <<'NODE'
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const [dir, tenant, app] = process.argv.slice(2);
+const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+fs.writeFileSync(`${dir}/jwks.json`, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig' }] }));
+const now = Math.floor(Date.now() / 1000);
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const input = `${b64({ typ: 'JWT', alg: 'RS256', kid: 'bench' })}.${b64({
+  aud: 'https://cognitiveservices.azure.com', iss: `https://login.microsoftonline.com/${tenant}/v2.0`,
+  iat: now - 300, nbf: now - 300, exp: now + 7200, azp: app, azpacr: '1', idtyp: 'app',
+  oid: app, sub: app, tid: tenant, roles: ['Inference.User'], ver: '2.0',
+})}`;
+const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+fs.writeFileSync(`${dir}/token`, `${input}.${signature}`);
+NODE
+token="$(cat "$work/token")"
+api_key=bench-client-key-5d9c0a7e
+api_key_sha="$(printf %s "$api_key" | sha256sum | cut -d' ' -f1)"
+
+upstream_port="$(free_port)"
+body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$upstream_port;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+pids+=($!)
+wait_http "http://127.0.0.1:$upstream_port/"
+
+jwt_section() {  # cache_size
+  cat <<YAML
+policies:
+  identity:
+    jwt:
+      issuers: ["https://login.microsoftonline.com/{tid}/v2.0"]
+      tenants: [$tenant]
+      audiences: [https://cognitiveservices.azure.com]
+      jwks_file: $work/jwks.json
+      cache_size: $1
+YAML
+}
+
+declare -A port gateway_pid
+variants=(off api_key jwt jwt_nocache off_again)
+for variant in "${variants[@]}"; do
+  port[$variant]="$(free_port)"
+  {
+    cat <<YAML
+listeners: [{address: 127.0.0.1, port: ${port[$variant]}, threads: $workers}]
+backends:
+  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
+pools:
+  - {name: bench, members: [{backend: upstream}]}
+routes:
+  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
+YAML
+    case "$variant" in
+      api_key) printf 'policies:\n  identity:\n    api_keys: {keys: [{id: bench, sha256: %s}]}\n' "$api_key_sha" ;;
+      jwt) jwt_section 4096 ;;
+      jwt_nocache) jwt_section 0 ;;
+    esac
+  } >"$work/$variant.yaml"
+  "$bin" gateway --config "$work/$variant.yaml" >"$work/$variant.out" 2>"$work/$variant.err" &
+  pids+=($!)
+  gateway_pid[$variant]=$!
+done
+for variant in "${variants[@]}"; do
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/$variant.out" && break; sleep 0.1; done
+  grep -q "listening on" "$work/$variant.out" || { cat "$work/$variant.err" >&2; exit 1; }
+done
+
+request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
+for variant in "${variants[@]}"; do
+  case "$variant" in
+    api_key) header="wrk.headers[\"api-key\"] = \"$api_key\"
+wrk.headers[\"Authorization\"] = \"Bearer $token\"" ;;
+    *) header="wrk.headers[\"Authorization\"] = \"Bearer $token\"" ;;
+  esac
+  cat >"$work/$variant.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$request'
+wrk.headers["Content-Type"] = "application/json"
+$header
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.1f %.1f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99), summary.errors.status, summary.requests))
+end
+LUA
+  # Every variant must answer 200 before it is measured (a refused request is not a fast one).
+  auth=()
+  case "$variant" in
+    api_key) auth=(-H "api-key: $api_key" -H "Authorization: Bearer $token") ;;
+    *) auth=(-H "Authorization: Bearer $token") ;;
+  esac
+  status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    ${auth[@]+"${auth[@]}"} --data "$request" \
+    "http://127.0.0.1:${port[$variant]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")"
+  [ "$status" = 200 ] || { echo "bench/gateway/auth: $variant answers $status" >&2; cat "$work/$variant.err" >&2; exit 1; }
+done
+
+cpu_ticks() {  # pid → utime + stime in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+ticks_per_second="$(getconf CLK_TCK)"
+
+declare -A best_rps best_p50 best_p99 cpu_samples
+for round in $(seq 1 "$rounds"); do
+  for variant in "${variants[@]}"; do
+    before="$(cpu_ticks "${gateway_pid[$variant]}")"
+    line="$(wrk -t1 -c"$connections" -d"${duration}s" -s "$work/$variant.lua" \
+      "http://127.0.0.1:${port[$variant]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21" |
+      grep '^RESULT')"
+    after="$(cpu_ticks "${gateway_pid[$variant]}")"
+    read -r _ rps p50 p99 non200 total <<<"$line"
+    if [ "$non200" != 0 ]; then
+      echo "bench/gateway/auth: $variant: $non200 of $total responses were not 200" >&2; exit 1
+    fi
+    cpu_us="$(awk "BEGIN{printf \"%.2f\", ($after - $before) * 1e6 / $ticks_per_second / $total}")"
+    cpu_samples[$variant]="${cpu_samples[$variant]:-} $cpu_us"
+    if [ -z "${best_rps[$variant]:-}" ] || awk "BEGIN{exit !($rps > ${best_rps[$variant]})}"; then
+      best_rps[$variant]=$rps; best_p50[$variant]=$p50; best_p99[$variant]=$p99
+    fi
+    echo "round $round  $variant  $rps req/s  $cpu_us CPU us/request" >&2
+  done
+done
+
+if [ -n "${PERF:-}" ]; then
+  perf record -q -F 499 --call-graph dwarf,16384 -o "perf-auth-$PERF.data" -p "${gateway_pid[$PERF]}" -- sleep "$duration" &
+  perf_pid=$!
+  wrk -t1 -c"$connections" -d"${duration}s" -s "$work/$PERF.lua" \
+    "http://127.0.0.1:${port[$PERF]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21" >/dev/null
+  wait "$perf_pid" || true
+  echo "bench/gateway/auth: profile of $PERF in perf-auth-$PERF.data (perf report -i ...)" >&2
+fi
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A cpu
+for variant in "${variants[@]}"; do cpu[$variant]="$(median <<<"${cpu_samples[$variant]}")"; done
+
+echo
+echo "inbound auth cost: $connections connections, $workers gateway thread(s), $rounds rounds x ${duration}s"
+printf '%-12s %14s %12s %12s %10s %10s %10s\n' variant "CPU us/req" "CPU vs off" "best req/s" "req/s vs off" "p50 us" "p99 us"
+for variant in "${variants[@]}"; do
+  printf '%-12s %14.2f %12s %12.0f %12s %10.0f %10.0f\n' "$variant" "${cpu[$variant]}" \
+    "$(awk "BEGIN{printf \"%.3f\", ${cpu[$variant]} / ${cpu[off]}}")" "${best_rps[$variant]}" \
+    "$(awk "BEGIN{printf \"%.3f\", ${best_rps[$variant]} / ${best_rps[off]}}")" \
+    "${best_p50[$variant]}" "${best_p99[$variant]}"
+done
