@@ -17,7 +17,7 @@ namespace asio = http::asio;
 using http::Task;
 
 struct Counters {
-  std::atomic<int> plain{0}, token{0}, chat{0}, slow{0};
+  std::atomic<int> plain{0}, token{0}, chat{0}, slow{0}, throttle{0};
   std::atomic<int> bad_auth{0};
 };
 
@@ -60,6 +60,18 @@ http::Handler handler(Counters& c) {
           "data: [DONE]\n\n");
       co_await ex.finish_stream();
       co_return;
+    }
+    if (target == "/throttle") {
+      // Every other request is throttled for 80 ms.
+      if (++c.throttle % 2 == 1) {
+        http::Response r{http::Status::too_many_requests, 11};
+        r.set("retry-after-ms", "80");
+        r.set(http::Field::retry_after, "1");
+        r.body() = R"({"error":{"code":"429","message":"slow down"}})";
+        r.prepare_payload();
+        co_await ex.send(std::move(r));
+        co_return;
+      }
     }
     if (target == "/slow") {
       ++c.slow;
@@ -206,6 +218,33 @@ TEST_F(EngineTest, OpenModelKeepsItsRateAndMeasuresFromIntendedStart) {
   ASSERT_TRUE(out2);
   EXPECT_EQ(out2->results.total.requests, 40u);
   EXPECT_LT(out2->results.total.e2e.percentile(95) / 1000.0, 250.0);
+}
+
+TEST_F(EngineTest, RetriesAreOffByDefaultAndHonourRetryAfterWhenOn) {
+  Plan plan;
+  ThreadGroup g;
+  g.load = ClosedLoad{.vus = 1, .loops = 4};
+  g.steps.push_back(Step{sampler("throttled", "/throttle")});
+  plan.groups.push_back(std::move(g));
+  auto off = run_plan(plan, {}, EngineOptions{});
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->results.total.requests, 4u);
+  EXPECT_EQ(off->results.total.throttled, 2u);
+  EXPECT_EQ(off->results.total.errors, 2u);
+
+  auto& s = std::get<HttpSampler>(plan.groups[0].steps[0].node);
+  s.max_retries = 2;
+  s.retry_backoff = std::chrono::milliseconds(5'000);  // not used: retry-after-ms wins
+  auto begin = std::chrono::steady_clock::now();
+  auto on = run_plan(plan, {}, EngineOptions{});
+  auto took = std::chrono::steady_clock::now() - begin;
+  ASSERT_TRUE(on);
+  // Each iteration: a 429, a wait of 80 ms, then a success; every attempt is its own sample.
+  EXPECT_EQ(on->results.total.requests, 8u);
+  EXPECT_EQ(on->results.total.throttled, 4u);
+  EXPECT_EQ(on->results.total.statuses.at(200), 4u);
+  EXPECT_GE(took, std::chrono::milliseconds(4 * 80));
+  EXPECT_LT(took, std::chrono::milliseconds(4'000));
 }
 
 TEST_F(EngineTest, ConnectionErrorsAreSamplesNotCrashes) {
