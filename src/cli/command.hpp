@@ -18,5 +18,6 @@ Command add_sim_command(CLI::App& root);
 Command add_gateway_command(CLI::App& root);
 Command add_load_command(CLI::App& root);
 Command add_usage_command(CLI::App& root);
+Command add_demo_command(CLI::App& root);
 
 }  // namespace sluice::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
       sluice::cli::add_load_command(root),
       sluice::cli::add_tokenize_command(root),
       sluice::cli::add_usage_command(root),
+      sluice::cli::add_demo_command(root),
   };
 
   try {
