@@ -241,6 +241,8 @@ std::string DemoScenario::load_yaml(const DemoApp& app, const std::string& gatew
     int n = std::max(1, static_cast<int>(std::lround(*vus * app.share)));
     y << "  virtualUsers: " << n << "\n"
       << "  rampUp: 2s\n"
+      // A throttled request comes back at once; without a pause a VU would spin on 429s.
+      << "  thinkTime: 500ms\n"
       << "  duration: " << duration.count() << "s\n";
   } else {
     y << "  arrivalRate: " << rate * app.share << "\n"
