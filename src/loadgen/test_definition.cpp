@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "jmx/jmx_reader.hpp"
 #include "openai_response.hpp"
 #include "sluice/core/config.hpp"
 #include "sluice/core/duration.hpp"
@@ -31,7 +32,8 @@ std::mutex& registry_mu() {
   return mu;
 }
 std::vector<CompilerEntry>& registry() {
-  static std::vector<CompilerEntry> entries;
+  // JMeter plans are read by the built-in JMX reader (jmx/); other formats register at startup.
+  static std::vector<CompilerEntry> entries{{"JMX", ".jmx", jmx::compile_jmx_plan}};
   return entries;
 }
 

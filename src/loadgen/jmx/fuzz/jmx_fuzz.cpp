@@ -1,0 +1,24 @@
+// Feeds arbitrary bytes to the JMX reader as a plan. A bad plan must end in a ConfigError (never a
+// crash, a hang or another exception type), and a plan that compiles must pass validate_plan.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "loadgen/jmx/jmx_reader.hpp"
+#include "sluice/core/config_error.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view xml(reinterpret_cast<const char*>(data), size);
+  sluice::loadgen::PlanContext ctx;
+  ctx.base_dir = "/nonexistent-sluice-fuzz";
+  ctx.plan_path = "/nonexistent-sluice-fuzz/fuzz.jmx";
+  ctx.env = {{"VIRTUAL_USERS", "2"}, {"HOST", "127.0.0.1"}};
+  // No secret or environment lookups outside the input.
+  ctx.overrides.getenv = [](const std::string&) { return std::optional<std::string>(); };
+  try {
+    auto plan = sluice::loadgen::jmx::compile_jmx_text(xml, "fuzz.jmx", ctx);
+    if (!sluice::loadgen::validate_plan(plan)) std::abort();
+  } catch (const sluice::core::ConfigError&) {
+  }
+  return 0;
+}

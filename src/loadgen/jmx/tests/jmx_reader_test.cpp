@@ -1,0 +1,230 @@
+#include "loadgen/jmx/jmx_reader.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "loadgen/jmx/jmx_functions.hpp"
+#include "sluice/core/config_error.hpp"
+
+namespace sluice::loadgen::jmx {
+namespace {
+namespace fs = std::filesystem;
+
+// A plan around `body` (the children of one thread group); `plan_level` goes beside the group.
+std::string plan_xml(const std::string& body, const std::string& group_props = "",
+                     const std::string& plan_level = "") {
+  return R"(<?xml version="1.0" encoding="UTF-8"?>
+<jmeterTestPlan version="1.2"><hashTree>
+<TestPlan testname="Test Plan"/><hashTree>
+)" + plan_level +
+         R"(<ThreadGroup testname="Users">)" +
+         (group_props.empty() ? R"(<stringProp name="ThreadGroup.num_threads">2</stringProp>)"
+                              : group_props) +
+         R"(</ThreadGroup><hashTree>
+)" + body +
+         R"(
+</hashTree></hashTree></hashTree></jmeterTestPlan>)";
+}
+
+std::string sampler(const std::string& name, const std::string& path,
+                    const std::string& children = "") {
+  return R"(<HTTPSamplerProxy testname=")" + name +
+         R"("><stringProp name="HTTPSampler.domain">127.0.0.1</stringProp><stringProp name="HTTPSampler.port">9</stringProp><stringProp name="HTTPSampler.path">)" +
+         path + R"(</stringProp></HTTPSamplerProxy><hashTree>)" + children + "</hashTree>";
+}
+
+std::string header_manager(const std::string& name, const std::string& value) {
+  return R"(<HeaderManager testname="HM"><collectionProp name="HeaderManager.headers"><elementProp name="" elementType="Header"><stringProp name="Header.name">)" +
+         name + R"(</stringProp><stringProp name="Header.value">)" + value +
+         R"(</stringProp></elementProp></collectionProp></HeaderManager><hashTree/>)";
+}
+
+class JmxReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sluice-jmx-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    ctx_.base_dir = dir_;
+    ctx_.plan_path = dir_ / "plan.jmx";
+    ctx_.overrides.getenv = [](const std::string&) { return std::optional<std::string>(); };
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+  }
+  Plan compile(const std::string& xml) { return compile_jmx_text(xml, "plan.jmx", ctx_); }
+  std::string error_of(const std::string& xml) {
+    try {
+      compile(xml);
+    } catch (const core::ConfigError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+  fs::path dir_;
+  PlanContext ctx_;
+};
+
+TEST_F(JmxReaderTest, BlogExampleCompilesWithEnvAndSecrets) {
+  std::ifstream in(fs::path(SLUICE_SOURCE_DIR) / "examples/jmeter/genai_gateway_test.jmx");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ctx_.base_dir = fs::path(SLUICE_SOURCE_DIR) / "examples/jmeter";
+  ctx_.plan_path = ctx_.base_dir / "genai_gateway_test.jmx";
+  ctx_.configuration_files = {"./config/chat_completions.csv"};
+  ctx_.env = {{"VIRTUAL_USERS", "4"},
+              {"RAMP_UP", "2"},
+              {"LOOP_COUNT", "3"},
+              {"RESOURCE", "res"},
+              {"OPENAI_ENDPOINT", "gw.test"},
+              {"OPENAI_DEPLOYMENT_NAME", "gpt-4o"},
+              {"OPENAI_API_VERSION", "2024-10-21"}};
+  ctx_.overrides.secrets_file = {
+      {"TENANT_ID", "tenant"}, {"CLIENT_ID", "cid"}, {"CLIENT_SECRET", "s3cret"}};
+  Plan plan = compile_jmx_text(ss.str(), ctx_.plan_path.string(), ctx_);
+  ASSERT_EQ(plan.groups.size(), 1u);
+  const auto& g = plan.groups[0];
+  EXPECT_EQ(g.name, "Chat Users");
+  const auto& load = std::get<ClosedLoad>(g.load);
+  EXPECT_EQ(load.vus, 4);
+  EXPECT_EQ(load.loops, 3);
+  EXPECT_EQ(load.ramp_up, Millis(2000));
+  ASSERT_EQ(g.steps.size(), 2u);
+  const auto& once = std::get<OnceOnly>(g.steps[0].node);
+  const auto& token = std::get<HttpSampler>(once.steps.at(0).node);
+  EXPECT_EQ(token.label, "Get Entra ID Token");
+  EXPECT_EQ(token.form.size(), 4u);
+  ASSERT_EQ(token.extractors.size(), 1u);
+  EXPECT_EQ(token.extractors[0].variable, "access_token");
+  const auto& chat = std::get<HttpSampler>(g.steps[1].node);
+  EXPECT_EQ(chat.response, ResponseKind::kOpenAi);
+  EXPECT_EQ(chat.model, "gpt-4o");
+  EXPECT_EQ(chat.idle_timeout, Millis(120000));
+  ASSERT_EQ(chat.headers.size(), 2u);
+  EXPECT_EQ(chat.headers[1].name, "Authorization");
+  ASSERT_EQ(plan.data_sets.size(), 1u);
+  EXPECT_EQ(plan.data_sets[0].variables,
+            (std::vector<std::string>{"system_prompt", "user_prompt", "max_tokens"}));
+  EXPECT_EQ(plan.secrets.size(), 3u);
+}
+
+TEST_F(JmxReaderTest, HeadersAndTimersFollowJMeterScope) {
+  std::string body = header_manager("X-Level", "group") + R"(
+<ConstantTimer testname="think"><stringProp name="ConstantTimer.delay">250</stringProp></ConstantTimer><hashTree/>
+<LoopController testname="Twice"><stringProp name="LoopController.loops">2</stringProp></LoopController><hashTree>)" +
+                     header_manager("X-Level", "loop") +
+                     sampler("inner", "/a", header_manager("X-Own", "1")) + "</hashTree>" +
+                     sampler("outer", "/b");
+  Plan plan = compile(plan_xml(body, "", header_manager("X-Plan", "p")));
+  const auto& g = plan.groups.at(0);
+  ASSERT_EQ(g.headers.size(), 2u);  // plan level first, then the group's own
+  EXPECT_EQ(g.headers[0].name, "X-Plan");
+  EXPECT_EQ(g.headers[1].value.source(), "group");
+  ASSERT_EQ(g.steps.size(), 3u);  // loop, timer, outer
+  const auto& loop = std::get<Loop>(g.steps[0].node);
+  EXPECT_EQ(loop.count, 2);
+  ASSERT_EQ(loop.headers.size(), 1u);
+  EXPECT_EQ(loop.headers[0].value.source(), "loop");
+  ASSERT_EQ(loop.steps.size(), 2u);  // the group's timer applies inside the loop too
+  EXPECT_EQ(std::get<Timer>(loop.steps[0].node).delay, Millis(250));
+  EXPECT_EQ(std::get<HttpSampler>(loop.steps[1].node).headers.at(0).name, "X-Own");
+  EXPECT_EQ(std::get<Timer>(g.steps[1].node).delay, Millis(250));
+  EXPECT_EQ(std::get<HttpSampler>(g.steps[2].node).label, "outer");
+}
+
+TEST_F(JmxReaderTest, DisabledElementsAreSkippedWithTheirSubtree) {
+  std::string body = R"(<IfController testname="never" enabled="false"/><hashTree>)" +
+                     sampler("hidden", "/h") + "</hashTree>" + sampler("shown", "/s");
+  Plan plan = compile(plan_xml(body));
+  ASSERT_EQ(plan.groups.at(0).steps.size(), 1u);
+  EXPECT_EQ(std::get<HttpSampler>(plan.groups[0].steps[0].node).label, "shown");
+}
+
+TEST_F(JmxReaderTest, FormArgumentsAndQueryStrings) {
+  std::string args =
+      R"(<elementProp name="HTTPsampler.Arguments" elementType="Arguments"><collectionProp name="Arguments.arguments">
+<elementProp name="q" elementType="HTTPArgument"><boolProp name="HTTPArgument.always_encode">true</boolProp><stringProp name="Argument.name">q</stringProp><stringProp name="Argument.value">a b,c</stringProp></elementProp>
+</collectionProp></elementProp>)";
+  std::string get =
+      R"(<HTTPSamplerProxy testname="get">)" + args +
+      R"(<stringProp name="HTTPSampler.domain">h</stringProp><stringProp name="HTTPSampler.path">/p</stringProp><stringProp name="HTTPSampler.method">GET</stringProp></HTTPSamplerProxy><hashTree/>)";
+  std::string post =
+      R"(<HTTPSamplerProxy testname="post">)" + args +
+      R"(<stringProp name="HTTPSampler.domain">h</stringProp><stringProp name="HTTPSampler.protocol">https</stringProp><stringProp name="HTTPSampler.path">/p</stringProp><stringProp name="HTTPSampler.method">POST</stringProp></HTTPSamplerProxy><hashTree/>)";
+  Plan plan = compile(plan_xml(get + post));
+  const auto& g = std::get<HttpSampler>(plan.groups[0].steps[0].node);
+  EXPECT_EQ(g.url.source(), "http://h/p?q=a%20b%2Cc");
+  const auto& p = std::get<HttpSampler>(plan.groups[0].steps[1].node);
+  EXPECT_EQ(p.url.source(), "https://h/p");
+  ASSERT_EQ(p.form.size(), 1u);
+  EXPECT_EQ(p.form[0].first, "q");
+}
+
+TEST_F(JmxReaderTest, RefusesUnsupportedElementsWithTheirPath) {
+  std::string e = error_of(plan_xml(R"(<IfController testname="Only sometimes"/><hashTree/>)"));
+  EXPECT_NE(e.find("plan.jmx:5:"), std::string::npos) << e;
+  EXPECT_NE(e.find("Test Plan/Users/Only sometimes"), std::string::npos) << e;
+  EXPECT_NE(e.find("unsupported element IfController"), std::string::npos) << e;
+  EXPECT_NE(e.find("enabled=\"false\""), std::string::npos) << e;
+}
+
+TEST_F(JmxReaderTest, RefusesFunctionsAndScriptsItCannotRun) {
+  std::string e = error_of(plan_xml(sampler("s", "/${__counter(TRUE,n)}")));
+  EXPECT_NE(e.find("unsupported function __counter()"), std::string::npos) << e;
+  EXPECT_NE(e.find("Test Plan/Users/s"), std::string::npos) << e;
+  e = error_of(plan_xml(sampler("s", "/${__BeanShell(vars.get(\"x\"))}")));
+  EXPECT_NE(e.find("sluice runs no BeanShell"), std::string::npos) << e;
+}
+
+TEST_F(JmxReaderTest, RefusesMalformedXmlWithItsLine) {
+  std::string e = error_of("<jmeterTestPlan>\n<hashTree>\n<TestPlan>\n</hashTree>");
+  EXPECT_NE(e.find("plan.jmx:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("malformed XML"), std::string::npos) << e;
+  e = error_of("<testPlan/>");
+  EXPECT_NE(e.find("expected <jmeterTestPlan>"), std::string::npos) << e;
+}
+
+TEST_F(JmxReaderTest, MissingCsvAndUnresolvedValues) {
+  std::string csv =
+      R"(<CSVDataSet testname="Prompts"><stringProp name="filename">prompts.csv</stringProp><stringProp name="variableNames">prompt</stringProp></CSVDataSet><hashTree/>)";
+  std::string e = error_of(plan_xml(csv + sampler("s", "/${prompt}")));
+  EXPECT_NE(e.find("Test Plan/Users/Prompts: CSV file prompts.csv not found"), std::string::npos)
+      << e;
+  write("prompts.csv", "one\ntwo\n");
+  Plan plan = compile(plan_xml(csv + sampler("s", "/${prompt}")));
+  EXPECT_EQ(plan.data_sets.at(0).path, (dir_ / "prompts.csv").string());
+
+  e = error_of(plan_xml(sampler("s", "/${nobody}")));
+  EXPECT_NE(e.find("URL uses ${nobody}, which nothing defines"), std::string::npos) << e;
+
+  std::string threads =
+      R"(<stringProp name="ThreadGroup.num_threads">${__env(USERS)}</stringProp>)";
+  e = error_of(plan_xml(sampler("s", "/"), threads));
+  EXPECT_NE(e.find("Test Plan/Users: thread count"), std::string::npos) << e;
+  EXPECT_NE(e.find("USERS is not set"), std::string::npos) << e;
+  ctx_.env = {{"USERS", "3"}};
+  EXPECT_EQ(std::get<ClosedLoad>(compile(plan_xml(sampler("s", "/"), threads)).groups[0].load).vus,
+            3);
+
+  // An unresolved ramp time reads as 0, as in JMeter (a warning, not an error).
+  std::string ramp =
+      R"(<stringProp name="ThreadGroup.num_threads">1</stringProp><stringProp name="ThreadGroup.ramp_time">${RAMP}</stringProp>)";
+  EXPECT_EQ(std::get<ClosedLoad>(compile(plan_xml(sampler("s", "/"), ramp)).groups[0].load).ramp_up,
+            Millis(0));
+}
+
+TEST(JmxFunctions, SimpleDateFormatAndScripts) {
+  auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
+  EXPECT_EQ(*format_simple_date("yyyy-MM-dd'T'HH:mm:ss.SSS", t), "2023-11-14T22:13:20.123");
+  EXPECT_FALSE(format_simple_date("yyyy-ww", t));
+  EXPECT_TRUE(check_scripts("${__BeanShell( System.getenv(\"A\") )} ${__groovy(props.get('B'))}"));
+  EXPECT_FALSE(check_scripts("${__BeanShell(return 1+1;)}"));
+}
+
+}  // namespace
+}  // namespace sluice::loadgen::jmx
