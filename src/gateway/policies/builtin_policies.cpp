@@ -3,6 +3,7 @@
 #include "gateway/policies/identity/identity_policy.hpp"
 #include "gateway/policies/token_limit/token_limit_policy.hpp"
 #include "gateway/policies/metrics/metrics_policy.hpp"
+#include "gateway/policies/prompt_log/prompt_log_policy.hpp"
 #include "gateway/policies/usage/usage_policy.hpp"
 #include "sluice/gateway/gateway.hpp"
 
@@ -14,6 +15,7 @@ PolicyRegistry builtin_policies() {
   registry.add("token_limit", make_token_limit_policy);
   registry.add("usage", make_usage_policy);
   registry.add("metrics", make_metrics_policy);
+  registry.add("prompt_log", make_prompt_log_policy);
   return registry;
 }
 
