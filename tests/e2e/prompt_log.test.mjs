@@ -22,6 +22,7 @@ seed: 5
 deployments:
   gpt-4o: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 5ms, tokens_per_second: 0, natural_length: 30}
   quiet: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 10}
+  slow: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 40, natural_length: 400}
 auth: {mode: keys, api_keys: [{name: gateway, key: upstream-key}]}
 `;
 
@@ -35,7 +36,7 @@ pools:
   - {name: sim, members: [{backend: sim}]}
 routes:
   - name: logged
-    match: {deployments: [gpt-4o]}
+    match: {deployments: [gpt-4o, slow]}
     pool: sim
     policies:
       prompt_log:
@@ -139,4 +140,33 @@ test('plain and streamed completions are logged in full, redacted, on the opted-
   const metrics = await (await fetchWithTimeout(`${gateway.admin}/metrics`)).text();
   assert.match(metrics, /sluice_prompt_log_written_total\{log="file:[^"]*prompts\.jsonl",sink="file"\} 2\n/);
   assert.match(metrics, /sluice_prompt_log_dropped_total\{log="[^"]*",reason="queue_full"\} 0\n/);
+});
+
+test('a client that leaves mid-stream is logged with the text it was sent', async () => {
+  const before = (await waitForLines(0)).length;
+  const controller = new AbortController();
+  const { data: stream, response } = await client('slow').chat.completions
+    .create({ messages: [{ role: 'user', content: 'A long story, please.' }], stream: true },
+      { signal: controller.signal })
+    .withResponse();
+  const id = response.headers.get('x-sluice-request-id');
+  let received = '';
+  let chunks = 0;
+  try {
+    for await (const chunk of stream) {
+      received += chunk.choices?.[0]?.delta?.content ?? '';
+      if (++chunks === 10) controller.abort();
+    }
+  } catch {
+    // the abort may surface as an error or as the end of the iteration
+  }
+  assert.ok(chunks >= 10 && received.length > 0);
+  const lines = await waitForLines(before + 1);
+  const entry = lines.find((l) => l.request_id === id);
+  assert.ok(entry, `the abandoned stream ${id} is logged`);
+  assert.equal(entry.streamed, true);
+  assert.ok(entry.response.startsWith(received), 'it holds what the client received');
+  // 400 tokens at 40/s take 10 s; the client left after about a quarter of a second.
+  assert.ok(entry.response.length < 1000, `only the part sent before the client left: ${entry.response.length}`);
+  assert.equal(JSON.parse(entry.prompt).messages[0].content, 'A long story, please.');
 });
