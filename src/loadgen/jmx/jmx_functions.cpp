@@ -1,8 +1,8 @@
 #include "loadgen/jmx/jmx_functions.hpp"
 
+#include <cctype>
 #include <ctime>
 #include <optional>
-#include <regex>
 
 namespace sluice::loadgen::jmx {
 namespace {
@@ -28,13 +28,49 @@ struct ScriptIdiom {
   std::string name;
 };
 
-// The only scripts sluice understands: System.getenv("NAME") and props.get("NAME").
+// The only scripts sluice understands: System.getenv("NAME") and props.get("NAME"). Parsed by
+// hand: std::regex recurses per character and a long script would exhaust the stack.
 std::optional<ScriptIdiom> parse_script(std::string_view script) {
-  static const std::regex kIdiom(
-      R"(^\s*(?:return\s+)?(System\.getenv|props\.get|props\.getProperty)\s*\(\s*["']([^"']+)["']\s*\)\s*;?\s*$)");
-  std::match_results<std::string_view::const_iterator> m;
-  if (!std::regex_match(script.begin(), script.end(), m, kIdiom)) return std::nullopt;
-  return ScriptIdiom{m[1].str() != "System.getenv", m[2].str()};
+  auto skip_space = [&] {
+    while (!script.empty() && std::isspace(static_cast<unsigned char>(script.front())))
+      script.remove_prefix(1);
+  };
+  auto eat = [&](std::string_view word) {
+    if (!script.starts_with(word)) return false;
+    script.remove_prefix(word.size());
+    return true;
+  };
+  while (!script.empty() &&
+         (std::isspace(static_cast<unsigned char>(script.back())) || script.back() == ';')) {
+    script.remove_suffix(1);
+  }
+  skip_space();
+  if (eat("return") && !script.empty() && !std::isspace(static_cast<unsigned char>(script[0])))
+    return std::nullopt;
+  skip_space();
+  ScriptIdiom idiom;
+  if (eat("System.getenv")) {
+    idiom.property = false;
+  } else if (eat("props.getProperty") || eat("props.get")) {
+    idiom.property = true;
+  } else {
+    return std::nullopt;
+  }
+  skip_space();
+  if (!eat("(")) return std::nullopt;
+  skip_space();
+  if (script.empty() || (script[0] != '"' && script[0] != '\'')) return std::nullopt;
+  char quote = script[0];
+  script.remove_prefix(1);
+  auto close = script.find(quote);
+  if (close == std::string_view::npos || close == 0) return std::nullopt;
+  idiom.name = std::string(script.substr(0, close));
+  script.remove_prefix(close + 1);
+  skip_space();
+  if (!eat(")")) return std::nullopt;
+  skip_space();
+  if (!script.empty()) return std::nullopt;
+  return idiom;
 }
 
 core::Result<std::string> run_script(std::span<const std::string> a, VarScope& s,

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -132,6 +131,20 @@ const char* kUnsupportedHint =
     "ResponseAssertion, ConstantTimer and UniformRandomTimer; remove the element or set it "
     "disabled (enabled=\"false\") to run this plan";
 
+// NAME of every ${__GetSecret(NAME)} in `text` (std::regex would recurse per character).
+std::vector<std::string> secret_names(std::string_view text) {
+  std::vector<std::string> out;
+  static constexpr std::string_view kCall = "__GetSecret(";
+  for (auto pos = text.find(kCall); pos != std::string_view::npos;
+       pos = text.find(kCall, pos + 1)) {
+    std::size_t end = text.find(')', pos + kCall.size());
+    if (end == std::string_view::npos) break;
+    std::string name = trim(text.substr(pos + kCall.size(), end - pos - kCall.size()));
+    if (!name.empty() && name.find_first_of(", \t\n") == std::string::npos) out.push_back(name);
+  }
+  return out;
+}
+
 // What applies to every sampler in a scope, outer scopes first.
 struct Scoped {
   std::vector<Timer> timers;
@@ -233,6 +246,8 @@ class Reader {
     }
   }
   static constexpr int kMaxDepth = 256;
+  static constexpr int kMaxNesting = 32;
+  static constexpr std::size_t kMaxPattern = 1000;
 
   SourceLocation location(std::size_t offset) const {
     offset = std::min(offset, text_.size());
@@ -263,6 +278,18 @@ class Reader {
   // Compiles a value of the plan; a syntax error or an unsupported function or script fails.
   Template compile(pugi::xml_node node, const std::string& path, std::string_view what,
                    std::string_view text, Escape escape = Escape::kNone) {
+    // Templates compile recursively; no real plan nests ${...} this deep.
+    int depth = 0, max_depth = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{')
+        max_depth = std::max(max_depth, ++depth);
+      if (text[i] == '}' && depth > 0) --depth;
+    }
+    if (max_depth > kMaxNesting) {
+      fail(
+          node, path,
+          std::string(what) + ": ${...} nested more than " + std::to_string(kMaxNesting) + " deep");
+    }
     if (auto ok = check_scripts(text); !ok) {
       fail(node, path, std::string(what) + ": " + ok.error().message);
     }
@@ -328,7 +355,6 @@ class Reader {
   // --- values known before the run ------------------------------------------------------
 
   void prescan_secrets(pugi::xml_node tree) {
-    static const std::regex kSecret(R"(__GetSecret\(\s*([^,)\s]+)\s*\))");
     for (const auto& [el, sub] : pairs(tree)) {
       if (!enabled(el)) continue;
       std::vector<pugi::xml_node> stack{el};
@@ -337,11 +363,7 @@ class Reader {
         stack.pop_back();
         for (auto c : n.children()) {
           if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
-            std::string value = c.value();
-            for (std::sregex_iterator it(value.begin(), value.end(), kSecret), end; it != end;
-                 ++it) {
-              need_secret((*it)[1].str(), el);
-            }
+            for (const auto& name : secret_names(c.value())) need_secret(name, el);
           } else if (c.type() == pugi::node_element) {
             stack.push_back(c);
           }
@@ -610,13 +632,15 @@ class Reader {
       e.variable = trim(prop(el, "RegexExtractor.refname"));
       e.expression = prop(el, "RegexExtractor.regex");
       std::string tmpl = trim(prop(el, "RegexExtractor.template", "$1$"));
-      static const std::regex kGroup(R"(^\$(\d+)\$$)");
-      std::smatch m;
-      if (!std::regex_match(tmpl, m, kGroup)) {
+      bool group_ok = tmpl.size() >= 3 && tmpl.size() <= 5 && tmpl.front() == '$' &&
+                      tmpl.back() == '$' &&
+                      std::all_of(tmpl.begin() + 1, tmpl.end() - 1,
+                                  [](char c) { return c >= '0' && c <= '9'; });
+      if (!group_ok) {
         fail(el, path,
              "template \"" + tmpl + "\" is not supported: give one group as $N$ (e.g. $1$)");
       }
-      e.group = std::stoi(m[1].str());
+      e.group = std::stoi(tmpl.substr(1, tmpl.size() - 2));
       e.match_number = match_number(el, path, trim(prop(el, "RegexExtractor.match_number")));
       std::string def = prop(el, "RegexExtractor.default");
       if (!def.empty() || bool_prop(el, "RegexExtractor.default_empty_value", false)) {
@@ -647,6 +671,10 @@ class Reader {
   }
 
   void add_extractor(pugi::xml_node el, const std::string& path, Extractor e, Scoped& scoped) {
+    if (e.expression.size() > kMaxPattern) {
+      fail(el, path,
+           "the expression is longer than " + std::to_string(kMaxPattern) + " characters");
+    }
     if (auto ok = validate_extractor(e); !ok) fail(el, path, ok.error().message);
     defined_.insert(e.variable);
     scoped.extractors.push_back(std::move(e));
@@ -668,7 +696,6 @@ class Reader {
       if (s.type() == pugi::node_element) strings.emplace_back(s.text().as_string());
     }
     if (strings.empty()) fail(el, path, "the assertion has no pattern to test");
-    static const std::regex kRegexChars(R"([\\^$.|?*+()\[\]{}])");
     if (field == "Assertion.response_code") {
       if (negate) fail(el, path, "a negated response-code assertion is not supported");
       if (!any && strings.size() > 1) {
@@ -698,7 +725,7 @@ class Reader {
       fail(el, path, "an Or of several body patterns is not supported; use one pattern");
     }
     for (const auto& s : strings) {
-      bool plain = !std::regex_search(s, kRegexChars);
+      bool plain = s.find_first_of("\\^$.|?*+()[]{}") == std::string::npos;
       if (equals || ((contains || !substring) && !plain)) {
         fail(el, path,
              "pattern \"" + s +
@@ -970,16 +997,28 @@ class Reader {
                   u.find("/responses") != std::string::npos;
     if (!openai) return;
     s.response = ResponseKind::kOpenAi;
-    static const std::regex kModel(R"re("model"\s*:\s*"([^"$]+)")re");
-    static const std::regex kDeployment(R"(/deployments/([^/?$]+)/)");
-    std::smatch m;
-    if (std::regex_search(body, m, kModel)) {
-      s.model = m[1].str();
-    } else if (std::regex_search(url, m, kDeployment)) {
-      s.model = m[1].str();
-    } else {
-      s.model = "gpt-4o";
+    s.model = literal_after(body, "\"model\"", true);
+    if (s.model.empty()) s.model = literal_after(url, "/deployments/", false);
+    if (s.model.empty()) s.model = "gpt-4o";
+  }
+
+  // The literal text after `key` in `text`: a JSON string value ("model": "x") or a path segment;
+  // empty when absent or templated.
+  static std::string literal_after(std::string_view text, std::string_view key, bool json) {
+    auto pos = text.find(key);
+    if (pos == std::string_view::npos) return {};
+    text.remove_prefix(pos + key.size());
+    if (json) {
+      auto colon = text.find_first_not_of(" \t\r\n");
+      if (colon == std::string_view::npos || text[colon] != ':') return {};
+      auto quote = text.find_first_not_of(" \t\r\n", colon + 1);
+      if (quote == std::string_view::npos || text[quote] != '"') return {};
+      text.remove_prefix(quote + 1);
     }
+    auto end = text.find_first_of(json ? "\"" : "/?");
+    if (end == std::string_view::npos) return {};
+    std::string value(text.substr(0, end));
+    return value.find('$') == std::string::npos ? value : std::string();
   }
 
   void check_variables() {

@@ -12,7 +12,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sluice::loadgen::PlanContext ctx;
   ctx.base_dir = "/nonexistent-sluice-fuzz";
   ctx.plan_path = "/nonexistent-sluice-fuzz/fuzz.jmx";
-  ctx.env = {{"VIRTUAL_USERS", "2"}, {"HOST", "127.0.0.1"}};
+  ctx.env = {{"VIRTUAL_USERS", "2"},      {"RAMP_UP", "1"},
+             {"LOOP_COUNT", "2"},         {"RESOURCE", "r"},
+             {"OPENAI_ENDPOINT", "gw"},   {"OPENAI_DEPLOYMENT_NAME", "d"},
+             {"OPENAI_API_VERSION", "v"}, {"HOST", "127.0.0.1"}};
+  ctx.secrets = {{"TENANT_ID", "t"}, {"CLIENT_ID", "c"}, {"CLIENT_SECRET", "s"}};
   // No secret or environment lookups outside the input.
   ctx.overrides.getenv = [](const std::string&) { return std::optional<std::string>(); };
   try {
