@@ -251,24 +251,44 @@ http::Task<void> Transaction::pipeline() {
   context_.target = parse_request_target(request_.target());
   const auto& settings = runtime_.settings();
 
+  std::optional<std::string> body_error;
   if (context_.target.style != ApiStyle::kUnknown &&
       context_.target.operation != Operation::kOther &&
       request_.method() == http::bhttp::verb::post) {
-    if (auto error = inspect_request_body(request_.body(), worker_.json, context_.body)) {
-      context_.error_code = "invalid_request";
-      co_await respond(error_response(Status::bad_request, "invalid_request_error", *error));
-      co_return;
-    }
+    body_error = inspect_request_body(request_.body(), worker_.json, context_.body);
   }
   context_.deployment =
       context_.target.style == ApiStyle::kAzure ? context_.target.deployment : context_.body.model;
+  context_.route = match_route(settings, context_, request_);
+  // Requests that match no route are identified by the top-level policies.
+  const auto& policies = context_.route ? context_.route->policies : settings.global_policies;
+
+  // Who is calling is settled first, as Azure does: a caller without valid credentials learns
+  // nothing about deployments or request validation (401 before 404 or 400).
+  std::size_t next_policy = 0;
+  for (; next_policy < policies.size() && static_cast<int>(policies[next_policy]->phase_order()) <
+                                              static_cast<int>(PhaseOrder::kLimit);
+       ++next_policy) {
+    if (!policies[next_policy]->has_request_phase()) continue;
+    auto answer = co_await policies[next_policy]->on_request(context_);
+    if (answer) {
+      co_await respond(std::move(*answer));
+      co_return;
+    }
+  }
+
+  if (body_error) {
+    context_.error_code = "invalid_request";
+    co_await respond(error_response(Status::bad_request, "invalid_request_error", *body_error));
+    co_return;
+  }
   if (context_.target.style == ApiStyle::kOpenAiV1 &&
       context_.target.operation != Operation::kOther && context_.deployment.empty()) {
+    context_.error_code = "invalid_request";
     co_await respond(error_response(Status::bad_request, "invalid_request_error",
                                     "The request body must name a `model`."));
     co_return;
   }
-  context_.route = match_route(settings, context_, request_);
   std::string pool_name;
   if (context_.route) {
     pool_name = context_.route->pool;
@@ -288,14 +308,13 @@ http::Task<void> Transaction::pipeline() {
     co_return;
   }
 
-  if (context_.route) {
-    for (const auto& policy : context_.route->policies) {
-      if (!policy->has_request_phase()) continue;
-      auto answer = co_await policy->on_request(context_);
-      if (answer) {
-        co_await respond(std::move(*answer));
-        co_return;
-      }
+  // The rest of the access phase (token limits) needs a valid body and a destination.
+  for (; next_policy < policies.size(); ++next_policy) {
+    if (!policies[next_policy]->has_request_phase()) continue;
+    auto answer = co_await policies[next_policy]->on_request(context_);
+    if (answer) {
+      co_await respond(std::move(*answer));
+      co_return;
     }
   }
   PoolRuntime* pool = runtime_.pool(pool_name);
@@ -508,7 +527,9 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
     outcome.retryable = true;
     co_return outcome;
   }
-  for (const auto& policy : context_.route ? context_.route->policies : std::vector<PolicyPtr>{}) {
+  const auto& policies =
+      context_.route ? context_.route->policies : runtime_.settings().global_policies;
+  for (const auto& policy : policies) {
     policy->on_upstream(context_, *upstream);
   }
   if (context_.upstream_sent_at == SteadyClock::time_point{}) context_.upstream_sent_at = started;
