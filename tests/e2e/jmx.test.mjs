@@ -204,6 +204,40 @@ describe('JMeter plans against sluice sim', () => {
     assert.ok(!r.stdout.includes(CLIENT_SECRET) && !r.stderr.includes(CLIENT_SECRET));
   });
 
+  test('the blog example through sluice gateway: the gateway host goes to the gateway, the token to the sim', async () => {
+    const config = write('gateway.yaml', `
+listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
+admin: {address: 127.0.0.1, port: 0}
+backends:
+  - {name: sim, url: "${sim.url}", auth: {type: api-key, key: ${KEY_A}}}
+pools:
+  - {name: gpt-4o, members: [{backend: sim}]}
+routes:
+  - {name: gpt-4o, match: {deployments: [gpt-4o]}, pool: gpt-4o}
+unknown_routes: reject
+`);
+    const gateway = await startSluice(['gateway', '--config', config]);
+    try {
+      await resetUsage();
+      const out = join(dir, 'out-example-gateway');
+      const r = await load(['run', join(repo, 'examples/jmeter/genai_gateway_test.yaml'), '--out', out, '--quiet',
+        '--env', 'PROTOCOL=http',
+        '--connect-to', `login.microsoftonline.com:80:127.0.0.1:${simPort}`,
+        '--connect-to', `mygenaigateway.company.com:80:127.0.0.1:${new URL(gateway.url).port}`,
+        '--secrets-file', join(repo, 'examples/jmeter/sim.secrets')]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const chat = results(out).labels_summary.ChatCompletion;
+      assert.equal(chat.requests, 12);
+      assert.equal(chat.errors, 0);
+      // The sim saw the gateway's own key, never the load tester's token.
+      const u = await usage();
+      assert.equal(u.clients['team-a'].requests, 12);
+      assert.equal(u.clients[CLIENT_ID], undefined);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   test('form and raw bodies: v1 and v2 token requests (encoded and not), raw JSON chat', async () => {
     await resetUsage();
     const tokenArgs = { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: '${__GetSecret(CLIENT_SECRET)}' };

@@ -218,6 +218,37 @@ TEST_F(JmxReaderTest, MissingCsvAndUnresolvedValues) {
             Millis(0));
 }
 
+TEST_F(JmxReaderTest, ThreadGroupSchedulerErrorActionAndPropertyFunctions) {
+  auto group = [&](const std::string& threads, const std::string& extra) {
+    Plan plan =
+        compile(plan_xml(sampler("s", "/"), R"(<stringProp name="ThreadGroup.num_threads">)" +
+                                                threads + "</stringProp>" + extra));
+    return plan.groups.at(0);
+  };
+  ctx_.env = {{"USERS", "7"}};
+  EXPECT_EQ(std::get<ClosedLoad>(group("${__P(USERS,2)}", "").load).vus, 7);
+  EXPECT_EQ(std::get<ClosedLoad>(group("${__P(NOPE,2)}", "").load).vus, 2);
+  EXPECT_EQ(std::get<ClosedLoad>(group("${__property(NOPE,,5)}", "").load).vus, 5);
+  EXPECT_EQ(std::get<ClosedLoad>(group("${__env(USERS)}", "").load).vus, 7);
+  EXPECT_EQ(std::get<ClosedLoad>(group("${__BeanShell(System.getenv(\"USERS\"))}", "").load).vus,
+            7);
+
+  auto g = group("1", R"(<stringProp name="ThreadGroup.on_sample_error">startnextloop</stringProp>
+<elementProp name="ThreadGroup.main_controller" elementType="LoopController"><intProp name="LoopController.loops">-1</intProp></elementProp>
+<boolProp name="ThreadGroup.scheduler">true</boolProp><stringProp name="ThreadGroup.duration">30</stringProp><stringProp name="ThreadGroup.delay">2</stringProp>)");
+  const auto& load = std::get<ClosedLoad>(g.load);
+  EXPECT_EQ(load.loops, -1);
+  EXPECT_EQ(load.duration, std::optional<Millis>(Millis(30000)));
+  EXPECT_EQ(load.start_delay, Millis(2000));
+  EXPECT_EQ(g.on_error, OnError::kStartNextLoop);
+
+  // Infinite loops without a duration cannot end.
+  std::string e = error_of(plan_xml(
+      sampler("s", "/"),
+      R"(<stringProp name="ThreadGroup.num_threads">1</stringProp><elementProp name="ThreadGroup.main_controller" elementType="LoopController"><stringProp name="LoopController.loops">-1</stringProp></elementProp>)"));
+  EXPECT_NE(e.find("infinite loops (-1) need a duration"), std::string::npos) << e;
+}
+
 TEST(JmxFunctions, SimpleDateFormatAndScripts) {
   auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
   EXPECT_EQ(*format_simple_date("yyyy-MM-dd'T'HH:mm:ss.SSS", t), "2023-11-14T22:13:20.123");
