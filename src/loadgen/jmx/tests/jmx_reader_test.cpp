@@ -249,6 +249,24 @@ TEST_F(JmxReaderTest, ThreadGroupSchedulerErrorActionAndPropertyFunctions) {
   EXPECT_NE(e.find("infinite loops (-1) need a duration"), std::string::npos) << e;
 }
 
+TEST_F(JmxReaderTest, CsvHeaderLineTabsAndLatin1) {
+  write("tabs.csv", "name\tcity\nJos\xe9\tM\xe1laga\n");
+  std::string csv =
+      R"(<CSVDataSet testname="People"><stringProp name="filename">tabs.csv</stringProp><stringProp name="delimiter">\t</stringProp><stringProp name="fileEncoding">ISO-8859-1</stringProp><stringProp name="shareMode">shareMode.thread</stringProp><boolProp name="recycle">false</boolProp><boolProp name="stopThread">true</boolProp></CSVDataSet><hashTree/>)";
+  Plan plan = compile(plan_xml(csv + sampler("s", "/${name}/${city}")));
+  const auto& spec = plan.data_sets.at(0);
+  EXPECT_EQ(spec.variables, (std::vector<std::string>{"name", "city"}));  // from the header line
+  ASSERT_EQ(spec.inline_rows.size(), 1u);
+  EXPECT_EQ(spec.inline_rows[0][0], "Jos\xc3\xa9");  // converted to UTF-8
+  EXPECT_EQ(spec.share, ShareMode::kThread);
+  EXPECT_FALSE(spec.recycle);
+  EXPECT_TRUE(spec.stop_thread_at_end);
+  std::string e = error_of(plan_xml(
+      R"(<CSVDataSet testname="People"><stringProp name="filename">tabs.csv</stringProp><stringProp name="fileEncoding">UTF-16</stringProp></CSVDataSet><hashTree/>)" +
+      sampler("s", "/")));
+  EXPECT_NE(e.find("file encoding utf-16 is not supported"), std::string::npos) << e;
+}
+
 TEST(JmxFunctions, SimpleDateFormatAndScripts) {
   auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
   EXPECT_EQ(*format_simple_date("yyyy-MM-dd'T'HH:mm:ss.SSS", t), "2023-11-14T22:13:20.123");
