@@ -190,6 +190,9 @@ class Transaction {
   http::Task<void> respond(http::Response response);
   void record_attempt(PoolMemberRuntime& member, const PoolSettings& pool, Attempt record,
                       bool failure, std::chrono::milliseconds retry_after);
+  // An attempt that got no HTTP response: the client left (stop), or the backend failed (retry).
+  AttemptOutcome failed_attempt(PoolMemberRuntime& member, const PoolSettings& pool, Attempt record,
+                                const http::ClientError& error);
   void run_response_end_phase(std::string_view body);
   void run_log_phase();
 
@@ -422,6 +425,23 @@ void Transaction::record_attempt(PoolMemberRuntime& member, const PoolSettings& 
   context_.attempts.push_back(std::move(record));
 }
 
+Transaction::AttemptOutcome Transaction::failed_attempt(PoolMemberRuntime& member,
+                                                        const PoolSettings& pool, Attempt record,
+                                                        const http::ClientError& error) {
+  AttemptOutcome outcome;
+  record.error = error.message;
+  if (error.kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
+    context_.client_disconnected = true;
+    member.breaker.release_probe();
+    context_.attempts.push_back(std::move(record));
+    outcome.done = true;
+    return outcome;
+  }
+  record_attempt(member, pool, std::move(record), true, 0ms);
+  outcome.retryable = true;
+  return outcome;
+}
+
 http::Task<void> Transaction::forward(PoolRuntime& pool) {
   const auto& settings = *pool.settings;
   auto deadline = SteadyClock::now() + settings.retry.max_time;
@@ -545,19 +565,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   if (context_.body.stream) {
     auto opened = co_await worker_.pool->open(backend_settings.url, std::move(*upstream),
                                               backend_settings.response_timeout, cancel);
-    if (!opened) {
-      record.error = opened.error().message;
-      if (opened.error().kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
-        context_.client_disconnected = true;
-        member.breaker.release_probe();
-        context_.attempts.push_back(std::move(record));
-        outcome.done = true;
-        co_return outcome;
-      }
-      record_attempt(member, pool, std::move(record), true, 0ms);
-      outcome.retryable = true;
-      co_return outcome;
-    }
+    if (!opened) co_return failed_attempt(member, pool, std::move(record), opened.error());
     co_return co_await relay_stream(member, pool, std::move(*opened), record, started);
   }
 
@@ -565,19 +573,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
                                              backend_settings.response_timeout, cancel);
   record.duration =
       std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
-  if (!result) {
-    record.error = result.error().message;
-    if (result.error().kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
-      context_.client_disconnected = true;
-      member.breaker.release_probe();
-      context_.attempts.push_back(std::move(record));
-      outcome.done = true;
-      co_return outcome;
-    }
-    record_attempt(member, pool, std::move(record), true, 0ms);
-    outcome.retryable = true;
-    co_return outcome;
-  }
+  if (!result) co_return failed_attempt(member, pool, std::move(record), result.error());
   record.status = result->result_int();
   auto retry_after = retry_after_of(*result);
   if (contains(pool.retry.status_codes, record.status)) {

@@ -1,5 +1,7 @@
 #include "sluice/loadgen/template.hpp"
 
+#include "sluice/core/json_string.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -83,41 +85,7 @@ void add_defaults(FunctionRegistry& r) {
 }  // namespace
 
 void append_json_escaped(std::string_view value, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
+  core::append_json_escaped(out, value);
 }
 
 void append_url_encoded(std::string_view value, std::string& out) {

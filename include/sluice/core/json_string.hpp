@@ -5,14 +5,14 @@
 
 namespace sluice::core {
 
-// Appends `text` to `out` as a JSON string literal, quotes included: '"' and '\' are escaped,
-// \n \r \t by name, other control characters as \u00XX. Bytes >= 0x80 pass through, so valid UTF-8
-// stays valid JSON. `Buffer` is std::string, fmt::memory_buffer or anything with
-// push_back(char) and append(const char*, const char*). Any thread.
+// append_json_string appends `text` to `out` as a JSON string literal, quotes included;
+// append_json_escaped appends the same without the quotes (for text spliced into a literal): '"'
+// and '\' are escaped, \n \r \t by name, other control characters as \u00XX. Bytes >= 0x80 pass
+// through, so valid UTF-8 stays valid JSON. `Buffer` is std::string, fmt::memory_buffer or anything
+// with push_back(char) and append(const char*, const char*). Any thread.
 template <class Buffer>
-void append_json_string(Buffer& out, std::string_view text) {
+void append_json_escaped(Buffer& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
   const char* run = text.data();  // start of the pending run of characters needing no escape
   const char* end = text.data() + text.size();
   for (const char* p = run; p != end; ++p) {
@@ -44,6 +44,12 @@ void append_json_string(Buffer& out, std::string_view text) {
     }
   }
   out.append(run, end);
+}
+
+template <class Buffer>
+void append_json_string(Buffer& out, std::string_view text) {
+  out.push_back('"');
+  append_json_escaped(out, text);
   out.push_back('"');
 }
 
