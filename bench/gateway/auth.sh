@@ -224,3 +224,9 @@ for variant in "${variants[@]}"; do
     "$(awk "BEGIN{printf \"%.3f\", ${best_rps[$variant]} / ${best_rps[off]}}")" \
     "${best_p50[$variant]}" "${best_p99[$variant]}"
 done
+summary="auth: cpu_per_request_vs_off"
+for variant in "${variants[@]}"; do
+  [ "$variant" = off ] && continue
+  summary+=" $variant=$(awk "BEGIN{printf \"%.3f\", ${cpu[$variant]} / ${cpu[off]}}")"
+done
+echo "$summary"

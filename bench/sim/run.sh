@@ -134,7 +134,7 @@ for _ in $(seq 1 100); do
 done
 # CPU time the sim's threads ran and waited for a CPU (/proc schedstat): a busy machine shows up
 # as wait, which delays timers no matter how the sim is written.
-sched_ns() { cat /proc/"$sim_pid"/task/*/schedstat 2>/dev/null | awk -v f="$1" '{ s += $f } END { print s + 0 }'; }
+sched_ns() { cat /proc/"$sim_pid"/task/*/schedstat 2>/dev/null | awk -v f="$1" '{ s += $f } END { printf "%.0f\n", s }'; }
 run_before="$(sched_ns 1)"
 wait_before="$(sched_ns 2)"
 node "$here/streams.mjs" --url "$sim_url" --streams "$streams" --ttft-ms "$ttft" \
