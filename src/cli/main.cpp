@@ -11,12 +11,9 @@ int main(int argc, char** argv) {
   root.set_version_flag("--version", "sluice 0.1.0");
 
   std::vector<sluice::cli::Command> commands = {
-      sluice::cli::add_sim_command(root),
-      sluice::cli::add_gateway_command(root),
-      sluice::cli::add_load_command(root),
-      sluice::cli::add_tokenize_command(root),
-      sluice::cli::add_usage_command(root),
-      sluice::cli::add_demo_command(root),
+      sluice::cli::add_sim_command(root),   sluice::cli::add_gateway_command(root),
+      sluice::cli::add_load_command(root),  sluice::cli::add_tokenize_command(root),
+      sluice::cli::add_usage_command(root), sluice::cli::add_demo_command(root),
   };
 
   try {

@@ -1,9 +1,9 @@
 // The registry of policies a gateway config may name under `policies:`. Each policy lives in its
 // own folder (policies/<name>/) and is added here with one line.
 #include "gateway/policies/identity/identity_policy.hpp"
-#include "gateway/policies/token_limit/token_limit_policy.hpp"
 #include "gateway/policies/metrics/metrics_policy.hpp"
 #include "gateway/policies/prompt_log/prompt_log_policy.hpp"
+#include "gateway/policies/token_limit/token_limit_policy.hpp"
 #include "gateway/policies/usage/usage_policy.hpp"
 #include "sluice/gateway/gateway.hpp"
 
