@@ -113,6 +113,9 @@ core::Result<std::size_t> Shipper::ship_once() {
     stats_.store_up.store(false);
     return ok.error();
   }
+  // Reachable: say so before anything is counted as shipped, so readers of the stats never see
+  // records shipped by a store reported down.
+  stats_.store_up.store(true);
   auto position = read_position();
   auto sealed_below =
       journal_ ? journal_->sealed_below() : std::numeric_limits<std::uint64_t>::max();
