@@ -16,55 +16,16 @@ rounds="${ROUNDS:-3}"
 connections="${CONNECTIONS:-32}"
 workers="${WORKERS:-1}"
 
-for tool in wrk nginx node curl sqlite3; do
-  command -v "$tool" >/dev/null || { echo "bench/gateway/accounting: $tool is missing (make deps)" >&2; exit 2; }
-done
-[ -x "$bin" ] || { echo "bench/gateway/accounting: $bin not built (make build)" >&2; exit 2; }
-ulimit -n 65536 2>/dev/null || true
+bench_name="bench/gateway/accounting"
+source "$root/bench/lib.sh"
+bench_require wrk nginx node curl sqlite3
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir
 
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_http() {  # url
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null -m 1 "$1" && return 0
-    sleep 0.1
-  done
-  echo "bench/gateway/accounting: $1 did not come up" >&2; exit 1
-}
 
 upstream_port="$(free_port)"
 body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}'
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$upstream_port;
-    location / { default_type application/json; return 200 '$body'; }
-  }
-}
-NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
-pids+=($!)
+start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")"
 wait_http "http://127.0.0.1:$upstream_port/"
 
 declare -A port pid_of

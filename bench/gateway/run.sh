@@ -16,66 +16,27 @@ bin="${SLUICE_BIN:-$root/build/sluice}"
 duration="${DURATION:-8}"
 workers="${WORKERS:-1}"
 
-for tool in wrk nginx node curl; do
-  command -v "$tool" >/dev/null || { echo "bench/gateway: $tool is missing (make deps)" >&2; exit 2; }
-done
-[ -x "$bin" ] || { echo "bench/gateway: $bin not built (make build)" >&2; exit 2; }
-ulimit -n 65536 2>/dev/null || true
+bench_name="bench/gateway"
+source "$root/bench/lib.sh"
+bench_require wrk nginx node curl
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir
 
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_http() {  # url
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null -m 1 "$1" && return 0
-    sleep 0.1
-  done
-  echo "bench/gateway: $1 did not come up" >&2; exit 1
-}
 
 upstream_port="$(free_port)"; nginx_port="$(free_port)"; sluice_port="$(free_port)"; portkey_port="$(free_port)"
 body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
 
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes $workers;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  keepalive_requests 1000000;
-  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$upstream_port;
-    location / { default_type application/json; return 200 '$body'; }
-  }
+start_nginx $workers "  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
+$(fixed_json_server "$upstream_port" "$body")
   server {
     listen 127.0.0.1:$nginx_port;
     location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
       proxy_buffering on;
     }
-  }
-}
-NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
-pids+=($!)
+  }"
 
 cat >"$work/gateway.yaml" <<YAML
 listeners: [{address: 127.0.0.1, port: $sluice_port, threads: $workers}]

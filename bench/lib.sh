@@ -1,0 +1,70 @@
+# Shared set-up of the benchmark scripts (sourced, not run). Before sourcing, set `bench_name`
+# (used in messages) and `bin` (the sluice binary). Everything listens on 127.0.0.1 only.
+#   bench_require TOOL...          exit 2 naming a missing tool, or a sluice binary not built
+#   bench_workdir                  $work (removed at exit) and $pids (stopped at exit)
+#   free_port                      prints a free loopback port
+#   wait_http URL                  waits (at most 10 s) until URL answers
+#   start_nginx WORKERS SERVERS    nginx in the foreground with the given server blocks
+#   fixed_json_server PORT BODY    prints a server block answering BODY to every request
+
+bench_require() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "$bench_name: $tool is missing (make deps)" >&2; exit 2; }
+  done
+  [ -x "$bin" ] || { echo "$bench_name: $bin not built (make build)" >&2; exit 2; }
+  ulimit -n 65536 2>/dev/null || true
+}
+
+bench_workdir() {
+  work="$(mktemp -d)"
+  pids=()
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+wait_http() {  # url
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null -m 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "$bench_name: $1 did not come up" >&2
+  exit 1
+}
+
+fixed_json_server() {  # port body
+  printf '  server {\n    listen 127.0.0.1:%s;\n    location / { default_type application/json; return 200 '"'"'%s'"'"'; }\n  }\n' "$1" "$2"
+}
+
+start_nginx() {  # worker_processes server_blocks
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes $1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  keepalive_requests 1000000;
+$2
+}
+NGINX
+  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+  pids+=($!)
+}
