@@ -30,6 +30,16 @@ ClientErrorKind classify(error_code ec) {
 ClientError make_error(error_code ec, std::string_view what, const std::string& origin) {
   return ClientError{classify(ec), std::string(what) + " " + origin + ": " + ec.message()};
 }
+// A cancellation slot keeps the handler of the last operation bound to it after that operation
+// completed; it refers to the socket's or timer's state. Clearing it when a client call returns
+// keeps a later emit (the downstream client hung up) from reaching state that may be gone.
+struct ClearSlotOnExit {
+  asio::cancellation_slot slot;
+  ~ClearSlotOnExit() {
+    if (slot.is_connected()) slot.clear();
+  }
+};
+
 }  // namespace
 
 const char* to_string(ClientErrorKind kind) {
@@ -254,6 +264,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
 Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request request,
                                                std::chrono::milliseconds timeout,
                                                asio::cancellation_slot cancel) {
+  ClearSlotOnExit clear_slot{cancel};
   if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
   request.keep_alive(true);
   request.prepare_payload();
@@ -284,6 +295,7 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
 Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
     const Url& origin, Request request, std::chrono::milliseconds header_timeout,
     asio::cancellation_slot cancel) {
+  ClearSlotOnExit clear_slot{cancel};
   if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
   request.keep_alive(true);
   request.prepare_payload();
@@ -334,6 +346,7 @@ bool StreamingResponse::done() const {
 
 Task<ClientResult<std::string_view>> StreamingResponse::read_some(
     std::chrono::milliseconds idle_timeout, asio::cancellation_slot cancel) {
+  ClearSlotOnExit clear_slot{cancel};
   auto& c = *connection_;
   if (c.stream_parser->is_done()) co_return std::string_view{};
   c.lowest().expires_after(idle_timeout);

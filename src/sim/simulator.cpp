@@ -287,7 +287,11 @@ struct Simulator::Impl {
     if (when <= std::chrono::steady_clock::now()) co_return;
     asio::steady_timer timer(ex.executor());
     timer.expires_at(when);
-    co_await timer.async_wait(asio::bind_cancellation_slot(ex.client_gone_slot(), http::kUseTuple));
+    auto slot = ex.client_gone_slot();
+    co_await timer.async_wait(asio::bind_cancellation_slot(slot, http::kUseTuple));
+    // The slot keeps the timer's cancellation handler after the wait completed; clear it before
+    // the timer goes away, or a later disconnect would cancel a destroyed timer.
+    if (slot.is_connected()) slot.clear();
   }
 
   // How late a paced token left compared with the timing model (server side: timer wake-up and
