@@ -67,7 +67,9 @@ class Exchange {
   // True once the client was seen to disconnect or a write to it failed.
   virtual bool client_gone() const = 0;
   // Fires (terminal cancellation) when the client disconnects while the handler is still working,
-  // e.g. waiting on an upstream. Bind upstream operations to it with asio::bind_cancellation_slot.
+  // e.g. waiting on an upstream. Bind upstream operations to it with asio::bind_cancellation_slot,
+  // and clear() the slot once the bound operation completed: Asio leaves that operation's cancel
+  // handler in the slot, and a later disconnect would run it against state that may be gone.
   virtual asio::cancellation_slot client_gone_slot() = 0;
   // Close the connection after this response (e.g. while draining).
   virtual void close_after_response() = 0;
