@@ -6,6 +6,7 @@
 #   wait_http URL                  waits (at most 10 s) until URL answers
 #   start_nginx WORKERS SERVERS    nginx in the foreground with the given server blocks
 #   fixed_json_server PORT BODY    prints a server block answering BODY to every request
+#   gateway_config PORT            prints a gateway config in front of $upstream_port
 
 bench_require() {
   local tool
@@ -67,4 +68,18 @@ $2
 NGINX
   nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
   pids+=($!)
+}
+
+# The YAML of one gateway on PORT forwarding deployment gpt-4o to the nginx upstream at
+# $upstream_port with $workers threads; callers append policies and other top-level keys.
+gateway_config() {  # port
+  cat <<YAML
+listeners: [{address: 127.0.0.1, port: $1, threads: $workers}]
+backends:
+  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
+pools:
+  - {name: bench, members: [{backend: upstream}]}
+routes:
+  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
+YAML
 }

@@ -33,16 +33,8 @@ variants=(off on)
 for variant in "${variants[@]}"; do
   port[$variant]="$(free_port)"
   {
-    cat <<YAML
-listeners: [{address: 127.0.0.1, port: ${port[$variant]}, threads: $workers}]
-admin: {address: 127.0.0.1, port: 0}
-backends:
-  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
-pools:
-  - {name: bench, members: [{backend: upstream}]}
-routes:
-  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
-YAML
+    gateway_config "${port[$variant]}"
+    echo "admin: {address: 127.0.0.1, port: 0}"
     if [ "$variant" = on ]; then
       cat <<YAML
 policies:

@@ -80,15 +80,7 @@ variants=(off api_key jwt jwt_nocache off_again)
 for variant in "${variants[@]}"; do
   port[$variant]="$(free_port)"
   {
-    cat <<YAML
-listeners: [{address: 127.0.0.1, port: ${port[$variant]}, threads: $workers}]
-backends:
-  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
-pools:
-  - {name: bench, members: [{backend: upstream}]}
-routes:
-  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
-YAML
+    gateway_config "${port[$variant]}"
     case "$variant" in
       api_key) printf 'policies:\n  identity:\n    api_keys: {keys: [{id: bench, sha256: %s}]}\n' "$api_key_sha" ;;
       jwt) jwt_section 4096 ;;

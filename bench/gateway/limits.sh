@@ -50,16 +50,7 @@ declare -A url
 start_gateway() {  # name policy-yaml
   local port
   port="$(free_port)"
-  cat >"$work/$1.yaml" <<YAML
-listeners: [{address: 127.0.0.1, port: $port, threads: $workers}]
-backends:
-  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
-pools:
-  - {name: bench, members: [{backend: upstream}]}
-routes:
-  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
-$2
-YAML
+  { gateway_config "$port"; printf '%s\n' "$2"; } >"$work/$1.yaml"
   "$bin" gateway --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q "listening on" "$work/$1.out" && break; sleep 0.1; done

@@ -38,15 +38,7 @@ $(fixed_json_server "$upstream_port" "$body")
     }
   }"
 
-cat >"$work/gateway.yaml" <<YAML
-listeners: [{address: 127.0.0.1, port: $sluice_port, threads: $workers}]
-backends:
-  - {name: upstream, url: "http://127.0.0.1:$upstream_port", auth: {type: api-key, key: bench}}
-pools:
-  - {name: bench, members: [{backend: upstream}]}
-routes:
-  - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
-YAML
+gateway_config "$sluice_port" >"$work/gateway.yaml"
 "$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.err" &
 pids+=($!)
 
