@@ -5,8 +5,8 @@
 //
 // tiktoken rescans all parts after every merge, which is quadratic in the piece length; a 1 MiB run
 // of one letter is a single piece. Short pieces (nearly all of them) use that same simple scan on
-// the stack; long pieces keep the parts in a linked list and the pair keys (rank, start) in a min
-// segment tree, which makes the same choices in the same order in O(n log n).
+// the stack; long pieces go to the backtracking encoder (backtracking_bpe.hpp), which gives the
+// same tokens in time linear in the piece length.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,12 +15,12 @@
 
 namespace sluice::tokenizer {
 
-// Pieces up to this many bytes are merged with the scan; longer ones with the tree.
+// Pieces up to this many bytes are merged with the scan; longer ones by backtracking.
 inline constexpr std::size_t kScanMergeMaxLen = 64;
 
 namespace detail {
-// Tree merge of a piece of any length (meant for those longer than kScanMergeMaxLen); appends
-// the ranks to out.
+// Linear-time merge of a piece of any length (meant for those longer than kScanMergeMaxLen);
+// appends the ranks to out.
 void long_merge(const RankTable& ranks, const std::uint8_t* piece, std::size_t len,
                 std::vector<Rank>& out);
 // Like long_merge but only counts the tokens.

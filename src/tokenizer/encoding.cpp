@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tokenizer/byte_pair_merge.hpp"
+#include "tokenizer/merge_cache.hpp"
 #include "tokenizer/pretokenizer.hpp"
 #include "tokenizer/rank_table.hpp"
 
@@ -12,16 +13,35 @@ namespace {
 
 using pretokenizer::Ptr;
 
+// Merges a short piece that is not a token, through the thread's cache of merged pieces.
+template <class Sink>
+void merge_short_piece(const RankTable& ranks, Ptr piece, std::size_t len, MergeCache& cache,
+                       Sink& sink) {
+  MergeCache::Entry* slot = nullptr;
+  if (const MergeCache::Entry* hit = cache.find(ranks, piece, len, slot)) {
+    sink.tokens(hit->tokens, hit->count);
+    return;
+  }
+  Rank tokens[MergeCache::kMaxPieceLen];
+  std::size_t n = 0;
+  scan_merge(ranks, piece, len, [&](Rank r) { tokens[n++] = r; });
+  cache.store(slot, ranks, len, tokens, n);
+  sink.tokens(tokens, n);
+}
+
 // Encodes one segment of ordinary text. tiktoken looks the whole piece up first and only merges
 // when it is not a token itself; that order matters for exactness, not just speed.
 template <Pattern kPattern, class Sink>
 void encode_segment(const RankTable& ranks, std::string_view text, Sink& sink) {
   const auto* begin = reinterpret_cast<Ptr>(text.data());
+  MergeCache& cache = MergeCache::for_this_thread();
   pretokenizer::for_each_piece<kPattern>(begin, begin + text.size(), [&](Ptr b, Ptr e) {
     const auto len = static_cast<std::size_t>(e - b);
     const Rank whole = ranks.find(b, len);
     if (whole != kNoRank) {
       sink.token(whole);
+    } else if (len <= MergeCache::kMaxPieceLen) {
+      merge_short_piece(ranks, b, len, cache, sink);
     } else if (len <= kScanMergeMaxLen) {
       scan_merge(ranks, b, len, [&](Rank r) { sink.token(r); });
     } else {
@@ -42,6 +62,7 @@ void encode_segment(Pattern pattern, const RankTable& ranks, std::string_view te
 struct VectorSink {
   std::vector<Rank>& out;
   void token(Rank r) { out.push_back(r); }
+  void tokens(const Rank* r, std::size_t n) { out.insert(out.end(), r, r + n); }
   void long_piece(const RankTable& ranks, Ptr p, std::size_t len) {
     detail::long_merge(ranks, p, len, out);
   }
@@ -50,6 +71,7 @@ struct VectorSink {
 struct CountSink {
   std::size_t n = 0;
   void token(Rank) { ++n; }
+  void tokens(const Rank*, std::size_t count) { n += count; }
   void long_piece(const RankTable& ranks, Ptr p, std::size_t len) {
     n += detail::long_merge_count(ranks, p, len);
   }

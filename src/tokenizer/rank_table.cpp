@@ -1,8 +1,10 @@
 #include "tokenizer/rank_table.hpp"
 
 #include <bit>
+#include <mutex>
 #include <stdexcept>
 
+#include "tokenizer/backtracking_bpe.hpp"
 #include "tokenizer/base64.hpp"
 
 namespace sluice::tokenizer {
@@ -14,6 +16,21 @@ namespace {
 }
 
 }  // namespace
+
+struct RankTable::LazyBacktracking {
+  std::once_flag once;
+  std::unique_ptr<BacktrackingBpe> bpe;
+};
+
+RankTable::RankTable() : backtracking_(std::make_unique<LazyBacktracking>()) {}
+RankTable::RankTable(RankTable&&) noexcept = default;
+RankTable::~RankTable() = default;
+
+const BacktrackingBpe& RankTable::backtracking() const {
+  std::call_once(backtracking_->once,
+                 [this] { backtracking_->bpe = std::make_unique<BacktrackingBpe>(*this); });
+  return *backtracking_->bpe;
+}
 
 RankTable RankTable::parse_tiktoken(std::string_view file, std::string_view what) {
   RankTable table;

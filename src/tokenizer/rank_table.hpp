@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,13 @@ namespace sluice::tokenizer {
 
 inline constexpr Rank kNoRank = 0xFFFFFFFFu;
 
+class BacktrackingBpe;
+
 class RankTable {
  public:
+  RankTable(RankTable&&) noexcept;
+  ~RankTable();
+
   // Parses the tiktoken text format: one `base64(token bytes) rank` line per token, ranks
   // contiguous from 0. `what` names the source in error messages.
   // Throws std::runtime_error on malformed input (startup only).
@@ -56,10 +62,18 @@ class RankTable {
   std::string_view bytes(Rank rank) const noexcept {
     return {arena_.data() + offsets_[rank], offsets_[rank + 1] - offsets_[rank]};
   }
+  // Needs: rank < size().
+  std::size_t token_len(Rank rank) const noexcept { return offsets_[rank + 1] - offsets_[rank]; }
   std::size_t size() const noexcept { return offsets_.size() - 1; }
   std::size_t max_token_len() const noexcept { return max_token_len_; }
 
+  // The linear-time encoder for pieces too long to merge by scanning. Built on the first call,
+  // because most processes never meet such a piece and it takes tens of megabytes; thread-safe.
+  const BacktrackingBpe& backtracking() const;
+
  private:
+  RankTable();
+
   struct Slot {
     std::uint64_t key = 0;
     Rank rank = kNoRank;
@@ -115,6 +129,8 @@ class RankTable {
   std::size_t max_token_len_ = 0;
   std::string arena_;                   // all token bytes, in rank order
   std::vector<std::uint32_t> offsets_;  // token r is arena_[offsets_[r], offsets_[r + 1])
+  struct LazyBacktracking;
+  std::unique_ptr<LazyBacktracking> backtracking_;
 };
 
 }  // namespace sluice::tokenizer

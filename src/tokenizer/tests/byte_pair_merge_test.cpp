@@ -1,4 +1,4 @@
-// The two merge strategies (stack scan for short pieces, segment tree for long ones) against a
+// The two merge strategies (stack scan for short pieces, backtracking for long ones) against a
 // plain transcription of tiktoken's _byte_pair_merge: same tokens, in the same order.
 #include <gtest/gtest.h>
 
@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tokenizer/backtracking_bpe.hpp"
 #include "tokenizer/byte_pair_merge.hpp"
 #include "tokenizer/embedded_rank_files.hpp"
 #include "tokenizer/rank_table.hpp"
@@ -16,6 +17,11 @@ namespace {
 const RankTable& cl100k() {
   static const RankTable table =
       RankTable::parse_tiktoken(embedded::cl100k_base_tiktoken(), "cl100k_base");
+  return table;
+}
+const RankTable& o200k() {
+  static const RankTable table =
+      RankTable::parse_tiktoken(embedded::o200k_base_tiktoken(), "o200k_base");
   return table;
 }
 
@@ -60,7 +66,7 @@ std::vector<Rank> scan(const RankTable& ranks, const std::string& piece) {
   return out;
 }
 
-std::vector<Rank> tree(const RankTable& ranks, const std::string& piece) {
+std::vector<Rank> backtrack(const RankTable& ranks, const std::string& piece) {
   std::vector<Rank> out;
   detail::long_merge(ranks, reinterpret_cast<const std::uint8_t*>(piece.data()), piece.size(), out);
   EXPECT_EQ(detail::long_merge_count(ranks, reinterpret_cast<const std::uint8_t*>(piece.data()),
@@ -80,26 +86,76 @@ std::string random_piece(std::mt19937& rng, std::size_t len) {
   return s;
 }
 
-TEST(BytePairMerge, ScanAndTreeMatchTiktokenOnShortPieces) {
+// Bytes drawn from a small alphabet of one kind: letters, digits, or all 256 byte values.
+std::string random_bytes(std::mt19937& rng, std::size_t len, std::string_view alphabet) {
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.empty() ? 255 : alphabet.size() - 1);
+  std::string s(len, '\0');
+  for (char& c : s) c = alphabet.empty() ? static_cast<char>(pick(rng)) : alphabet[pick(rng)];
+  return s;
+}
+
+TEST(BytePairMerge, ScanAndBacktrackingMatchTiktokenOnShortPieces) {
   std::mt19937 rng(7);
-  for (int i = 0; i < 20000; ++i) {
-    const std::string piece = random_piece(rng, 2 + i % (kScanMergeMaxLen - 1));
-    const auto expected = reference_merge(cl100k(), piece);
-    ASSERT_EQ(scan(cl100k(), piece), expected) << piece;
-    ASSERT_EQ(tree(cl100k(), piece), expected) << piece;
+  for (const RankTable* ranks : {&cl100k(), &o200k()}) {
+    for (int i = 0; i < 20000; ++i) {
+      const std::string piece = random_piece(rng, 2 + i % (kScanMergeMaxLen - 1));
+      const auto expected = reference_merge(*ranks, piece);
+      ASSERT_EQ(scan(*ranks, piece), expected) << piece;
+      ASSERT_EQ(backtrack(*ranks, piece), expected) << piece;
+    }
   }
 }
 
-TEST(BytePairMerge, TreeMatchesTiktokenOnLongPieces) {
+TEST(BytePairMerge, BacktrackingMatchesTiktokenOnLongPieces) {
   std::mt19937 rng(8);
-  for (int i = 0; i < 300; ++i) {
-    const std::string piece = random_piece(rng, kScanMergeMaxLen + 1 + (i * 37) % 900);
-    ASSERT_EQ(tree(cl100k(), piece), reference_merge(cl100k(), piece)) << piece;
+  for (const RankTable* ranks : {&cl100k(), &o200k()}) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string piece = random_piece(rng, kScanMergeMaxLen + 1 + (i * 37) % 900);
+      ASSERT_EQ(backtrack(*ranks, piece), reference_merge(*ranks, piece)) << piece;
+    }
+    for (const std::string_view alphabet :
+         {std::string_view("ab"), std::string_view("aab "), std::string_view("0123456789"),
+          std::string_view("etaoin shrdlu"), std::string_view("=-_*#"), std::string_view()}) {
+      for (int i = 0; i < 40; ++i) {
+        const std::string piece = random_bytes(rng, 65 + i * 23, alphabet);
+        ASSERT_EQ(backtrack(*ranks, piece), reference_merge(*ranks, piece)) << piece;
+      }
+    }
+    // Runs of one character and short repeated patterns: every pair ties with its neighbours.
+    for (const std::string unit : {"a", " ", "0", "\xff", "\xe6\x97\xa5", "ab", "abc", "aab", "\n",
+                                   "=", "ing", " the", "\xd0\xb0"}) {
+      for (const std::size_t repeat : {70, 129, 257, 600}) {
+        std::string piece;
+        while (piece.size() < repeat) piece += unit;
+        ASSERT_EQ(backtrack(*ranks, piece), reference_merge(*ranks, piece))
+            << unit << " x" << repeat;
+      }
+    }
   }
-  for (const std::string piece :
-       {std::string(1000, 'a'), std::string(777, ' '), std::string(300, '\xff')}) {
-    EXPECT_EQ(tree(cl100k(), piece), reference_merge(cl100k(), piece));
+}
+
+// The backtracking encoder's founding assumption: the merge tree it reverse-engineers from the
+// ranks reproduces every token, i.e. each token's bytes, merged alone, give that one token.
+TEST(BytePairMerge, EveryTokenEncodesToItselfByBacktracking) {
+  for (const RankTable* ranks : {&cl100k(), &o200k()}) {
+    const BacktrackingBpe& bpe = ranks->backtracking();
+    std::vector<Rank> out;
+    for (Rank r = 0; r < ranks->size(); ++r) {
+      const std::string_view bytes = ranks->bytes(r);
+      out.clear();
+      bpe.encode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), out);
+      ASSERT_EQ(out, std::vector<Rank>{r}) << "token " << r;
+    }
   }
+}
+
+TEST(BytePairMerge, CompatiblePairsAreTheOnesTiktokenKeepsApart) {
+  const RankTable& t = cl100k();
+  const BacktrackingBpe& bpe = t.backtracking();
+  // "hello" + " world" stays two tokens; "hel" + "lo" merges into "hello" first.
+  EXPECT_TRUE(bpe.is_compatible(t.find("hello"), t.find(" world")));
+  EXPECT_FALSE(bpe.is_compatible(t.find("hel"), t.find("lo")));
+  EXPECT_FALSE(bpe.is_compatible(t.find("a"), t.find("a")));
 }
 
 TEST(BytePairMerge, SingleByteAndUnmergeablePieces) {
