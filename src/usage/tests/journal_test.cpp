@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/tests/eventually.hpp"
 #include "sluice/usage/usage_record.hpp"
 #include "usage/tests/test_dir.hpp"
 
@@ -92,10 +93,7 @@ TEST(Journal, RollsAtTheSegmentSizeAndSealsAfterTheGrace) {
                    .sync_interval = std::chrono::milliseconds(5),
                    .seal_grace = std::chrono::milliseconds(20)});
   for (int i = 0; i < 20; ++i) journal.append(record_line("r" + std::to_string(i)));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (journal.sealed_below() < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  EXPECT_TRUE(core::testing::eventually([&] { return journal.sealed_below() >= 2; }));
   EXPECT_EQ(journal.active_segment(), 2u);
   EXPECT_EQ(journal.sealed_below(), 2u);
   journal.append(record_line("after"));

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "core/tests/eventually.hpp"
 #include "sluice/usage/usage_log.hpp"
 #include "usage/tests/test_dir.hpp"
 
@@ -106,19 +107,13 @@ TEST(Shipper, RecordsWaitInTheJournalWhileTheStoreIsDown) {
   settings.shipper.max_backoff = std::chrono::milliseconds(20);
   UsageLog log(settings);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(log.append(record("w" + std::to_string(i), 3)));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (log.shipper().stats().store_errors.load() < 2 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_GE(log.shipper().stats().store_errors.load(), 2u);
-  EXPECT_FALSE(log.shipper().stats().store_up.load());
+  const auto& stats = log.shipper().stats();
+  EXPECT_TRUE(core::testing::eventually([&] { return stats.store_errors.load() >= 2; }));
+  EXPECT_FALSE(stats.store_up.load());
   std::filesystem::create_directories(db_dir);
-  while (log.shipper().stats().shipped.load() < 5 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(log.shipper().stats().shipped.load(), 5u);
-  EXPECT_TRUE(log.shipper().stats().store_up.load());
+  EXPECT_TRUE(core::testing::eventually([&] { return stats.shipped.load() >= 5; }));
+  EXPECT_EQ(stats.shipped.load(), 5u);
+  EXPECT_TRUE(stats.store_up.load());
   EXPECT_EQ(total_in(db), 15);
 }
 
