@@ -102,11 +102,12 @@ TEST(ConfigLoader, SharedAliasesAreNotWalkedExponentially) {
     for (int i = 0; i < 9; ++i) yaml += (i ? ", *l" : "*l") + std::to_string(level - 1);
     yaml += "]\n";
   }
+  // Walked path by path, finish() would visit about 2.8e11 nodes and not end within ctest's
+  // timeout, which is what fails this test then; a wall-clock bound here would instead depend on
+  // how loaded the machine is.
   auto root = load(yaml);
   for (const auto& key : root.keys()) root.ignore(key);
-  auto start = std::chrono::steady_clock::now();
   root.finish();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 using ConfigFileTest = testing::TempDirTest;

@@ -60,12 +60,12 @@ TEST(Store, SqliteInsertIsIdempotentAndSummarizes) {
   EXPECT_FALSE((*store)->summarize(0, {"app; DROP TABLE sluice_usage"}));
 }
 
+// Nothing listens on port 1, so the connection is refused at once; a store that hung instead would
+// run into ctest's timeout. (Timing the call would make the test depend on the machine's load.)
 TEST(Store, UnreachablePostgresIsUnavailableNotAHang) {
-  auto start = std::chrono::steady_clock::now();
   auto store = open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2");
   EXPECT_FALSE(store);
   EXPECT_EQ(store.error().code, core::ErrorCode::kUnavailable);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
 
 }  // namespace
