@@ -1,5 +1,9 @@
 // The engine against an in-process HTTP server on loopback: counts, streaming timings, the open
 // model's intended-time latency, token refresh, JTL output.
+//
+// Timings are checked only against lower bounds the server guarantees (it waits at least so long),
+// never against how fast this machine happens to be; how close the engine's figures come to a
+// timing model is measured by bench/load/timing.sh.
 #include "sluice/loadgen/engine.hpp"
 
 #include <atomic>
@@ -30,12 +34,12 @@ Task<void> pause(http::Exchange& ex, std::chrono::milliseconds d) {
 http::Handler handler(Counters& c) {
   return [&c](http::Exchange& ex) -> Task<void> {
     std::string target(ex.request().target());
-    if (target == "/token") {
+    if (target.starts_with("/token?expires_in=")) {
       ++c.token;
       http::Response r{http::Status::ok, 11};
       r.set(http::Field::content_type, "application/json");
-      r.body() = R"({"token_type":"Bearer","expires_in":"2","access_token":"tok-)" +
-                 std::to_string(c.token.load()) + "\"}";
+      r.body() = R"({"token_type":"Bearer","expires_in":")" + target.substr(18) +
+                 R"(","access_token":"tok-)" + std::to_string(c.token.load()) + "\"}";
       r.prepare_payload();
       co_await ex.send(std::move(r));
       co_return;
@@ -104,8 +108,37 @@ class EngineTest : public ::testing::Test {
     HttpSampler s;
     s.label = std::move(label);
     s.url = *Template::compile(base_ + path);
-    s.timeout = std::chrono::milliseconds(10'000);
+    s.timeout = std::chrono::milliseconds(60'000);  // only a hang reaches it
     return s;
+  }
+  // Per VU: an Entra-style token (fetched once, refreshed `refresh_margin` before it expires), then
+  // a streamed chat completion with it.
+  Plan token_then_chat(int vus, int loops, int token_seconds) {
+    Plan plan;
+    ThreadGroup g;
+    g.load = ClosedLoad{.vus = vus, .loops = loops};
+    HttpSampler token = sampler("token", "/token?expires_in=" + std::to_string(token_seconds));
+    token.method = "POST";
+    token.form.push_back({"grant_type", Template::literal("client_credentials")});
+    token.extractors.push_back(
+        {Extractor::kJsonPath, "access_token", "$.access_token", 1, 1, std::nullopt});
+    token.extractors.push_back(
+        {Extractor::kJsonPath, "expires_in", "$.expires_in", 1, 1, std::nullopt});
+    OnceOnly once;
+    once.refresh_expires_in_var = "expires_in";
+    once.refresh_margin = std::chrono::seconds(1);
+    once.steps.push_back(Step{std::move(token)});
+    g.steps.push_back(Step{std::move(once)});
+    HttpSampler chat = sampler("chat", "/chat");
+    chat.method = "POST";
+    chat.response = ResponseKind::kOpenAi;
+    chat.model = "gpt-4o";
+    chat.body =
+        *Template::compile(R"({"messages":[{"role":"user","content":"hi"}],"stream":true})");
+    chat.headers.push_back({"Authorization", *Template::compile("Bearer ${access_token}")});
+    g.steps.push_back(Step{std::move(chat)});
+    plan.groups.push_back(std::move(g));
+    return plan;
   }
   Counters counters_;
   std::unique_ptr<http::Server> server_;
@@ -143,49 +176,43 @@ TEST_F(EngineTest, ClosedModelRunsEveryVuEveryLoopAndWritesJtl) {
   std::filesystem::remove(jtl);
 }
 
-TEST_F(EngineTest, StreamingTtftAndItlAndTokenRefreshOncePerVu) {
-  Plan plan;
-  ThreadGroup g;
-  g.load = ClosedLoad{.vus = 2, .loops = -1, .duration = std::chrono::milliseconds(2600)};
-  HttpSampler token = sampler("token", "/token");
-  token.method = "POST";
-  token.form.push_back({"grant_type", Template::literal("client_credentials")});
-  token.extractors.push_back(
-      {Extractor::kJsonPath, "access_token", "$.access_token", 1, 1, std::nullopt});
-  token.extractors.push_back(
-      {Extractor::kJsonPath, "expires_in", "$.expires_in", 1, 1, std::nullopt});
-  OnceOnly once;
-  once.refresh_expires_in_var = "expires_in";
-  once.refresh_margin = std::chrono::seconds(1);  // 2s tokens: refreshed after 1s
-  once.steps.push_back(Step{std::move(token)});
-  g.steps.push_back(Step{std::move(once)});
-  HttpSampler chat = sampler("chat", "/chat");
-  chat.method = "POST";
-  chat.response = ResponseKind::kOpenAi;
-  chat.model = "gpt-4o";
-  chat.body = *Template::compile(R"({"messages":[{"role":"user","content":"hi"}],"stream":true})");
-  chat.headers.push_back({"Authorization", *Template::compile("Bearer ${access_token}")});
-  g.steps.push_back(Step{std::move(chat)});
-  plan.groups.push_back(std::move(g));
+TEST_F(EngineTest, StreamingTtftAndItlAndTokenOncePerVu) {
   EngineOptions o;
   o.threads = 1;
-  auto out = run_plan(plan, {}, o);
+  auto out = run_plan(token_then_chat(2, 4, 3600), {}, o);
   ASSERT_TRUE(out) << out.error().message;
   const auto& s = out->results.labels.at("chat");
+  EXPECT_EQ(s.requests, 8u);
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(counters_.bad_auth.load(), 0);
-  EXPECT_GE(s.requests, 8u);  // ~300 ms each, 2 VUs, 2.6 s
-  // Server: 100 ms to the first token, then 4 gaps of 40 ms.
-  EXPECT_NEAR(s.ttft.percentile(50) / 1000.0, 100, 30);
-  EXPECT_NEAR(s.itl.percentile(50) / 1000.0, 40, 15);
+  // Server: 100 ms to the first token, then 4 gaps of 40 ms. TTFT counts from the send, so it is
+  // never shorter; first token plus the gaps reach the last token, at least 260 ms in.
+  EXPECT_GE(s.ttft.min(), 100'000u);
   EXPECT_EQ(s.itl.count(), s.requests * 4);
+  EXPECT_GE(s.ttft.sum() + s.itl.sum(), s.requests * (260'000 - 10));  // µs, less rounding
+  EXPECT_GE(s.e2e.min(), 260'000u);
   EXPECT_EQ(s.completion_tokens, s.requests * 5);
   EXPECT_EQ(s.prompt_tokens, s.requests * 11);
   EXPECT_EQ(s.estimated, 0u);
-  // Once per VU at the start, then again when each 2 s token had 1 s left: 2 VUs x 2..3 fetches.
+  // An hour-long token is fetched once per VU, not once per iteration.
+  EXPECT_EQ(counters_.token.load(), 2);
+  EXPECT_EQ(out->results.labels.at("token").requests, 2u);
+}
+
+TEST_F(EngineTest, TokenIsRefreshedWhenItNearsExpiry) {
+  // 2 s tokens refreshed 1 s before they expire. An iteration lasts at least 260 ms (the chat
+  // stream), so a VU's fifth iteration starts at least 1.04 s after its first fetch and must
+  // refresh: at least two fetches per VU, and never more than one per iteration.
+  EngineOptions o;
+  o.threads = 1;
+  auto out = run_plan(token_then_chat(2, 5, 2), {}, o);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->results.labels.at("chat").requests, 10u);
+  EXPECT_EQ(out->results.labels.at("chat").errors, 0u);
+  EXPECT_EQ(counters_.bad_auth.load(), 0);
   int tokens = counters_.token.load();
   EXPECT_GE(tokens, 4);
-  EXPECT_LE(tokens, 6);
+  EXPECT_LE(tokens, 10);
 }
 
 TEST_F(EngineTest, OpenModelKeepsItsRateAndMeasuresFromIntendedStart) {
@@ -199,25 +226,31 @@ TEST_F(EngineTest, OpenModelKeepsItsRateAndMeasuresFromIntendedStart) {
   plan.groups.push_back(std::move(g));
   EngineOptions o;
   o.threads = 1;
-  o.grace = std::chrono::milliseconds(5000);
+  o.grace = std::chrono::milliseconds(60'000);  // in-flight requests always finish
   auto out = run_plan(plan, {}, o);
   ASSERT_TRUE(out) << out.error().message;
   const auto& t = out->results.total;
   EXPECT_EQ(t.requests + out->results.dropped_iterations, 30u);
-  EXPECT_GT(t.e2e.max() / 1000.0, 600.0);  // queued ~1.4 s behind by the end
+  // Arrivals are due every 50 ms, each request takes at least 100 ms, and the VU takes the queued
+  // arrivals until the last is due (at 1.45 s): the last request it runs ends at t >= 1.45 s and
+  // was due at t / 2 at the latest (it is at most the (t / 100 ms)th), so it is late by at least
+  // 725 ms, however slow the machine. Timed from its send, it would be ~100 ms.
+  EXPECT_GT(t.e2e.max() / 1000.0, 600.0);
   EXPECT_GT(t.queue.count(), 0u);
 
-  // With enough VUs the rate is kept and latency is the server's.
+  // With a VU for every arrival nothing waits for a VU: the rate is kept (no arrival dropped) and
+  // no request is measured from before its send.
   Plan fast;
   ThreadGroup f;
   f.load = OpenLoad{
-      .rate_per_second = 40, .max_concurrency = 20, .duration = std::chrono::milliseconds(1000)};
+      .rate_per_second = 40, .max_concurrency = 40, .duration = std::chrono::milliseconds(1000)};
   f.steps.push_back(Step{sampler("slow", "/slow")});
   fast.groups.push_back(std::move(f));
   auto out2 = run_plan(fast, {}, o);
   ASSERT_TRUE(out2);
   EXPECT_EQ(out2->results.total.requests, 40u);
-  EXPECT_LT(out2->results.total.e2e.percentile(95) / 1000.0, 250.0);
+  EXPECT_EQ(out2->results.dropped_iterations, 0u);
+  EXPECT_GE(out2->results.total.e2e.min(), 100'000u);  // the server's 100 ms, at least
 }
 
 TEST_F(EngineTest, RetriesAreOffByDefaultAndHonourRetryAfterWhenOn) {
@@ -234,7 +267,8 @@ TEST_F(EngineTest, RetriesAreOffByDefaultAndHonourRetryAfterWhenOn) {
 
   auto& s = std::get<HttpSampler>(plan.groups[0].steps[0].node);
   s.max_retries = 2;
-  s.retry_backoff = std::chrono::milliseconds(5'000);  // not used: retry-after-ms wins
+  // Not used: retry-after-ms wins. Were it used, the run would outlast ctest's timeout.
+  s.retry_backoff = std::chrono::hours(1);
   auto begin = std::chrono::steady_clock::now();
   auto on = run_plan(plan, {}, EngineOptions{});
   auto took = std::chrono::steady_clock::now() - begin;
@@ -243,8 +277,7 @@ TEST_F(EngineTest, RetriesAreOffByDefaultAndHonourRetryAfterWhenOn) {
   EXPECT_EQ(on->results.total.requests, 8u);
   EXPECT_EQ(on->results.total.throttled, 4u);
   EXPECT_EQ(on->results.total.statuses.at(200), 4u);
-  EXPECT_GE(took, std::chrono::milliseconds(4 * 80));
-  EXPECT_LT(took, std::chrono::milliseconds(4'000));
+  EXPECT_GE(took, std::chrono::milliseconds(4 * 80));  // it did wait as told, never less
 }
 
 TEST_F(EngineTest, ConnectionErrorsAreSamplesNotCrashes) {
@@ -267,7 +300,8 @@ TEST_F(EngineTest, ConnectionErrorsAreSamplesNotCrashes) {
 TEST_F(EngineTest, AutoStopEndsARunOfErrors) {
   Plan plan;
   ThreadGroup g;
-  g.load = ClosedLoad{.vus = 1, .loops = -1, .duration = std::chrono::milliseconds(20'000)};
+  // Longer than ctest's timeout: only autoStop can end this run in time.
+  g.load = ClosedLoad{.vus = 1, .loops = -1, .duration = std::chrono::milliseconds(600'000)};
   HttpSampler s;
   s.label = "refused";
   s.url = Template::literal("http://127.0.0.1:1/x");
@@ -277,12 +311,10 @@ TEST_F(EngineTest, AutoStopEndsARunOfErrors) {
   plan.groups.push_back(std::move(g));
   EngineOptions o;
   o.auto_stop = AutoStop{true, 50.0, std::chrono::seconds(1)};
-  auto begin = std::chrono::steady_clock::now();
   auto out = run_plan(plan, {}, o);
   ASSERT_TRUE(out);
   EXPECT_TRUE(out->auto_stopped);
   EXPECT_NE(out->stop_reason.find("autoStop"), std::string::npos);
-  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(8));
 }
 
 }  // namespace
