@@ -18,7 +18,7 @@ case "$cmd" in
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
     as_owner "$bindir/initdb" -D "$dir/data" -A trust -U sluice --no-sync >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-k $dir -p $port -h 127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U sluice usage
@@ -26,7 +26,7 @@ case "$cmd" in
     ;;
   stop)
     if [ -d "$dir/data" ]; then
-      as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+      as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null 2>&1 || true
     fi
     rm -rf "$dir"
     ;;

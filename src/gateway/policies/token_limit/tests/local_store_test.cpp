@@ -193,6 +193,7 @@ TEST_F(LocalStoreTest, ConcurrentClientsNeverExceedTheLimitBeyondTheEstimateErro
   std::map<std::int64_t, std::int64_t> used_by_bucket;
   std::atomic<std::int64_t> admitted{0};
   std::atomic<std::int64_t> refused{0};
+  std::atomic<std::int64_t> attempts{0};
 
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -204,6 +205,7 @@ TEST_F(LocalStoreTest, ConcurrentClientsNeverExceedTheLimitBeyondTheEstimateErro
       while (!stop.load()) {
         charges[0] = Charge{&limit, "one-counter", estimate(random)};
         auto result = store.reserve(charges, now());
+        attempts.fetch_add(1);
         if (!result.admitted) {
           refused.fetch_add(1);
           continue;
@@ -218,10 +220,13 @@ TEST_F(LocalStoreTest, ConcurrentClientsNeverExceedTheLimitBeyondTheEstimateErro
       }
     });
   }
-  // Five simulated minutes in 100 ms steps, with the workers running between steps.
+  // Five simulated minutes in 100 ms steps. Time moves on only after the workers made at least one
+  // attempt each (on average) since the last step, so every simulated minute sees thousands of
+  // attempts against room for fewer than a hundred, however the threads are scheduled.
   for (int step = 0; step < 3000; ++step) {
     clock.advance(100ms);
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    const auto target = attempts.load() + threads;
+    while (attempts.load() < target) std::this_thread::yield();
   }
   stop.store(true);
   for (auto& worker : workers) worker.join();
