@@ -18,6 +18,7 @@ benches=(
   "gateway-auth|gateway/auth.sh|gateway with auth off"
   "gateway-limits|gateway/limits.sh|gateway with limits off"
   "load|load/run.sh|wrk"
+  "load-timing|load/timing.sh|the simulator's timing model"
 )
 
 {
