@@ -58,6 +58,29 @@ test('every assigned code point in class-sensitive contexts: same ids as tiktoke
   }
 });
 
+// Pieces longer than 256 bytes go to sluice's linear-time backtracking encoder, not the scan that
+// real text nearly always takes; tiktoken merges them in quadratic time, so they stay a few KB.
+test('long pieces (runs, repeated patterns, random letters and bytes): same ids as tiktoken', () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const randomOf = (alphabet, n) =>
+    Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  const pieces = [
+    'a'.repeat(3000), ' '.repeat(2000) + 'x', '日'.repeat(1200), 'ab'.repeat(900),
+    '=-'.repeat(700), 'é'.repeat(900), `${'aab'.repeat(500)}!`, randomOf('abcdefghij', 2500),
+    randomOf('aeiou', 2500), randomOf('abcdefghijklmnopqrstuvwxyz', 4000), randomOf('=*-#_', 1500),
+    randomOf('ÄÖÜäöüßéèàçñ', 1500), ` ${randomOf('xyzXYZ', 1000)}'s`, '\n'.repeat(700) + 'z',
+  ];
+  const text = pieces.join(' ');
+  const file = tempFile('long-pieces.txt', text);
+  for (const name of kEncodings) {
+    const enc = get_encoding(name);
+    assertSameIds(sluiceIds(file, ['--encoding', name]), [...enc.encode_ordinary(text)], enc,
+                  `${name} long pieces`);
+    enc.free();
+  }
+});
+
 test('--count, --model and --allow-special agree with tiktoken', () => {
   const text = 'Hello <|endoftext|> world\n\n  ';
   const file = tempFile('special.txt', text);

@@ -74,7 +74,10 @@ class Encoding {
   // Same, appending to `out` (reuse one vector to avoid an allocation per call).
   void encode_ordinary(std::string_view text, std::vector<Rank>& out) const;
   // encode_ordinary(text).size(), without building the vector. Allocates nothing, except
-  // per-thread scratch space the first time a piece longer than 64 bytes needs merging.
+  // per-thread scratch space: the cache of merged pieces (512 KiB) on a thread's first call, and
+  // the long-piece encoder's buffers the first time a piece longer than 256 bytes needs merging
+  // (whose tables, tens of megabytes per encoding, are built once per process then).
+  // Cost is linear in the length of the text, whatever the text.
   std::size_t count(std::string_view text) const;
 
   // tiktoken encode(text, allowed_special, disallowed_special). Special tokens in `allowed` are
