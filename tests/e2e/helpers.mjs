@@ -1,7 +1,12 @@
 // Shared helpers for the end-to-end tests: start the real sluice binary on a free loopback port,
-// wait until it says where it listens, and stop it afterwards. Every wait is bounded.
-import { spawn } from 'node:child_process';
+// wait until it says where it listens, talk to it, and stop it afterwards.
+//
+// Every wait here is bounded, and every bound is one only a hang reaches (HANG_BOUND_MS): a test
+// must never fail because the machine is slow or busy, so nothing waits "long enough" for a fixed
+// time and then asserts; it waits until the thing happened (pollUntil) or for the process's word.
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,15 +15,52 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export const sluiceBin = process.env.SLUICE_BIN || resolve(here, '../../build/sluice');
 
+export const HANG_BOUND_MS = 60000;
+
+export const sleep = (ms) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+
+// Calls `probe()` (sync or async) until `done(value)` holds or `timeoutMs` has passed, and returns
+// the last value either way, for the caller to assert on with its own message.
+export async function pollUntil(probe, done = Boolean, { timeoutMs = HANG_BOUND_MS, intervalMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() >= deadline) return value;
+    await sleep(intervalMs);
+  }
+}
+
+// A loopback port nothing listens on right now.
+export function freePort() {
+  return new Promise((resolvePromise, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
 const tempDirs = [];
 
-// Writes `text` to a fresh temporary file and returns its path; removeTempFiles() deletes it.
-export function tempFile(name, text) {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
+// A fresh temporary directory; removeTempFiles() deletes it.
+export function tempDir(prefix = 'sluice-e2e-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.push(dir);
+  return dir;
+}
+
+// Writes `text` to `name` in `dir` and returns its path.
+export function writeIn(dir, name, text) {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
+}
+
+// Writes `text` to a fresh temporary file and returns its path; removeTempFiles() deletes it.
+export function tempFile(name, text) {
+  return writeIn(tempDir(), name, text);
 }
 
 export function removeTempFiles() {
@@ -27,7 +69,7 @@ export function removeTempFiles() {
 
 // Starts `sluice <args...>` and resolves once a stdout line matches `readyPattern` (its first
 // group is the URL). Rejects if the process exits first or nothing matches within `timeoutMs`.
-export function startSluice(args, { readyPattern = /listening on (http:\/\/\S+)/, timeoutMs = 15000, env = {} } = {}) {
+export function startSluice(args, { readyPattern = /listening on (http:\/\/\S+)/, timeoutMs = HANG_BOUND_MS, env = {} } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(sluiceBin, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,6 +116,16 @@ export function startSluice(args, { readyPattern = /listening on (http:\/\/\S+)/
   });
 }
 
+// `sluice gateway --config <configPath>` with an admin listener; resolves like startSluice, with
+// `url` the main listener and `admin` the admin one.
+export async function startGateway(configPath) {
+  const gateway = await startSluice(['gateway', '--config', configPath], {
+    readyPattern: /sluice gateway admin on (http:\/\/\S+)/,
+  });
+  const listening = gateway.output().stdout.match(/sluice gateway listening on (http:\/\/\S+)/);
+  return { ...gateway, admin: gateway.url, url: listening[1] };
+}
+
 // SIGTERM, then SIGKILL if it has not exited within `graceMs`. Resolves with the exit code.
 export function stopProcess(child, graceMs = 5000) {
   return new Promise((resolvePromise) => {
@@ -90,7 +142,81 @@ export function stopProcess(child, graceMs = 5000) {
   });
 }
 
+// Resolves with the exit code once `child` exits, or with 'timeout' after `timeoutMs`.
+export function exitCode(child, timeoutMs = HANG_BOUND_MS) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolvePromise) => {
+    const timer = setTimeout(() => resolvePromise('timeout'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
+  });
+}
+
+// Runs `sluice <args...>` to completion; resolves {code, stdout, stderr} (code 99 when it was
+// killed at `timeoutMs`). `env` is added to this process's environment; a variable set to
+// undefined is removed.
+export function runSluice(args, { timeoutMs = 2 * HANG_BOUND_MS, env = {} } = {}) {
+  return new Promise((resolvePromise) => {
+    execFile(sluiceBin, args, { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => resolvePromise({ code: error ? (error.code ?? 99) : 0, stdout, stderr }));
+  });
+}
+
 // fetch with a deadline.
-export async function fetchWithTimeout(url, options = {}, timeoutMs = 10000) {
+export async function fetchWithTimeout(url, options = {}, timeoutMs = HANG_BOUND_MS) {
   return fetch(url, { ...options, signal: AbortSignal.timeout(timeoutMs) });
+}
+
+// POSTs a chat completion body to `deployment` at `baseUrl`; resolves with the fetch Response.
+export function postChat(baseUrl, deployment, body, headers = {}) {
+  return fetchWithTimeout(`${baseUrl}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+// The simulator's own accounting (/sim/usage) and its reset.
+export async function simUsage(sim) {
+  const r = await fetchWithTimeout(`${sim.url}/sim/usage`);
+  if (r.status !== 200) throw new Error(`/sim/usage answered ${r.status}: ${await r.text()}`);
+  return r.json();
+}
+
+export async function resetSimUsage(sim) {
+  const r = await fetchWithTimeout(`${sim.url}/sim/usage/reset`, { method: 'POST' });
+  if (!r.ok) throw new Error(`/sim/usage/reset answered ${r.status}: ${await r.text()}`);
+}
+
+// Adds a simulator fault (POST /sim/faults), or clears them all when `fault` is null.
+export async function setSimFault(sim, fault) {
+  const r = await fetchWithTimeout(`${sim.url}/sim/faults`, {
+    method: fault ? 'POST' : 'DELETE',
+    headers: { 'content-type': 'application/json' },
+    body: fault ? JSON.stringify(fault) : undefined,
+  });
+  if (!r.ok) throw new Error(`fault update failed: ${r.status} ${await r.text()}`);
+}
+
+// The gateway's id of a request: its own x-request-id on answers it made, and echoed by the
+// backend as x-ms-client-request-id on relayed ones (the backend sets its own x-request-id).
+export function gatewayRequestId(headers) {
+  return headers.get('x-ms-client-request-id') ?? headers.get('x-request-id');
+}
+
+// OpenAI's published chat counting rule (the cookbook's num_tokens_from_messages) with a tiktoken
+// encoding.
+export function chatPromptTokens(enc, messages) {
+  let n = 3;
+  for (const m of messages) {
+    n += 3;
+    for (const [key, value] of Object.entries(m)) {
+      if (typeof value !== 'string') continue;
+      n += enc.encode(value).length;
+      if (key === 'name') n += 1;
+    }
+  }
+  return n;
 }

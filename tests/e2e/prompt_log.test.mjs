@@ -4,13 +4,14 @@
 // (the stream reassembled), the redaction rules applied, and nothing from the route without it.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { AzureOpenAI } from 'openai';
 
-import { fetchWithTimeout, startSluice, tempFile } from './helpers.mjs';
-import { startGateway } from '../integration/usage_support.mjs';
+import {
+  fetchWithTimeout, pollUntil, startGateway, startSluice, tempDir, tempFile,
+} from './helpers.mjs';
 
 const API_VERSION = '2024-10-21';
 const SECRET = 'sk-ABCDEFGHIJKLMNOPQRST';
@@ -22,7 +23,7 @@ seed: 5
 deployments:
   gpt-4o: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 5ms, tokens_per_second: 0, natural_length: 30}
   quiet: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 10}
-  slow: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 40, natural_length: 400}
+  slow: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 40, natural_length: 4000}
 auth: {mode: keys, api_keys: [{name: gateway, key: upstream-key}]}
 `;
 
@@ -56,22 +57,23 @@ function client(deployment) {
   });
 }
 
-async function waitForLines(count, timeoutMs = 10000) {
-  const deadline = Date.now() + timeoutMs;
-  let lines = [];
-  while (Date.now() < deadline) {
-    if (existsSync(logFile)) {
-      lines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      if (lines.length >= count) return lines;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return lines;
+function logLines() {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// The log's entries once it has at least `count` (the writer is a background thread).
+async function waitForLines(count) {
+  return pollUntil(logLines, (lines) => lines.length >= count);
+}
+
+async function metrics() {
+  return (await fetchWithTimeout(`${gateway.admin}/metrics`)).text();
 }
 
 before(async () => {
   sim = await startSluice(['sim', '--config', tempFile('sim.yaml', SIM_CONFIG)]);
-  logFile = join(dirname(tempFile('placeholder', '')), 'prompts.jsonl');
+  logFile = join(tempDir(), 'prompts.jsonl');
   gateway = await startGateway(tempFile('gateway.yaml', gatewayConfig(sim.url, logFile)));
 });
 
@@ -137,13 +139,15 @@ test('plain and streamed completions are logged in full, redacted, on the opted-
   assert.equal(streamBody.stream, true);
   assert.ok(!JSON.stringify(s).includes(SECRET));
 
-  const metrics = await (await fetchWithTimeout(`${gateway.admin}/metrics`)).text();
-  assert.match(metrics, /sluice_prompt_log_written_total\{log="file:[^"]*prompts\.jsonl",sink="file"\} 2\n/);
-  assert.match(metrics, /sluice_prompt_log_dropped_total\{log="[^"]*",reason="queue_full"\} 0\n/);
+  // The counter follows the file write it counts: wait for it rather than race it.
+  const written = /sluice_prompt_log_written_total\{log="file:[^"]*prompts\.jsonl",sink="file"\} 2\n/;
+  const text = await pollUntil(metrics, (t) => written.test(t));
+  assert.match(text, written);
+  assert.match(text, /sluice_prompt_log_dropped_total\{log="[^"]*",reason="queue_full"\} 0\n/);
 });
 
 test('a client that leaves mid-stream is logged with the text it was sent', async () => {
-  const before = (await waitForLines(0)).length;
+  const before = logLines().length;
   const controller = new AbortController();
   const { data: stream, response } = await client('slow').chat.completions
     .create({ messages: [{ role: 'user', content: 'A long story, please.' }], stream: true },
@@ -166,7 +170,9 @@ test('a client that leaves mid-stream is logged with the text it was sent', asyn
   assert.ok(entry, `the abandoned stream ${id} is logged`);
   assert.equal(entry.streamed, true);
   assert.ok(entry.response.startsWith(received), 'it holds what the client received');
-  // 400 tokens at 40/s take 10 s; the client left after about a quarter of a second.
-  assert.ok(entry.response.length < 1000, `only the part sent before the client left: ${entry.response.length}`);
+  // The whole answer is 4000 tokens, at least 4000 characters, and takes 100 s at 40 tokens/s; the
+  // client left after 10 chunks. Only a gateway that kept relaying long after (or logged the full
+  // answer) reaches 4000 characters.
+  assert.ok(entry.response.length < 4000, `only the part sent before the client left: ${entry.response.length}`);
   assert.equal(JSON.parse(entry.prompt).messages[0].content, 'A long story, please.');
 });

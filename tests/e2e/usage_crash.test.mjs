@@ -10,8 +10,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { AzureOpenAI } from 'openai';
 
-import { fetchWithTimeout, startSluice, tempFile } from './helpers.mjs';
-import { startGateway, startPostgres, tempDir, waitForRows } from '../integration/usage_support.mjs';
+import {
+  fetchWithTimeout, gatewayRequestId as idOf, pollUntil, sleep, startGateway, startSluice, tempDir, tempFile,
+} from './helpers.mjs';
+import { startPostgres, waitForRows } from '../integration/usage_support.mjs';
 
 const SIM_CONFIG = `
 listen: {address: 127.0.0.1, port: 0, threads: 2}
@@ -32,14 +34,12 @@ policies:
 `;
 }
 
-const idOf = (headers) => headers.get('x-ms-client-request-id') ?? headers.get('x-request-id');
-
 // Closed-loop load until `stop()` is called; every response that completed is remembered.
 function runLoad(url, workers) {
   const completed = [];
   let failed = 0;
   let running = true;
-  const client = new AzureOpenAI({ endpoint: url, apiKey: 'unused', apiVersion: '2024-10-21', deployment: 'gpt-4o', maxRetries: 0, timeout: 10000 });
+  const client = new AzureOpenAI({ endpoint: url, apiKey: 'unused', apiVersion: '2024-10-21', deployment: 'gpt-4o', maxRetries: 0, timeout: 60000 });
   const worker = async (w) => {
     for (let i = 0; running; i++) {
       const messages = [{ role: 'user', content: `worker ${w} request ${i}` }];
@@ -56,7 +56,7 @@ function runLoad(url, workers) {
         }
       } catch {
         failed += 1;
-        if (running) await new Promise((r) => setTimeout(r, 20));
+        if (running) await sleep(20);
       }
     }
   };
@@ -88,8 +88,8 @@ for (const kind of ['sqlite', 'postgresql']) {
       const config = tempFile('gateway.yaml', gatewayConfig(sim.url, join(dir, 'journal'), store));
       gateway = await startGateway(config);
       load = runLoad(gateway.url, 24);
-      await new Promise((r) => setTimeout(r, 2000));
-      completedBeforeKill = load.completed.length;
+      // Kill once the load is well under way, however long that takes on this machine.
+      completedBeforeKill = await pollUntil(() => load.completed.length, (n) => n > 50, { intervalMs: 20 });
       gateway.process.kill('SIGKILL');
       await new Promise((r) => gateway.process.once('exit', r));
       await load.stop();
@@ -115,7 +115,7 @@ for (const kind of ['sqlite', 'postgresql']) {
       const rows = await waitForRows(store, (r) => {
         const ids = new Set(r.map((row) => row.request_id));
         return [...completed].every((id) => ids.has(id));
-      }, 30000);
+      });
       const seen = new Map();
       for (const row of rows) {
         assert.equal(row.requests, 1, `${row.request_id} has ${row.requests} records`);
@@ -132,15 +132,10 @@ for (const kind of ['sqlite', 'postgresql']) {
     });
 
     test('the restarted gateway replayed the journal without duplicating', async () => {
-      let text = '';
-      let replayed = 0;
-      const deadline = Date.now() + 15000;
-      while (Date.now() < deadline) {
-        text = await (await fetchWithTimeout(`${gateway.admin}/metrics`)).text();
-        replayed = Number(text.match(/^sluice_usage_replayed_total\{[^}]*\} (\d+)$/m)?.[1] ?? 0);
-        if (replayed > 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const replayedIn = (text) => Number(text.match(/^sluice_usage_replayed_total\{[^}]*\} (\d+)$/m)?.[1] ?? 0);
+      const text = await pollUntil(async () => (await fetchWithTimeout(`${gateway.admin}/metrics`)).text(),
+        (t) => replayedIn(t) > 0, { intervalMs: 100 });
+      const replayed = replayedIn(text);
       const usage = text.split('\n').filter((l) => l.startsWith('sluice_usage')).join('\n');
       assert.ok(replayed > 0, `the journal was replayed into the store:\n${usage}`);
       assert.match(usage, /sluice_usage_store_up\{[^}]*\} 1/);
