@@ -45,11 +45,10 @@ function processesUsing(dir) {
 test('sluice demo --duration 15s: reports, reconciles with the simulator, cleans up', async () => {
   const out = mkdtempSync(join(tmpdir(), 'sluice-demo-'));
   try {
-    const started = Date.now();
+    // runDemo's bound (150 s) fails a demo that does not end; how long it takes is not asserted.
     const run = await runDemo(['--duration', '15s', '--out', out]);
     const text = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
     assert.equal(run.code, 0, text);
-    assert.ok(Date.now() - started < 90000, `took ${Date.now() - started} ms`);
 
     const reconciliation = run.stdout.match(/reconciliation: usage store (\d+) tokens (=|!=) simulator (\d+) tokens (\S+)/);
     assert.ok(reconciliation, text);
@@ -84,23 +83,20 @@ test('sluice demo stops every child on SIGTERM', async () => {
   const out = mkdtempSync(join(tmpdir(), 'sluice-demo-term-'));
   try {
     let signalled = false;
-    let signalledAt = 0;
-    const run = await runDemo(['--duration', '60s', '--out', out], {
-      timeoutMs: 60000,
+    // The load would run for an hour: only SIGTERM can end the demo before runDemo's bound.
+    const run = await runDemo(['--duration', '3600s', '--out', out], {
+      timeoutMs: 150000,
       onStdout: (stdout, child) => {
-        // Once the load is under way (all children up), stop the demo.
+        // Once the load is under way (all children up), stop the demo; the pause lets requests
+        // be in flight when the signal comes.
         if (!signalled && /^load\s/m.test(stdout)) {
           signalled = true;
-          setTimeout(() => {
-            signalledAt = Date.now();
-            child.kill('SIGTERM');
-          }, 3000);
+          setTimeout(() => child.kill('SIGTERM'), 3000);
         }
       },
     });
     assert.ok(signalled, `the demo never started its load\n${run.stdout}\n${run.stderr}`);
     assert.equal(run.code, 130, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
-    assert.ok(Date.now() - signalledAt < 20000, 'stopping took too long');
     assert.deepEqual(processesUsing(out), [], 'a demo child is still running');
   } finally {
     rmSync(out, { recursive: true, force: true });

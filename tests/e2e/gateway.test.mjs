@@ -3,10 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AzureOpenAI, OpenAI } from 'openai';
-import { startSluice, tempFile, fetchWithTimeout } from './helpers.mjs';
+import {
+  fetchWithTimeout, pollUntil, setSimFault, sleep, startGateway, startSluice, tempFile,
+} from './helpers.mjs';
 
 const API_VERSION = '2024-10-21';
-let primary, secondary, gateway, adminUrl;
+let primary, secondary, gateway;
 
 function simConfig(region, tps) {
   return `
@@ -24,12 +26,12 @@ function gatewayConfig(primaryUrl, secondaryUrl) {
 listeners: [{address: 127.0.0.1, port: 0, threads: 2}]
 admin: {address: 127.0.0.1, port: 0}
 backends:
-  - {name: primary, url: "${primaryUrl}", auth: {type: api-key, key: upstream-key}, timeouts: {stream_idle: 3s}}
-  - {name: secondary, url: "${secondaryUrl}", auth: {type: api-key, key: upstream-key}, timeouts: {stream_idle: 3s}}
+  - {name: primary, url: "${primaryUrl}", auth: {type: api-key, key: upstream-key}, timeouts: {stream_idle: 300s}}
+  - {name: secondary, url: "${secondaryUrl}", auth: {type: api-key, key: upstream-key}, timeouts: {stream_idle: 300s}}
 pools:
   - name: chat
     members: [{backend: primary, priority: 1}, {backend: secondary, priority: 2}]
-    breaker: {failures: 2, interval: 10s, trip_duration: 30s, honor_retry_after: true}
+    breaker: {failures: 2, interval: 60s, trip_duration: 30s, honor_retry_after: true}
     retry: {max_attempts: 3, max_time: 20s}
   - name: secondary-only
     members: [{backend: secondary}]
@@ -39,17 +41,10 @@ routes:
 `;
 }
 
-async function setFault(sim, fault) {
-  const res = await fetchWithTimeout(`${sim.url}/sim/faults`, {
-    method: fault ? 'POST' : 'DELETE',
-    headers: { 'content-type': 'application/json' },
-    body: fault ? JSON.stringify(fault) : undefined,
-  });
-  assert.ok(res.ok, `fault update failed: ${res.status} ${await res.text()}`);
-}
+const setFault = setSimFault;
 
 async function backends() {
-  const res = await fetchWithTimeout(`${adminUrl}/admin/backends`);
+  const res = await fetchWithTimeout(`${gateway.admin}/admin/backends`);
   return (await res.json()).backends;
 }
 
@@ -60,11 +55,7 @@ function azure() {
 before(async () => {
   primary = await startSluice(['sim', '--config', tempFile('primary.yaml', simConfig('swedencentral', 400))]);
   secondary = await startSluice(['sim', '--config', tempFile('secondary.yaml', simConfig('eastus', 400))]);
-  gateway = await startSluice(['gateway', '--config', tempFile('gateway.yaml', gatewayConfig(primary.url, secondary.url))], {
-    readyPattern: /admin on (http:\/\/\S+)/,
-  });
-  adminUrl = gateway.url;
-  gateway.url = gateway.output().stdout.match(/listening on (http:\/\/\S+)/)[1];
+  gateway = await startGateway(tempFile('gateway.yaml', gatewayConfig(primary.url, secondary.url)));
 });
 
 after(async () => {
@@ -148,14 +139,19 @@ test('throttled primary: clients still get 200s from the secondary; the breaker 
       assert.equal(data.usage.completion_tokens, 3);
       assert.equal(response.headers.get('x-ms-region'), 'eastus', 'spilled to the secondary');
     }
-    const primaryState = (await backends()).find((b) => b.name === 'primary');
-    assert.equal(primaryState.pools[0].breaker, 'open', 'two 429s within the interval trip it');
+    const primaryState = (await backends()).find((b) => b.name === 'primary').pools[0];
+    assert.ok(primaryState.breaker_trips >= 1, 'two 429s within the interval trip it');
     // The simulator said retry-after 1 s; the breaker honours that instead of its 30 s trip time.
-    assert.ok(primaryState.pools[0].open_for_ms <= 1000, `open for ${primaryState.pools[0].open_for_ms} ms`);
+    // (Still open unless this machine took over a second since: the remaining time only falls.)
+    if (primaryState.breaker === 'open') {
+      assert.ok(primaryState.open_for_ms <= 1000, `open for ${primaryState.open_for_ms} ms`);
+    }
   } finally {
     await setFault(primary, null);
   }
-  await new Promise((r) => setTimeout(r, 1200));
+  // Past the 1 s the breaker was told to stay open (waiting longer changes nothing): the next
+  // request is the probe. Had the breaker kept its 30 s trip time, it would go to the secondary.
+  await sleep(1200);
   const { response } = await azure().chat.completions
     .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'probe' }], max_tokens: 2 })
     .withResponse();
@@ -179,14 +175,15 @@ test('every member throttled: 429 with the smallest retry-after', async () => {
     await setFault(primary, null);
     await setFault(secondary, null);
   }
-  await new Promise((r) => setTimeout(r, 1200));
+  await sleep(1200);  // past the breakers' retry-after, so the next tests find them half-open
 });
 
-test('a stream dropped by the backend ends promptly for the client', async () => {
+// The backends' stream_idle timeout (300 s) is far beyond this test's own bound: the stream can
+// only end in time if the gateway passes the backend's drop on at once.
+test('a stream dropped by the backend ends promptly for the client', { timeout: 60000 }, async () => {
   await setFault(secondary, { deployment: 'gpt-4o', drop_stream_rate: 1, drop_after_tokens: 3 });
   await setFault(primary, { deployment: 'gpt-4o', drop_stream_rate: 1, drop_after_tokens: 3 });
   try {
-    const started = Date.now();
     const stream = await azure().chat.completions.create({
       model: 'gpt-4o', messages: [{ role: 'user', content: 'long' }], max_tokens: 200, stream: true,
     });
@@ -197,7 +194,6 @@ test('a stream dropped by the backend ends promptly for the client', async () =>
       // The SDK may report the truncated stream as an error; either way it must not hang.
     }
     assert.ok(chunks < 200, 'the stream was cut');
-    assert.ok(Date.now() - started < 5000, 'ended promptly');
   } finally {
     await setFault(primary, null);
     await setFault(secondary, null);
@@ -218,18 +214,14 @@ test('a client that disconnects frees the upstream request', async () => {
   } catch {
     // aborted
   }
-  let inFlight = -1;
-  for (let i = 0; i < 40; i++) {
-    inFlight = (await backends()).reduce((sum, b) => sum + b.in_flight, 0);
-    if (inFlight === 0) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const inFlight = await pollUntil(async () => (await backends()).reduce((sum, b) => sum + b.in_flight, 0),
+    (n) => n === 0);
   assert.equal(inFlight, 0, 'no upstream request left in flight');
 });
 
 test('health and readiness on the admin listener', async () => {
-  assert.equal((await fetchWithTimeout(`${adminUrl}/healthz`)).status, 200);
-  assert.equal((await fetchWithTimeout(`${adminUrl}/readyz`)).status, 200);
-  const metrics = await (await fetchWithTimeout(`${adminUrl}/metrics`)).text();
+  assert.equal((await fetchWithTimeout(`${gateway.admin}/healthz`)).status, 200);
+  assert.equal((await fetchWithTimeout(`${gateway.admin}/readyz`)).status, 200);
+  const metrics = await (await fetchWithTimeout(`${gateway.admin}/metrics`)).text();
   assert.match(metrics, /sluice_backend_attempts_total\{backend="primary"\}/);
 });

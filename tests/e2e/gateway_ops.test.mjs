@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { AzureOpenAI } from 'openai';
-import { startSluice, tempFile, fetchWithTimeout } from './helpers.mjs';
+import { exitCode, fetchWithTimeout, pollUntil, postChat, startSluice, tempFile } from './helpers.mjs';
 
 let sim;
 
@@ -20,15 +20,12 @@ listeners: [{address: 127.0.0.1, port: 0}]
 backends: [{name: sim, url: "${sim.url}", auth: {type: api-key, key: upstream-key}}]
 pools: [{name: p, members: [{backend: sim}]}]
 routes: [{name: r, match: {deployments: [${deployments.join(', ')}]}, pool: p}]
-drain_timeout: 10s
+drain_timeout: 120s
 `;
 }
 
 async function status(url, deployment) {
-  const res = await fetchWithTimeout(`${url}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
-  });
+  const res = await postChat(url, deployment, { messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
   await res.text();
   return res.status;
 }
@@ -42,18 +39,12 @@ test('SIGHUP reloads routes; an invalid file is refused and the running config s
 
     writeFileSync(file, config(['gpt-4o', 'gpt-4o-mini']));
     gateway.process.kill('SIGHUP');
-    let mini = 0;
-    for (let i = 0; i < 50 && mini !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      mini = await status(gateway.url, 'gpt-4o-mini');
-    }
+    const mini = await pollUntil(() => status(gateway.url, 'gpt-4o-mini'), (s) => s === 200, { intervalMs: 100 });
     assert.equal(mini, 200, 'the new route serves after reload');
 
     writeFileSync(file, 'listeners: [{port: 0}]\nroutes: [{name: r, pool: missing}]\n');
     gateway.process.kill('SIGHUP');
-    for (let i = 0; i < 50 && !/reload refused/.test(gateway.output().stderr); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pollUntil(() => gateway.output().stderr, (stderr) => /reload refused/.test(stderr));
     assert.match(gateway.output().stderr, /reload refused.*unknown pool 'missing'/);
     assert.equal(await status(gateway.url, 'gpt-4o-mini'), 200, 'still serving the previous config');
   } finally {
@@ -67,7 +58,6 @@ test('SIGTERM drains: the stream in progress finishes, then the process exits 0'
   const stream = await client.chat.completions.create({
     model: 'gpt-4o', messages: [{ role: 'user', content: 'count slowly' }], max_tokens: 40, stream: true,
   });
-  const exited = new Promise((resolve) => gateway.process.once('exit', (code) => resolve(code)));
   let chunks = 0;
   let text = '';
   for await (const chunk of stream) {
@@ -76,7 +66,8 @@ test('SIGTERM drains: the stream in progress finishes, then the process exits 0'
   }
   assert.ok(chunks >= 40, `the stream finished (${chunks} chunks)`);
   assert.ok(text.length > 0);
-  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 12000))]);
+  // drain_timeout is 120 s: only a gateway that did not drain properly waits that long.
+  const code = await exitCode(gateway.process, 180000);
   assert.equal(code, 0, 'exited cleanly after draining');
   await assert.rejects(fetchWithTimeout(`${gateway.url}/openai/deployments/gpt-4o/chat/completions`, {}, 2000));
 });
