@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
 
-import { fetchWithTimeout, sluiceBin, startSluice, tempFile } from './helpers.mjs';
+import {
+  HANG_BOUND_MS, fetchWithTimeout, freePort, pollUntil, sleep, sluiceBin, startSluice, tempFile,
+} from './helpers.mjs';
 
 const TENANT = '7d1e2f3a-0000-4000-8000-0000000000d6';
 const CHAT_APP = 'aaaaaaaa-1111-4111-8111-0000000000c1';
@@ -30,17 +31,6 @@ let jwksServer;
 let jwksFetches = 0;
 const jwksKeys = [];  // public JWKs the test server publishes; the test rotates them
 const keys = {};      // name → { privateKey, publicKey, kid, alg }
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function makeKey(name, alg) {
   const pair = await generateKeyPair(alg, { extractable: true });
@@ -122,10 +112,7 @@ function loggedReasons() {
 async function chatRefused(deployment, headers) {
   const before = loggedReasons().length;
   const res = await chat(deployment, headers);
-  for (let i = 0; i < 100 && loggedReasons().length === before; i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  res.reason = loggedReasons()[before];
+  res.reason = (await pollUntil(loggedReasons, (reasons) => reasons.length > before, { intervalMs: 10 }))[before];
   return res;
 }
 
@@ -340,7 +327,7 @@ describe('tokens minted with jose', () => {
     const unknown = await chatRefused('chat-jose', bearer(await joseToken('rogue')));
     assertInvalidToken(unknown, JOSE_AUDIENCE);
     assert.equal(unknown.reason, 'unknown_kid');
-    await new Promise((resolve) => setTimeout(resolve, 400));  // past jwks_refresh_min_interval
+    await sleep(400);  // past jwks_refresh_min_interval since the refetch for `rogue` (longer is fine)
     const fetchesBefore = jwksFetches;
     await publish('rsa-2');
     const res = await chat('chat-jose', bearer(await joseToken('rsa-2')));
@@ -382,9 +369,11 @@ describe('API keys', () => {
 describe('operations', () => {
   test('refusals are logged with their reason, never with the credential', async () => {
     const token = await joseToken('rsa-1', { claims: { aud: 'https://wrong.example' } });
+    const before = loggedReasons().length;
     await chat('chat-jose', bearer(token));
     await chat('chat-sim', { 'api-key': 'leaky-key-should-not-appear' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const reasons = await pollUntil(loggedReasons, (r) => r.length >= before + 2);
+    assert.deepEqual(reasons.slice(before), ['wrong_audience', 'invalid_api_key']);
     const { stderr } = gateway.output();
     assert.match(stderr, /refused: wrong_audience/);
     assert.match(stderr, /refused: invalid_api_key/);
@@ -406,7 +395,7 @@ policies:
       algorithms: [RS256, HS256]
 routes: [{name: r, pool: p}]
 `);
-    const run = spawnSync(sluiceBin, ['gateway', '--check', '--config', path], { encoding: 'utf8', timeout: 15000 });
+    const run = spawnSync(sluiceBin, ['gateway', '--check', '--config', path], { encoding: 'utf8', timeout: HANG_BOUND_MS });
     assert.notEqual(run.status, 0);
     assert.match(run.stderr, new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:10:\\d+: policies\\.identity\\.jwt\\.algorithms\\[1\\]: HMAC`));
   });

@@ -7,7 +7,9 @@ import { after, before, test } from 'node:test';
 import { AzureOpenAI } from 'openai';
 import { encoding_for_model } from 'tiktoken';
 
-import { fetchWithTimeout, startSluice, tempFile } from './helpers.mjs';
+import {
+  chatPromptTokens, pollUntil, postChat, resetSimUsage, setSimFault, simUsage as usageOf, startSluice, tempFile,
+} from './helpers.mjs';
 
 const API_VERSION = '2024-10-21';
 let sim;
@@ -63,22 +65,20 @@ policies:
 `;
 }
 
-// OpenAI's published chat counting rule (the cookbook's num_tokens_from_messages).
-function promptTokens(messages) {
-  let n = 3;
-  for (const m of messages) {
-    n += 3;
-    for (const value of Object.values(m)) n += o200k.encode(value).length;
-  }
-  return n;
-}
+const promptTokens = (messages) => chatPromptTokens(o200k, messages);
 
 function chat(deployment, team, body) {
-  return fetchWithTimeout(`${gateway.url}/openai/deployments/${deployment}/chat/completions?api-version=${API_VERSION}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-team': team },
-    body: JSON.stringify(body),
-  });
+  return postChat(gateway.url, deployment, body, { 'x-team': team });
+}
+
+// The team's remaining tokens per minute, read from a request too large for any minute: it is
+// refused before the backend and charges nothing, so it can be repeated while waiting for the
+// gateway to settle or release a reservation (which it does just after the response ends).
+async function remainingTokens(deployment, team) {
+  const res = await chat(deployment, team, { messages: [{ role: 'user', content: 'probe' }], max_tokens: 100000 });
+  await res.text();
+  assert.equal(res.status, 429);
+  return Number(res.headers.get('x-ratelimit-remaining-tokens'));
 }
 
 function azure(deployment, team) {
@@ -88,13 +88,7 @@ function azure(deployment, team) {
   });
 }
 
-async function simUsage() {
-  const r = await fetchWithTimeout(`${sim.url}/sim/usage`);
-  assert.equal(r.status, 200);
-  return r.json();
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const simUsage = () => usageOf(sim);
 
 before(async () => {
   o200k = encoding_for_model('gpt-4o');
@@ -120,7 +114,7 @@ test('headers show the reservation: tokenizer prompt estimate plus max_tokens', 
 });
 
 test('N concurrent clients: exactly as many as fit are admitted, the rest get 429 + Retry-After', async () => {
-  await fetchWithTimeout(`${sim.url}/sim/usage/reset`, { method: 'POST' });
+  await resetSimUsage(sim);
   const messages = [{ role: 'user', content: 'concurrent' }];
   const reserved = promptTokens(messages) + 150;
   const responses = await Promise.all(
@@ -158,7 +152,9 @@ test('a stream shows its reservation in headers and is reconciled to its real us
   for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
   assert.ok(usage, 'usage chunk');
   assert.equal(usage.completion_tokens, 24, 'the sim stopped at its natural length');
-  await sleep(100);  // the log phase runs just after the stream's last byte
+  // 500 - 24 tokens of the stream's reservation come back once the log phase has run.
+  const settled = 2000 - usage.total_tokens;
+  assert.equal(await pollUntil(() => remainingTokens('short', 'stream'), (n) => n === settled), settled);
   const next = [{ role: 'user', content: 'next' }];
   const res = await chat('short', 'stream', { messages: next, max_tokens: 10 });
   assert.equal(res.status, 200);
@@ -168,10 +164,11 @@ test('a stream shows its reservation in headers and is reconciled to its real us
     String(2000 - usage.total_tokens - (promptTokens(next) + 10)));
 });
 
-test('a client that leaves mid-stream is charged what it was sent, not its reservation', async () => {
+test('a client that leaves mid-stream is charged what it was sent, not its reservation', { timeout: 120000 }, async () => {
+  await resetSimUsage(sim);
   const messages = [{ role: 'user', content: 'Leave early.' }];
+  const reserved = promptTokens(messages) + 1900;
   const controller = new AbortController();
-  setTimeout(() => controller.abort(), 10000).unref();  // bound, should the test break
   const res = await fetch(`${gateway.url}/openai/deployments/slow/chat/completions?api-version=${API_VERSION}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-team': 'leaver' },
@@ -179,26 +176,35 @@ test('a client that leaves mid-stream is charged what it was sent, not its reser
     signal: controller.signal,
   });
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get('x-ratelimit-remaining-tokens'), String(2000 - promptTokens(messages) - 1900));
+  assert.equal(res.headers.get('x-ratelimit-remaining-tokens'), String(2000 - reserved));
+  // Leave once some content has arrived (40 tokens/s; the whole answer would take 50 s).
   const reader = res.body.getReader();
-  await reader.read();
-  await sleep(200);  // ~8 tokens at 40 tokens/s
+  let received = '';
+  while (!/"content":"[^"]/.test(received)) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, 'the stream ended before any content');
+    received += Buffer.from(value).toString();
+  }
   controller.abort();
-  await sleep(300);
+  // The reservation is settled when the gateway notices the client left.
+  const remaining = await pollUntil(() => remainingTokens('slow', 'leaver'), (n) => n !== 2000 - reserved);
+  assert.notEqual(remaining, 2000 - reserved, 'the unused reservation was released');
+  const charged = 2000 - remaining;
+  // The prompt and the tokens relayed before the client left, estimated by the tokenizer: some,
+  // and no more than the simulator wrote before the gateway hung up on it.
+  const slow = (await pollUntil(simUsage, (u) => (u.deployments.slow?.requests ?? 0) >= 1)).deployments.slow;
+  assert.ok(charged > promptTokens(messages), `charged ${charged}`);
+  assert.ok(charged - promptTokens(messages) <= slow.completion_tokens,
+    `charged ${charged - promptTokens(messages)} completion tokens, the simulator sent ${slow.completion_tokens}`);
   const next = [{ role: 'user', content: 'x' }];
   const after = await chat('slow', 'leaver', { messages: next, max_tokens: 1 });
-  assert.equal(after.status, 200, 'the unused reservation was released');
+  assert.equal(after.status, 200);
   await after.json();
-  const charged = 2000 - Number(after.headers.get('x-ratelimit-remaining-tokens')) - (promptTokens(next) + 1);
-  // The prompt and the few tokens sent before the client left: estimated by the tokenizer.
-  assert.ok(charged > promptTokens(messages) && charged < promptTokens(messages) + 100, `charged ${charged}`);
+  assert.equal(after.headers.get('x-ratelimit-remaining-tokens'), String(remaining - promptTokens(next) - 1));
 });
 
 test('failed requests release their reservation', async () => {
-  const set = await fetchWithTimeout(`${sim.url}/sim/faults`, {
-    method: 'POST', body: JSON.stringify({ deployment: 'flaky', error_rate: 1, status_codes: [500] }),
-  });
-  assert.equal(set.status, 200);
+  await setSimFault(sim, { deployment: 'flaky', error_rate: 1, status_codes: [500] });
   const messages = [{ role: 'user', content: 'fail' }];
   try {
     // Three reservations of ~910 would not fit 2000 together unless each is released.
@@ -206,10 +212,11 @@ test('failed requests release their reservation', async () => {
       const res = await chat('flaky', 'failing', { messages, max_tokens: 900 });
       assert.equal(res.status, 500, `attempt ${i}`);
       await res.text();
-      await sleep(50);
+      // Released just after the response, in the log phase.
+      assert.equal(await pollUntil(() => remainingTokens('flaky', 'failing'), (n) => n === 2000), 2000, `attempt ${i}`);
     }
   } finally {
-    await fetchWithTimeout(`${sim.url}/sim/faults`, { method: 'DELETE' });
+    await setSimFault(sim, null);
   }
   const ok = await chat('flaky', 'failing', { messages, max_tokens: 900 });
   assert.equal(ok.status, 200);

@@ -10,7 +10,9 @@ import { after, before, test } from 'node:test';
 import { AzureOpenAI } from 'openai';
 import { encoding_for_model } from 'tiktoken';
 
-import { fetchWithTimeout, startSluice, stopProcess, tempFile } from './helpers.mjs';
+import {
+  chatPromptTokens, freePort, pollUntil, postChat, resetSimUsage, simUsage, startSluice, stopProcess, tempFile,
+} from './helpers.mjs';
 
 const API_VERSION = '2024-10-21';
 const LIMIT = 3000;
@@ -21,19 +23,6 @@ let redis;
 let redisPort;
 let gatewayA;
 let gatewayB;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // Resolves when redis answers PING on `port`.
 function ping(port) {
@@ -55,12 +44,10 @@ async function startRedis(port) {
     '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let failed = null;
   child.on('error', (e) => { failed = e; });
-  for (let i = 0; i < 100; i++) {
-    if (failed) throw new Error(`cannot start redis-server (is the redis-server package installed?): ${failed.message}`);
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    if (await ping(port)) return child;
-    await sleep(50);
-  }
+  const up = await pollUntil(async () => failed !== null || child.exitCode !== null || ping(port));
+  if (failed) throw new Error(`cannot start redis-server (is the redis-server package installed?): ${failed.message}`);
+  if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+  if (up) return child;
   child.kill('SIGKILL');
   throw new Error(`redis-server did not answer on port ${port}`);
 }
@@ -92,31 +79,29 @@ routes:
       token_limit:
         limits: [{name: team-daily, counter_key: 'header:x-team', token_quota: 600, token_quota_period: daily}]
         store: redis
-        redis: {url: "redis://127.0.0.1:${redisPort}", timeout: 250ms, key_prefix: "${prefix}", on_failure: ${onFailure}, retry_interval: 500ms${fallback}}
+        redis: {url: "redis://127.0.0.1:${redisPort}", timeout: 10s, key_prefix: "${prefix}", on_failure: ${onFailure}, retry_interval: 500ms${fallback}}
 policies:
   token_limit:
     limits:
       - {name: per-team, counter_key: 'header:x-team', tokens_per_minute: ${LIMIT}, default_completion_tokens: 100}
     store: redis
-    redis: {url: "redis://127.0.0.1:${redisPort}", timeout: 250ms, pool_size: 4, key_prefix: "${prefix}", on_failure: ${onFailure}, retry_interval: 500ms${fallback}}
+    redis: {url: "redis://127.0.0.1:${redisPort}", timeout: 10s, pool_size: 4, key_prefix: "${prefix}", on_failure: ${onFailure}, retry_interval: 500ms${fallback}}
 `;
 }
 
-function promptTokens(messages) {
-  let n = 3;
-  for (const m of messages) {
-    n += 3;
-    for (const value of Object.values(m)) n += o200k.encode(value).length;
-  }
-  return n;
-}
+const promptTokens = (messages) => chatPromptTokens(o200k, messages);
 
 function chat(gateway, deployment, team, body) {
-  return fetchWithTimeout(`${gateway.url}/openai/deployments/${deployment}/chat/completions?api-version=${API_VERSION}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-team': team },
-    body: JSON.stringify(body),
-  });
+  return postChat(gateway.url, deployment, body, { 'x-team': team });
+}
+
+// The team's remaining tokens per minute as `gateway` sees them, read from a request too large for
+// any minute: refused before the backend, it charges nothing and can be repeated while waiting.
+async function remainingTokens(gateway, deployment, team) {
+  const res = await chat(gateway, deployment, team, { messages: [{ role: 'user', content: 'probe' }], max_tokens: 100000 });
+  await res.text();
+  assert.equal(res.status, 429);
+  return Number(res.headers.get('x-ratelimit-remaining-tokens'));
 }
 
 before(async () => {
@@ -153,7 +138,7 @@ test('two gateways share one budget: what A admitted, B does not admit again', a
 });
 
 test('concurrent clients on both gateways get exactly the limit between them', async () => {
-  await fetchWithTimeout(`${sim.url}/sim/usage/reset`, { method: 'POST' });
+  await resetSimUsage(sim);
   const messages = [{ role: 'user', content: 'mixed burst' }];
   const reserved = promptTokens(messages) + 150;
   const responses = await Promise.all(Array.from({ length: 60 }, (_, i) =>
@@ -166,7 +151,7 @@ test('concurrent clients on both gateways get exactly the limit between them', a
   let used = 0;
   bodies.forEach((b, i) => { if (responses[i].status === 200) used += b.usage.total_tokens; });
   assert.ok(used <= LIMIT, `${used} admitted`);
-  const served = (await (await fetchWithTimeout(`${sim.url}/sim/usage`)).json()).deployments.long.total_tokens;
+  const served = (await simUsage(sim)).deployments.long.total_tokens;
   assert.equal(served, used, 'the backend served exactly what the gateways admitted');
 });
 
@@ -181,7 +166,9 @@ test('a stream through one gateway is reconciled in Redis; the other gateway see
   let usage = null;
   for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
   assert.equal(usage.completion_tokens, 24);
-  await sleep(200);
+  // Settled in Redis just after the stream's last byte; B sees it then.
+  const settled = LIMIT - usage.total_tokens;
+  assert.equal(await pollUntil(() => remainingTokens(gatewayB, 'short', 'streamer'), (n) => n === settled), settled);
   const next = [{ role: 'user', content: 'then B' }];
   const res = await chat(gatewayB, 'short', 'streamer', { messages: next, max_tokens: 10 });
   assert.equal(res.status, 200);
@@ -224,24 +211,23 @@ test('Redis down: A fails open within its local fallback budget, B fails closed;
   assert.ok(Number(closed.headers.get('retry-after')) >= 1);
 
   redis = await startRedis(redisPort);
-  // Within about one retry interval both use Redis again; the fresh server has no counts.
-  let recovered = null;
-  for (let i = 0; i < 40 && !recovered; i++) {
-    await sleep(100);
+  // After a retry interval both use Redis again; the fresh server has no counts. Until then B
+  // refuses (503) and A uses its fallback budget.
+  const reservedAfter = promptTokens(messages) + 10;
+  const fromB = [];
+  const recovered = await pollUntil(async () => {
     const res = await chat(gatewayB, 'long', 'after-outage', { messages, max_tokens: 10 });
     await res.json();
-    if (res.status === 200) recovered = res;
-    else assert.equal(res.status, 503);
-  }
-  assert.ok(recovered, 'B recovered after Redis restarted');
-  const reservedAfter = promptTokens(messages) + 10;
+    fromB.push(res.status);
+    return res;
+  }, (res) => res.status === 200, { intervalMs: 100 });
+  assert.equal(recovered.status, 200, 'B recovered after Redis restarted');
+  assert.deepEqual(fromB.slice(0, -1).filter((s) => s !== 503), [], `B before it recovered: ${fromB}`);
   assert.equal(recovered.headers.get('x-ratelimit-remaining-tokens'), String(LIMIT - reservedAfter));
-  let fromA = null;
-  for (let i = 0; i < 20 && !fromA; i++) {
+  const fromA = await pollUntil(async () => {
     const res = await chat(gatewayA, 'long', 'after-outage', { messages, max_tokens: 10 });
     await res.json();
-    if (res.headers.get('x-ratelimit-remaining-tokens') === String(LIMIT - 2 * reservedAfter)) fromA = res;
-    else await sleep(100);
-  }
-  assert.ok(fromA, 'A counts in Redis again (not in its fallback budget)');
+    return res.headers.get('x-ratelimit-remaining-tokens');
+  }, (remaining) => remaining === String(LIMIT - 2 * reservedAfter), { intervalMs: 100 });
+  assert.equal(fromA, String(LIMIT - 2 * reservedAfter), 'A counts in Redis again (not in its fallback budget)');
 });
