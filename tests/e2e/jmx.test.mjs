@@ -2,14 +2,14 @@
 // `sluice load` against the real `sluice sim`. Every test checks what the simulator itself counted
 // (/sim/usage, per client and per deployment) against the plan's shape and the load results.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { fetchWithTimeout, sluiceBin, startSluice } from './helpers.mjs';
+import {
+  resetSimUsage, runSluice, simUsage, startSluice, tempDir, writeIn,
+} from './helpers.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -62,29 +62,11 @@ let sim;
 let simPort;
 let dir;
 
-function write(name, text) {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-function load(args, timeoutMs = 60000, env = {}) {
-  return new Promise((done) => {
-    execFile(sluiceBin, ['load', ...args], { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => done({ code: error ? (error.code ?? 99) : 0, stdout, stderr }));
-  });
-}
-
+const write = (name, text) => writeIn(dir, name, text);
+const load = (args, env) => runSluice(['load', ...args], { env });
 const results = (out) => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-
-async function usage() {
-  return (await fetchWithTimeout(`${sim.url}/sim/usage`)).json();
-}
-
-async function resetUsage() {
-  const r = await fetchWithTimeout(`${sim.url}/sim/usage/reset`, { method: 'POST' });
-  assert.ok(r.status < 300);
-}
+const usage = () => simUsage(sim);
+const resetUsage = () => resetSimUsage(sim);
 
 // --- JMX builders: the XML JMeter saves, reduced to the properties that matter ---------------
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -162,7 +144,7 @@ const chatBody = (content, maxTokens = 8) =>
 const chatPath = (deployment) => `/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-jmx-e2e-'));
+  dir = tempDir('sluice-jmx-e2e-');
   write('sim.yaml', SIM);
   sim = await startSluice(['sim', '--config', join(dir, 'sim.yaml')]);
   simPort = new URL(sim.url).port;
@@ -251,7 +233,7 @@ unknown_routes: reject
       sampler('chat (raw)', { path: chatPath('chat'), raw: chatBody('${__UUID()} tell me'), children: headers({ Authorization: 'Bearer ${access_token}' }) });
     const p = write('bodies.jmx', plan(threadGroup(body, { threads: 2, loops: 3 })));
     const out = join(dir, 'out-bodies');
-    const r = await load(['run', p, '--out', out, '--quiet'], 60000, { CLIENT_SECRET });
+    const r = await load(['run', p, '--out', out, '--quiet'], { CLIENT_SECRET });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const res = results(out).labels_summary;
     assert.equal(res['token v1 (encoded form)'].requests, 2);
@@ -368,7 +350,7 @@ describe('JMeter plans refused before the run', () => {
   async function refused(name, xml, pattern, env = {}) {
     const p = write(name, xml);
     const out = join(dir, `out-refused-${name}`);
-    const r = await load(['run', p, '--out', out], 30000, env);
+    const r = await load(['run', p, '--out', out], env);
     assert.equal(r.code, 2, `${name}: ${r.stderr}${r.stdout}`);
     assert.match(r.stderr, pattern);
     assert.ok(!existsSync(join(out, 'results.json')));

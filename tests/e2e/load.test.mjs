@@ -1,13 +1,13 @@
 // End-to-end: `sluice load` against the real `sluice sim` on loopback. Counts are checked against
 // the simulator's own accounting (/sim/usage), timings against its configured timing model.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { fetchWithTimeout, sluiceBin, startSluice } from './helpers.mjs';
+import {
+  pollUntil, resetSimUsage, runSluice, setSimFault, simUsage as usageOf, startSluice, tempDir, writeIn,
+} from './helpers.mjs';
 
 const TENANT = '5b1c0000-0000-4000-8000-00000000load';
 const CLIENT_ID = 'cccccccc-1111-4111-8111-00000000load';
@@ -57,34 +57,12 @@ const PROMPTS = [
 let sim;
 let dir;
 
-function write(name, text) {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-// Runs `sluice load ...`; resolves {code, stdout, stderr}. Bounded by timeoutMs.
-function load(args, timeoutMs = 60000, env = {}) {
-  return new Promise((resolve) => {
-    execFile(sluiceBin, ['load', ...args], { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (error.code ?? 99) : 0, stdout, stderr });
-      });
-  });
-}
-
-function results(out) {
-  return JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-}
-
-async function simUsage() {
-  const r = await fetchWithTimeout(`${sim.url}/sim/usage`);
-  return r.json();
-}
-
-async function resetUsage() {
-  await fetchWithTimeout(`${sim.url}/sim/usage/reset`, { method: 'POST' });
-}
+const write = (name, text) => writeIn(dir, name, text);
+// Runs `sluice load ...`; resolves {code, stdout, stderr}.
+const load = (args, env) => runSluice(['load', ...args], { env });
+const results = (out) => JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+const simUsage = () => usageOf(sim);
+const resetUsage = () => resetSimUsage(sim);
 
 function entraTest({ id, deployment = 'chat', vus = 4, loops = 3, extra = '', load: loadSection, criteria = [] }) {
   return `version: v0.1
@@ -118,7 +96,7 @@ ${loadSection ?? `  virtualUsers: ${vus}\n  rampUp: 500ms\n  loops: ${loops}`}
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-load-e2e-'));
+  dir = tempDir('sluice-load-e2e-');
   write('sim.yaml', SIM);
   write('prompts.csv', PROMPTS.join('\n') + '\n');
   sim = await startSluice(['sim', '--config', join(dir, 'sim.yaml')]);
@@ -135,7 +113,7 @@ describe('sluice load against sluice sim', () => {
     await resetUsage();
     const test = write('entra.yaml', entraTest({ id: 'entra', vus: 4, loops: 3 }));
     const out = join(dir, 'out-entra');
-    const r = await load(['run', test, '--out', out, '--quiet'], 60000, SECRET_ENV);
+    const r = await load(['run', test, '--out', out, '--quiet'], SECRET_ENV);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const res = results(out);
     assert.equal(res.labels_summary.chat.requests, 12);
@@ -156,17 +134,23 @@ describe('sluice load against sluice sim', () => {
     assert.ok(!r.stdout.includes(CLIENT_SECRET) && !r.stderr.includes(CLIENT_SECRET));
   });
 
-  test('TTFT and inter-token latency match the simulator timing model', async () => {
-    // chat: 300 ms to the first token, 50 tokens/s (20 ms apart), no jitter.
+  // Only what the simulator guarantees (it never sends a token early) is asserted, so a busy
+  // machine cannot fail this; how close the figures come to the model is bench/load/timing.sh.
+  test('TTFT and inter-token latency follow the simulator timing model', async () => {
+    // chat: 300 ms to the first token, 50 tokens/s (20 ms apart), no jitter, 20 tokens.
     const test = write('timing.yaml', entraTest({ id: 'timing', vus: 2, loops: 3 }));
     const out = join(dir, 'out-timing');
-    const r = await load(['run', test, '--out', out, '--quiet'], 60000, SECRET_ENV);
+    const r = await load(['run', test, '--out', out, '--quiet'], SECRET_ENV);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const chat = results(out).labels_summary.chat;
-    assert.ok(Math.abs(chat.ttft_ms.p50 - 300) < 40, `ttft p50 ${chat.ttft_ms.p50}`);
-    assert.ok(Math.abs(chat.itl_ms.p50 - 20) < 6, `itl p50 ${chat.itl_ms.p50}`);
-    // 20 tokens: 300 ms + 19 x 20 ms = 680 ms end to end.
-    assert.ok(Math.abs(chat.response_time_ms.p50 - 680) < 80, `e2e p50 ${chat.response_time_ms.p50}`);
+    assert.equal(chat.requests, 6);
+    assert.equal(chat.completion_tokens, 6 * 20);
+    assert.ok(chat.ttft_ms.min >= 300, `ttft min ${chat.ttft_ms.min}`);
+    // The last of 20 tokens is due 300 ms + 19 x 20 ms = 680 ms in; TTFT plus the 19 gaps after it
+    // reach it, so on average too.
+    assert.ok(chat.response_time_ms.min >= 680, `e2e min ${chat.response_time_ms.min}`);
+    const lastToken = chat.ttft_ms.avg + 19 * chat.itl_ms.avg;
+    assert.ok(lastToken >= 680 - 0.01, `ttft avg ${chat.ttft_ms.avg} + 19 x itl avg ${chat.itl_ms.avg}`);
   });
 
   test('arrival rate keeps its rate and shows a server stall (coordinated omission corrected)', async () => {
@@ -175,86 +159,83 @@ describe('sluice load against sluice sim', () => {
       load: '  arrivalRate: 20\n  arrival: constant\n  maxConcurrency: 4\n  duration: 6s',
     }));
     const out = join(dir, 'out-open');
-    const run = load(['run', test, '--out', out, '--jsonl'], 60000, SECRET_ENV);
-    // Stall every request for 1.5 s between t≈2 s and t≈3 s.
-    await new Promise((r) => setTimeout(r, 2000));
-    let f = await fetchWithTimeout(`${sim.url}/sim/faults`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latency_spike_ms: 1500, spike_rate: 1 }),
-    });
-    assert.equal(f.status < 300, true, await f.text());
-    await new Promise((r) => setTimeout(r, 1000));
-    f = await fetchWithTimeout(`${sim.url}/sim/faults`, { method: 'DELETE' });
-    assert.ok(f.status < 300);
+    // The server stalls every request for 1.5 s from the start until the first stalled one is
+    // answered: by then all 4 VUs are stalled (arrivals are 50 ms apart), whatever the machine's
+    // speed. Events, not sleeps, place the stall.
+    await resetUsage();
+    await setSimFault(sim, { deployment: 'fast', latency_spike_ms: 1500, spike_rate: 1 });
+    const run = load(['run', test, '--out', out, '--jsonl'], SECRET_ENV);
+    try {
+      const served = await pollUntil(async () => (await simUsage()).deployments.fast?.requests ?? 0, (n) => n > 0);
+      assert.ok(served > 0, 'a stalled request was answered');
+    } finally {
+      await setSimFault(sim, null);
+    }
     const r = await run;
     assert.equal(r.code, 0, r.stderr);
     const res = results(out);
     const chat = res.labels_summary.chat;
-    // 20/s for 6 s = 120 iterations; all started (the queue absorbs the stall) or counted as dropped.
+    // 20/s for 6 s = 120 iterations: each either ran or is counted as dropped.
     assert.equal(chat.requests + res.dropped_iterations, 120);
-    assert.ok(chat.requests >= 110, `requests ${chat.requests}`);
-    // Only 4 VUs: 4 requests stall for 1.5 s, and the ~25 arrivals due meanwhile wait for a VU.
-    // Their latency counts from the intended start, so they are slow too; a tester that timed from
-    // the actual send would report only the 4 stalled requests as slow.
+    // The first 4 requests stall for 1.5 s, and the arrivals due meanwhile wait for a VU: the one
+    // due at k x 50 ms (k = 4..19) starts at 1.5 s at the earliest, over 500 ms late. Counted from
+    // the intended start they are slow too; a tester that timed from the actual send would report
+    // only the stalled requests as slow.
     assert.ok(chat.response_time_ms.max > 1400, `max ${chat.response_time_ms.max}`);
     const slow = readFileSync(join(out, 'results.jtl'), 'utf8').trim().split('\n').slice(1)
       .filter((l) => l.split(',')[2] === 'chat' && Number(l.split(',')[1]) > 500).length;
     assert.ok(slow >= 15, `samples over 500 ms: ${slow}`);
-    assert.ok(chat.response_time_ms.p50 < 200, `p50 ${chat.response_time_ms.p50}`);
-    // The stall shows in the per-second timeline, and progress lines came once a second.
+    // The stall shows in the per-second timeline; progress lines come at most once a second.
     const worst = Math.max(...res.timeline.map((s) => s.e2e_us.max ?? 0));
     assert.ok(worst > 1_500_000);
     const progress = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'progress');
-    assert.ok(progress.length >= 5 && progress.length <= 9, `progress lines ${progress.length}`);
+    assert.ok(progress.length >= 1, 'progress lines');
+    progress.forEach((p, i) => assert.ok(p.elapsed_s >= i + 1, `progress line ${i + 1} at ${p.elapsed_s} s`));
   });
 
   test('failure criteria decide the exit code; bad files are refused before the run', async () => {
-    const passing = write('pass.yaml', entraTest({ id: 'pass', vus: 1, loops: 2, deployment: 'fast', criteria: ['percentage(error) > 5', 'p95(ttft_ms) > 5000'] }));
-    let r = await load(['run', passing, '--out', join(dir, 'out-pass'), '--quiet'], 30000, SECRET_ENV);
+    const passing = write('pass.yaml', entraTest({ id: 'pass', vus: 1, loops: 2, deployment: 'fast', criteria: ['percentage(error) > 5', 'p95(ttft_ms) > 60000'] }));
+    let r = await load(['run', passing, '--out', join(dir, 'out-pass'), '--quiet'], SECRET_ENV);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const failing = write('fail.yaml', entraTest({ id: 'fail', vus: 1, loops: 2, deployment: 'fast', criteria: ['chat: avg(response_time_ms) > 1'] }));
-    r = await load(['run', failing, '--out', join(dir, 'out-fail'), '--quiet'], 30000, SECRET_ENV);
+    r = await load(['run', failing, '--out', join(dir, 'out-fail'), '--quiet'], SECRET_ENV);
     assert.equal(r.code, 1, r.stderr + r.stdout);
     assert.equal(results(join(dir, 'out-fail')).criteria[0].result, 'failed');
 
     const bad = write('bad.yaml', entraTest({ id: 'bad', criteria: ['p95(latency) >> 3'] }));
-    r = await load(['run', bad, '--out', join(dir, 'out-bad')], 30000, SECRET_ENV);
+    r = await load(['run', bad, '--out', join(dir, 'out-bad')], SECRET_ENV);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /bad\.yaml:5:\d+: failureCriteria\[0\]: criterion "p95\(latency\) >> 3": threshold "> 3" is not a number/);
     assert.ok(!existsSync(join(dir, 'out-bad', 'results.json')));
 
     const unknown = write('unknown.yaml', entraTest({ id: 'unknown' }).replace('load:\n', 'load:\n  virtualUser: 3\n'));
-    r = await load(['run', unknown, '--out', join(dir, 'out-unknown')], 30000, SECRET_ENV);
+    r = await load(['run', unknown, '--out', join(dir, 'out-unknown')], SECRET_ENV);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown\.yaml:\d+:\d+: load: unknown key 'virtualUser'/);
 
     write('broken.csv', 'fine\n"never closed\n');
     const broken = write('broken.yaml', entraTest({ id: 'broken' }).replace('path: prompts.csv', 'path: broken.csv'));
-    r = await load(['run', broken, '--out', join(dir, 'out-broken')], 30000, SECRET_ENV);
+    r = await load(['run', broken, '--out', join(dir, 'out-broken')], SECRET_ENV);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /broken\.yaml:\d+:\d+: dataset\.path: .*broken\.csv:2: unterminated quoted field/);
 
-    r = await load(['run', passing, '--out', join(dir, 'out-nosecret')], 30000, { CLIENT_SECRET: '' });
+    r = await load(['run', passing, '--out', join(dir, 'out-nosecret')], { CLIENT_SECRET: '' });
     // An empty environment variable still counts as set; unset it for the refusal.
-    const env = { ...process.env };
-    delete env.CLIENT_SECRET;
-    const nosecret = await new Promise((resolve) => execFile(sluiceBin, ['load', 'run', passing, '--out', join(dir, 'out-nosecret2')], { env, timeout: 30000 },
-      (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stderr })));
+    const nosecret = await load(['run', passing, '--out', join(dir, 'out-nosecret2')], { CLIENT_SECRET: undefined });
     assert.equal(nosecret.code, 2);
     assert.match(nosecret.stderr, /secret CLIENT_SECRET refers to Key Vault .*--secrets-file/);
   });
 
   test('autoStop ends a failing run early with exit code 1', async () => {
-    // A deployment the simulator does not have: every chat request is a 404.
+    // A deployment the simulator does not have: every chat request is a 404. The run would last
+    // 10 minutes, longer than load() waits: only autoStop ends it in time.
     const test = write('autostop.yaml', entraTest({
       id: 'autostop', deployment: 'missing',
       extra: 'autoStop: {errorPercentage: 50, timeWindow: 2}',
-      load: '  virtualUsers: 2\n  duration: 60s',
+      load: '  virtualUsers: 2\n  duration: 600s',
     }));
-    const started = Date.now();
-    const r = await load(['run', test, '--out', join(dir, 'out-autostop'), '--quiet'], 40000, SECRET_ENV);
+    const r = await load(['run', test, '--out', join(dir, 'out-autostop'), '--quiet'], SECRET_ENV);
     assert.equal(r.code, 1, r.stderr + r.stdout);
-    assert.ok(Date.now() - started < 20000);
     const res = results(join(dir, 'out-autostop'));
     assert.equal(res.stop.auto_stopped, true);
     assert.match(res.stop.reason, /autoStop/);
@@ -263,18 +244,18 @@ describe('sluice load against sluice sim', () => {
   test('two engines merged equal one engine', async () => {
     const test = write('engines.yaml', entraTest({ id: 'engines', deployment: 'fast', vus: 4, loops: 3 }));
     const one = join(dir, 'out-one');
-    let r = await load(['run', test, '--out', one, '--quiet'], 60000, SECRET_ENV);
+    let r = await load(['run', test, '--out', one, '--quiet'], SECRET_ENV);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     // engineInstances: 2 local processes, merged by the coordinator.
     const two = join(dir, 'out-two');
-    r = await load(['run', test, '--engine-instances', '2', '--out', two, '--quiet'], 60000, SECRET_ENV);
+    r = await load(['run', test, '--engine-instances', '2', '--out', two, '--quiet'], SECRET_ENV);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     // And by hand: --engine-index/--engine-count, then `sluice load merge`.
     const e0 = join(dir, 'out-e0');
     const e1 = join(dir, 'out-e1');
     const [a, b] = await Promise.all([
-      load(['run', test, '--engine-index', '0', '--engine-count', '2', '--out', e0, '--quiet'], 60000, SECRET_ENV),
-      load(['run', test, '--engine-index', '1', '--engine-count', '2', '--out', e1, '--quiet'], 60000, SECRET_ENV),
+      load(['run', test, '--engine-index', '0', '--engine-count', '2', '--out', e0, '--quiet'], SECRET_ENV),
+      load(['run', test, '--engine-index', '1', '--engine-count', '2', '--out', e1, '--quiet'], SECRET_ENV),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);

@@ -2,17 +2,14 @@
 // reaches the backend once, tokens agree with the backend's own accounting, and the gateway's
 // Prometheus metrics are scraped into the results as server-side metrics.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { fetchWithTimeout, sluiceBin, startSluice, tempFile } from './helpers.mjs';
+import { runSluice, simUsage, startGateway, startSluice, tempDir, tempFile, writeIn } from './helpers.mjs';
 
 let sim;
 let gateway;
-let adminUrl;
 
 before(async () => {
   sim = await startSluice(['sim', '--config', tempFile('sim.yaml', `
@@ -21,7 +18,7 @@ deployments:
   gpt-4o: {model: gpt-4o, tokens_per_minute: 100000000, time_to_first_token: 30ms, tokens_per_second: 500, natural_length: 16}
 auth: {mode: keys, api_keys: [{name: gateway, key: upstream-key}]}
 `)]);
-  gateway = await startSluice(['gateway', '--config', tempFile('gateway.yaml', `
+  gateway = await startGateway(tempFile('gateway.yaml', `
 listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
 admin: {address: 127.0.0.1, port: 0}
 backends:
@@ -30,9 +27,7 @@ pools:
   - {name: chat, members: [{backend: sim}]}
 routes:
   - {name: chat, match: {deployments: [gpt-4o]}, pool: chat}
-`)], { readyPattern: /admin on (http:\/\/\S+)/ });
-  adminUrl = gateway.url;
-  gateway.url = gateway.output().stdout.match(/listening on (http:\/\/\S+)/)[1];
+`));
 });
 
 after(async () => {
@@ -41,26 +36,24 @@ after(async () => {
 });
 
 test('load through the gateway: counts reconcile with the backend, gateway metrics scraped', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-load-gw-'));
-  const testFile = join(dir, 'gw.yaml');
-  writeFileSync(testFile, `testId: through-gateway
+  const dir = tempDir('sluice-load-gw-');
+  const testFile = writeIn(dir, 'gw.yaml', `testId: through-gateway
 failureCriteria: ["percentage(error) > 0"]
 target: {endpoint: "${gateway.url}", deployment: gpt-4o}
 auth: {type: apiKey, key: client-key}
 syntheticPrompt: {tokens: 30, count: 5}
 request: {max_tokens: 12, stream: true}
 serverMetrics:
-  - {name: gateway, url: "${adminUrl}/metrics", interval: 200ms, maxSeries: 20}
+  - {name: gateway, url: "${gateway.admin}/metrics", interval: 200ms, maxSeries: 20}
 load: {virtualUsers: 3, loops: 5}
 `);
   const out = join(dir, 'out');
-  const r = await new Promise((resolve) => execFile(sluiceBin, ['load', 'run', testFile, '--out', out, '--quiet'], { timeout: 60000 },
-    (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr })));
+  const r = await runSluice(['load', 'run', testFile, '--out', out, '--quiet']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   assert.equal(res.summary.requests, 15);
   assert.equal(res.summary.errors, 0);
-  const usage = await (await fetchWithTimeout(`${sim.url}/sim/usage`)).json();
+  const usage = await simUsage(sim);
   assert.equal(usage.total.requests, 15);
   // No stream_options asked: the response carries no usage for the client, so the load tester
   // counts with its tokenizer; the simulator's exact figures must agree.
