@@ -11,6 +11,8 @@
 
 #include <boost/json.hpp>
 
+#include "http/read_ahead.hpp"
+
 namespace sluice::http {
 
 namespace {
@@ -18,28 +20,6 @@ namespace {
 using tcp = asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-
-// Watches a plain TCP connection while its handler works, to notice a client that hung up
-// (e.g. while the gateway waits on an upstream). Shared with the pending wait, which may
-// complete after the exchange ended.
-struct DisconnectWatch {
-  asio::cancellation_signal signal;
-  bool active = true;
-  bool gone = false;
-};
-
-void watch_for_disconnect(tcp::socket& socket, std::shared_ptr<DisconnectWatch> watch) {
-  socket.async_wait(tcp::socket::wait_read, [&socket, watch](error_code ec) {
-    if (ec || !watch->active) return;
-    char byte;
-    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-      watch->gone = true;
-      watch->signal.emit(asio::cancellation_type::terminal);
-    }
-    // n > 0: the client sent more (pipelining or TLS records); stop watching.
-  });
-}
 
 // Deadline for reads that, unlike beast::tcp_stream's own timeout, cancels the read but keeps the
 // socket open, so the server can still answer 408 to a client that is too slow.
@@ -145,14 +125,14 @@ class SessionExchange final : public Exchange {
  public:
   SessionExchange(Stream& stream, Request request, const std::string& peer, int worker,
                   const ServerSettings& settings, std::atomic<bool>& draining,
-                  std::shared_ptr<DisconnectWatch> watch)
+                  ReadAhead* read_ahead)
       : stream_(stream),
         request_(std::move(request)),
         peer_(peer),
         worker_(worker),
         settings_(settings),
         draining_(draining),
-        watch_(std::move(watch)),
+        read_ahead_(read_ahead),
         received_at_(std::chrono::steady_clock::now()) {}
 
   Request& request() override { return request_; }
@@ -229,9 +209,9 @@ class SessionExchange final : public Exchange {
   }
 
   bool responded() const override { return responded_; }
-  bool client_gone() const override { return failed_ || (watch_ && watch_->gone); }
+  bool client_gone() const override { return failed_ || (read_ahead_ && read_ahead_->gone()); }
   asio::cancellation_slot client_gone_slot() override {
-    return watch_ ? watch_->signal.slot() : asio::cancellation_slot{};
+    return read_ahead_ ? read_ahead_->slot() : asio::cancellation_slot{};
   }
   void close_after_response() override { close_ = true; }
 
@@ -245,7 +225,7 @@ class SessionExchange final : public Exchange {
   int worker_;
   const ServerSettings& settings_;
   std::atomic<bool>& draining_;
-  std::shared_ptr<DisconnectWatch> watch_;
+  ReadAhead* read_ahead_;  // null: hang-ups are not watched (TLS, pipelined bytes waiting)
   std::chrono::steady_clock::time_point received_at_;
   bool responded_ = false;
   bool streaming_ = false;
@@ -269,6 +249,7 @@ template <class Stream>
 Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer) {
   beast::flat_buffer buffer;
   ReadDeadline deadline(stream.get_executor(), lowest_socket(stream));
+  ReadAhead read_ahead(lowest_socket(stream), buffer);
   bool first = true;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -284,7 +265,14 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
       worker.idle_sockets.erase(&socket);
       break;
     }
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+    error_code ec;
+    std::size_t n = 0;
+    if (read_ahead.pending()) {
+      // The read started during the last exchange is the start of this request.
+      ec = co_await read_ahead.finish();
+      if (ec == asio::error::eof) ec = bhttp::error::end_of_stream;
+    }
+    if (!ec) std::tie(ec, n) = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
     worker.idle_sockets.erase(&socket);
     deadline.disarm();
     first = false;
@@ -338,15 +326,15 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
 
     stats.requests.fetch_add(1, std::memory_order_relaxed);
     stats.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
-    std::shared_ptr<DisconnectWatch> watch;
+    bool watched = false;
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       if (buffer.size() == 0) {
-        watch = std::make_shared<DisconnectWatch>();
-        watch_for_disconnect(socket, watch);
+        read_ahead.start();
+        watched = true;
       }
     }
     SessionExchange<Stream> exchange(stream, parser.release(), peer, worker.index, settings,
-                                     draining, watch);
+                                     draining, watched ? &read_ahead : nullptr);
     bool handler_failed = false;
     try {
       co_await handler(exchange);
@@ -356,11 +344,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
       handler_failed = true;
     }
     if (handler_failed) exchange.close_after_response();
-    if (watch) {
-      watch->active = false;
-      error_code ignored;
-      socket.cancel(ignored);
-    }
+    read_ahead.stop_watching();
     stats.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (!exchange.responded()) {
       co_await exchange.send(errors(Status::internal_server_error, "server_error",
@@ -369,6 +353,10 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     if (!exchange.usable_after()) break;
   }
   error_code ignored;
+  if (read_ahead.pending()) {
+    lowest_socket(stream).cancel(ignored);
+    co_await read_ahead.finish();
+  }
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
