@@ -47,15 +47,19 @@ test('corpus of man pages, licences, headers and sources: same ids as tiktoken',
   }
 });
 
-test('every assigned code point in class-sensitive contexts: same ids as tiktoken', () => {
-  const sweep = unicodeSweep();
-  const file = tempFile('unicode.txt', sweep);
+// Writes `text` to a file and checks `sluice tokenize --ids` on it against tiktoken, both encodings.
+function assertFileMatchesTiktoken(fileName, text, what) {
+  const file = tempFile(fileName, text);
   for (const name of kEncodings) {
     const enc = get_encoding(name);
-    assertSameIds(sluiceIds(file, ['--encoding', name]), [...enc.encode_ordinary(sweep)], enc,
-                  `${name} Unicode sweep`);
+    assertSameIds(sluiceIds(file, ['--encoding', name]), [...enc.encode_ordinary(text)], enc,
+                  `${name} ${what}`);
     enc.free();
   }
+}
+
+test('every assigned code point in class-sensitive contexts: same ids as tiktoken', () => {
+  assertFileMatchesTiktoken('unicode.txt', unicodeSweep(), 'Unicode sweep');
 });
 
 // Pieces longer than 256 bytes go to sluice's linear-time backtracking encoder, not the scan that
@@ -71,14 +75,7 @@ test('long pieces (runs, repeated patterns, random letters and bytes): same ids 
     randomOf('aeiou', 2500), randomOf('abcdefghijklmnopqrstuvwxyz', 4000), randomOf('=*-#_', 1500),
     randomOf('ÄÖÜäöüßéèàçñ', 1500), ` ${randomOf('xyzXYZ', 1000)}'s`, '\n'.repeat(700) + 'z',
   ];
-  const text = pieces.join(' ');
-  const file = tempFile('long-pieces.txt', text);
-  for (const name of kEncodings) {
-    const enc = get_encoding(name);
-    assertSameIds(sluiceIds(file, ['--encoding', name]), [...enc.encode_ordinary(text)], enc,
-                  `${name} long pieces`);
-    enc.free();
-  }
+  assertFileMatchesTiktoken('long-pieces.txt', pieces.join(' '), 'long pieces');
 });
 
 test('--count, --model and --allow-special agree with tiktoken', () => {
