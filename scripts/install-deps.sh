@@ -11,6 +11,7 @@ packages=(
   libsimdjson-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev
   libpcre2-dev libsqlite3-dev libpq-dev libhiredis-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libmimalloc-dev  # the gateway's allocator (docs/performance.md)
   # test and benchmark peers, all on loopback
   nginx-light wrk redis-server postgresql sqlite3 prometheus chromium
   curl ca-certificates procps

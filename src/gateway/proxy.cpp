@@ -48,6 +48,14 @@ void copy_end_to_end_headers(const Fields& from, http::ResponseHeader& to) {
   }
 }
 
+// The upstream response becomes the client's in place: its end-to-end fields stay where they are
+// (copying them cost an allocation each), the hop-by-hop ones go.
+void remove_hop_by_hop_headers(http::ResponseHeader& header) {
+  for (auto it = header.begin(); it != header.end();) {
+    it = is_hop_by_hop(it->name_string()) ? header.erase(it) : std::next(it);
+  }
+}
+
 bool contains(const std::vector<unsigned>& codes, unsigned status) {
   return std::find(codes.begin(), codes.end(), status) != codes.end();
 }
@@ -590,9 +598,10 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   if (result->result_int() == 200) {
     extract_usage(result->body(), worker_.json, context_.usage, context_.response_model);
   }
-  http::Response response{result->result(), 11};
-  copy_end_to_end_headers(*result, response.base());
-  response.body() = std::move(result->body());
+  http::Response response = std::move(*result);
+  remove_hop_by_hop_headers(response.base());
+  response.version(11);
+  response.reason({});  // the standard reason phrase, as for every response the gateway makes
   response.prepare_payload();
   co_await respond(std::move(response));
   outcome.done = true;

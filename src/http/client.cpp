@@ -4,6 +4,10 @@
 
 #include <array>
 
+#include "http/message_head.hpp"
+#include "http/message_writer.hpp"
+#include "http/read_deadline.hpp"
+
 namespace sluice::http {
 
 namespace {
@@ -67,10 +71,22 @@ class Connection {
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> stream_parser;
   std::array<char, 16 * 1024> chunk{};
+  std::string head;  // the serialised request head, reused across requests
+  // Bounds each exchange and each wait for stream bytes once the connection is set up (the
+  // stream's own timeout, which re-arms a timer per read and write, bounds connect and TLS
+  // handshake only).
+  std::optional<ReadDeadline> deadline;
   std::chrono::steady_clock::time_point idle_since;
   bool keep_alive = false;
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
+
+  // An operation that failed once the deadline passed (it was cancelled, or found the receiving
+  // side shut) failed by timing out.
+  error_code timed_out_as(error_code ec) const {
+    if (ec && deadline->timed_out()) return beast::error::timeout;
+    return ec;
+  }
 
   // A pooled connection is worth reusing only if the peer has not closed it meanwhile.
   bool still_open() {
@@ -84,18 +100,32 @@ class Connection {
 
 namespace {
 
+// Sends the request: head and body in one system call when the socket takes them at once.
+template <class Stream>
+Task<error_code> send_request(Stream& stream, Connection& c, Request& request,
+                              asio::cancellation_slot cancel) {
+  if (request.chunked()) {
+    auto [ec, n] = co_await bhttp::async_write(stream, request, with_slot(cancel));
+    co_return ec;
+  }
+  c.head.clear();
+  append_head(request.base(), c.head);
+  co_return co_await write_head_and_body(stream, c.head, request.body(), cancel);
+}
+
 template <class Stream>
 Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Connection& c,
                                                              Request& request,
                                                              const ClientSettings& settings,
                                                              asio::cancellation_slot cancel) {
-  auto [wec, wn] = co_await bhttp::async_write(stream, request, with_slot(cancel));
+  auto wec = c.timed_out_as(co_await send_request(stream, c, request, cancel));
   if (wec)
     co_return std::pair{ClientResult<Response>(make_error(wec, "sending to", c.origin)), false};
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(settings.max_response_body);
   parser.header_limit(static_cast<std::uint32_t>(settings.max_response_header));
-  auto [rec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, with_slot(cancel));
+  auto [read_ec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, with_slot(cancel));
+  auto rec = c.timed_out_as(read_ec);
   if (rec) {
     co_return std::pair{ClientResult<Response>(make_error(rec, "reading from", c.origin)),
                         parser.got_some()};
@@ -108,14 +138,14 @@ template <class Stream>
 Task<std::pair<error_code, bool>> open_stream(Stream& stream, Connection& c, Request& request,
                                               const ClientSettings& settings,
                                               asio::cancellation_slot cancel) {
-  auto [wec, wn] = co_await bhttp::async_write(stream, request, with_slot(cancel));
+  auto wec = c.timed_out_as(co_await send_request(stream, c, request, cancel));
   if (wec) co_return std::pair{wec, false};
   c.stream_parser.emplace();
   c.stream_parser->body_limit(boost::none);  // streams may be long; bytes are relayed, not kept
   c.stream_parser->header_limit(static_cast<std::uint32_t>(settings.max_response_header));
   auto [rec, rn] =
       co_await bhttp::async_read_header(stream, c.buffer, *c.stream_parser, with_slot(cancel));
-  co_return std::pair{rec, c.stream_parser->got_some()};
+  co_return std::pair{c.timed_out_as(rec), c.stream_parser->got_some()};
 }
 
 template <class Stream>
@@ -129,7 +159,7 @@ Task<error_code> read_stream_some(Stream& stream, Connection& c, std::size_t& go
     auto [ec, n] = co_await bhttp::async_read_some(stream, c.buffer, parser, with_slot(cancel));
     got = c.chunk.size() - parser.get().body().size;
     if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) co_return ec;
+    if (ec) co_return c.timed_out_as(ec);
   }
   co_return error_code{};
 }
@@ -151,7 +181,7 @@ void ClientPool::release(std::unique_ptr<Connection> connection) {
   if (same >= settings_.max_idle_per_origin) return;
   connection->stream_parser.reset();
   connection->idle_since = std::chrono::steady_clock::now();
-  connection->lowest().expires_never();
+  connection->deadline->rest();
   std::string key = connection->origin;
   idle_.emplace(std::move(key), std::move(connection));
 }
@@ -258,6 +288,8 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
                             "TLS handshake with " + key + " failed: " + hec.message()};
     }
   }
+  connection->lowest().expires_never();
+  connection->deadline.emplace(executor_, connection->lowest().socket());
   co_return std::move(connection);
 }
 
@@ -273,7 +305,7 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
     auto acquired = co_await acquire(origin, &reused, cancel);
     if (!acquired) co_return acquired.error();
     auto connection = std::move(*acquired);
-    connection->lowest().expires_after(timeout);
+    connection->deadline->arm(timeout);
     // (No co_await inside ?: : g++ 12 miscompiles temporaries there.)
     std::pair<ClientResult<Response>, bool> outcome;
     if (connection->tls) {
@@ -281,6 +313,7 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
     } else {
       outcome = co_await exchange_whole(*connection->tcp, *connection, request, settings_, cancel);
     }
+    connection->deadline->disarm();
     auto& [result, got_response] = outcome;
     // The peer may close an idle keep-alive connection just as we reuse it: retry once, fresh.
     if (!result && reused && !got_response && attempt == 0 &&
@@ -304,13 +337,14 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
     auto acquired = co_await acquire(origin, &reused, cancel);
     if (!acquired) co_return acquired.error();
     auto connection = std::move(*acquired);
-    connection->lowest().expires_after(header_timeout);
+    connection->deadline->arm(header_timeout);
     std::pair<error_code, bool> outcome;
     if (connection->tls) {
       outcome = co_await open_stream(*connection->tls, *connection, request, settings_, cancel);
     } else {
       outcome = co_await open_stream(*connection->tcp, *connection, request, settings_, cancel);
     }
+    connection->deadline->disarm();
     auto [ec, got_response] = outcome;
     if (ec) {
       if (reused && !got_response && attempt == 0 && classify(ec) == ClientErrorKind::kClosed) {
@@ -318,7 +352,6 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
       }
       co_return make_error(ec, "reading from", connection->origin);
     }
-    connection->lowest().expires_never();
     connection->keep_alive = connection->stream_parser->get().keep_alive();
     co_return std::make_unique<StreamingResponse>(std::move(connection), this);
   }
@@ -349,7 +382,7 @@ Task<ClientResult<std::string_view>> StreamingResponse::read_some(
   ClearSlotOnExit clear_slot{cancel};
   auto& c = *connection_;
   if (c.stream_parser->is_done()) co_return std::string_view{};
-  c.lowest().expires_after(idle_timeout);
+  c.deadline->arm(idle_timeout);
   std::size_t got = 0;
   error_code ec;
   if (c.tls) {
@@ -357,7 +390,7 @@ Task<ClientResult<std::string_view>> StreamingResponse::read_some(
   } else {
     ec = co_await read_stream_some(*c.tcp, c, got, cancel);
   }
-  c.lowest().expires_never();
+  c.deadline->disarm();
   if (ec) {
     c.keep_alive = false;
     co_return make_error(ec, "reading stream from", c.origin);

@@ -4,14 +4,17 @@
 
 #include <cstdio>
 #include <mutex>
-#include <set>
+#include <list>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "http/message_head.hpp"
+#include "http/message_writer.hpp"
 #include "http/read_ahead.hpp"
+#include "http/read_deadline.hpp"
 
 namespace sluice::http {
 
@@ -21,38 +24,22 @@ using tcp = asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-// Deadline for reads that, unlike beast::tcp_stream's own timeout, cancels the read but keeps the
-// socket open, so the server can still answer 408 to a client that is too slow.
-class ReadDeadline {
- public:
-  ReadDeadline(const asio::any_io_executor& executor, tcp::socket& socket)
-      : timer_(executor), socket_(socket) {}
-  ~ReadDeadline() { *alive_ = false; }
-
-  void arm(std::chrono::milliseconds timeout) {
-    ++generation_;
-    timed_out_ = false;
-    timer_.expires_after(timeout);
-    timer_.async_wait([this, generation = generation_, alive = alive_](error_code ec) {
-      if (ec || !*alive || generation != generation_) return;
-      timed_out_ = true;
-      error_code ignored;
-      socket_.cancel(ignored);
-    });
+// Feeds the parser the bytes already buffered, up to the end of the header (header_only) or of
+// the whole message. Returns need_more when it wants bytes that have not arrived; a request that
+// came whole in one read is parsed without another asynchronous read and its trip through the
+// event loop.
+template <class Parser>
+error_code parse_buffered(Parser& parser, beast::flat_buffer& buffer, bool header_only) {
+  while (header_only ? !parser.is_header_done() : !parser.is_done()) {
+    if (buffer.size() == 0) return bhttp::error::need_more;
+    error_code ec;
+    std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec) return ec;
+    if (used == 0) return bhttp::error::need_more;
   }
-  void disarm() {
-    ++generation_;
-    timer_.cancel();
-  }
-  bool timed_out() const { return timed_out_; }
-
- private:
-  asio::steady_timer timer_;
-  tcp::socket& socket_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::uint64_t generation_ = 0;
-  bool timed_out_ = false;
-};
+  return {};
+}
 
 tcp::socket& lowest_socket(beast::tcp_stream& stream) {
   return stream.socket();
@@ -89,13 +76,32 @@ Response openai_error_response(Status status, std::string_view code, std::string
 
 namespace {
 
+struct OpenConnection;
+
 struct Worker {
   int index = 0;
   asio::io_context io{1};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
-  // Connections waiting for their next request; closed at once when draining. Worker-thread only.
-  std::set<tcp::socket*> idle_sockets;
+  // Every open plain or TLS session's connection; those waiting for their next request are
+  // closed at once when draining. Worker-thread only.
+  std::list<OpenConnection*> connections;
+};
+
+// A session's entry in its worker's list, for as long as the session runs. Marking it idle and
+// busy per request is two stores (a set of idle sockets cost an insert and an erase each).
+struct OpenConnection {
+  OpenConnection(Worker& worker, tcp::socket& socket) : worker(worker), socket(socket) {
+    entry = worker.connections.insert(worker.connections.end(), this);
+  }
+  ~OpenConnection() { worker.connections.erase(entry); }
+  OpenConnection(const OpenConnection&) = delete;
+  OpenConnection& operator=(const OpenConnection&) = delete;
+
+  Worker& worker;
+  tcp::socket& socket;
+  std::list<OpenConnection*>::iterator entry;
+  bool idle = false;
 };
 
 }  // namespace
@@ -125,7 +131,7 @@ class SessionExchange final : public Exchange {
  public:
   SessionExchange(Stream& stream, Request request, const std::string& peer, int worker,
                   const ServerSettings& settings, std::atomic<bool>& draining,
-                  ReadAhead* read_ahead)
+                  ReadAhead* read_ahead, std::string& head_buffer)
       : stream_(stream),
         request_(std::move(request)),
         peer_(peer),
@@ -133,6 +139,7 @@ class SessionExchange final : public Exchange {
         settings_(settings),
         draining_(draining),
         read_ahead_(read_ahead),
+        head_buffer_(head_buffer),
         received_at_(std::chrono::steady_clock::now()) {}
 
   Request& request() override { return request_; }
@@ -153,7 +160,14 @@ class SessionExchange final : public Exchange {
     response.keep_alive(keep_alive());
     if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream_, response, kUseTuple);
+    error_code ec;
+    if (response.chunked()) {
+      std::tie(ec, std::ignore) = co_await bhttp::async_write(stream_, response, kUseTuple);
+    } else {
+      head_buffer_.clear();
+      append_head(response.base(), head_buffer_);
+      ec = co_await write_head_and_body(stream_, head_buffer_, response.body());
+    }
     if (ec) failed_ = true;
     close_ = close_ || !response.keep_alive();
     co_return !ec;
@@ -226,6 +240,7 @@ class SessionExchange final : public Exchange {
   const ServerSettings& settings_;
   std::atomic<bool>& draining_;
   ReadAhead* read_ahead_;  // null: hang-ups are not watched (TLS, pipelined bytes waiting)
+  std::string& head_buffer_;  // the connection's, reused: a response head costs no allocation
   std::chrono::steady_clock::time_point received_at_;
   bool responded_ = false;
   bool streaming_ = false;
@@ -250,21 +265,19 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
   beast::flat_buffer buffer;
   ReadDeadline deadline(stream.get_executor(), lowest_socket(stream));
   ReadAhead read_ahead(lowest_socket(stream), buffer);
+  std::string head_buffer;
+  OpenConnection open_connection(worker, lowest_socket(stream));
   bool first = true;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(settings.max_header_bytes));
     parser.body_limit(settings.max_body_bytes);
 
-    auto& socket = lowest_socket(stream);
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_never();
     deadline.arm(first ? settings.header_timeout : settings.idle_timeout);
-    worker.idle_sockets.insert(&socket);
-    if (draining.load(std::memory_order_relaxed) && buffer.size() == 0 && !first) {
-      worker.idle_sockets.erase(&socket);
-      break;
-    }
+    open_connection.idle = true;
+    if (draining.load(std::memory_order_relaxed) && buffer.size() == 0 && !first) break;
     error_code ec;
     std::size_t n = 0;
     if (read_ahead.pending()) {
@@ -272,8 +285,11 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
       ec = co_await read_ahead.finish();
       if (ec == asio::error::eof) ec = bhttp::error::end_of_stream;
     }
-    if (!ec) std::tie(ec, n) = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
-    worker.idle_sockets.erase(&socket);
+    if (!ec) ec = parse_buffered(parser, buffer, /*header_only=*/true);
+    if (ec == bhttp::error::need_more) {
+      std::tie(ec, n) = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+    }
+    open_connection.idle = false;
     deadline.disarm();
     first = false;
     if (ec) {
@@ -303,25 +319,26 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
       lowest.expires_never();
       if (wec) break;
     }
-    if (!parser.is_done()) {
+    ec = parse_buffered(parser, buffer, /*header_only=*/false);
+    if (ec == bhttp::error::need_more) {
       deadline.arm(settings.body_timeout);
       std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
       deadline.disarm();
-      if (ec) {
-        if (ec == bhttp::error::body_limit) {
-          co_await send_error(stream, Status::payload_too_large, "request_too_large",
-                              "Request body exceeds the limit of " +
-                                  std::to_string(settings.max_body_bytes) + " bytes",
-                              header.version());
-        } else if (deadline.timed_out()) {
-          co_await send_error(stream, Status::request_timeout, "request_timeout",
-                              "Request body was not received in time", header.version());
-        } else if (is_malformed_http(ec)) {
-          co_await send_error(stream, Status::bad_request, "invalid_request",
-                              "Malformed HTTP request body: " + ec.message(), header.version());
-        }
-        break;
+    }
+    if (ec) {
+      if (ec == bhttp::error::body_limit) {
+        co_await send_error(stream, Status::payload_too_large, "request_too_large",
+                            "Request body exceeds the limit of " +
+                                std::to_string(settings.max_body_bytes) + " bytes",
+                            header.version());
+      } else if (deadline.timed_out()) {
+        co_await send_error(stream, Status::request_timeout, "request_timeout",
+                            "Request body was not received in time", header.version());
+      } else if (is_malformed_http(ec)) {
+        co_await send_error(stream, Status::bad_request, "invalid_request",
+                            "Malformed HTTP request body: " + ec.message(), header.version());
       }
+      break;
     }
 
     stats.requests.fetch_add(1, std::memory_order_relaxed);
@@ -334,7 +351,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
       }
     }
     SessionExchange<Stream> exchange(stream, parser.release(), peer, worker.index, settings,
-                                     draining, watched ? &read_ahead : nullptr);
+                                     draining, watched ? &read_ahead : nullptr, head_buffer);
     bool handler_failed = false;
     try {
       co_await handler(exchange);
@@ -471,7 +488,9 @@ void Server::stop_accepting() {
     asio::post(worker.io, [&worker] {
       error_code ignored;
       if (worker.acceptor) worker.acceptor->close(ignored);
-      for (auto* socket : worker.idle_sockets) socket->cancel(ignored);
+      for (auto* connection : worker.connections) {
+        if (connection->idle) connection->socket.cancel(ignored);
+      }
     });
   }
 }

@@ -46,6 +46,15 @@ Handler test_handler(Observed& observed) {
         if (!co_await ex.write("data: " + std::to_string(i) + "\n\n")) co_return;
       }
       co_await ex.finish_stream();
+    } else if (req.target() == "/stall") {
+      // One event, then nothing until the client goes away.
+      ResponseHeader header;
+      header.result(Status::ok);
+      header.set(Field::content_type, "text/event-stream");
+      co_await ex.start_stream(std::move(header));
+      co_await ex.write("data: first\n\n");
+      asio::steady_timer timer(ex.executor(), 2 * kHangBound);
+      co_await timer.async_wait(asio::bind_cancellation_slot(ex.client_gone_slot(), kUseTuple));
     } else if (req.target() == "/hang") {
       // Waits for longer than the test could unless the client goes away.
       asio::steady_timer timer(ex.executor(), 2 * kHangBound);
@@ -199,6 +208,54 @@ TEST_F(SlowClientTest, Gets408) {
   EXPECT_EQ(partial_header.rfind("HTTP/1.1 408", 0), 0u) << partial_header;
 }
 
+// After a quick exchange the connection waits on the (long) idle deadline; a body that then stalls
+// must still get the short body deadline. The pause lets the first request's deadline fire while
+// the connection is idle, so the body deadline is the earlier one when it is set.
+TEST_F(SlowClientTest, KeepAliveConnectionStillTimesOutAStalledBody) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+  asio::write(socket, asio::buffer(std::string(
+                          "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst")));
+  std::string out;
+  error_code ec;
+  char buf[4096];
+  while (!ec && out.find("first") == std::string::npos) {
+    out.append(buf, socket.read_some(asio::buffer(buf), ec));
+  }
+  ASSERT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  std::this_thread::sleep_for(2 * read_timeout());
+  asio::write(socket, asio::buffer(std::string(
+                          "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")));
+  out.clear();
+  for (;;) {
+    auto n = socket.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    out.append(buf, n);
+  }
+  EXPECT_EQ(out.rfind("HTTP/1.1 408", 0), 0u) << out;
+}
+
+// Requests that arrive together in one read are each parsed from the buffer and answered in order.
+TEST_F(ServerClientTest, PipelinedRequestsAreAnsweredInOrder) {
+  std::string answer = raw_exchange(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\ntwo"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nthree");
+  auto one = answer.find("one");
+  auto two = answer.find("two");
+  auto three = answer.find("three");
+  ASSERT_NE(three, std::string::npos) << answer;
+  EXPECT_LT(one, two);
+  EXPECT_LT(two, three);
+  std::size_t responses = 0;
+  for (auto at = answer.find("HTTP/1.1 200"); at != std::string::npos;
+       at = answer.find("HTTP/1.1 200", at + 1)) {
+    ++responses;
+  }
+  EXPECT_EQ(responses, 3u) << answer;
+}
+
 TEST_F(ServerClientTest, GarbageGets400AndServerKeepsServing) {
   std::string answer = raw_exchange(std::string("\x01\x02\xff garbage \r\n\r\n", 16));
   EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
@@ -226,6 +283,32 @@ TEST_F(ServerClientTest, HandlerSeesClientDisconnect) {
   }  // socket closed here
   EXPECT_TRUE(core::testing::eventually([&] { return observed_.disconnects.load() == 1; }));
   EXPECT_EQ(observed_.disconnects.load(), 1);
+}
+
+// The client's deadlines: a response that does not come, and a stream that stops, end in a
+// timeout error (not a hang, not a "closed"), and the connection is not reused.
+TEST_F(ServerClientTest, ClientTimesOutAWholeResponseAndAStalledStream) {
+  auto whole = run_task<ClientResult<Response>>([&] {
+    return pool_->fetch(origin_, Request{bhttp::verb::get, "/hang", 11}, 200ms);
+  });
+  ASSERT_FALSE(whole.ok());
+  EXPECT_EQ(whole.error().kind, ClientErrorKind::kTimeout) << whole.error().message;
+
+  auto kinds = run_task<std::pair<std::string, ClientErrorKind>>(
+      [&]() -> Task<std::pair<std::string, ClientErrorKind>> {
+        auto opened =
+            co_await pool_->open(origin_, Request{bhttp::verb::get, "/stall", 11}, kHangBound);
+        if (!opened) co_return std::pair{opened.error().message, opened.error().kind};
+        std::string got;
+        for (;;) {
+          auto piece = co_await (*opened)->read_some(200ms);
+          if (!piece) co_return std::pair{got, piece.error().kind};
+          got.append(*piece);
+        }
+      });
+  EXPECT_EQ(kinds.first, "data: first\n\n");
+  EXPECT_EQ(kinds.second, ClientErrorKind::kTimeout);
+  EXPECT_EQ(pool_->idle_connections(), 0u);
 }
 
 TEST_F(ServerClientTest, ConnectionRefusedIsAConnectError) {
