@@ -4,7 +4,7 @@
 #   bench_workdir                  $work (removed at exit) and $pids (stopped at exit)
 #   free_port                      prints a free loopback port
 #   wait_http URL                  waits (at most 10 s) until URL answers
-#   start_nginx WORKERS SERVERS    nginx in the foreground with the given server blocks
+#   start_nginx WORKERS SERVERS [NAME]  nginx in the foreground with the given server blocks
 #   fixed_json_server PORT BODY    prints a server block answering BODY to every request
 #   gateway_config PORT            prints a gateway config in front of $upstream_port
 
@@ -47,26 +47,27 @@ fixed_json_server() {  # port body
   printf '  server {\n    listen 127.0.0.1:%s;\n    location / { default_type application/json; return 200 '"'"'%s'"'"'; }\n  }\n' "$1" "$2"
 }
 
-start_nginx() {  # worker_processes server_blocks
-  mkdir -p "$work/nginx"
-  cat >"$work/nginx/nginx.conf" <<NGINX
+start_nginx() {  # worker_processes server_blocks [instance name, for a second nginx]
+  local dir="$work/${3:-nginx}"
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<NGINX
 worker_processes $1;
 daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
   keepalive_requests 1000000;
 $2
 }
 NGINX
-  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+  nginx -p "$dir" -c "$dir/nginx.conf" &
   pids+=($!)
 }
 

@@ -26,8 +26,11 @@ bench_workdir
 upstream_port="$(free_port)"; nginx_port="$(free_port)"; sluice_port="$(free_port)"; portkey_port="$(free_port)"
 body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
 
+# The upstream is an nginx of its own (as many workers as the proxies), so every proxy reaches it the way a gateway
+# reaches Azure: across processes. (With the upstream inside the proxying nginx, nginx's upstream
+# hop would stay in one process and skip the two wake-ups every other proxy pays.)
+start_nginx $workers "$(fixed_json_server "$upstream_port" "$body")" upstream
 start_nginx $workers "  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
-$(fixed_json_server "$upstream_port" "$body")
   server {
     listen 127.0.0.1:$nginx_port;
     location / {
