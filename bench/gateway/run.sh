@@ -5,6 +5,7 @@
 #   nginx      wrk → nginx reverse proxy (keep-alive upstream) → upstream
 #   sluice     wrk → sluice gateway (default policies) → upstream
 #   portkey    wrk → Portkey gateway (npm @portkey-ai/gateway) → upstream
+# and, first, the memory each proxy holds per idle keep-alive connection (IDLE_CONNECTIONS, 2000).
 # at 1 and 64 connections, each proxy with the same number of worker threads (WORKERS, default 1;
 # Portkey is single-threaded Node). Prints requests/s, p50/p99 latency added over direct, and the
 # ratios to nginx. Loopback only; everything stops by itself.
@@ -43,7 +44,8 @@ start_nginx $workers "  upstream backend { server 127.0.0.1:$upstream_port; keep
 
 gateway_config "$sluice_port" >"$work/gateway.yaml"
 "$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.err" &
-pids+=($!)
+gateway_pid=$!
+pids+=($gateway_pid)
 
 with_portkey=0
 if [ "${SKIP_PORTKEY:-0}" != 1 ]; then
@@ -92,7 +94,37 @@ measure() {  # url script connections
   echo "${rps:-0} ${p50:-0} ${p99:-0}"
 }
 
+# Memory per idle keep-alive connection, measured first, while the proxies are fresh (after load an
+# allocator keeps freed memory for reuse and RSS no longer grows): each proxy takes IDLE_CONNECTIONS
+# client connections that had one request answered and now wait for the next;
+# (RSS with them - RSS before) / connections.
+# 32 are opened at a time, so the upstream pools stay small. Kernel socket buffers are not in RSS.
+idle_connections="${IDLE_CONNECTIONS:-2000}"
+rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+idle_rss() {  # name pid port path
+  local before after holder
+  before="$(rss_kib "$2")"
+  node "$here/idle_connections.mjs" 127.0.0.1 "$3" "$4" "$idle_connections" 32 >"$work/idle.out" 2>&1 &
+  holder=$!
+  for _ in $(seq 1 600); do grep -q '^ready' "$work/idle.out" && break; kill -0 "$holder" 2>/dev/null || break; sleep 0.1; done
+  if ! grep -q '^ready' "$work/idle.out"; then
+    echo "bench/gateway: $1 did not take $idle_connections idle connections: $(cat "$work/idle.out")" >&2
+    kill "$holder" 2>/dev/null || true
+    return
+  fi
+  after="$(rss_kib "$2")"
+  kill "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+  awk -v n="$idle_connections" -v a="$after" -v b="$before" -v name="$1" \
+    'BEGIN{printf "memory: %s idle_connections=%d rss_before_kib=%d rss_after_kib=%d kib_per_idle_connection=%.1f\n", name, n, b, a, (a-b)/n}' \
+    | tee -a "$work/summary"
+}
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+nginx_worker="$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)"
+echo
+idle_rss nginx "$nginx_worker" "$nginx_port" "$path"
+idle_rss sluice "$gateway_pid" "$sluice_port" "$path"
+
 printf '\n%-8s %5s %12s %12s %12s %10s %14s\n' proxy conns "req/s" "p50 added" "p99 added" "rps/nginx" "p50add/nginx"
 for conns in 1 64; do
   read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$upstream_port$path" "$work/azure.lua" "$conns")
@@ -117,5 +149,6 @@ for conns in 1 64; do
     row portkey "$p_rps" "$p_p50" "$p_p99"
   fi
 done
+
 echo
 cat "$work/summary"
