@@ -5,11 +5,12 @@
 #   nginx      wrk → nginx reverse proxy (keep-alive upstream) → upstream
 #   sluice     wrk → sluice gateway (default policies) → upstream
 #   portkey    wrk → Portkey gateway (npm @portkey-ai/gateway) → upstream
-# and, first, the memory each proxy holds per idle keep-alive connection (IDLE_CONNECTIONS, 2000).
 # at 1 and 64 connections, each proxy with the same number of worker threads (WORKERS, default 1;
 # Portkey is single-threaded Node). Prints requests/s, p50/p99 latency added over direct, and the
-# ratios to nginx. Loopback only; everything stops by itself.
-# Knobs: DURATION (s per measurement, default 8), WORKERS, SLUICE_BIN, SKIP_PORTKEY=1.
+# ratios to nginx; and, measured first, the memory nginx and sluice hold per idle keep-alive
+# connection. Loopback only; everything stops by itself.
+# Knobs: DURATION (s per measurement, default 8), WORKERS, SLUICE_BIN, SKIP_PORTKEY=1,
+# IDLE_CONNECTIONS (default 2000).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
