@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-unit test-integration test-e2e demo bench fuzz format clean
+.PHONY: deps build test test-unit test-integration test-e2e demo bench flame fuzz format clean
 
 deps:
 	./scripts/install-deps.sh
@@ -29,6 +29,10 @@ demo: build
 
 bench: build
 	./bench/run-all.sh
+
+# Flame graphs of the gateway and the simulator under load, into docs/flame/ (needs linux-perf).
+flame: build
+	./bench/flame.sh
 
 fuzz: deps
 	cmake --preset fuzz

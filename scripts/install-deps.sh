@@ -15,6 +15,7 @@ packages=(
   # test and benchmark peers, all on loopback
   nginx-light wrk redis-server postgresql sqlite3 prometheus chromium
   curl ca-certificates procps
+  linux-perf  # make flame
 )
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
 

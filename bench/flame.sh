@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Flame graphs of where sluice's cycles go under load, written to docs/flame/<name>.svg:
+#   gateway   the gateway's plain path (default policies) at 64 connections, nginx upstream
+#   sim       the simulator answering chat completions at 64 connections (no pacing)
+# perf samples the one sluice process (user and kernel, DWARF call stacks: the build keeps no frame
+# pointers) for SECONDS while wrk keeps it busy; bench/flamegraph.mjs draws the SVG.
+# Usage: bench/flame.sh [gateway|sim ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
+# Needs perf (Debian linux-perf) and permission to profile (root, or perf_event_paranoid <= 1).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+bin="${SLUICE_BIN:-$root/build/sluice}"
+seconds="${SAMPLE_SECONDS:-4}"
+workers=1
+bench_name="bench/flame"
+source "$root/bench/lib.sh"
+bench_require wrk nginx node curl perf
+bench_workdir
+mkdir -p "$root/docs/flame"
+
+request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$request'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["api-key"] = "client"
+LUA
+path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+
+# Samples process $1 while wrk drives $2 at 64 connections; draws docs/flame/$3.svg titled $4.
+sample() {
+  wrk -t1 -c64 -d"$((seconds + 2))s" -s "$work/post.lua" "$2" >"$work/wrk.out" 2>&1 &
+  local load=$!
+  sleep 1
+  perf record -q -F 499 --call-graph dwarf,16384 -p "$1" -o "$work/perf.data" -- sleep "$seconds" \
+    >/dev/null 2>&1
+  wait "$load" || true
+  perf script -i "$work/perf.data" 2>/dev/null | node "$here/flamegraph.mjs" "$4" >"$root/docs/flame/$3.svg"
+  echo "$3: $(sed -n 's/^Requests\/sec:[[:space:]]*//p' "$work/wrk.out") req/s while sampled → docs/flame/$3.svg"
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(gateway sim)
+for target in "${targets[@]}"; do
+  case "$target" in
+    gateway)
+      upstream_port="$(free_port)"; port="$(free_port)"
+      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" upstream
+      wait_http "http://127.0.0.1:$upstream_port/"
+      gateway_config "$port" >"$work/gateway.yaml"
+      "$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>&1 &
+      pid=$!; pids+=("$pid")
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/gateway.out" && break; sleep 0.1; done
+      sample "$pid" "http://127.0.0.1:$port$path" gateway-c64 "sluice gateway, plain path, 64 connections"
+      ;;
+    sim)
+      port="$(free_port)"
+      "$bin" sim --host 127.0.0.1 --port "$port" --threads 1 --tpm 0 --ttft-ms 0 --tokens-per-second 0 \
+        --deployment gpt-4o=gpt-4o --api-key client=client >"$work/sim.out" 2>&1 &
+      pid=$!; pids+=("$pid")
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.out" && break; sleep 0.1; done
+      sample "$pid" "http://127.0.0.1:$port$path" sim-c64 "sluice sim, chat completions, 64 connections"
+      ;;
+    *) echo "bench/flame: unknown target '$target' (gateway, sim)" >&2; exit 2 ;;
+  esac
+done
