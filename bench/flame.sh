@@ -18,13 +18,7 @@ bench_require wrk nginx node curl perf
 bench_workdir
 mkdir -p "$root/docs/flame"
 
-request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$request'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["api-key"] = "client"
-LUA
+post_lua "$work/post.lua" '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}' api-key client
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 
 # Samples process $1 while wrk drives $2 at 64 connections; draws docs/flame/$3.svg titled $4.

@@ -7,6 +7,7 @@
 #   start_nginx WORKERS SERVERS [NAME]  nginx in the foreground with the given server blocks
 #   fixed_json_server PORT BODY    prints a server block answering BODY to every request
 #   gateway_config PORT            prints a gateway config in front of $upstream_port
+#   post_lua FILE BODY HEADER VALUE  writes a wrk script POSTing BODY as JSON with HEADER: VALUE
 
 bench_require() {
   local tool
@@ -28,6 +29,15 @@ bench_cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
+}
+
+post_lua() {  # file json_body header value: a wrk script POSTing the body as JSON with that header
+  cat >"$1" <<LUA
+wrk.method = "POST"
+wrk.body = '$2'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["$3"] = "$4"
+LUA
 }
 
 free_port() {

@@ -65,12 +65,7 @@ for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && brea
 
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$request'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["x-team"] = "bench"
-LUA
+post_lua "$work/post.lua" "$request" x-team bench
 
 # The policy must really be on: the limited gateways answer with the headers, the other without.
 for name in off local redis; do

@@ -65,13 +65,7 @@ wait_http "http://127.0.0.1:$nginx_port/"
 for _ in $(seq 1 100); do grep -q "listening on" "$work/gateway.out" && break; sleep 0.1; done
 [ "$with_portkey" = 1 ] && wait_http "http://127.0.0.1:$portkey_port/"
 
-request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
-cat >"$work/azure.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$request'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["api-key"] = "client"
-LUA
+post_lua "$work/azure.lua" '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}' api-key client
 cat >"$work/portkey.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'

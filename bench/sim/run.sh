@@ -14,6 +14,7 @@ duration="${DURATION:-10}"
 connections="${CONNECTIONS:-64}"
 streams="${STREAMS:-2000}"
 wrk_threads=1
+source "$root/bench/lib.sh"  # for post_lua; this script keeps its own set-up
 
 for tool in wrk nginx node curl; do
   command -v "$tool" >/dev/null || { echo "bench/sim: $tool is missing (make deps installs it)" >&2; exit 2; }
@@ -57,12 +58,7 @@ body="$(curl -sS -X POST -H 'content-type: application/json' -H 'api-key: bench-
 case "$body" in *'"chat.completion"'*) ;; *) echo "bench/sim: unexpected sim answer: $body" >&2; exit 1 ;; esac
 case "$body" in *"'"*|*'\'*|*'$'*) echo "bench/sim: body needs escaping for nginx" >&2; exit 1 ;; esac
 
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$request'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["api-key"] = "bench-key"
-LUA
+post_lua "$work/post.lua" "$request" api-key bench-key
 
 mkdir -p "$work/nginx/logs"
 nginx_port=$(( 20000 + RANDOM % 20000 ))
