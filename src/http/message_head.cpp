@@ -37,11 +37,9 @@ void append_head(const bhttp::response_header<>& head, std::string& out) {
   append_version(head.version(), out);
   // Always three digits, as Beast writes them.
   unsigned code = head.result_int();
-  const char digits[] = {' ',
-                         static_cast<char>('0' + code / 100 % 10),
+  const char digits[] = {' ', static_cast<char>('0' + code / 100 % 10),
                          static_cast<char>('0' + code / 10 % 10),
-                         static_cast<char>('0' + code % 10),
-                         ' '};
+                         static_cast<char>('0' + code % 10), ' '};
   out.append(digits, sizeof digits);
   out += head.reason();
   out += "\r\n";

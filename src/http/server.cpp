@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 
 #include <cstdio>
-#include <mutex>
 #include <list>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -239,7 +239,7 @@ class SessionExchange final : public Exchange {
   int worker_;
   const ServerSettings& settings_;
   std::atomic<bool>& draining_;
-  ReadAhead* read_ahead_;  // null: hang-ups are not watched (TLS, pipelined bytes waiting)
+  ReadAhead* read_ahead_;     // null: hang-ups are not watched (TLS, pipelined bytes waiting)
   std::string& head_buffer_;  // the connection's, reused: a response head costs no allocation
   std::chrono::steady_clock::time_point received_at_;
   bool responded_ = false;

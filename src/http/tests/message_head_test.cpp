@@ -19,7 +19,8 @@ std::string beast_head(const bhttp::message<isRequest, bhttp::string_body>& mess
 }
 
 TEST(MessageHead, RequestMatchesBeast) {
-  Request request{bhttp::verb::post, "/openai/deployments/gpt-4o/chat/completions?api-version=1", 11};
+  Request request{bhttp::verb::post, "/openai/deployments/gpt-4o/chat/completions?api-version=1",
+                  11};
   request.set(Field::host, "127.0.0.1:8080");
   request.set("api-key", "secret");
   request.insert("x-repeated", "1");
@@ -29,9 +30,9 @@ TEST(MessageHead, RequestMatchesBeast) {
   std::string head;
   append_head(request.base(), head);
   EXPECT_EQ(head, beast_head(request));
-  EXPECT_EQ(head.rfind("POST /openai/deployments/gpt-4o/chat/completions?api-version=1 HTTP/1.1\r\n",
-                       0),
-            0u);
+  EXPECT_EQ(
+      head.rfind("POST /openai/deployments/gpt-4o/chat/completions?api-version=1 HTTP/1.1\r\n", 0),
+      0u);
 }
 
 TEST(MessageHead, UnknownMethodAndHttp10) {

@@ -225,8 +225,9 @@ TEST_F(SlowClientTest, KeepAliveConnectionStillTimesOutAStalledBody) {
   }
   ASSERT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
   std::this_thread::sleep_for(2 * read_timeout());
-  asio::write(socket, asio::buffer(std::string(
-                          "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")));
+  asio::write(
+      socket,
+      asio::buffer(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")));
   out.clear();
   for (;;) {
     auto n = socket.read_some(asio::buffer(buf), ec);
