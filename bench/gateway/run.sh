@@ -7,7 +7,8 @@
 #   portkey    wrk → Portkey gateway (npm @portkey-ai/gateway) → upstream
 # at 1 and 64 connections, each proxy with the same number of worker threads (WORKERS, default 1;
 # Portkey is single-threaded Node). Prints requests/s, p50/p99 latency added over direct, and the
-# ratios to nginx; and, measured first, the memory nginx and sluice hold per idle keep-alive
+# ratios to nginx, and the CPU each proxy spends per request (steadier than req/s on a shared
+# machine); and, measured first, the memory nginx and sluice hold per idle keep-alive
 # connection. Loopback only; everything stops by itself.
 # Knobs: DURATION (s per measurement, default 8), WORKERS, SLUICE_BIN, SKIP_PORTKEY=1,
 # IDLE_CONNECTIONS (default 2000).
@@ -53,7 +54,8 @@ if [ "${SKIP_PORTKEY:-0}" != 1 ]; then
   if (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
     PORT="$portkey_port" NODE_ENV=production node "$here/node_modules/@portkey-ai/gateway/build/start-server.js" \
       --port="$portkey_port" --headless >"$work/portkey.out" 2>&1 &
-    pids+=($!)
+    portkey_pid=$!
+    pids+=($portkey_pid)
     with_portkey=1
   else
     echo "bench/gateway: could not install @portkey-ai/gateway; Portkey left out" >&2
@@ -76,17 +78,25 @@ wrk.headers["x-portkey-custom-host"] = "http://127.0.0.1:$upstream_port/v1"
 LUA
 
 # Prints "rps p50_us p99_us" for one wrk run.
-measure() {  # url script connections
-  local out="$work/wrk.out"
+# CPU seconds (user + system, all threads) a process has used so far.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+# Prints "rps p50_us p99_us cpu_us_per_request" for one wrk run; the CPU figure is that of process
+# PID (0 when none is given). CPU per request moves far less than req/s on a shared machine.
+measure() {  # url script connections [pid]
+  local out="$work/wrk.out" cpu_before=0 cpu_after=0
+  [ "${4:-0}" != 0 ] && cpu_before="$(cpu_of "$4")"
   wrk -t1 -c"$3" -d"${duration}s" --latency -s "$2" "$1" >"$out" 2>&1 || true
-  local rps p50 p99 errors
+  [ "${4:-0}" != 0 ] && cpu_after="$(cpu_of "$4")"
+  local rps p50 p99 errors requests cpu
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
   errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
   to_us() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else {sub(/s/,"",v); print v*1000000}}'; }
   p50="$(awk '$1=="50%"{print $2}' "$out" | to_us)"
   p99="$(awk '$1=="99%"{print $2}' "$out" | to_us)"
   if [ -n "$errors" ] && [ "$errors" != 0 ]; then echo "bench/gateway: $1 answered $errors non-2xx responses" >&2; fi
-  echo "${rps:-0} ${p50:-0} ${p99:-0}"
+  requests="$(awk '/requests in/{print $1}' "$out")"
+  cpu="$(awk -v a="$cpu_after" -v b="$cpu_before" -v n="${requests:-0}" 'BEGIN{printf "%.1f", (n>0)?(a-b)*1e6/n:0}')"
+  echo "${rps:-0} ${p50:-0} ${p99:-0} $cpu"
 }
 
 # Memory per idle keep-alive connection, measured first, while the proxies are fresh (after load an
@@ -120,28 +130,32 @@ echo
 idle_rss nginx "$nginx_worker" "$nginx_port" "$path"
 idle_rss sluice "$gateway_pid" "$sluice_port" "$path"
 
-printf '\n%-8s %5s %12s %12s %12s %10s %14s\n' proxy conns "req/s" "p50 added" "p99 added" "rps/nginx" "p50add/nginx"
+printf '\n%-8s %5s %12s %12s %12s %10s %14s %14s %12s %10s\n' proxy conns "req/s" "p50 added" "p99 added" \
+  "rps/nginx" "p50add/nginx" "p99add/nginx" "cpu us/req" "cpu/nginx"
 for conns in 1 64; do
-  read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$upstream_port$path" "$work/azure.lua" "$conns")
-  read -r n_rps n_p50 n_p99 < <(measure "http://127.0.0.1:$nginx_port$path" "$work/azure.lua" "$conns")
-  read -r s_rps s_p50 s_p99 < <(measure "http://127.0.0.1:$sluice_port$path" "$work/azure.lua" "$conns")
+  read -r d_rps d_p50 d_p99 _ < <(measure "http://127.0.0.1:$upstream_port$path" "$work/azure.lua" "$conns")
+  read -r n_rps n_p50 n_p99 n_cpu < <(measure "http://127.0.0.1:$nginx_port$path" "$work/azure.lua" "$conns" "$nginx_worker")
+  read -r s_rps s_p50 s_p99 s_cpu < <(measure "http://127.0.0.1:$sluice_port$path" "$work/azure.lua" "$conns" "$gateway_pid")
   n_add50="$(awk -v a="$n_p50" -v b="$d_p50" 'BEGIN{print a-b}')"
   n_add99="$(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN{print a-b}')"
-  row() {  # name rps p50 p99
-    local add50 add99 rr lr
+  row() {  # name rps p50 p99 cpu_us_per_request
+    local add50 add99 rr lr pr cr
     add50="$(awk -v a="$3" -v b="$d_p50" 'BEGIN{print a-b}')"
     add99="$(awk -v a="$4" -v b="$d_p99" 'BEGIN{print a-b}')"
     rr="$(awk -v a="$2" -v b="$n_rps" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
     lr="$(awk -v a="$add50" -v b="$n_add50" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
-    printf '%-8s %5s %12.0f %10.0fus %10.0fus %10s %14s\n' "$1" "$conns" "$2" "$add50" "$add99" "$rr" "$lr"
-    echo "gateway: c=$conns $1 req/s=$2 p50_added_us=$add50 p99_added_us=$add99 rps_ratio_to_nginx=$rr p50_added_ratio_to_nginx=$lr" >>"$work/summary"
+    pr="$(awk -v a="$add99" -v b="$n_add99" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
+    cr="$(awk -v a="$5" -v b="$n_cpu" 'BEGIN{printf "%.2f", (a>0 && b>0)?a/b:0}')"
+    printf '%-8s %5s %12.0f %10.0fus %10.0fus %10s %14s %14s %12s %10s\n' "$1" "$conns" "$2" "$add50" "$add99" \
+      "$rr" "$lr" "$pr" "$5" "$cr"
+    echo "gateway: c=$conns $1 req/s=$2 p50_added_us=$add50 p99_added_us=$add99 rps_ratio_to_nginx=$rr p50_added_ratio_to_nginx=$lr p99_added_ratio_to_nginx=$pr cpu_us_per_req=$5 cpu_ratio_to_nginx=$cr" >>"$work/summary"
   }
   printf '%-8s %5s %12.0f %12s %12s\n' direct "$conns" "$d_rps" "-" "-"
-  row nginx "$n_rps" "$n_p50" "$n_p99"
-  row sluice "$s_rps" "$s_p50" "$s_p99"
+  row nginx "$n_rps" "$n_p50" "$n_p99" "$n_cpu"
+  row sluice "$s_rps" "$s_p50" "$s_p99" "$s_cpu"
   if [ "$with_portkey" = 1 ]; then
-    read -r p_rps p_p50 p_p99 < <(measure "http://127.0.0.1:$portkey_port/v1/chat/completions" "$work/portkey.lua" "$conns")
-    row portkey "$p_rps" "$p_p50" "$p_p99"
+    read -r p_rps p_p50 p_p99 p_cpu < <(measure "http://127.0.0.1:$portkey_port/v1/chat/completions" "$work/portkey.lua" "$conns" "$portkey_pid")
+    row portkey "$p_rps" "$p_p50" "$p_p99" "$p_cpu"
   fi
 done
 
