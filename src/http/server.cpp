@@ -80,12 +80,13 @@ struct OpenConnection;
 
 struct Worker {
   int index = 0;
+  // Every open plain or TLS session's connection; those waiting for their next request are
+  // closed at once when draining. Worker-thread only. Declared before `io`, so it outlives it:
+  // destroying the io_context destroys the sessions still suspended, and each leaves the list.
+  std::list<OpenConnection*> connections;
   asio::io_context io{1};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
-  // Every open plain or TLS session's connection; those waiting for their next request are
-  // closed at once when draining. Worker-thread only.
-  std::list<OpenConnection*> connections;
 };
 
 // A session's entry in its worker's list, for as long as the session runs. Marking it idle and

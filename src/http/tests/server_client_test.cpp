@@ -312,6 +312,34 @@ TEST_F(ServerClientTest, ClientTimesOutAWholeResponseAndAStalledStream) {
   EXPECT_EQ(pool_->idle_connections(), 0u);
 }
 
+// A server destroyed while clients still hold keep-alive connections destroys the sessions
+// suspended on them, and each session's bookkeeping must still be alive when it goes.
+TEST(ServerLifetime, DestroyedWithKeepAliveConnectionsOpen) {
+  Observed observed;
+  for (int round = 0; round < 10; ++round) {
+    ServerSettings settings;
+    settings.threads = 2;
+    auto server = std::make_unique<Server>(settings, test_handler(observed));
+    server->start();
+    asio::io_context io;
+    std::vector<asio::ip::tcp::socket> clients;
+    for (int i = 0; i < 4; ++i) {
+      auto& socket = clients.emplace_back(io);
+      socket.connect({asio::ip::make_address("127.0.0.1"), server->port()});
+      asio::write(socket, asio::buffer(std::string(
+                              "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")));
+      std::string answer;
+      char buf[1024];
+      error_code ec;
+      while (!ec && answer.find("\r\n\r\nok") == std::string::npos) {
+        answer.append(buf, socket.read_some(asio::buffer(buf), ec));
+      }
+      ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+    }
+    server.reset();  // the four sessions wait for their next request
+  }
+}
+
 TEST_F(ServerClientTest, ConnectionRefusedIsAConnectError) {
   auto closed = *parse_url("http://127.0.0.1:1");
   auto result = run_task<ClientResult<Response>>(
