@@ -4,7 +4,6 @@
 
 #include <array>
 
-#include "http/message_head.hpp"
 #include "http/message_writer.hpp"
 #include "http/read_deadline.hpp"
 
@@ -100,25 +99,12 @@ class Connection {
 
 namespace {
 
-// Sends the request: head and body in one system call when the socket takes them at once.
-template <class Stream>
-Task<error_code> send_request(Stream& stream, Connection& c, Request& request,
-                              asio::cancellation_slot cancel) {
-  if (request.chunked()) {
-    auto [ec, n] = co_await bhttp::async_write(stream, request, with_slot(cancel));
-    co_return ec;
-  }
-  c.head.clear();
-  append_head(request.base(), c.head);
-  co_return co_await write_head_and_body(stream, c.head, request.body(), cancel);
-}
-
 template <class Stream>
 Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Connection& c,
                                                              Request& request,
                                                              const ClientSettings& settings,
                                                              asio::cancellation_slot cancel) {
-  auto wec = c.timed_out_as(co_await send_request(stream, c, request, cancel));
+  auto wec = c.timed_out_as(co_await write_message(stream, request, c.head, cancel));
   if (wec)
     co_return std::pair{ClientResult<Response>(make_error(wec, "sending to", c.origin)), false};
   bhttp::response_parser<bhttp::string_body> parser;
@@ -138,7 +124,7 @@ template <class Stream>
 Task<std::pair<error_code, bool>> open_stream(Stream& stream, Connection& c, Request& request,
                                               const ClientSettings& settings,
                                               asio::cancellation_slot cancel) {
-  auto wec = c.timed_out_as(co_await send_request(stream, c, request, cancel));
+  auto wec = c.timed_out_as(co_await write_message(stream, request, c.head, cancel));
   if (wec) co_return std::pair{wec, false};
   c.stream_parser.emplace();
   c.stream_parser->body_limit(boost::none);  // streams may be long; bytes are relayed, not kept

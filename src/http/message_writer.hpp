@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
+#include "http/message_head.hpp"
 #include "sluice/http/asio.hpp"
 
 namespace sluice::http {
@@ -57,6 +59,23 @@ Task<error_code> write_head_and_body(Stream& stream, std::string_view head, std:
   auto [ec, n] =
       co_await asio::async_write(stream, rest, asio::bind_cancellation_slot(cancel, kUseTuple));
   co_return ec;
+}
+
+// Writes a whole request or response: its head serialised into `head` (the connection's buffer,
+// reused so a head costs no allocation) and sent with the body as above; a chunked message goes
+// through Beast's serializer, which writes the chunk framing.
+template <class Stream, bool isRequest>
+Task<error_code> write_message(Stream& stream,
+                               bhttp::message<isRequest, bhttp::string_body>& message,
+                               std::string& head, asio::cancellation_slot cancel = {}) {
+  if (message.chunked()) {
+    auto [ec, n] = co_await bhttp::async_write(stream, message,
+                                               asio::bind_cancellation_slot(cancel, kUseTuple));
+    co_return ec;
+  }
+  head.clear();
+  append_head(message.base(), head);
+  co_return co_await write_head_and_body(stream, head, message.body(), cancel);
 }
 
 }  // namespace sluice::http

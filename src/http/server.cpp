@@ -11,7 +11,6 @@
 
 #include <boost/json.hpp>
 
-#include "http/message_head.hpp"
 #include "http/message_writer.hpp"
 #include "http/read_ahead.hpp"
 #include "http/read_deadline.hpp"
@@ -161,14 +160,7 @@ class SessionExchange final : public Exchange {
     response.keep_alive(keep_alive());
     if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
-    error_code ec;
-    if (response.chunked()) {
-      std::tie(ec, std::ignore) = co_await bhttp::async_write(stream_, response, kUseTuple);
-    } else {
-      head_buffer_.clear();
-      append_head(response.base(), head_buffer_);
-      ec = co_await write_head_and_body(stream_, head_buffer_, response.body());
-    }
+    auto ec = co_await write_message(stream_, response, head_buffer_);
     if (ec) failed_ = true;
     close_ = close_ || !response.keep_alive();
     co_return !ec;
