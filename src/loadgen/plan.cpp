@@ -72,7 +72,8 @@ core::Result<void> validate_plan(const Plan& plan) {
   return {};
 }
 
-core::Result<void> check_variables(const Plan& plan, const std::vector<std::string>& columns) {
+std::vector<std::string> check_variables(const Plan& plan,
+                                         const std::vector<std::string>& columns) {
   std::set<std::string, std::less<>> defined(columns.begin(), columns.end());
   for (const auto& [k, v] : plan.variables) defined.insert(k);
   for (const auto& [k, v] : plan.secrets) defined.insert(k);
@@ -81,16 +82,14 @@ core::Result<void> check_variables(const Plan& plan, const std::vector<std::stri
       for (const auto& e : s.extractors) defined.insert(e.variable);
     });
   }
-  std::string problem;
+  std::vector<std::string> problems;
   auto check = [&](const Template& t, const std::string& where) {
-    if (!problem.empty()) return;
     for (const auto& name : t.variables()) {
-      if (!defined.contains(name)) {
-        problem = where + " uses ${" + name +
-                  "}, which is not defined (not a data set column, test variable, secret or "
-                  "extracted value)";
-        return;
-      }
+      if (defined.contains(name)) continue;
+      defined.insert(name);  // one report per name: its first use
+      problems.push_back(where + " uses ${" + name +
+                         "}, which is not defined (not a data set column, test variable, secret "
+                         "or extracted value)");
     }
   };
   for (const auto& g : plan.groups) {
@@ -107,8 +106,7 @@ core::Result<void> check_variables(const Plan& plan, const std::vector<std::stri
       for (const auto& [name, value] : s.form) check(value, where + " form field " + name);
     });
   }
-  if (!problem.empty()) return invalid(problem);
-  return {};
+  return problems;
 }
 
 void slice_plan_for_engine(Plan& plan, int engine_index, int engine_count) {

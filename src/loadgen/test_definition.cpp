@@ -11,6 +11,7 @@
 #include "jmx/jmx_reader.hpp"
 #include "openai_response.hpp"
 #include "sluice/core/config.hpp"
+#include "sluice/core/config_problems.hpp"
 #include "sluice/core/duration.hpp"
 #include "sluice/core/logging.hpp"
 #include "sluice/loadgen/extractor.hpp"
@@ -769,6 +770,8 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
     def.display_name = def.test_id;
     def.plan = compiler->compiler(ctx);
     apply_overrides_to_plan(def.plan, overrides);
+    auto valid = validate_plan(def.plan);
+    if (!valid) throw ConfigError({def.source, 0, 0}, "", valid.error().message);
     return def;
   }
 
@@ -805,12 +808,19 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
       e->fail("engineInstances must be 1..400");
   }
   def.split_all_csvs = root.optional<bool>("splitAllCSVs", false);
+  // Missing files and secrets, and the plan's own problems, are reported together.
+  core::ConfigProblems problems;
   std::vector<std::string> configuration_files;
   if (auto c = root.find("configurationFiles")) {
     configuration_files = c->as<std::vector<std::string>>();
-    for (const auto& f : configuration_files) {
+    auto items = c->items();
+    for (std::size_t i = 0; i < configuration_files.size() && i < items.size(); ++i) {
+      const auto& f = configuration_files[i];
       if (!fs::exists(base / f)) {
-        c->fail("configuration file " + (base / f).string() + " does not exist");
+        problems.attempt([&] {
+          items[i].fail("configuration file " + (base / f).lexically_normal().string() +
+                        " does not exist");
+        });
       }
     }
   }
@@ -859,7 +869,10 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
     for (std::size_t i = 0; i < list.size(); ++i) {
       std::string error;
       auto value = resolve_secret(list[i].first, list[i].second, overrides, &error);
-      if (!value) items[i].fail(error);
+      if (!value) {
+        problems.attempt([&] { items[i].fail(error); });
+        value = "";  // the plan is still read, without a second report of this secret
+      }
       def.plan.secrets.emplace_back(list[i].first, *value);
       scope.secrets[list[i].first] = *value;
     }
@@ -877,7 +890,9 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
 
   if (lower(def.test_type) == "sluice" || lower(def.test_type) == "native") {
     def.plan.name = def.display_name;
-    compile_native(root, def, base, configuration_files, scope, overrides);
+    problems.attempt(
+        [&] { compile_native(root, def, base, configuration_files, scope, overrides); });
+    problems.throw_if_any();
   } else {
     const auto* compiler = find_compiler(def.test_type, "");
     if (!compiler) {
@@ -901,7 +916,9 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
     ctx.split_all_csvs = def.split_all_csvs;
     ctx.overrides = overrides;
     root.ignore("properties");
-    Plan plan = compiler->compiler(ctx);
+    Plan plan;
+    problems.attempt([&] { plan = compiler->compiler(ctx); });
+    problems.throw_if_any();
     plan.variables.insert(plan.variables.end(), def.plan.variables.begin(),
                           def.plan.variables.end());
     plan.secrets.insert(plan.secrets.end(), def.plan.secrets.begin(), def.plan.secrets.end());
@@ -920,8 +937,10 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
       columns.insert(columns.end(), loaded->columns.begin(), loaded->columns.end());
     }
   }
-  auto vars = check_variables(def.plan, columns);
-  if (!vars) throw ConfigError({def.source, 0, 0}, "", vars.error().message);
+  for (const auto& problem : check_variables(def.plan, columns)) {
+    problems.add(ConfigError({def.source, 0, 0}, "", problem));
+  }
+  problems.throw_if_any();
   return def;
 }
 

@@ -207,8 +207,9 @@ core::Result<void> validate_plan(const Plan& plan);
 
 // Checks that every ${name} used by a template is defined somewhere: plan variables, secrets,
 // `columns` (all data set column names, known once the data sets are loaded), or the variable of
-// an extractor anywhere in the plan. The error names the variable and the sampler/header using it.
-core::Result<void> check_variables(const Plan& plan, const std::vector<std::string>& columns);
+// an extractor anywhere in the plan. Returns one problem per undefined name (empty when all are
+// defined), naming the variable and the first sampler/header using it.
+std::vector<std::string> check_variables(const Plan& plan, const std::vector<std::string>& columns);
 
 // Scales a plan to this engine's slice: VUs and arrival rates divided as evenly as possible across
 // `engine_count` engines (engine `engine_index` gets the remainder first), ramp-up kept so that the

@@ -12,6 +12,7 @@
 
 #include "loadgen/jmx/jmx_functions.hpp"
 #include "sluice/core/config_error.hpp"
+#include "sluice/core/config_problems.hpp"
 #include "sluice/core/logging.hpp"
 #include "sluice/loadgen/data_set.hpp"
 #include "sluice/loadgen/extractor.hpp"
@@ -206,9 +207,29 @@ class Reader {
     auto [test_plan, test_tree] = top[0];
     std::string path = element_name(test_plan);
     plan_.name = path;
-    prescan_secrets(root.child("hashTree"));
+    // Every problem of the plan is collected (each element is read on its own) and reported
+    // together at the end.
+    prescan_secrets(root.child("hashTree"), "");
     read_arguments(prop_node(test_plan, "TestPlan.user_defined_variables"), path);
     prescan_arguments(test_tree);
+    problems_.attempt([&] { check_serial_groups(test_plan, test_tree, path); });
+    std::vector<Header> plan_headers;
+    Scoped scoped;
+    Container container{nullptr, &plan_headers};
+    walk(test_tree, container, scoped, path, true);
+    if (plan_.groups.empty() && problems_.empty()) {
+      fail(test_plan, path, "the plan has no enabled ThreadGroup");
+    }
+    check_variables();
+    problems_.throw_if_any();
+    // validate_plan is the caller's: it runs once the command line's overrides (--duration,
+    // --vus) are applied, and every check it makes that needs no override was made above.
+    return std::move(plan_);
+  }
+
+ private:
+  void check_serial_groups(pugi::xml_node test_plan, pugi::xml_node test_tree,
+                           const std::string& path) const {
     if (bool_prop(test_plan, "TestPlan.serialize_threadgroups", false)) {
       int groups = 0;
       for (const auto& [el, tree] : pairs(test_tree)) {
@@ -220,18 +241,8 @@ class Reader {
              "parallel; clear the option, or split the groups into separate tests");
       }
     }
-    std::vector<Header> plan_headers;
-    Scoped scoped;
-    Container container{nullptr, &plan_headers};
-    walk(test_tree, container, scoped, path, true);
-    if (plan_.groups.empty()) fail(test_plan, path, "the plan has no enabled ThreadGroup");
-    check_variables();
-    auto valid = validate_plan(plan_);
-    if (!valid) throw ConfigError({source_, 0, 0}, "", valid.error().message);
-    return std::move(plan_);
   }
 
- private:
   // The tree is walked recursively; a plan nested deeper than any real one is refused first.
   void check_depth(pugi::xml_node root) const {
     std::vector<std::pair<pugi::xml_node, int>> stack{{root, 0}};
@@ -354,33 +365,36 @@ class Reader {
 
   // --- values known before the run ------------------------------------------------------
 
-  void prescan_secrets(pugi::xml_node tree) {
+  void prescan_secrets(pugi::xml_node tree, const std::string& parent) {
     for (const auto& [el, sub] : pairs(tree)) {
       if (!enabled(el)) continue;
+      std::string path = parent.empty() ? element_name(el) : parent + "/" + element_name(el);
       std::vector<pugi::xml_node> stack{el};
       while (!stack.empty()) {
         auto n = stack.back();
         stack.pop_back();
         for (auto c : n.children()) {
           if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
-            for (const auto& name : secret_names(c.value())) need_secret(name, el);
+            for (const auto& name : secret_names(c.value())) need_secret(name, el, path);
           } else if (c.type() == pugi::node_element) {
             stack.push_back(c);
           }
         }
       }
-      if (sub) prescan_secrets(sub);
+      if (sub) prescan_secrets(sub, path);
     }
   }
 
-  void need_secret(const std::string& name, pugi::xml_node at) {
+  void need_secret(const std::string& name, pugi::xml_node at, const std::string& path) {
     if (name.find("${") != std::string::npos || scope_.secrets.contains(name)) return;
     std::string error;
     auto value = resolve_secret(name, "", ctx_.overrides, &error);
     if (!value) {
-      fail(at, element_name(at),
-           "${__GetSecret(" + name + ")}: " + error +
-               " (in a test YAML, declare it under secrets:)");
+      problems_.add(ConfigError(location(at), path,
+                                "${__GetSecret(" + name + ")}: " + error +
+                                    " (in a test YAML, declare it under secrets:)"));
+      scope_.secrets[name] = "";  // so what uses it reads on, without a second report
+      return;
     }
     scope_.secrets[name] = *value;
     plan_.secrets.emplace_back(name, *value);
@@ -395,13 +409,16 @@ class Reader {
       std::string name = trim(prop(arg, "Argument.name"));
       if (name.empty()) continue;
       std::string text = prop(arg, "Argument.value");
-      auto rendered = compile(arg, path, "variable " + name, text).render(scope_);
-      if (!rendered) {
-        fail(arg, path,
-             "variable " + name + " = \"" + text + "\" does not resolve: " +
-                 rendered.error().message + " (define it in the test's env:, or pass --env)");
-      }
-      std::string v = std::move(*rendered);
+      std::string v;
+      problems_.attempt([&] {
+        auto rendered = compile(arg, path, "variable " + name, text).render(scope_);
+        if (!rendered) {
+          fail(arg, path,
+               "variable " + name + " = \"" + text + "\" does not resolve: " +
+                   rendered.error().message + " (define it in the test's env:, or pass --env)");
+        }
+        v = std::move(*rendered);
+      });
       scope_.variables[name] = v;
       auto it = std::find_if(plan_.variables.begin(), plan_.variables.end(),
                              [&](const auto& p) { return p.first == name; });
@@ -423,81 +440,96 @@ class Reader {
 
   // --- the tree -------------------------------------------------------------------------
 
-  // First the elements that apply to a whole scope, then samplers and controllers in order.
+  // First the elements that apply to a whole scope, then samplers and controllers in order. Each
+  // element is read on its own: a problem in one is recorded and the walk goes on.
   void walk(pugi::xml_node tree, Container container, Scoped scoped, const std::string& parent,
             bool plan_level) {
     auto items = pairs(tree);
     for (const auto& [el, sub] : items) {
       if (!enabled(el)) continue;
-      std::string path = parent + "/" + element_name(el);
-      std::string_view tag = el.name();
-      if (tag == "HeaderManager") {
-        for (auto& h : read_headers(el, path)) {
-          scoped.header_names.insert(lower(h.name));
-          container.headers->push_back(std::move(h));
-        }
-      } else if (read_scoped(el, path, scoped)) {
-      } else if (tag == "CSVDataSet") {
-        read_csv(el, path);
-      } else if (tag == "Arguments") {
-        // read before the tree (prescan_arguments)
-      } else if (is_listener(tag)) {
-        core::get_logger("load")->info(
-            "{}: {}: listener {} ignored (sluice writes its own results)", location(el).to_string(),
-            path, tag);
-      } else {
-        continue;
-      }
-      if (sub && !pairs(sub).empty() && tag != "Arguments" && !is_listener(tag)) {
-        auto child = pairs(sub)[0].first;
-        fail(child, path + "/" + element_name(child),
-             std::string("a ") + child.name() + " under a " + std::string(tag) +
-                 " has no effect in JMeter; move it to a controller or sampler");
-      }
+      problems_.attempt([&] { read_scope_element(el, sub, container, scoped, parent); });
     }
     for (const auto& [el, sub] : items) {
       if (!enabled(el)) continue;
-      std::string path = parent + "/" + element_name(el);
-      std::string_view tag = el.name();
-      if (tag == "HeaderManager" || tag == "CSVDataSet" || tag == "Arguments" || is_listener(tag) ||
-          tag == "ConstantTimer" || tag == "UniformRandomTimer" || tag == "JSONPostProcessor" ||
-          tag == "RegexExtractor" || tag == "ResponseAssertion") {
-        continue;
+      problems_.attempt([&] { read_step(el, sub, container, scoped, parent, plan_level); });
+    }
+  }
+
+  // Header managers, timers, post-processors, assertions, data sets and listeners of a level.
+  void read_scope_element(pugi::xml_node el, pugi::xml_node sub, Container container,
+                          Scoped& scoped, const std::string& parent) {
+    std::string path = parent + "/" + element_name(el);
+    std::string_view tag = el.name();
+    if (tag == "HeaderManager") {
+      for (auto& h : read_headers(el, path)) {
+        scoped.header_names.insert(lower(h.name));
+        container.headers->push_back(std::move(h));
       }
-      if (tag == "ThreadGroup") {
-        if (!plan_level) fail(el, path, "a ThreadGroup must sit directly under the TestPlan");
-        read_thread_group(el, sub, *container.headers, scoped, path);
-        continue;
+    } else if (read_scoped(el, path, scoped)) {
+    } else if (tag == "CSVDataSet") {
+      read_csv(el, path);
+    } else if (tag == "Arguments") {
+      // read before the tree (prescan_arguments)
+    } else if (is_listener(tag)) {
+      core::get_logger("load")->info("{}: {}: listener {} ignored (sluice writes its own results)",
+                                     location(el).to_string(), path, tag);
+    } else {
+      return;
+    }
+    if (sub && !pairs(sub).empty() && tag != "Arguments" && !is_listener(tag)) {
+      auto child = pairs(sub)[0].first;
+      fail(child, path + "/" + element_name(child),
+           std::string("a ") + child.name() + " under a " + std::string(tag) +
+               " has no effect in JMeter; move it to a controller or sampler");
+    }
+  }
+
+  // Thread groups, controllers and samplers of a level, in order.
+  void read_step(pugi::xml_node el, pugi::xml_node sub, Container container, const Scoped& scoped,
+                 const std::string& parent, bool plan_level) {
+    std::string path = parent + "/" + element_name(el);
+    std::string_view tag = el.name();
+    if (tag == "HeaderManager" || tag == "CSVDataSet" || tag == "Arguments" || is_listener(tag) ||
+        tag == "ConstantTimer" || tag == "UniformRandomTimer" || tag == "JSONPostProcessor" ||
+        tag == "RegexExtractor" || tag == "ResponseAssertion") {
+      return;
+    }
+    if (tag == "ThreadGroup") {
+      if (!plan_level) fail(el, path, "a ThreadGroup must sit directly under the TestPlan");
+      read_thread_group(el, sub, *container.headers, scoped, path);
+      return;
+    }
+    if (plan_level) {
+      if (tag == "HTTPSamplerProxy" || tag == "OnceOnlyController" || tag == "LoopController" ||
+          tag == "GenericController") {
+        fail(el, path, std::string(tag) + " must sit inside a ThreadGroup");
       }
-      if (plan_level) {
-        if (tag == "HTTPSamplerProxy" || tag == "OnceOnlyController" || tag == "LoopController" ||
-            tag == "GenericController") {
-          fail(el, path, std::string(tag) + " must sit inside a ThreadGroup");
-        }
-        fail(el, path, "unsupported element " + std::string(tag) + ": " + kUnsupportedHint);
-      }
-      if (tag == "HTTPSamplerProxy") {
-        read_sampler(el, sub, *container.steps, scoped, path);
-      } else if (tag == "OnceOnlyController") {
-        OnceOnly once;
-        walk(sub, Container{&once.steps, &once.headers}, scoped, path, false);
-        container.steps->push_back(Step{std::move(once)});
-      } else if (tag == "LoopController" || tag == "GenericController") {
-        Loop loop;
-        if (tag == "LoopController") {
+      fail(el, path, "unsupported element " + std::string(tag) + ": " + kUnsupportedHint);
+    }
+    if (tag == "HTTPSamplerProxy") {
+      read_sampler(el, sub, *container.steps, scoped, path);
+    } else if (tag == "OnceOnlyController") {
+      OnceOnly once;
+      walk(sub, Container{&once.steps, &once.headers}, scoped, path, false);
+      container.steps->push_back(Step{std::move(once)});
+    } else if (tag == "LoopController" || tag == "GenericController") {
+      Loop loop;
+      if (tag == "LoopController") {
+        // A bad count is reported; the children are still read for their own problems.
+        problems_.attempt([&] {
           loop.count = static_cast<int>(
               number(el, path, "LoopController.loops", "loop count", 1, Unresolved::kError));
           if (bool_prop(el, "LoopController.continue_forever", false) && loop.count < 0) {
             loop.count = -1;
           }
-          if (loop.count == 0) continue;  // JMeter runs nothing
           if (loop.count < -1) fail(el, path, "loop count must be positive or -1 (forever)");
-        }
-        walk(sub, Container{&loop.steps, &loop.headers}, scoped, path, false);
-        container.steps->push_back(Step{std::move(loop)});
-      } else {
-        fail(el, path, "unsupported element " + std::string(tag) + ": " + kUnsupportedHint);
+        });
+        if (loop.count == 0) return;  // JMeter runs nothing
       }
+      walk(sub, Container{&loop.steps, &loop.headers}, scoped, path, false);
+      container.steps->push_back(Step{std::move(loop)});
+    } else {
+      fail(el, path, "unsupported element " + std::string(tag) + ": " + kUnsupportedHint);
     }
   }
 
@@ -507,6 +539,23 @@ class Reader {
     ThreadGroup group;
     group.name = element_name(el);
     group.headers = plan_headers;
+    std::size_t problems_before = problems_.size();
+    // The group's settings and its children are read even when one of them is wrong.
+    problems_.attempt([&] { group.load = read_closed_load(el, path); });
+    problems_.attempt([&] { group.on_error = read_error_action(el, path); });
+    if (tree) walk(tree, Container{&group.steps, &group.headers}, scoped, path, false);
+    if (group.steps.empty() && problems_.size() == problems_before) {
+      fail(el, path, "the thread group has no enabled sampler");
+    }
+    const auto& load = std::get<ClosedLoad>(group.load);
+    all_groups_timed_ = all_groups_timed_ && load.duration.has_value();
+    Millis end = load.start_delay + load.duration.value_or(Millis(0));
+    if (all_groups_timed_) plan_.max_duration = std::max(plan_.max_duration, end);
+    if (!all_groups_timed_) plan_.max_duration = Millis(0);
+    plan_.groups.push_back(std::move(group));
+  }
+
+  ClosedLoad read_closed_load(pugi::xml_node el, const std::string& path) {
     ClosedLoad load;
     load.vus = static_cast<int>(
         number(el, path, "ThreadGroup.num_threads", "thread count", 1, Unresolved::kError));
@@ -516,6 +565,9 @@ class Reader {
     }
     load.ramp_up = std::chrono::seconds(
         number(el, path, "ThreadGroup.ramp_time", "ramp-up time", 0, Unresolved::kZero));
+    if (load.ramp_up.count() < 0) {
+      fail(prop_node(el, "ThreadGroup.ramp_time"), path, "the ramp-up time cannot be negative");
+    }
     auto main = prop_node(el, "ThreadGroup.main_controller");
     load.loops = 1;
     if (main) {
@@ -542,6 +594,10 @@ class Reader {
            "infinite loops (-1) need a duration: tick Specify Thread lifetime and give a "
            "Duration, or pass --duration");
     }
+    return load;
+  }
+
+  OnError read_error_action(pugi::xml_node el, const std::string& path) const {
     std::string action = lower(prop(el, "ThreadGroup.on_sample_error", "continue"));
     static const std::map<std::string, OnError> kActions = {
         {"continue", OnError::kContinue},
@@ -554,15 +610,7 @@ class Reader {
       fail(prop_node(el, "ThreadGroup.on_sample_error"), path,
            "unknown action after a sampler error \"" + action + "\"");
     }
-    group.on_error = it->second;
-    group.load = load;
-    if (tree) walk(tree, Container{&group.steps, &group.headers}, scoped, path, false);
-    if (group.steps.empty()) fail(el, path, "the thread group has no enabled sampler");
-    all_groups_timed_ = all_groups_timed_ && load.duration.has_value();
-    Millis end = load.start_delay + load.duration.value_or(Millis(0));
-    if (all_groups_timed_) plan_.max_duration = std::max(plan_.max_duration, end);
-    if (!all_groups_timed_) plan_.max_duration = Millis(0);
-    plan_.groups.push_back(std::move(group));
+    return it->second;
   }
 
   std::vector<Header> read_headers(pugi::xml_node el, const std::string& path) {
@@ -603,6 +651,8 @@ class Reader {
       auto exprs = split(prop(el, "JSONPostProcessor.jsonPathExprs"), ';');
       auto matches = split(prop(el, "JSONPostProcessor.match_numbers"), ';');
       auto defaults = split(prop(el, "JSONPostProcessor.defaultValues"), ';');
+      // Named even if the extractor is refused, so its uses are not reported a second time.
+      defined_.insert(names.begin(), names.end());
       if (names.empty() || names.size() != exprs.size()) {
         fail(el, path,
              "give as many JSON path expressions as variable names (separated by ';'), got " +
@@ -630,6 +680,7 @@ class Reader {
       Extractor e;
       e.kind = Extractor::kRegex;
       e.variable = trim(prop(el, "RegexExtractor.refname"));
+      defined_.insert(e.variable);
       e.expression = prop(el, "RegexExtractor.regex");
       std::string tmpl = trim(prop(el, "RegexExtractor.template", "$1$"));
       bool group_ok = tmpl.size() >= 3 && tmpl.size() <= 5 && tmpl.front() == '$' &&
@@ -741,6 +792,8 @@ class Reader {
 
   void read_csv(pugi::xml_node el, const std::string& path) {
     DataSetSpec spec;
+    // Its columns are named even when the file is missing, so their uses are not reported too.
+    for (const auto& name : split(prop(el, "variableNames"), ',')) defined_.insert(name);
     std::string given = prop(el, "filename");
     if (trim(given).empty()) fail(el, path, "the CSV data set has no filename");
     std::string why;
@@ -763,6 +816,7 @@ class Reader {
     if (!names.empty()) {
       char sep = names.find(spec.delimiter) == std::string::npos ? ',' : spec.delimiter;
       spec.variables = split(names, sep);
+      defined_.insert(spec.variables.begin(), spec.variables.end());
       for (const auto& v : spec.variables) {
         if (v.empty()) fail(el, path, "empty name in variableNames \"" + names + "\"");
       }
@@ -850,21 +904,23 @@ class Reader {
     // Children of a sampler apply to it alone.
     for (const auto& [child, sub] : pairs(tree)) {
       if (!enabled(child)) continue;
-      std::string child_path = path + "/" + element_name(child);
-      std::string_view tag = child.name();
-      if (tag == "HeaderManager") {
-        for (auto& h : read_headers(child, child_path)) {
-          scoped.header_names.insert(lower(h.name));
-          s.headers.push_back(std::move(h));
+      problems_.attempt([&] {
+        std::string child_path = path + "/" + element_name(child);
+        std::string_view tag = child.name();
+        if (tag == "HeaderManager") {
+          for (auto& h : read_headers(child, child_path)) {
+            scoped.header_names.insert(lower(h.name));
+            s.headers.push_back(std::move(h));
+          }
+        } else if (read_scoped(child, child_path, scoped)) {
+        } else if (tag == "CSVDataSet") {
+          read_csv(child, child_path);
+        } else if (tag == "Arguments" || is_listener(tag)) {
+        } else {
+          fail(child, child_path,
+               "unsupported element " + std::string(tag) + " under a sampler: " + kUnsupportedHint);
         }
-      } else if (read_scoped(child, child_path, scoped)) {
-      } else if (tag == "CSVDataSet") {
-        read_csv(child, child_path);
-      } else if (tag == "Arguments" || is_listener(tag)) {
-      } else {
-        fail(child, child_path,
-             "unsupported element " + std::string(tag) + " under a sampler: " + kUnsupportedHint);
-      }
+      });
     }
     for (const char* flag : {"HTTPSampler.image_parser", "HTTPSampler.DO_MULTIPART_POST",
                              "HTTPSampler.BROWSER_COMPATIBLE_MULTIPART"}) {
@@ -1027,12 +1083,14 @@ class Reader {
     for (const auto& use : uses_) {
       for (const auto& name : use.names) {
         if (defined_.contains(name)) continue;
-        fail(use.at, use.path,
-             use.what + " uses ${" + name +
-                 "}, which nothing defines (not a user-defined variable, CSV column, extractor "
-                 "variable, env entry or secret); JMeter would send the text ${" +
-                 name + "} as is. Define it, or use ${__P(" + name + ")} / ${__env(" + name +
-                 ")} for a value from the test's env:");
+        defined_.insert(name);  // one report per name: its first use
+        problems_.add(ConfigError(
+            location(use.at), use.path,
+            use.what + " uses ${" + name +
+                "}, which nothing defines (not a user-defined variable, CSV column, extractor "
+                "variable, env entry or secret); JMeter would send the text ${" +
+                name + "} as is. Define it, or use ${__P(" + name + ")} / ${__env(" + name +
+                ")} for a value from the test's env:"));
       }
     }
   }
@@ -1046,6 +1104,7 @@ class Reader {
   std::vector<VariableUse> uses_;
   std::set<std::string> defined_;
   bool all_groups_timed_ = true;
+  core::ConfigProblems problems_;
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include "loadgen/jmx/jmx_functions.hpp"
 #include "sluice/core/config_error.hpp"
+#include "sluice/core/config_problems.hpp"
+#include "sluice/loadgen/test_definition.hpp"
 
 namespace sluice::loadgen::jmx {
 namespace {
@@ -265,6 +267,69 @@ TEST_F(JmxReaderTest, CsvHeaderLineTabsAndLatin1) {
       R"(<CSVDataSet testname="People"><stringProp name="filename">tabs.csv</stringProp><stringProp name="fileEncoding">UTF-16</stringProp></CSVDataSet><hashTree/>)" +
       sampler("s", "/")));
   EXPECT_NE(e.find("file encoding utf-16 is not supported"), std::string::npos) << e;
+}
+
+// The tool's own advice for an infinite plan ("or pass --duration") must work, for a plan given
+// directly and for one named by a test YAML.
+TEST_F(JmxReaderTest, DurationFromTheCommandLineRunsAnInfinitePlan) {
+  std::string xml = plan_xml(
+      sampler("s", "/"),
+      R"(<stringProp name="ThreadGroup.num_threads">1</stringProp><elementProp name="ThreadGroup.main_controller" elementType="LoopController"><stringProp name="LoopController.loops">-1</stringProp></elementProp>)");
+  write("plan.jmx", xml);
+  write("test.yaml", "testId: t\ntestType: JMX\ntestPlan: plan.jmx\n");
+  LoadOverrides overrides;
+  overrides.getenv = ctx_.overrides.getenv;
+  for (const char* file : {"plan.jmx", "test.yaml"}) {
+    EXPECT_THROW(load_test_definition(dir_ / file, overrides), core::ConfigError) << file;
+    overrides.duration = Millis(5000);
+    auto def = load_test_definition(dir_ / file, overrides);
+    const auto& load = std::get<ClosedLoad>(def.plan.groups.at(0).load);
+    EXPECT_EQ(load.loops, -1) << file;
+    EXPECT_EQ(load.duration, std::optional<Millis>(Millis(5000))) << file;
+    EXPECT_EQ(def.plan.max_duration, Millis(5000)) << file;
+    overrides.duration.reset();
+  }
+}
+
+// A user should meet every problem of a test in one run: here three missing secrets in the YAML,
+// and in the plan a missing secret, an unsupported element, a bad thread count, a missing CSV
+// file and an undefined variable. Each is reported with its file:line and element path.
+TEST_F(JmxReaderTest, EveryProblemOfATestIsReportedInOneRun) {
+  std::string body =
+      R"(<IfController testname="Only sometimes"/><hashTree/>
+<CSVDataSet testname="Prompts"><stringProp name="filename">missing.csv</stringProp><stringProp name="variableNames">prompt</stringProp></CSVDataSet><hashTree/>
+)" + sampler("chat", "/${prompt}/${nowhere}",
+             header_manager("api-key", "${__GetSecret(KEY_FOUR)}"));
+  write("plan.jmx",
+        plan_xml(body, R"(<stringProp name="ThreadGroup.num_threads">many</stringProp>)"));
+  write("test.yaml",
+        "testId: t\ntestType: JMX\ntestPlan: plan.jmx\nsecrets:\n"
+        "  - name: KEY_ONE\n    value: https://kv.vault.azure.net/secrets/one\n"
+        "  - name: KEY_TWO\n    value: https://kv.vault.azure.net/secrets/two\n"
+        "  - name: KEY_THREE\n    value: https://kv.vault.azure.net/secrets/three\n");
+  LoadOverrides overrides;
+  overrides.getenv = ctx_.overrides.getenv;
+  std::string what;
+  std::size_t count = 0;
+  try {
+    load_test_definition(dir_ / "test.yaml", overrides);
+  } catch (const core::ConfigErrorList& e) {
+    what = e.what();
+    count = e.problems().size();
+  }
+  EXPECT_EQ(count, 8u) << what;
+  EXPECT_LT(what.find("KEY_THREE"), what.find("thread count")) << "in file order";
+  EXPECT_LT(what.find("plan.jmx:4:"), what.find("plan.jmx:7:")) << "in line order";
+  for (const char* expected :
+       {"test.yaml:5:", "KEY_ONE", "test.yaml:7:", "KEY_TWO", "test.yaml:9:", "KEY_THREE",
+        "KEY_FOUR", "unsupported element IfController", "Test Plan/Users/Only sometimes",
+        "thread count \"many\"", "CSV file missing.csv not found", "${nowhere}",
+        "8 problems; fix them all, then run again"}) {
+    EXPECT_NE(what.find(expected), std::string::npos) << expected << " in\n" << what;
+  }
+  // The CSV's declared column is not reported as undefined as well.
+  EXPECT_EQ(what.find("${prompt}"), std::string::npos) << what;
+  EXPECT_NE(what.find("plan.jmx:"), std::string::npos) << what;
 }
 
 TEST(JmxFunctions, SimpleDateFormatAndScripts) {
