@@ -11,6 +11,7 @@
 #include "openai_response.hpp"
 #include "prometheus_scraper.hpp"
 #include "sluice/http/sse_parser.hpp"
+#include "sluice/loadgen/cookie_jar.hpp"
 #include "sluice/loadgen/extractor.hpp"
 
 namespace sluice::loadgen {
@@ -127,6 +128,9 @@ struct Vu final : VarScope {
   std::mt19937_64 rng_;
   std::string thread_name;
   std::vector<const std::vector<Header>*> header_scope;
+  Millis connect_backoff{0};  // the pause after the next connection failure (0: first one)
+  CookieJar cookies;
+  bool cookies_started = false;
   static inline const std::string kEof = "<EOF>";
 
   Vu(Shared& s, Worker& w, const ThreadGroup& g, std::size_t gi, int n)
@@ -289,6 +293,20 @@ std::string redact(const Shared& shared, std::string text) {
   return text;
 }
 
+bool stopping(const Shared& shared);
+
+// The pause after a sample that could not connect: EngineOptions::connect_backoff, doubling
+// while the user's samples keep failing, up to connect_backoff_max.
+Millis next_connect_backoff(Vu& vu) {
+  const auto& o = vu.shared.options;
+  if (o.connect_backoff.count() <= 0) return Millis(0);
+  vu.connect_backoff =
+      vu.connect_backoff.count() == 0
+          ? o.connect_backoff
+          : std::min(vu.connect_backoff * 2, std::max(o.connect_backoff, o.connect_backoff_max));
+  return vu.connect_backoff;
+}
+
 struct Attempt {
   bool retry = false;
   Millis wait{0};
@@ -305,6 +323,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
     sample.timestamp_ms = shared.epoch_ms(t0);
     Attempt attempt;
     std::string error;
+    bool connect_failed = false;
 
     // Build the request.
     http::Url rendered_url;
@@ -353,6 +372,15 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
         if (error.empty()) apply_headers(*scope);
       }
       if (error.empty()) apply_headers(s.headers);
+      if (error.empty() && s.use_cookies) {
+        std::string cookies = vu.cookies.header_for(url, std::chrono::system_clock::now());
+        if (!cookies.empty()) {
+          // A Cookie header from a header manager keeps its place; the jar's cookies follow it.
+          auto given = req.find(http::Field::cookie);
+          if (given != req.end()) cookies = std::string(given->value()) + "; " + cookies;
+          req.set(http::Field::cookie, cookies);
+        }
+      }
       if (error.empty() && !s.form.empty()) {
         for (const auto& [name, value] : s.form) {
           auto rendered = value.render(vu);
@@ -405,6 +433,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
       if (!opened) {
         sample.response_message = http::to_string(opened.error().kind);
         error = opened.error().message;
+        connect_failed = opened.error().kind == http::ClientErrorKind::kConnect;
       } else {
         auto& resp = **opened;
         if (vu.worker.pool->connections_opened() != opened_before) {
@@ -417,6 +446,12 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
         sample.response_message = std::string(resp.header().reason());
         sample.bytes = header_bytes(resp.header());
         sample.throttled = sample.status == 429;
+        if (s.use_cookies) {
+          auto now = std::chrono::system_clock::now();
+          for (const auto& field : resp.header()) {
+            if (field.name() == http::Field::set_cookie) vu.cookies.store(url, field.value(), now);
+          }
+        }
         if (sample.status == 429 || sample.status == 503) {
           sample.retry_after_ms = retry_after_ms(resp.header());
         }
@@ -556,6 +591,19 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
       }
       write_jtl(vu, s, sample);
     }
+    if (connect_failed) {
+      Millis pause = next_connect_backoff(vu);
+      {
+        std::lock_guard lock(vu.worker.mu);
+        ++vu.worker.results.connect_failures;
+        vu.worker.results.backoff_waits += !attempt.retry && pause.count() > 0;
+      }
+      if (!attempt.retry && pause.count() > 0 && !stopping(shared)) {
+        co_await sleep_until(steady_clock::now() + pause);
+      }
+    } else if (sample.status > 0) {
+      vu.connect_backoff = Millis(0);
+    }
     if (!attempt.retry) co_return sample.success;
     ++attempts;
     co_await sleep_until(steady_clock::now() + attempt.wait);
@@ -651,8 +699,23 @@ Task<Flow> run_steps(Vu& vu, const std::vector<Step>& steps, std::optional<Stead
   co_return Flow::kContinue;
 }
 
+// A new iteration of the group's main loop: with a cookie manager that clears each iteration,
+// the VU starts over as a new user with only the user-defined cookies.
+void start_cookies(Vu& vu) {
+  const auto& settings = *vu.group.cookies;
+  if (vu.cookies_started && !settings.clear_each_iteration) return;
+  vu.cookies_started = true;
+  vu.cookies.clear();
+  for (const auto& c : settings.cookies) {
+    auto value = c.value.render(vu);
+    if (!value || value->empty()) continue;  // JMeter drops a cookie with no value
+    vu.cookies.put(Cookie{c.name, std::move(*value), c.domain, false, c.path, c.secure});
+  }
+}
+
 Task<Flow> run_iteration(Vu& vu, std::optional<SteadyTime> intended) {
   if (!vu.advance_rows()) co_return Flow::kStopThread;
+  if (vu.group.cookies) start_cookies(vu);
   vu.header_scope.clear();
   vu.header_scope.push_back(&vu.group.headers);
   Flow flow = co_await run_steps(vu, vu.group.steps, intended);
@@ -1056,6 +1119,7 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
     w->flush_jtl(shared, true);
     outcome.results.merge(w->results);
   }
+  outcome.results.connect_backoff_ms = std::max<std::int64_t>(0, options.connect_backoff.count());
   // Drop VU-count-only seconds outside the run.
   for (auto it = outcome.results.timeline.begin(); it != outcome.results.timeline.end();) {
     if (it->first * 1000 + 999 < outcome.started_at_ms) {

@@ -172,6 +172,9 @@ void Results::merge(const Results& other) {
   for (const auto& [label, stats] : other.labels) labels[label].merge(stats);
   for (const auto& [second, stats] : other.timeline) timeline[second].merge(stats);
   dropped_iterations += other.dropped_iterations;
+  connect_failures += other.connect_failures;
+  backoff_waits += other.backoff_waits;
+  connect_backoff_ms = std::max(connect_backoff_ms, other.connect_backoff_ms);
 }
 
 }  // namespace sluice::loadgen

@@ -230,6 +230,9 @@ std::string render_html_report(const RunReport& r) {
   for (const auto& [label, s] : r.results.labels) row(label, s);
   row("TOTAL", r.results.total);
   out += "</table>";
+  if (r.results.connect_failures) {
+    out += "<p class=\"bad\">" + html_escape(connect_failure_note(r.results)) + "</p>";
+  }
   if (r.results.dropped_iterations) {
     out += "<p class=\"bad\">Dropped iterations: " + std::to_string(r.results.dropped_iterations) +
            "</p>";

@@ -106,6 +106,9 @@ json::value to_json(const RunReport& r) {
     labels_summary[label] = readable(s, r.duration_s());
   o["labels_summary"] = std::move(labels_summary);
   o["dropped_iterations"] = r.results.dropped_iterations;
+  o["connect_failures"] = r.results.connect_failures;
+  o["backoff_waits"] = r.results.backoff_waits;
+  o["connect_backoff_ms"] = r.results.connect_backoff_ms;
   json::array criteria;
   for (std::size_t i = 0; i < r.criteria.size(); ++i) {
     json::object c;
@@ -154,6 +157,19 @@ json::value to_json(const RunReport& r) {
   }
   o["server_metrics"] = std::move(server);
   return o;
+}
+
+std::string connect_failure_note(const Results& r) {
+  std::string note = "connection failures: " + std::to_string(r.connect_failures) + " samples";
+  if (r.connect_backoff_ms > 0) {
+    note += "; after each the virtual user paused (" + std::to_string(r.connect_backoff_ms) +
+            " ms, doubling while they kept failing) before going on, " +
+            std::to_string(r.backoff_waits) +
+            " pauses in all (--connect-backoff 0 goes on at once, as JMeter does)";
+  } else if (r.connect_backoff_ms == 0) {
+    note += "; no pause after them (--connect-backoff 0, as JMeter)";
+  }
+  return note;
 }
 
 core::Result<RunReport> report_from_json(const json::value& value) {
@@ -211,6 +227,11 @@ core::Result<RunReport> report_from_json(const json::value& value) {
     }
   }
   r.results.dropped_iterations = static_cast<std::uint64_t>(num("dropped_iterations"));
+  r.results.connect_failures = static_cast<std::uint64_t>(num("connect_failures"));
+  r.results.backoff_waits = static_cast<std::uint64_t>(num("backoff_waits"));
+  r.results.connect_backoff_ms = o->if_contains("connect_backoff_ms")
+                                     ? static_cast<std::int64_t>(num("connect_backoff_ms"))
+                                     : -1;
   if (auto* tl = o->if_contains("timeline"); tl && tl->is_array()) {
     for (const auto& item : tl->as_array()) {
       const auto* io = item.if_object();
@@ -341,6 +362,7 @@ std::string summary_text(const RunReport& r) {
     out << "dropped iterations (no free VU, queue full or run ended): "
         << r.results.dropped_iterations << "\n";
   }
+  if (r.results.connect_failures) out << connect_failure_note(r.results) << "\n";
   if (!r.criteria.empty()) out << "\ncriteria:\n";
   for (std::size_t i = 0; i < r.outcomes.size(); ++i) {
     const auto& o = r.outcomes[i];

@@ -70,6 +70,12 @@ struct EngineOptions {
   std::function<void(const Progress&)> on_progress;
   // Extra time in-flight requests get after the planned end before they are cut off.
   Millis grace{30'000};
+  // After a sample that could not connect (refused, DNS, TLS handshake), its virtual user waits
+  // this long before going on, doubling with each failure in a row up to connect_backoff_max;
+  // a sample that connects resets it. Without it, users hammer a dead target in a tight loop
+  // (tens of thousands of failures a second). 0 = go on at once, as JMeter does.
+  Millis connect_backoff{100};
+  Millis connect_backoff_max{2'000};
 };
 
 struct RunOutcome {

@@ -80,6 +80,9 @@ struct Results {
   Stats total;
   std::map<std::int64_t, Second> timeline;  // epoch second → stats of samples started then
   std::uint64_t dropped_iterations = 0;     // open model: arrivals with no VU and a full queue
+  std::uint64_t connect_failures = 0;       // samples that could not connect
+  std::uint64_t backoff_waits = 0;          // pauses after them (EngineOptions::connect_backoff)
+  std::int64_t connect_backoff_ms = -1;     // the first pause's length; 0 = off; -1 = unknown
 
   void record(const std::string& label, const Sample& sample);
   void merge(const Results& other);

@@ -121,6 +121,8 @@ struct HttpSampler {
   int max_retries = 0;
   Millis retry_backoff{1'000};
   std::vector<int> retry_on = {429, 500, 502, 503, 504};
+  // In the scope of a cookie manager: sends the VU's cookies and stores those the server sets.
+  bool use_cookies = false;
 };
 
 struct Timer {
@@ -180,8 +182,24 @@ struct OpenLoad {
   std::size_t max_queued = 100'000;
 };
 
+// JMeter's HTTP Cookie Manager: each VU keeps its own cookies (cookie_jar.hpp).
+struct UserCookie {
+  std::string name;
+  Template value;
+  std::string domain;  // host name; empty = any host
+  std::string path = "/";
+  bool secure = false;
+};
+
+struct CookieSettings {
+  // Server-set cookies are forgotten at each iteration of the group's main loop (a new user).
+  bool clear_each_iteration = false;
+  std::vector<UserCookie> cookies;  // every VU starts with these, and gets them back on a clear
+};
+
 struct ThreadGroup {
   std::string name = "Thread Group";
+  std::optional<CookieSettings> cookies;  // set when a cookie manager covers a sampler
   std::variant<ClosedLoad, OpenLoad> load;
   OnError on_error = OnError::kContinue;
   std::vector<Header> headers;

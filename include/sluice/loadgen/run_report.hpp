@@ -58,6 +58,10 @@ RunReport merge_reports(const std::vector<RunReport>& reports);
 // percentiles, tokens) and the criteria verdicts.
 std::string summary_text(const RunReport& report);
 
+// One line on the samples that could not connect and the pauses the users took after them, e.g.
+// "connection failures: 42 samples; after each, the user paused (100 ms, doubling to 2 s) ...".
+std::string connect_failure_note(const Results& results);
+
 // Side-by-side table of two runs with the relative change of each figure.
 std::string compare_text(const RunReport& a, const RunReport& b);
 

@@ -128,9 +128,27 @@ bool is_listener(std::string_view tag) {
 
 const char* kUnsupportedHint =
     "sluice reads TestPlan, ThreadGroup, LoopController, OnceOnlyController, GenericController, "
-    "HTTPSamplerProxy, HeaderManager, Arguments, CSVDataSet, JSONPostProcessor, RegexExtractor, "
-    "ResponseAssertion, ConstantTimer and UniformRandomTimer; remove the element or set it "
+    "HTTPSamplerProxy, HTTP Request Defaults (ConfigTestElement), CookieManager, HeaderManager, "
+    "Arguments, CSVDataSet, JSONPostProcessor, RegexExtractor, ResponseAssertion, ConstantTimer, "
+    "UniformRandomTimer and Flow Control Action pauses (TestAction); remove the element or set it "
     "disabled (enabled=\"false\") to run this plan";
+
+// HTTP Request Defaults are a ConfigTestElement with the HTTP defaults panel; other config
+// elements share the tag.
+bool is_http_defaults(pugi::xml_node el) {
+  std::string_view gui = el.attribute("guiclass").value();
+  if (gui == "HttpDefaultsGui") return true;
+  if (!gui.empty()) return false;
+  for (auto c : el.children()) {
+    if (std::string_view(c.attribute("name").value()).starts_with("HTTPSampler.")) return true;
+  }
+  return false;
+}
+
+// Sampler options sluice does not run (embedded resources, multipart); on a sampler or defaults.
+const char* const kRefusedSamplerFlags[] = {"HTTPSampler.image_parser",
+                                            "HTTPSampler.DO_MULTIPART_POST",
+                                            "HTTPSampler.BROWSER_COMPATIBLE_MULTIPART"};
 
 // NAME of every ${__GetSecret(NAME)} in `text` (std::regex would recurse per character).
 std::vector<std::string> secret_names(std::string_view text) {
@@ -151,7 +169,9 @@ struct Scoped {
   std::vector<Timer> timers;
   std::vector<Extractor> extractors;
   std::vector<Assertion> assertions;
-  std::set<std::string> header_names;  // lower-case
+  std::set<std::string> header_names;         // lower-case
+  std::vector<pugi::xml_node> http_defaults;  // HTTP Request Defaults, outer scopes first
+  bool cookies = false;                       // a cookie manager covers this scope
 };
 
 // Where samplers and header managers of one level go.
@@ -468,6 +488,11 @@ class Reader {
     } else if (read_scoped(el, path, scoped)) {
     } else if (tag == "CSVDataSet") {
       read_csv(el, path);
+    } else if (tag == "ConfigTestElement" && is_http_defaults(el)) {
+      check_sampler_flags(el, path);
+      scoped.http_defaults.push_back(el);
+    } else if (tag == "CookieManager") {
+      read_cookie_manager(el, path, container.steps == nullptr, scoped);
     } else if (tag == "Arguments") {
       // read before the tree (prescan_arguments)
     } else if (is_listener(tag)) {
@@ -491,7 +516,8 @@ class Reader {
     std::string_view tag = el.name();
     if (tag == "HeaderManager" || tag == "CSVDataSet" || tag == "Arguments" || is_listener(tag) ||
         tag == "ConstantTimer" || tag == "UniformRandomTimer" || tag == "JSONPostProcessor" ||
-        tag == "RegexExtractor" || tag == "ResponseAssertion") {
+        tag == "RegexExtractor" || tag == "ResponseAssertion" || tag == "CookieManager" ||
+        (tag == "ConfigTestElement" && is_http_defaults(el))) {
       return;
     }
     if (tag == "ThreadGroup") {
@@ -501,13 +527,15 @@ class Reader {
     }
     if (plan_level) {
       if (tag == "HTTPSamplerProxy" || tag == "OnceOnlyController" || tag == "LoopController" ||
-          tag == "GenericController") {
+          tag == "GenericController" || tag == "TestAction") {
         fail(el, path, std::string(tag) + " must sit inside a ThreadGroup");
       }
       fail(el, path, "unsupported element " + std::string(tag) + ": " + kUnsupportedHint);
     }
     if (tag == "HTTPSamplerProxy") {
       read_sampler(el, sub, *container.steps, scoped, path);
+    } else if (tag == "TestAction") {
+      read_flow_control_action(el, sub, *container.steps, scoped, path);
     } else if (tag == "OnceOnlyController") {
       OnceOnly once;
       walk(sub, Container{&once.steps, &once.headers}, scoped, path, false);
@@ -540,6 +568,8 @@ class Reader {
     group.name = element_name(el);
     group.headers = plan_headers;
     std::size_t problems_before = problems_.size();
+    group_cookies_ = plan_cookies_;
+    group_cookies_follow_group_ = plan_cookies_follow_group_;
     // The group's settings and its children are read even when one of them is wrong.
     problems_.attempt([&] { group.load = read_closed_load(el, path); });
     problems_.attempt([&] { group.on_error = read_error_action(el, path); });
@@ -547,6 +577,12 @@ class Reader {
     if (group.steps.empty() && problems_.size() == problems_before) {
       fail(el, path, "the thread group has no enabled sampler");
     }
+    if (group_cookies_ && group_cookies_follow_group_ &&
+        !bool_prop(el, "ThreadGroup.same_user_on_next_iteration", true)) {
+      group_cookies_->clear_each_iteration = true;  // a new user each iteration
+    }
+    group.cookies = std::move(group_cookies_);
+    group_cookies_.reset();
     const auto& load = std::get<ClosedLoad>(group.load);
     all_groups_timed_ = all_groups_timed_ && load.duration.has_value();
     Millis end = load.start_delay + load.duration.value_or(Millis(0));
@@ -922,33 +958,35 @@ class Reader {
         }
       });
     }
-    for (const char* flag : {"HTTPSampler.image_parser", "HTTPSampler.DO_MULTIPART_POST",
-                             "HTTPSampler.BROWSER_COMPATIBLE_MULTIPART"}) {
-      if (bool_prop(el, flag, false)) {
-        fail(prop_node(el, flag), path,
-             std::string(flag) +
-                 " is not supported (embedded resources and multipart bodies); "
-                 "untick it");
+    check_sampler_flags(el, path);
+    // A field the sampler leaves empty comes from the innermost HTTP Request Defaults that
+    // gives it (JMeter merges them field by field before each sample).
+    auto owner_of = [&](std::string_view name) {
+      if (!trim(prop(el, name)).empty()) return el;
+      for (auto it = scoped.http_defaults.rbegin(); it != scoped.http_defaults.rend(); ++it) {
+        if (!trim(prop(*it, name)).empty()) return *it;
       }
-    }
+      return el;
+    };
+    auto field = [&](std::string_view name) { return trim(prop(owner_of(name), name)); };
     auto files = prop_node(prop_node(el, "HTTPsampler.Files"), "HTTPFileArgs.files");
     if (files && files.first_child()) {
       fail(files, path, "file uploads are not supported; send the content as the request body");
     }
     s.method = trim(prop(el, "HTTPSampler.method", "GET"));
     if (s.method.empty()) s.method = "GET";
-    std::string protocol = trim(prop(el, "HTTPSampler.protocol"));
-    std::string domain = trim(prop(el, "HTTPSampler.domain"));
-    std::string port = trim(prop(el, "HTTPSampler.port"));
-    std::string url_path = trim(prop(el, "HTTPSampler.path"));
+    std::string protocol = field("HTTPSampler.protocol");
+    std::string domain = field("HTTPSampler.domain");
+    std::string port = field("HTTPSampler.port");
+    std::string url_path = field("HTTPSampler.path");
     std::string url;
     if (lower(url_path).starts_with("http://") || lower(url_path).starts_with("https://")) {
       url = url_path;
     } else {
       if (domain.empty()) {
         fail(el, path,
-             "the sampler has no server name; give Server Name or IP (HTTP Request Defaults are "
-             "not supported)");
+             "the sampler has no server name; give Server Name or IP here or in an HTTP Request "
+             "Defaults element that covers the sampler");
       }
       if (protocol.empty()) protocol = port == "443" ? "https" : "http";
       url = lower(protocol) + "://" + domain + (port.empty() ? "" : ":" + port);
@@ -964,14 +1002,25 @@ class Reader {
     };
     std::vector<Arg> args;
     auto arg_list = prop_node(prop_node(el, "HTTPsampler.Arguments"), "Arguments.arguments");
-    for (auto a : arg_list.children()) {
-      if (a.type() != pugi::node_element) continue;
-      args.push_back({a, prop(a, "Argument.name"), prop(a, "Argument.value"),
-                      bool_prop(a, "HTTPArgument.always_encode", false)});
+    auto add_args = [&](pugi::xml_node list) {
+      for (auto a : list.children()) {
+        if (a.type() != pugi::node_element) continue;
+        args.push_back({a, prop(a, "Argument.name"), prop(a, "Argument.value"),
+                        bool_prop(a, "HTTPArgument.always_encode", false)});
+      }
+    };
+    add_args(arg_list);
+    // Parameters of the defaults are added to the sampler's own (a raw body stands alone).
+    if (!bool_prop(el, "HTTPSampler.postBodyRaw", false)) {
+      for (auto it = scoped.http_defaults.rbegin(); it != scoped.http_defaults.rend(); ++it) {
+        auto list = prop_node(prop_node(*it, "HTTPsampler.Arguments"), "Arguments.arguments");
+        if (!arg_list && list.first_child()) arg_list = list;
+        add_args(list);
+      }
     }
     std::string method = lower(s.method);
     bool body_method = method == "post" || method == "put" || method == "patch";
-    std::string encoding = lower(trim(prop(el, "HTTPSampler.contentEncoding")));
+    std::string encoding = lower(field("HTTPSampler.contentEncoding"));
     if (!encoding.empty() && encoding != "utf-8" && encoding != "utf8" && encoding != "us-ascii") {
       warn(el, path, "content encoding " + encoding + " ignored: the body is sent as UTF-8");
     }
@@ -1015,13 +1064,98 @@ class Reader {
       s.headers.push_back({"Connection", Template::literal("close")});
     }
     long long response_timeout =
-        number(el, path, "HTTPSampler.response_timeout", "response timeout", 0, Unresolved::kZero);
+        number(owner_of("HTTPSampler.response_timeout"), path, "HTTPSampler.response_timeout",
+               "response timeout", 0, Unresolved::kZero);
     if (response_timeout > 0) s.idle_timeout = Millis(response_timeout);
     classify_response(s, url, s.body.source());
     s.extractors = scoped.extractors;
     s.assertions = scoped.assertions;
+    s.use_cookies = scoped.cookies;
     for (const auto& t : scoped.timers) steps.push_back(Step{t});
     steps.push_back(Step{std::move(s)});
+  }
+
+  void check_sampler_flags(pugi::xml_node el, const std::string& path) const {
+    for (const char* flag : kRefusedSamplerFlags) {
+      if (bool_prop(el, flag, false)) {
+        fail(prop_node(el, flag), path,
+             std::string(flag) +
+                 " is not supported (embedded resources and multipart bodies); untick it");
+      }
+    }
+  }
+
+  // JMeter's Flow Control Action. Real plans use it as a think-time pause: its own duration,
+  // after the timers in its scope (usually a random timer under it).
+  void read_flow_control_action(pugi::xml_node el, pugi::xml_node tree, std::vector<Step>& steps,
+                                Scoped scoped, const std::string& path) {
+    long long action =
+        std::strtoll(trim(prop(el, "ActionProcessor.action", "1")).c_str(), nullptr, 10);
+    if (action != 1) {
+      fail(prop_node(el, "ActionProcessor.action"), path,
+           "only the Pause action of a Flow Control Action is supported (action " +
+               std::to_string(action) +
+               "); for stop or next-loop use the thread group's action after a sampler error");
+    }
+    for (const auto& [child, sub] : pairs(tree)) {
+      if (!enabled(child)) continue;
+      problems_.attempt([&] {
+        std::string child_path = path + "/" + element_name(child);
+        std::string_view tag = child.name();
+        if (tag != "ConstantTimer" && tag != "UniformRandomTimer") {
+          fail(child, child_path,
+               "a " + std::string(tag) +
+                   " under a Flow Control Action has no effect here; only timers are read");
+        }
+        read_scoped(child, child_path, scoped);
+      });
+    }
+    for (const auto& t : scoped.timers) steps.push_back(Step{t});
+    Timer pause;
+    pause.delay = Millis(
+        number(el, path, "ActionProcessor.duration", "pause duration", 0, Unresolved::kZero));
+    if (pause.delay.count() < 0) fail(el, path, "a pause cannot be negative");
+    if (pause.delay.count() > 0) steps.push_back(Step{pause});
+  }
+
+  // JMeter's HTTP Cookie Manager: each virtual user keeps its own cookies for the samplers in
+  // the manager's scope. User-defined cookies are every user's starting set.
+  void read_cookie_manager(pugi::xml_node el, const std::string& path, bool plan_level,
+                           Scoped& scoped) {
+    std::string policy = lower(trim(prop(el, "CookieManager.policy", "standard")));
+    if (policy == "ignorecookies") {
+      scoped.cookies = false;
+      return;
+    }
+    scoped.cookies = true;
+    auto& settings = plan_level ? plan_cookies_ : group_cookies_;
+    if (!settings) settings.emplace();
+    if (bool_prop(el, "CookieManager.controlledByThreadGroup", false)) {
+      (plan_level ? plan_cookies_follow_group_ : group_cookies_follow_group_) = true;
+    } else if (bool_prop(el, "CookieManager.clearEachIteration", false)) {
+      settings->clear_each_iteration = true;
+    }
+    for (auto c : prop_node(el, "CookieManager.cookies").children()) {
+      if (c.type() != pugi::node_element) continue;
+      UserCookie cookie;
+      cookie.name = trim(c.attribute("name").value());
+      if (cookie.name.empty()) cookie.name = trim(c.attribute("testname").value());
+      if (cookie.name.empty()) fail(c, path, "a user-defined cookie has no name");
+      cookie.value = compile_used(c, path, "cookie " + cookie.name, prop(c, "Cookie.value"));
+      cookie.domain = lower(trim(prop(c, "Cookie.domain")));
+      for (std::string_view scheme : {"http://", "https://"}) {
+        if (cookie.domain.starts_with(scheme)) cookie.domain.erase(0, scheme.size());
+      }
+      if (cookie.domain.starts_with('.')) cookie.domain.erase(0, 1);
+      cookie.domain = cookie.domain.substr(0, cookie.domain.find_first_of(":/"));
+      cookie.path = trim(prop(c, "Cookie.path", "/"));
+      if (cookie.path.empty()) cookie.path = "/";
+      cookie.secure = bool_prop(c, "Cookie.secure", false);
+      // A later cookie of the same name replaces an earlier one, as in JMeter's table.
+      auto& list = settings->cookies;
+      std::erase_if(list, [&](const UserCookie& u) { return u.name == cookie.name; });
+      list.push_back(std::move(cookie));
+    }
   }
 
   // ${__urlencode(value)} with the value's top-level commas and backslashes escaped; a literal
@@ -1105,6 +1239,9 @@ class Reader {
   std::set<std::string> defined_;
   bool all_groups_timed_ = true;
   core::ConfigProblems problems_;
+  // Cookie managers at the plan level, and those of the group being read (plan's included).
+  std::optional<CookieSettings> plan_cookies_, group_cookies_;
+  bool plan_cookies_follow_group_ = false, group_cookies_follow_group_ = false;
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -23,6 +25,9 @@ using http::Task;
 struct Counters {
   std::atomic<int> plain{0}, token{0}, chat{0}, slow{0}, throttle{0};
   std::atomic<int> bad_auth{0};
+  std::atomic<int> logins{0};
+  std::mutex mu;
+  std::vector<std::string> cookies_seen;  // Cookie header of each /check and /login, in order
 };
 
 Task<void> pause(http::Exchange& ex, std::chrono::milliseconds d) {
@@ -63,6 +68,21 @@ http::Handler handler(Counters& c) {
           "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":5}}\n\n"
           "data: [DONE]\n\n");
       co_await ex.finish_stream();
+      co_return;
+    }
+    if (target == "/login" || target == "/check") {
+      http::Response r{http::Status::ok, 11};
+      {
+        std::lock_guard lock(c.mu);
+        c.cookies_seen.push_back(target + " " + std::string(ex.request()[http::Field::cookie]));
+      }
+      if (target == "/login") {
+        r.set(http::Field::set_cookie, "session=s" + std::to_string(++c.logins) + "; Path=/");
+        r.insert(http::Field::set_cookie, "elsewhere=1; Domain=other.test");
+      }
+      r.body() = "ok";
+      r.prepare_payload();
+      co_await ex.send(std::move(r));
       co_return;
     }
     if (target == "/throttle") {
@@ -137,6 +157,19 @@ class EngineTest : public ::testing::Test {
         *Template::compile(R"({"messages":[{"role":"user","content":"hi"}],"stream":true})");
     chat.headers.push_back({"Authorization", *Template::compile("Bearer ${access_token}")});
     g.steps.push_back(Step{std::move(chat)});
+    plan.groups.push_back(std::move(g));
+    return plan;
+  }
+  // `vus` users, each sending `loops` requests to a port where nothing listens.
+  static Plan refused_plan(int vus, int loops) {
+    Plan plan;
+    ThreadGroup g;
+    g.load = ClosedLoad{.vus = vus, .loops = loops};
+    HttpSampler s;
+    s.label = "refused";
+    s.url = Template::literal("http://127.0.0.1:1/x");
+    s.timeout = std::chrono::milliseconds(2000);
+    g.steps.push_back(Step{std::move(s)});
     plan.groups.push_back(std::move(g));
     return plan;
   }
@@ -281,20 +314,71 @@ TEST_F(EngineTest, RetriesAreOffByDefaultAndHonourRetryAfterWhenOn) {
 }
 
 TEST_F(EngineTest, ConnectionErrorsAreSamplesNotCrashes) {
-  Plan plan;
-  ThreadGroup g;
-  g.load = ClosedLoad{.vus = 1, .loops = 3};
-  HttpSampler s;
-  s.label = "refused";
-  s.url = Template::literal("http://127.0.0.1:1/x");
-  s.timeout = std::chrono::milliseconds(2000);
-  g.steps.push_back(Step{std::move(s)});
-  plan.groups.push_back(std::move(g));
+  Plan plan = refused_plan(1, 3);
   auto out = run_plan(plan, {}, EngineOptions{});
   ASSERT_TRUE(out);
   EXPECT_EQ(out->results.total.requests, 3u);
   EXPECT_EQ(out->results.total.errors, 3u);
   EXPECT_EQ(out->results.total.statuses.at(0), 3u);
+}
+
+// A user that cannot connect pauses before going on, unless told to go on at once like JMeter.
+TEST_F(EngineTest, ConnectionFailuresPauseTheUserUnlessTurnedOff) {
+  Plan plan = refused_plan(2, 4);
+  EngineOptions o;
+  o.connect_backoff = std::chrono::milliseconds(5);
+  o.connect_backoff_max = std::chrono::milliseconds(20);
+  auto out = run_plan(plan, {}, o);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->results.total.requests, 8u);
+  EXPECT_EQ(out->results.connect_failures, 8u);
+  EXPECT_EQ(out->results.backoff_waits, 8u);
+  EXPECT_EQ(out->results.connect_backoff_ms, 5);
+  o.connect_backoff = std::chrono::milliseconds(0);
+  out = run_plan(plan, {}, o);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->results.connect_failures, 8u);
+  EXPECT_EQ(out->results.backoff_waits, 0u);
+  EXPECT_EQ(out->results.connect_backoff_ms, 0);
+  // A sample that got an answer is no connection failure.
+  Plan good;
+  ThreadGroup ok;
+  ok.load = ClosedLoad{.vus = 1, .loops = 2};
+  ok.steps.push_back(Step{sampler("plain", "/plain")});
+  good.groups.push_back(std::move(ok));
+  out = run_plan(good, {}, EngineOptions{});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->results.connect_failures, 0u);
+}
+
+// JMeter's cookie manager: each user keeps the cookies its server set, starts with the
+// user-defined ones, and with clearing on is a new user each iteration.
+TEST_F(EngineTest, CookiesArePerUserAndClearedEachIterationWhenAsked) {
+  for (bool clear : {true, false}) {
+    counters_.cookies_seen.clear();
+    counters_.logins = 0;
+    Plan plan;
+    ThreadGroup g;
+    g.load = ClosedLoad{.vus = 1, .loops = 2};
+    g.cookies =
+        CookieSettings{clear, {UserCookie{"tenant", Template::literal("blue"), "", "/", false}}};
+    for (const char* path : {"/login", "/check"}) {
+      HttpSampler s = sampler(path, path);
+      s.use_cookies = true;
+      g.steps.push_back(Step{std::move(s)});
+    }
+    plan.groups.push_back(std::move(g));
+    auto out = run_plan(plan, {}, EngineOptions{});
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->results.total.errors, 0u);
+    std::vector<std::string> expected =
+        clear ? std::vector<std::string>{"/login tenant=blue", "/check tenant=blue; session=s1",
+                                         "/login tenant=blue", "/check tenant=blue; session=s2"}
+              : std::vector<std::string>{"/login tenant=blue", "/check tenant=blue; session=s1",
+                                         "/login tenant=blue; session=s1",
+                                         "/check tenant=blue; session=s2"};
+    EXPECT_EQ(counters_.cookies_seen, expected) << "clear " << clear;
+  }
 }
 
 TEST_F(EngineTest, AutoStopEndsARunOfErrors) {

@@ -332,6 +332,102 @@ TEST_F(JmxReaderTest, EveryProblemOfATestIsReportedInOneRun) {
   EXPECT_NE(what.find("plan.jmx:"), std::string::npos) << what;
 }
 
+// HTTP Request Defaults fill, field by field, what a sampler leaves empty; the innermost wins.
+TEST_F(JmxReaderTest, HttpRequestDefaultsFillEmptyFieldsInnermostFirst) {
+  auto defaults = [](const std::string& props) {
+    return R"(<ConfigTestElement guiclass="HttpDefaultsGui" testclass="ConfigTestElement" testname="HTTP Request Defaults">)" +
+           props + "</ConfigTestElement><hashTree/>";
+  };
+  std::string bare =
+      R"(<HTTPSamplerProxy testname="bare"><stringProp name="HTTPSampler.path">/chat</stringProp><stringProp name="HTTPSampler.domain"></stringProp></HTTPSamplerProxy><hashTree/>)";
+  std::string own_port =
+      R"(<HTTPSamplerProxy testname="own"><stringProp name="HTTPSampler.port">9000</stringProp></HTTPSamplerProxy><hashTree/>)";
+  std::string plan_level = defaults(
+      R"(<stringProp name="HTTPSampler.domain">api.test</stringProp><stringProp name="HTTPSampler.protocol">https</stringProp><stringProp name="HTTPSampler.port">8443</stringProp><stringProp name="HTTPSampler.path">/health</stringProp><stringProp name="HTTPSampler.response_timeout">5000</stringProp><elementProp name="HTTPsampler.Arguments" elementType="Arguments"><collectionProp name="Arguments.arguments"><elementProp name="api-version" elementType="HTTPArgument"><boolProp name="HTTPArgument.always_encode">false</boolProp><stringProp name="Argument.name">api-version</stringProp><stringProp name="Argument.value">2024-10-21</stringProp></elementProp></collectionProp></elementProp>)");
+  std::string loop_level =
+      defaults(R"(<stringProp name="HTTPSampler.domain">inner.test</stringProp>)");
+  std::string body =
+      bare + own_port +
+      R"(<LoopController testname="L"><stringProp name="LoopController.loops">1</stringProp></LoopController><hashTree>)" +
+      loop_level + bare + "</hashTree>";
+  Plan plan = compile(plan_xml(body, "", plan_level));
+  const auto& steps = plan.groups.at(0).steps;
+  ASSERT_EQ(steps.size(), 3u);
+  const auto& first = std::get<HttpSampler>(steps[0].node);
+  EXPECT_EQ(first.url.source(), "https://api.test:8443/chat?api-version=2024-10-21");
+  EXPECT_EQ(first.idle_timeout, Millis(5000));
+  EXPECT_EQ(std::get<HttpSampler>(steps[1].node).url.source(),
+            "https://api.test:9000/health?api-version=2024-10-21");
+  const auto& inner = std::get<HttpSampler>(std::get<Loop>(steps[2].node).steps.at(0).node);
+  EXPECT_EQ(inner.url.source(), "https://inner.test:8443/chat?api-version=2024-10-21");
+
+  // Embedded resources ticked in the defaults are refused where they are ticked.
+  std::string e = error_of(plan_xml(
+      bare, "",
+      defaults(
+          R"(<stringProp name="HTTPSampler.domain">a</stringProp><boolProp name="HTTPSampler.image_parser">true</boolProp>)")));
+  EXPECT_NE(e.find("Test Plan/HTTP Request Defaults: HTTPSampler.image_parser"), std::string::npos)
+      << e;
+  // Other config elements are still refused.
+  e = error_of(
+      plan_xml(R"(<ConfigTestElement guiclass="LoginConfigGui" testname="Login"/><hashTree/>)" +
+               sampler("s", "/")));
+  EXPECT_NE(e.find("unsupported element ConfigTestElement"), std::string::npos) << e;
+}
+
+TEST_F(JmxReaderTest, CookieManagerCoversItsScopeWithUserCookiesAndClearing) {
+  std::string manager =
+      R"(<CookieManager testname="Cookies"><collectionProp name="CookieManager.cookies"><elementProp name="tenant" elementType="Cookie"><stringProp name="Cookie.value">${team}</stringProp><stringProp name="Cookie.domain">http://App.Test:8080</stringProp><stringProp name="Cookie.path">/</stringProp><boolProp name="Cookie.secure">true</boolProp></elementProp></collectionProp><boolProp name="CookieManager.clearEachIteration">true</boolProp></CookieManager><hashTree/>)";
+  std::string body =
+      R"(<Arguments testname="vars"><collectionProp name="Arguments.arguments"><elementProp name="team" elementType="Argument"><stringProp name="Argument.name">team</stringProp><stringProp name="Argument.value">blue</stringProp></elementProp></collectionProp></Arguments><hashTree/>)" +
+      sampler("outside", "/") + R"(<GenericController testname="G"/><hashTree>)" + manager +
+      sampler("inside", "/") + "</hashTree>";
+  Plan plan = compile(plan_xml(body));
+  const auto& g = plan.groups.at(0);
+  ASSERT_TRUE(g.cookies.has_value());
+  EXPECT_TRUE(g.cookies->clear_each_iteration);
+  ASSERT_EQ(g.cookies->cookies.size(), 1u);
+  const auto& c = g.cookies->cookies[0];
+  EXPECT_EQ(c.name, "tenant");
+  EXPECT_EQ(c.value.source(), "${team}");
+  EXPECT_EQ(c.domain, "app.test");
+  EXPECT_TRUE(c.secure);
+  EXPECT_FALSE(std::get<HttpSampler>(g.steps.at(0).node).use_cookies);
+  const auto& inside = std::get<HttpSampler>(std::get<Loop>(g.steps.at(1).node).steps.at(0).node);
+  EXPECT_TRUE(inside.use_cookies);
+
+  // Controlled by the thread group: "Same user on each iteration" off clears them.
+  std::string follow =
+      R"(<CookieManager testname="C"><boolProp name="CookieManager.controlledByThreadGroup">true</boolProp></CookieManager><hashTree/>)";
+  plan = compile(plan_xml(
+      sampler("s", "/"),
+      R"(<stringProp name="ThreadGroup.num_threads">1</stringProp><boolProp name="ThreadGroup.same_user_on_next_iteration">false</boolProp>)",
+      follow));
+  ASSERT_TRUE(plan.groups.at(0).cookies.has_value());
+  EXPECT_TRUE(plan.groups.at(0).cookies->clear_each_iteration);
+  EXPECT_TRUE(std::get<HttpSampler>(plan.groups.at(0).steps.at(0).node).use_cookies);
+  plan = compile(plan_xml(sampler("s", "/")));
+  EXPECT_FALSE(plan.groups.at(0).cookies.has_value());
+}
+
+// Flow Control Action, as real plans use it: a think-time pause with a random timer under it.
+TEST_F(JmxReaderTest, FlowControlActionPausesAfterItsTimers) {
+  std::string think =
+      R"(<TestAction testname="Think Time"><intProp name="ActionProcessor.action">1</intProp><intProp name="ActionProcessor.target">0</intProp><stringProp name="ActionProcessor.duration">100</stringProp></TestAction><hashTree><UniformRandomTimer testname="Pause"><stringProp name="ConstantTimer.delay">1000</stringProp><stringProp name="RandomTimer.range">500</stringProp></UniformRandomTimer><hashTree/></hashTree>)";
+  Plan plan = compile(plan_xml(sampler("s", "/") + think));
+  const auto& steps = plan.groups.at(0).steps;
+  ASSERT_EQ(steps.size(), 3u);
+  const auto& random = std::get<Timer>(steps[1].node);
+  EXPECT_EQ(random.kind, Timer::kUniformRandom);
+  EXPECT_EQ(random.delay, Millis(1000));
+  EXPECT_EQ(random.range, Millis(500));
+  EXPECT_EQ(std::get<Timer>(steps[2].node).delay, Millis(100));
+  std::string stop =
+      R"(<TestAction testname="Stop"><intProp name="ActionProcessor.action">0</intProp></TestAction><hashTree/>)";
+  std::string e = error_of(plan_xml(sampler("s", "/") + stop));
+  EXPECT_NE(e.find("Test Plan/Users/Stop: only the Pause action"), std::string::npos) << e;
+}
+
 TEST(JmxFunctions, SimpleDateFormatAndScripts) {
   auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
   EXPECT_EQ(*format_simple_date("yyyy-MM-dd'T'HH:mm:ss.SSS", t), "2023-11-14T22:13:20.123");
