@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "http/connection_error_text.hpp"
 #include "http/message_writer.hpp"
 #include "http/read_deadline.hpp"
 
@@ -220,8 +221,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     auto [rec, results] =
         co_await resolver.async_resolve(connect_host, connect_port, with_slot(cancel));
     if (rec) {
-      co_return ClientError{ClientErrorKind::kConnect,
-                            "cannot resolve " + connect_host + ": " + rec.message()};
+      co_return ClientError{ClientErrorKind::kConnect, resolve_failure_text(connect_host, rec)};
     }
     for (const auto& entry : results) endpoints.push_back(entry.endpoint());
   }
@@ -249,9 +249,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
   if (last_error) {
     co_return ClientError{last_error == asio::error::operation_aborted ? ClientErrorKind::kCancelled
                                                                        : ClientErrorKind::kConnect,
-                          "cannot connect to " + key + ": " +
-                              (last_error == beast::error::timeout ? std::string("timed out")
-                                                                   : last_error.message())};
+                          connect_failure_text(origin, last_error, settings_.connect_timeout)};
   }
   stream.socket().set_option(tcp::no_delay(true), ec);
   ++connections_opened_;
@@ -263,15 +261,27 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     if (!SSL_set_tlsext_host_name(tls.native_handle(), origin.host.c_str())) {
       co_return ClientError{ClientErrorKind::kConnect, "cannot set TLS server name"};
     }
-    if (settings_.tls.verify_peer)
-      tls.set_verify_callback(asio::ssl::host_name_verification(origin.host));
+    if (settings_.tls.verify_peer) {
+      tls.set_verify_callback([check = asio::ssl::host_name_verification(origin.host)](
+                                  bool preverified, asio::ssl::verify_context& context) mutable {
+        bool ok = check(preverified, context);
+        // Asio's check refuses a certificate for another name without saying why; recording the
+        // reason lets the failure message name it instead of a bare "certificate verify failed".
+        if (preverified && !ok) {
+          X509_STORE_CTX_set_error(context.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
+        }
+        return ok;
+      });
+    }
     beast::get_lowest_layer(tls).expires_after(settings_.connect_timeout);
     auto [hec] = co_await tls.async_handshake(
         asio::ssl::stream_base::client,
         asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
     if (hec) {
-      co_return ClientError{ClientErrorKind::kConnect,
-                            "TLS handshake with " + key + " failed: " + hec.message()};
+      co_return ClientError{
+          ClientErrorKind::kConnect,
+          tls_failure_text(origin, hec, SSL_get_verify_result(tls.native_handle()),
+                           settings_.connect_timeout)};
     }
   }
   connection->lowest().expires_never();
