@@ -260,6 +260,10 @@ TEST_F(ServerClientTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(ServerClientTest, GarbageGets400AndServerKeepsServing) {
   std::string answer = raw_exchange(std::string("\x01\x02\xff garbage \r\n\r\n", 16));
   EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  // As OpenAI and Azure answer what they cannot parse, and as the gateway answers malformed JSON.
+  EXPECT_NE(answer.find(R"("type":"invalid_request_error","param":null,"code":null)"),
+            std::string::npos)
+      << answer;
   auto result = run_task<ClientResult<Response>>(
       [&] { return pool_->fetch(origin_, post("/echo", "ok"), kHangBound); });
   ASSERT_TRUE(result.ok());
