@@ -78,6 +78,7 @@ class Connection {
   std::optional<ReadDeadline> deadline;
   std::chrono::steady_clock::time_point idle_since;
   bool keep_alive = false;
+  bool answered = false;  // a response has begun on this connection
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
 
@@ -86,6 +87,15 @@ class Connection {
   error_code timed_out_as(error_code ec) const {
     if (ec && deadline->timed_out()) return beast::error::timeout;
     return ec;
+  }
+
+  // Why reading a response failed. A new plain connection that never got an HTTP answer is most
+  // often an https:// server reached with http://, and the message says so.
+  ClientError read_error(error_code ec) const {
+    if (tls || answered) return make_error(ec, "reading from", origin);
+    int first_byte = -1;
+    if (buffer.size() > 0) first_byte = *static_cast<const unsigned char*>(buffer.data().data());
+    return ClientError{classify(ec), no_http_answer_text(origin, ec, first_byte)};
   }
 
   // A pooled connection is worth reusing only if the peer has not closed it meanwhile.
@@ -114,9 +124,9 @@ Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Con
   auto [read_ec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, with_slot(cancel));
   auto rec = c.timed_out_as(read_ec);
   if (rec) {
-    co_return std::pair{ClientResult<Response>(make_error(rec, "reading from", c.origin)),
-                        parser.got_some()};
+    co_return std::pair{ClientResult<Response>(c.read_error(rec)), parser.got_some()};
   }
+  c.answered = true;
   c.keep_alive = parser.get().keep_alive();
   co_return std::pair{ClientResult<Response>(parser.release()), true};
 }
@@ -346,8 +356,9 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
       if (reused && !got_response && attempt == 0 && classify(ec) == ClientErrorKind::kClosed) {
         continue;
       }
-      co_return make_error(ec, "reading from", connection->origin);
+      co_return connection->read_error(ec);
     }
+    connection->answered = true;
     connection->keep_alive = connection->stream_parser->get().keep_alive();
     co_return std::make_unique<StreamingResponse>(std::move(connection), this);
   }

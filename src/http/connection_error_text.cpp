@@ -133,4 +133,19 @@ std::string tls_failure_text(const Url& origin, error_code ec, long verify_resul
   return text + ec.message();
 }
 
+std::string no_http_answer_text(std::string_view origin, error_code ec, int first_byte) {
+  std::string text = "reading from " + std::string(origin) + ": ";
+  std::string https = "https" + std::string(origin.substr(origin.find(':')));
+  // 0x15 alert, 0x16 handshake: the content types a TLS server opens with.
+  if (first_byte == 0x15 || first_byte == 0x16) {
+    return text + "the server answered in TLS, not plain HTTP; use " + https + raw(ec);
+  }
+  if (first_byte < 0 && (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+                         ec == asio::error::connection_reset)) {
+    return text + "the server closed the connection without answering; if it serves HTTPS, use " +
+           https + raw(ec);
+  }
+  return text + ec.message();
+}
+
 }  // namespace sluice::http

@@ -29,4 +29,10 @@ std::string connect_failure_text(const Url& origin, error_code ec,
 std::string tls_failure_text(const Url& origin, error_code ec, long verify_result,
                              std::chrono::milliseconds timeout);
 
+// A new plain-HTTP connection to `origin` ("http://host:port") gave no HTTP answer: reading the
+// response failed with `ec` before a response began. `first_byte` is the first byte received, or
+// -1. A TLS record there means an https:// server reached with http://; a close without a word is
+// what most TLS servers do with a plain request. Other failures keep the plain wording.
+std::string no_http_answer_text(std::string_view origin, error_code ec, int first_byte);
+
 }  // namespace sluice::http

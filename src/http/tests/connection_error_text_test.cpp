@@ -92,6 +92,21 @@ TEST(ConnectionErrorText, ConnectFailures) {
                   "nothing is listening on [::1]:8080");
 }
 
+TEST(ConnectionErrorText, HttpToATlsServerSuggestsHttps) {
+  constexpr std::string_view kOrigin = "http://aoai.example.com:8443";
+  auto alert = no_http_answer_text(kOrigin, bhttp::error::bad_version, 0x15);
+  EXPECT_EQ(alert.rfind("reading from http://aoai.example.com:8443: ", 0), 0u) << alert;
+  EXPECT_CONTAINS(alert, "answered in TLS, not plain HTTP; use https://aoai.example.com:8443");
+  EXPECT_CONTAINS(no_http_answer_text(kOrigin, bhttp::error::bad_version, 0x16), "answered in TLS");
+  auto closed = no_http_answer_text(kOrigin, bhttp::error::end_of_stream, -1);
+  EXPECT_CONTAINS(closed, "closed the connection without answering");
+  EXPECT_CONTAINS(closed, "use https://aoai.example.com:8443");
+  // An answer that is merely not HTTP says so plainly, without guessing at TLS.
+  auto garbage = no_http_answer_text(kOrigin, bhttp::error::bad_version, 'S');
+  EXPECT_EQ(garbage.find("https://"), std::string::npos) << garbage;
+  EXPECT_CONTAINS(garbage, "reading from http://aoai.example.com:8443: ");
+}
+
 TEST(ConnectionErrorText, DnsFailuresNameTheHost) {
   auto missing = resolve_failure_text("myaoai.openai.azure.com", asio::error::host_not_found);
   EXPECT_EQ(missing.rfind("cannot resolve host 'myaoai.openai.azure.com': no such name in DNS", 0),

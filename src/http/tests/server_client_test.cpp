@@ -433,6 +433,22 @@ TEST(Tls, ServerAndClientTalkHttpsAndVerifyThePeer) {
             std::string::npos)
       << mismatch.error().message;
 
+  // The other way round: http:// to this TLS server, which drops the plain request unanswered.
+  {
+    const std::string host_port = "127.0.0.1:" + std::to_string(server.port());
+    ClientPool pool(io.get_executor(), trusting);
+    auto future = asio::co_spawn(io,
+                                 pool.fetch(*parse_url("http://" + host_port),
+                                            Request{bhttp::verb::get, "/", 11}, kHangBound),
+                                 asio::use_future);
+    io.restart();
+    io.run();
+    auto plain = future.get();
+    ASSERT_FALSE(plain.ok());
+    EXPECT_NE(plain.error().message.find("use https://" + host_port), std::string::npos)
+        << plain.error().message;
+  }
+
   server.shutdown(std::chrono::milliseconds(500));
   server.join();
 }
