@@ -135,7 +135,9 @@ std::string tls_failure_text(const Url& origin, error_code ec, long verify_resul
 
 std::string no_http_answer_text(std::string_view origin, error_code ec, int first_byte) {
   std::string text = "reading from " + std::string(origin) + ": ";
-  std::string https = "https" + std::string(origin.substr(origin.find(':')));
+  auto colon = origin.find(':');  // after the scheme: origins are "http://host:port"
+  std::string https = colon == std::string_view::npos ? "https://" + std::string(origin)
+                                                      : "https" + std::string(origin.substr(colon));
   // 0x15 alert, 0x16 handshake: the content types a TLS server opens with.
   if (first_byte == 0x15 || first_byte == 0x16) {
     return text + "the server answered in TLS, not plain HTTP; use " + https + raw(ec);
