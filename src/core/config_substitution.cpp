@@ -58,7 +58,7 @@ Result<std::string> resolve_file(std::string_view body, const SubstitutionSource
   if (!path_text) return path_text;
   if (path_text->empty()) return invalid("empty path in " + shown(body));
   std::filesystem::path path(*path_text);
-  if (path.is_relative()) path = sources.base_dir / path;
+  if (path.is_relative()) path = (sources.base_dir / path).lexically_normal();
   auto contents = sources.read_file(path);
   if (!contents) {
     return invalid("cannot substitute " + shown(body) + ": " + contents.error().message);

@@ -75,6 +75,10 @@ std::chrono::milliseconds retry_after_of(const Fields& fields) {
   return 0ms;
 }
 
+// A request the gateway cannot use (malformed JSON, no model) is answered as OpenAI and Azure
+// OpenAI answer it: type invalid_request_error, code null. The HTTP server's own 400s match.
+constexpr std::string_view kInvalidRequestCode = "";
+
 http::Response error_response(Status status, std::string_view code, std::string_view message) {
   return http::openai_error_response(status, code, message, 11);
 }
@@ -290,13 +294,13 @@ http::Task<void> Transaction::pipeline() {
 
   if (body_error) {
     context_.error_code = "invalid_request";
-    co_await respond(error_response(Status::bad_request, "invalid_request_error", *body_error));
+    co_await respond(error_response(Status::bad_request, kInvalidRequestCode, *body_error));
     co_return;
   }
   if (context_.target.style == ApiStyle::kOpenAiV1 &&
       context_.target.operation != Operation::kOther && context_.deployment.empty()) {
     context_.error_code = "invalid_request";
-    co_await respond(error_response(Status::bad_request, "invalid_request_error",
+    co_await respond(error_response(Status::bad_request, kInvalidRequestCode,
                                     "The request body must name a `model`."));
     co_return;
   }
@@ -544,7 +548,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   if (!upstream) {
     member.breaker.release_probe();
     context_.error_code = "invalid_request";
-    co_await respond(error_response(Status::bad_request, "invalid_request_error",
+    co_await respond(error_response(Status::bad_request, kInvalidRequestCode,
                                     "The request body is not valid JSON."));
     outcome.done = true;
     co_return outcome;

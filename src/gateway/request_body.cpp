@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "sluice/core/json_syntax_error.hpp"
+
 namespace sluice::gateway {
 
 std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
@@ -9,7 +11,9 @@ std::optional<std::string> inspect_request_body(std::string_view body, JsonScrat
   using namespace simdjson;
   dom::element doc;
   if (auto error = scratch.parse(body).get(doc); error != SUCCESS) {
-    return "The request body is not valid JSON: " + std::string(error_message(error));
+    // simdjson says what is wrong but not where; the client needs where (as the simulator says).
+    auto where = core::locate_json_syntax_error(body);
+    return "The request body is not valid JSON: " + where.value_or(error_message(error)) + ".";
   }
   dom::object object;
   if (doc.get_object().get(object) != SUCCESS) {

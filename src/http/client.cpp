@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "http/connection_error_text.hpp"
 #include "http/message_writer.hpp"
 #include "http/read_deadline.hpp"
 
@@ -77,6 +78,7 @@ class Connection {
   std::optional<ReadDeadline> deadline;
   std::chrono::steady_clock::time_point idle_since;
   bool keep_alive = false;
+  bool answered = false;  // a response has begun on this connection
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
 
@@ -85,6 +87,15 @@ class Connection {
   error_code timed_out_as(error_code ec) const {
     if (ec && deadline->timed_out()) return beast::error::timeout;
     return ec;
+  }
+
+  // Why reading a response failed. A new plain connection that never got an HTTP answer is most
+  // often an https:// server reached with http://, and the message says so.
+  ClientError read_error(error_code ec) const {
+    if (tls || answered) return make_error(ec, "reading from", origin);
+    int first_byte = -1;
+    if (buffer.size() > 0) first_byte = *static_cast<const unsigned char*>(buffer.data().data());
+    return ClientError{classify(ec), no_http_answer_text(origin, ec, first_byte)};
   }
 
   // A pooled connection is worth reusing only if the peer has not closed it meanwhile.
@@ -113,9 +124,9 @@ Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Con
   auto [read_ec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, with_slot(cancel));
   auto rec = c.timed_out_as(read_ec);
   if (rec) {
-    co_return std::pair{ClientResult<Response>(make_error(rec, "reading from", c.origin)),
-                        parser.got_some()};
+    co_return std::pair{ClientResult<Response>(c.read_error(rec)), parser.got_some()};
   }
+  c.answered = true;
   c.keep_alive = parser.get().keep_alive();
   co_return std::pair{ClientResult<Response>(parser.release()), true};
 }
@@ -220,8 +231,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     auto [rec, results] =
         co_await resolver.async_resolve(connect_host, connect_port, with_slot(cancel));
     if (rec) {
-      co_return ClientError{ClientErrorKind::kConnect,
-                            "cannot resolve " + connect_host + ": " + rec.message()};
+      co_return ClientError{ClientErrorKind::kConnect, resolve_failure_text(connect_host, rec)};
     }
     for (const auto& entry : results) endpoints.push_back(entry.endpoint());
   }
@@ -249,9 +259,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
   if (last_error) {
     co_return ClientError{last_error == asio::error::operation_aborted ? ClientErrorKind::kCancelled
                                                                        : ClientErrorKind::kConnect,
-                          "cannot connect to " + key + ": " +
-                              (last_error == beast::error::timeout ? std::string("timed out")
-                                                                   : last_error.message())};
+                          connect_failure_text(origin, last_error, settings_.connect_timeout)};
   }
   stream.socket().set_option(tcp::no_delay(true), ec);
   ++connections_opened_;
@@ -263,15 +271,27 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     if (!SSL_set_tlsext_host_name(tls.native_handle(), origin.host.c_str())) {
       co_return ClientError{ClientErrorKind::kConnect, "cannot set TLS server name"};
     }
-    if (settings_.tls.verify_peer)
-      tls.set_verify_callback(asio::ssl::host_name_verification(origin.host));
+    if (settings_.tls.verify_peer) {
+      tls.set_verify_callback([check = asio::ssl::host_name_verification(origin.host)](
+                                  bool preverified, asio::ssl::verify_context& context) mutable {
+        bool ok = check(preverified, context);
+        // Asio's check refuses a certificate for another name without saying why; recording the
+        // reason lets the failure message name it instead of a bare "certificate verify failed".
+        if (preverified && !ok) {
+          X509_STORE_CTX_set_error(context.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
+        }
+        return ok;
+      });
+    }
     beast::get_lowest_layer(tls).expires_after(settings_.connect_timeout);
     auto [hec] = co_await tls.async_handshake(
         asio::ssl::stream_base::client,
         asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
     if (hec) {
-      co_return ClientError{ClientErrorKind::kConnect,
-                            "TLS handshake with " + key + " failed: " + hec.message()};
+      co_return ClientError{
+          ClientErrorKind::kConnect,
+          tls_failure_text(origin, hec, SSL_get_verify_result(tls.native_handle()),
+                           settings_.connect_timeout)};
     }
   }
   connection->lowest().expires_never();
@@ -336,8 +356,9 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
       if (reused && !got_response && attempt == 0 && classify(ec) == ClientErrorKind::kClosed) {
         continue;
       }
-      co_return make_error(ec, "reading from", connection->origin);
+      co_return connection->read_error(ec);
     }
+    connection->answered = true;
     connection->keep_alive = connection->stream_parser->get().keep_alive();
     co_return std::make_unique<StreamingResponse>(std::move(connection), this);
   }

@@ -40,6 +40,10 @@ error_code parse_buffered(Parser& parser, beast::flat_buffer& buffer, bool heade
   return {};
 }
 
+// A request that cannot be parsed is `invalid_request_error` with a null code, as OpenAI and Azure
+// OpenAI answer a body they cannot parse (and as the gateway answers malformed JSON).
+constexpr std::string_view kMalformedRequestCode = "";
+
 tcp::socket& lowest_socket(beast::tcp_stream& stream) {
   return stream.socket();
 }
@@ -63,7 +67,13 @@ Response openai_error_response(Status status, std::string_view code, std::string
   error["message"] = message;
   error["type"] = static_cast<unsigned>(status) >= 500 ? "server_error" : "invalid_request_error";
   error["param"] = nullptr;
-  error["code"] = code;
+  // OpenAI and Azure OpenAI send `code: null` when the type says it all (a body or request they
+  // cannot parse); a specific code only when there is one.
+  if (code.empty()) {
+    error["code"] = nullptr;
+  } else {
+    error["code"] = code;
+  }
   boost::json::object body;
   body["error"] = std::move(error);
   Response response{status, version};
@@ -299,7 +309,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
         co_await send_error(stream, Status::request_timeout, "request_timeout",
                             "Request headers were not received in time", 11);
       } else if (is_malformed_http(ec)) {
-        co_await send_error(stream, Status::bad_request, "invalid_request",
+        co_await send_error(stream, Status::bad_request, kMalformedRequestCode,
                             "Malformed HTTP request: " + ec.message(), 11);
       }
       break;
@@ -328,7 +338,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
         co_await send_error(stream, Status::request_timeout, "request_timeout",
                             "Request body was not received in time", header.version());
       } else if (is_malformed_http(ec)) {
-        co_await send_error(stream, Status::bad_request, "invalid_request",
+        co_await send_error(stream, Status::bad_request, kMalformedRequestCode,
                             "Malformed HTTP request body: " + ec.message(), header.version());
       }
       break;

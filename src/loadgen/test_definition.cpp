@@ -228,11 +228,11 @@ void read_criteria(const ConfigNode& node, TestDefinition& def) {
 fs::path find_data_file(const ConfigNode& node, const std::string& given, const fs::path& base,
                         const std::vector<std::string>& configuration_files) {
   fs::path p(given);
-  if (p.is_relative()) p = base / p;
+  if (p.is_relative()) p = (base / p).lexically_normal();  // no "./x/./y.csv" in messages
   if (fs::exists(p)) return p;
   // Azure Load Testing drops configuration files next to the plan: a bare name finds them there.
   for (const auto& f : configuration_files) {
-    fs::path candidate = base / f;
+    fs::path candidate = (base / f).lexically_normal();
     if (candidate.filename() == fs::path(given).filename() && fs::exists(candidate))
       return candidate;
   }
@@ -906,7 +906,7 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
     }
     auto plan_node = root.required<ConfigNode>("testPlan");
     PlanContext ctx;
-    ctx.plan_path = base / plan_node.scalar();
+    ctx.plan_path = (base / plan_node.scalar()).lexically_normal();
     if (!fs::exists(ctx.plan_path))
       plan_node.fail("test plan " + ctx.plan_path.string() + " does not exist");
     ctx.base_dir = base;

@@ -2,10 +2,10 @@
 
 #include <simdjson.h>
 
-#include <boost/json/stream_parser.hpp>
 #include <string>
 
 #include "sim/random.hpp"
+#include "sluice/core/json_syntax_error.hpp"
 
 namespace sluice::sim {
 
@@ -46,20 +46,6 @@ std::string show(dom::element e) {
     s += "...";
   }
   return s;
-}
-
-// Byte offset and reason of the first JSON syntax error, found with Boost.JSON's incremental
-// parser (simdjson says what is wrong but not where).
-std::string locate_syntax_error(std::string_view body) {
-  boost::json::stream_parser p;
-  boost::system::error_code ec;
-  std::size_t used = p.write_some(body.data(), body.size(), ec);
-  if (!ec) {
-    p.finish(ec);
-    if (ec) return "unexpected end of input at byte " + std::to_string(body.size());
-    return "invalid JSON";
-  }
-  return ec.message() + " at byte " + std::to_string(used);
 }
 
 std::optional<RequestError> read_int(dom::object& o, const char* key, std::int64_t min,
@@ -275,7 +261,7 @@ std::variant<InspectedRequest, RequestError> inspect_request(Operation op, std::
         "We could not parse the JSON body of your request. (HINT: This likely means you "
         "aren't using your HTTP library correctly. The API expects a JSON payload, but "
         "what was sent was not valid JSON: " +
-        locate_syntax_error(body) + ".)");
+        core::locate_json_syntax_error(body).value_or("invalid JSON") + ".)");
   }
   if (!root.is_object()) {
     return invalid(show(root) + " is not of type 'object'");

@@ -121,7 +121,10 @@ test('bad requests get OpenAI-style errors', async () => {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages": [',
   });
   assert.equal(bad.status, 400);
-  assert.equal((await bad.json()).error.type, 'invalid_request_error');
+  const badError = (await bad.json()).error;
+  assert.equal(badError.type, 'invalid_request_error');
+  assert.equal(badError.code, null, 'as OpenAI and Azure answer a body they cannot parse');
+  assert.equal(badError.message, 'The request body is not valid JSON: unexpected end of input at byte 14.');
   const unknown = await fetchWithTimeout(`${gateway.url}/openai/deployments/nope/chat/completions?api-version=${API_VERSION}`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages": []}',
   });

@@ -10,6 +10,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
+import { AzureOpenAI, OpenAI } from 'openai';
 
 import {
   HANG_BOUND_MS, fetchWithTimeout, freePort, pollUntil, sleep, sluiceBin, startSluice, tempFile,
@@ -363,6 +364,61 @@ describe('API keys', () => {
     assert.equal(res.status, 401);
     assert.match(res.body.error.message, /missing subscription key/);
     assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+  });
+});
+
+// The two classes of the official SDK send a key differently: AzureOpenAI as `api-key`, OpenAI
+// as `Authorization: Bearer`. One identity section serves both with the same key.
+describe('one route, both SDK classes', () => {
+  const azureClient = (apiKey) => new AzureOpenAI({ endpoint: gateway.url, apiKey, apiVersion: GA, maxRetries: 0 });
+  const openaiClient = (apiKey) => new OpenAI({ baseURL: `${gateway.url}/openai/v1`, apiKey, maxRetries: 0 });
+  const ask = (client) => client.chat.completions.create({
+    model: 'chat-sim', messages: [{ role: 'user', content: 'Say hi.' }], max_tokens: 3,
+  });
+
+  test('AzureOpenAI and OpenAI pass with the same key', async () => {
+    for (const [name, client] of [['AzureOpenAI', azureClient(TEAM_KEY)], ['OpenAI', openaiClient(TEAM_KEY)]]) {
+      const data = await ask(client);
+      assert.equal(data.object, 'chat.completion', name);
+      assert.equal(data.usage.completion_tokens, 3, name);
+    }
+  });
+
+  test('a wrong key is a 401 in the API\'s error format from either class', async () => {
+    for (const [name, client] of [['AzureOpenAI', azureClient(`${TEAM_KEY}x`)], ['OpenAI', openaiClient(`${TEAM_KEY}x`)]]) {
+      const before = loggedReasons().length;
+      const error = await ask(client).then(() => assert.fail(`${name}: a wrong key passed`), (e) => e);
+      assert.ok(error instanceof OpenAI.AuthenticationError, `${name}: ${error}`);
+      assert.equal(error.status, 401, name);
+      assert.equal(error.error.code, '401', name);
+      assert.match(error.error.message, /^Access denied due to invalid subscription key or wrong API endpoint/, name);
+      const reasons = await pollUntil(loggedReasons, (r) => r.length > before, { intervalMs: 10 });
+      assert.equal(reasons[before], 'invalid_api_key', name);
+    }
+  });
+
+  test('a JWT in Authorization is still validated as a JWT', async () => {
+    const token = await simToken(CHAT_APP, 'chat-secret', 2);
+    // OpenAI({apiKey: token}) and AzureOpenAI({azureADTokenProvider}) both send it as a bearer.
+    assert.equal((await ask(openaiClient(token))).object, 'chat.completion');
+    const entra = new AzureOpenAI({
+      endpoint: gateway.url, azureADTokenProvider: async () => token, apiVersion: GA, maxRetries: 0,
+    });
+    assert.equal((await ask(entra)).object, 'chat.completion');
+
+    const [h, p, s] = token.split('.');
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    claims.roles = ['Admin'];
+    const tampered = `${h}.${b64url(JSON.stringify(claims))}.${s}`;
+    const before = loggedReasons().length;
+    const error = await ask(openaiClient(tampered)).then(() => assert.fail('a tampered token passed'), (e) => e);
+    assert.equal(error.status, 401);
+    assert.equal(
+      error.error.message,
+      `Unauthorized. Access token is missing, invalid, audience is incorrect (${AZURE_AUDIENCE}), or have expired.`,
+    );
+    const reasons = await pollUntil(loggedReasons, (r) => r.length > before, { intervalMs: 10 });
+    assert.equal(reasons[before], 'bad_signature', 'checked as a JWT, not looked up as a key');
   });
 });
 

@@ -79,6 +79,8 @@ using Handler = std::function<Task<void>(Exchange&)>;
 
 // Builds the OpenAI-style error body the server itself sends for HTTP-level problems
 // (413, 431, 408, 400 malformed HTTP, 500 handler failed). Replaceable per server.
+// openai_error_response: {"error":{"message","type","param":null,"code"}}, `type`
+// invalid_request_error (server_error for 5xx); an empty `code` is sent as null.
 using ErrorResponder = std::function<Response(Status status, std::string_view code,
                                               std::string_view message, unsigned version)>;
 Response openai_error_response(Status status, std::string_view code, std::string_view message,

@@ -137,5 +137,15 @@ TEST_F(FileSubstitutionTest, MissingFileIsAnErrorAtTheValue) {
       << error.what();
 }
 
+TEST_F(FileSubstitutionTest, MissingFileIsNamedWithoutDotSegments) {
+  write("conf/gateway.yaml", "key: ${file:./secrets/./missing.pem}\n");
+  auto error = error_from([&] { load_config_file(dir_ / "conf" / "." / "gateway.yaml"); });
+  // The value is quoted as written; the file it names is shown without the dot segments.
+  EXPECT_NE(
+      error.message().find("cannot open '" + (dir_ / "conf" / "secrets" / "missing.pem").string()),
+      std::string::npos)
+      << error.what();
+}
+
 }  // namespace
 }  // namespace sluice::core

@@ -260,6 +260,10 @@ TEST_F(ServerClientTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(ServerClientTest, GarbageGets400AndServerKeepsServing) {
   std::string answer = raw_exchange(std::string("\x01\x02\xff garbage \r\n\r\n", 16));
   EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  // As OpenAI and Azure answer what they cannot parse, and as the gateway answers malformed JSON.
+  EXPECT_NE(answer.find(R"("type":"invalid_request_error","param":null,"code":null)"),
+            std::string::npos)
+      << answer;
   auto result = run_task<ClientResult<Response>>(
       [&] { return pool_->fetch(origin_, post("/echo", "ok"), kHangBound); });
   ASSERT_TRUE(result.ok());
@@ -346,6 +350,25 @@ TEST_F(ServerClientTest, ConnectionRefusedIsAConnectError) {
       [&] { return pool_->fetch(closed, post("/echo", "x"), kHangBound); });
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().kind, ClientErrorKind::kConnect);
+  EXPECT_NE(result.error().message.find("nothing is listening on 127.0.0.1:1"), std::string::npos)
+      << result.error().message;
+}
+
+// The real client with an https:// URL against this real plain-HTTP server: instead of OpenSSL's
+// "wrong version number", the user learns the server speaks plain HTTP and which URL to use.
+TEST_F(ServerClientTest, AnHttpsUrlOnAPlainHttpPortSuggestsHttp) {
+  const std::string host_port = "127.0.0.1:" + std::to_string(server_->port());
+  auto https = *parse_url("https://" + host_port);
+  auto result = run_task<ClientResult<Response>>(
+      [&] { return pool_->fetch(https, post("/echo", "x"), kHangBound); });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ClientErrorKind::kConnect);
+  EXPECT_NE(result.error().message.find("TLS handshake with https://" + host_port +
+                                        " failed: the "
+                                        "server answered in plain HTTP, not TLS; use http://" +
+                                        host_port),
+            std::string::npos)
+      << result.error().message;
 }
 
 }  // namespace
@@ -396,6 +419,35 @@ TEST(Tls, ServerAndClientTalkHttpsAndVerifyThePeer) {
   auto refused = run(ClientSettings{}, "localhost");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().kind, ClientErrorKind::kConnect);
+  EXPECT_NE(refused.error().message.find("the certificate of 'localhost' is self-signed"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("--ca-file"), std::string::npos);
+
+  // A trusted certificate for another name: the message says the name is wrong, not the CA.
+  ClientSettings other_name = trusting;
+  other_name.resolve_overrides["other.example:" + std::to_string(server.port())] = "127.0.0.1";
+  auto mismatch = run(other_name, "other.example");
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.error().message.find("certificate is not issued for 'other.example'"),
+            std::string::npos)
+      << mismatch.error().message;
+
+  // The other way round: http:// to this TLS server, which drops the plain request unanswered.
+  {
+    const std::string host_port = "127.0.0.1:" + std::to_string(server.port());
+    ClientPool pool(io.get_executor(), trusting);
+    auto future = asio::co_spawn(io,
+                                 pool.fetch(*parse_url("http://" + host_port),
+                                            Request{bhttp::verb::get, "/", 11}, kHangBound),
+                                 asio::use_future);
+    io.restart();
+    io.run();
+    auto plain = future.get();
+    ASSERT_FALSE(plain.ok());
+    EXPECT_NE(plain.error().message.find("use https://" + host_port), std::string::npos)
+        << plain.error().message;
+  }
 
   server.shutdown(std::chrono::milliseconds(500));
   server.join();

@@ -154,6 +154,36 @@ TEST_F(TestDefinitionTest, BadCriterionMissingCsvAndMalformedRowsAreRefused) {
   EXPECT_NE(row.find("test.yaml:38:"), std::string::npos) << row;
 }
 
+// A test file in dir/./ naming ./plan.jmx or ./nope.csv: messages name dir/plan.jmx, not
+// dir/././plan.jmx (the test file itself is shown as the user gave it).
+TEST_F(TestDefinitionTest, MissingFilesAreNamedWithCleanPaths) {
+  LoadOverrides o = no_env();
+  o.secrets_file["CLIENT_SECRET"] = "x";
+  std::string yaml = kGood;
+  yaml.replace(yaml.find("path: prompts.csv"), 17, "path: ./nope.csv");
+  auto dotted = dir_ / "." / "test.yaml";
+  write("test.yaml", yaml);
+  auto message = [&](const fs::path& path) -> std::string {
+    try {
+      load_test_definition(path, o);
+    } catch (const core::ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  auto missing_csv = message(dotted);
+  EXPECT_NE(missing_csv.find((dir_ / "nope.csv").string() + " does not exist"), std::string::npos)
+      << missing_csv;
+  EXPECT_EQ(missing_csv.find("./nope.csv"), std::string::npos) << missing_csv;
+
+  write("test.yaml", "version: v0.1\ntestId: jmx-missing\ntestType: JMX\ntestPlan: ./plan.jmx\n");
+  auto missing_plan = message(dotted);
+  EXPECT_NE(missing_plan.find("test plan " + (dir_ / "plan.jmx").string() + " does not exist"),
+            std::string::npos)
+      << missing_plan;
+  EXPECT_EQ(missing_plan.find("./plan.jmx"), std::string::npos) << missing_plan;
+}
+
 TEST_F(TestDefinitionTest, UndefinedTemplateVariableIsRefusedBeforeTheRun) {
   std::string yaml = R"(testId: t
 target: {endpoint: "http://127.0.0.1:9", deployment: d}

@@ -15,7 +15,8 @@
 namespace sluice::gateway::identity {
 
 struct ApiKeySettings {
-  // Lower-case header name; "authorization" means `Authorization: Bearer <key>`.
+  // Lower-case name of the key header. Keys are also accepted as `Authorization: Bearer <key>`
+  // (presented_credential.hpp); "authorization" means only there.
   std::string header = "api-key";
   struct Key {
     std::string id;      // names the key in logs, records and metrics (never the key)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "gateway/policies/identity/presented_credential.hpp"
 #include "gateway/policies/identity/token_cache.hpp"
 #include "sluice/core/logging.hpp"
 
@@ -12,22 +13,21 @@ namespace {
 
 std::atomic<std::uint64_t> next_instance{1};
 
-// The credentials of `Authorization: Bearer <token>` (scheme case-insensitive), or nothing.
-std::optional<std::string_view> bearer_of(std::string_view value) {
-  constexpr std::string_view kScheme = "bearer";
-  if (value.size() <= kScheme.size() || value[kScheme.size()] != ' ') return std::nullopt;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return std::nullopt;
+// The log detail of a missing_credentials refusal: what the client did send, so an operator can
+// tell a client that sent nothing from one whose Authorization header is unusable.
+std::string why_no_credentials(PresentedCredential::Kind kind) {
+  switch (kind) {
+    case PresentedCredential::Kind::kBearerToken:
+      return "a bearer token, but no `jwt` section is configured";
+    case PresentedCredential::Kind::kEmptyBearer:
+      return "an empty Bearer token (`Authorization: Bearer` with nothing after it)";
+    case PresentedCredential::Kind::kOtherScheme:
+      return "an Authorization scheme other than Bearer";
+    case PresentedCredential::Kind::kNone:
+    case PresentedCredential::Kind::kApiKey:
+      break;
   }
-  value.remove_prefix(kScheme.size());
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  if (value.empty()) return std::nullopt;
-  return value;
-}
-
-bool looks_like_jwt(std::string_view token) {
-  return std::count(token.begin(), token.end(), '.') == 2;
+  return "no credentials";
 }
 
 }  // namespace
@@ -49,43 +49,30 @@ http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestCont
   auto& stats = identity_stats();
   std::optional<Refusal> refusal;
 
-  const bool keys_in_authorization = api_keys_ && settings_.api_keys->header == "authorization";
-  std::optional<std::string_view> api_key;
-  if (api_keys_ && !keys_in_authorization) {
-    if (auto it = request.find(settings_.api_keys->header); it != request.end()) {
-      api_key = it->value();
-    }
-  }
-  std::optional<std::string_view> bearer;
-  bool other_scheme = false;
-  if (!api_key) {
-    if (auto it = request.find(http::Field::authorization); it != request.end()) {
-      bearer = bearer_of(it->value());
-      other_scheme = !bearer;
-    }
-  }
-  // An OpenAI-style client sends its API key as a bearer token; JWTs have exactly two dots.
-  if (bearer && keys_in_authorization && (!jwks_ || !looks_like_jwt(*bearer))) {
-    api_key = bearer;
-    bearer.reset();
-  }
+  using Kind = PresentedCredential::Kind;
+  const CredentialSources sources{
+      .api_keys = api_keys_.has_value(),
+      .jwt = jwks_ != nullptr,
+      .key_header = api_keys_ ? std::string_view(settings_.api_keys->header) : "api-key"};
+  const PresentedCredential credential = find_credential(request, sources);
 
-  if (api_key) {
-    if (const Identity* known = api_keys_->find(*api_key)) {
+  if (credential.kind == Kind::kApiKey) {
+    if (const Identity* known = api_keys_->find(credential.value)) {
       identity = *known;
       stats.api_key_accepted.fetch_add(1, std::memory_order_relaxed);
     } else {
       refusal = Refusal{RefusalReason::kInvalidApiKey, "API key not configured"};
     }
-  } else if (bearer && jwks_) {
+  } else if (credential.kind == Kind::kBearerToken && jwks_) {
+    const std::string_view token = credential.value;
     if (jwks_->due_for_refresh()) jwks_->refresh_in_background(context.exchange.executor());
-    if (!cached_token(*bearer, identity)) {
+    if (!cached_token(token, identity)) {
       Refusal problem;
       auto keys = jwks_->keys();
-      TokenStep step = check_token(*bearer, keys.get(), true, identity, problem);
+      TokenStep step = check_token(token, keys.get(), true, identity, problem);
       if (step == TokenStep::kNeedKeys) {
         keys = co_await jwks_->refresh(context.exchange.executor());
-        step = check_token(*bearer, keys.get(), false, identity, problem);
+        step = check_token(token, keys.get(), false, identity, problem);
       }
       if (step != TokenStep::kAccepted) refusal = std::move(problem);
     }
@@ -93,10 +80,7 @@ http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestCont
     identity = Identity{};
     stats.anonymous_accepted.fetch_add(1, std::memory_order_relaxed);
   } else {
-    refusal = Refusal{RefusalReason::kMissingCredentials,
-                      bearer         ? "a bearer token, but no `jwt` section is configured"
-                      : other_scheme ? "an Authorization scheme other than Bearer"
-                                     : "no credentials"};
+    refusal = Refusal{RefusalReason::kMissingCredentials, why_no_credentials(credential.kind)};
   }
 
   if (!refusal) refusal = settings_.access.check(identity);

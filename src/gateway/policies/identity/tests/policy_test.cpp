@@ -419,6 +419,38 @@ TEST_F(IdentityPolicyTest, KeysInAuthorizationAndACustomHeader) {
   EXPECT_EQ(to_backend.at("x-team-key"), "backend-team-key");
 }
 
+TEST_F(IdentityPolicyTest, OneSectionServesAzureOpenAIAndOpenAIClientsWithTheSameKey) {
+  // The default key header, plus Entra tokens: what AzureOpenAI, OpenAI and token clients send.
+  auto policy = make(jwt_section(file_source()) +
+                     "    api_keys: {keys: [{id: k1, key: shared-team-key, app_id: team-a}]}\n");
+  auto azure = run({policy}, {{"api-key", "shared-team-key"}});
+  ASSERT_EQ(azure.status(), 200u);
+  EXPECT_EQ(azure.identity.key_id, "k1");
+  auto openai = run({policy}, {{"Authorization", "Bearer shared-team-key"}});
+  ASSERT_EQ(openai.status(), 200u);
+  EXPECT_EQ(openai.identity.kind, IdentityKind::kApiKey);
+  EXPECT_EQ(openai.identity.key_id, "k1");
+
+  auto wrong = run({policy}, {{"Authorization", "Bearer another-team-key"}});
+  EXPECT_EQ(wrong.status(), 401u);
+  EXPECT_EQ(wrong.error_code, "invalid_api_key");
+  EXPECT_EQ(wrong.message().rfind("Access denied due to invalid subscription key", 0), 0u);
+
+  // A JWT in Authorization is still validated as a JWT, never looked up as a key.
+  auto token = bearer(policy, testing::token(rsa1(), v1()));
+  ASSERT_EQ(token.status(), 200u);
+  EXPECT_EQ(token.identity.kind, IdentityKind::kJwt);
+  auto expired_claims = v1();
+  expired_claims["exp"] = now() - 3600;
+  EXPECT_EQ(bearer(policy, testing::token(rsa1(), expired_claims)).error_code, "expired");
+  EXPECT_EQ(bearer(policy, testing::token(rsa2(), v1())).error_code, "unknown_kid");
+
+  // Without a jwt section a JWT-shaped bearer can only be a key, and is not one.
+  auto keys_only = make("    api_keys: {keys: [{id: k1, key: shared-team-key}]}\n");
+  EXPECT_EQ(run({keys_only}, {{"Authorization", "Bearer shared-team-key"}}).status(), 200u);
+  EXPECT_EQ(bearer(keys_only, testing::token(rsa1(), v1())).error_code, "invalid_api_key");
+}
+
 TEST_F(IdentityPolicyTest, AccessPolicyBlocksKeysAndRequiresRoles) {
   auto identity =
       make(jwt_section(file_source()) +
@@ -531,6 +563,9 @@ TEST_F(IdentityPolicyTest, RefusalsAreLoggedWithTheReasonButNeverTheCredential) 
   auto token = testing::token(rsa1(), claims);
   EXPECT_EQ(bearer(policy, token).error_code, "expired");
   EXPECT_EQ(run({policy}, {{"api-key", "a-wrong-key-456"}}).error_code, "invalid_api_key");
+  EXPECT_EQ(run({policy}, {{"Authorization", "Bearer a-wrong-key-789"}}).error_code,
+            "invalid_api_key");
+  EXPECT_EQ(run({policy}, {{"Authorization", "Bearer "}}).error_code, "missing_credentials");
   core::init_logging({});
   std::string log = captured.str();
   EXPECT_NE(log.find("expired"), std::string::npos) << log;
@@ -539,6 +574,9 @@ TEST_F(IdentityPolicyTest, RefusalsAreLoggedWithTheReasonButNeverTheCredential) 
   EXPECT_EQ(log.find(token.substr(token.rfind('.') + 1)), std::string::npos) << log;
   EXPECT_EQ(log.find(token.substr(0, 20)), std::string::npos) << log;
   EXPECT_EQ(log.find("a-wrong-key-456"), std::string::npos) << log;
+  EXPECT_EQ(log.find("a-wrong-key-789"), std::string::npos) << log;
+  EXPECT_NE(log.find("an empty Bearer token"), std::string::npos) << log;
+  EXPECT_EQ(log.find("scheme other than Bearer"), std::string::npos) << log;
 }
 
 TEST(IdentityRefusals, ReportsEveryReasonByStableName) {
