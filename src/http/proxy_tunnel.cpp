@@ -57,7 +57,8 @@ std::string connect_refusal(const ProxyEndpoint& proxy, const Url& origin,
                      ": " + std::to_string(reply.status);
   if (!reply.reason.empty()) text += " " + reply.reason;
   text += " — ";
-  if (reply.status == 407) {
+  // RFC 9110 says 407, but tinyproxy (1.11) answers a CONNECT with wrong credentials 401.
+  if (reply.status == 407 || reply.status == 401) {
     if (proxy.authorization.empty()) {
       text += "it wants credentials: give them as http://user:pass@host:port";
     } else {

@@ -65,6 +65,12 @@ TEST(ProxyTunnel, RefusalsSayWhoRefusedWhatAndWhatToDo) {
             std::string::npos)
       << wrong;
   EXPECT_EQ(wrong.find("wrongpass"), std::string::npos) << wrong;
+  // tinyproxy answers wrong credentials with 401: the same advice.
+  std::string tinyproxy = connect_refusal(with_user, origin, {401, "Unauthorized"});
+  EXPECT_NE(
+      tinyproxy.find(": 401 Unauthorized — it did not accept the credentials of user 'alice'"),
+      std::string::npos)
+      << tinyproxy;
   std::string forbidden = connect_refusal(anonymous, origin, {403, "Access violation"});
   EXPECT_NE(forbidden.find("403 Access violation"), std::string::npos) << forbidden;
   EXPECT_NE(forbidden.find("ConnectPort"), std::string::npos) << forbidden;
