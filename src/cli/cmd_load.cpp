@@ -50,7 +50,7 @@ struct RunOptions {
   int threads = 0;
   std::vector<std::string> resolve;
   std::vector<std::string> connect_to;
-  std::string proxy;
+  std::optional<std::string> proxy;  // "": no proxy, whatever the environment says
   std::optional<std::string> noproxy;
   std::string ca_file;
   bool insecure = false;
@@ -419,8 +419,8 @@ Command add_load_command(CLI::App& root) {
   run->add_option("--resolve", run_opts->resolve, "HOST:PORT:ADDRESS, skip DNS (repeatable)");
   run->add_option("--connect-to", run_opts->connect_to, "HOST1:PORT1:HOST2:PORT2 (repeatable)");
   run->add_option("--proxy", run_opts->proxy,
-                  "http://[user:pass@]host:port proxy for all targets (https via CONNECT); "
-                  "default: https_proxy, http_proxy, all_proxy as curl reads them");
+                  "http://[user:pass@]host:port proxy for all targets (https via CONNECT), "
+                  "\"\" for none; default: https_proxy, http_proxy, all_proxy as curl reads them");
   run->add_option("--noproxy", run_opts->noproxy,
                   "hosts to reach directly: comma list of names, domains, addresses, CIDR, "
                   "host:port, or * (replaces NO_PROXY)");
@@ -460,7 +460,7 @@ Command add_load_command(CLI::App& root) {
       for (const auto& r : o.resolve) o.passthrough.insert(o.passthrough.end(), {"--resolve", r});
       for (const auto& c : o.connect_to)
         o.passthrough.insert(o.passthrough.end(), {"--connect-to", c});
-      if (!o.proxy.empty()) o.passthrough.insert(o.passthrough.end(), {"--proxy", o.proxy});
+      if (o.proxy) o.passthrough.insert(o.passthrough.end(), {"--proxy", *o.proxy});
       if (o.noproxy) o.passthrough.insert(o.passthrough.end(), {"--noproxy", *o.noproxy});
       if (!o.ca_file.empty()) o.passthrough.insert(o.passthrough.end(), {"--ca-file", o.ca_file});
       if (o.insecure) o.passthrough.push_back("--insecure");

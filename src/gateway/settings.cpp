@@ -73,11 +73,13 @@ UpstreamAuthSettings read_upstream_auth(const ConfigNode& node) {
 // The proxy every outbound connection uses unless its backend says otherwise: the top-level
 // `proxy:` (with `no_proxy:`), else the environment's variables as curl reads them. Honouring
 // the environment by default is what operators of a corporate network expect of a client
-// (curl, Python, Go and Node all do); a gateway that must ignore it says `proxy: none` per
-// backend, or runs with the variables unset.
+// (curl, Python, Go and Node all do); a gateway that must ignore it says `proxy: none`.
 http::ProxySelection read_default_proxies(const ConfigNode& root) {
   http::ProxyOptions options;
-  options.proxy = root.optional<std::string>("proxy", "");
+  if (root.find("proxy")) {
+    options.proxy = root.required<std::string>("proxy");
+    if (options.proxy == "none" || options.proxy == "direct") options.proxy = "";
+  }
   options.proxy_source = "the top-level proxy setting";
   if (root.find("no_proxy")) {
     options.no_proxy = root.required<std::string>("no_proxy");
@@ -87,7 +89,7 @@ http::ProxySelection read_default_proxies(const ConfigNode& root) {
   auto selection =
       http::ProxySelection::make(options, http::ProxyEnvironment::from_process(), &why);
   if (!selection) {
-    if (!options.proxy.empty()) root.fail_at("proxy", why);
+    if (options.proxy) root.fail_at("proxy", why);
     root.fail(why);  // a proxy variable of the environment
   }
   return std::move(*selection);

@@ -61,6 +61,17 @@ void address_to_proxy(const Url& origin, const ProxyEndpoint& via, Request& requ
   if (!via.authorization.empty()) request.set(Field::proxy_authorization, via.authorization);
 }
 
+// A 407 to a plain-http request through a proxy is the proxy's answer, not the origin's: passed
+// on, a gateway's client would think its own proxy wanted credentials. It becomes the same
+// error a refused CONNECT gives.
+std::optional<ClientError> proxy_refused(const ProxyEndpoint* via, const Url& origin,
+                                         const ResponseHeader& header) {
+  if (!via || origin.tls() || header.result_int() != 407) return std::nullopt;
+  return ClientError{
+      ClientErrorKind::kConnect,
+      proxy_refusal(*via, "requests to " + origin.origin(), {407, std::string(header.reason())})};
+}
+
 }  // namespace
 
 const char* to_string(ClientErrorKind kind) {
@@ -342,7 +353,10 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
         result.error().kind == ClientErrorKind::kClosed) {
       continue;
     }
-    if (result) release(std::move(connection));
+    if (result) {
+      if (auto refused = proxy_refused(via, origin, result->base())) co_return std::move(*refused);
+      release(std::move(connection));
+    }
     co_return std::move(result);
   }
 }
@@ -374,6 +388,9 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
         continue;
       }
       co_return make_error(ec, "reading from", connection->origin);
+    }
+    if (auto refused = proxy_refused(via, origin, connection->stream_parser->get().base())) {
+      co_return std::move(*refused);
     }
     connection->keep_alive = connection->stream_parser->get().keep_alive();
     co_return std::make_unique<StreamingResponse>(std::move(connection), this);

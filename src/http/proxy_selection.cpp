@@ -169,8 +169,9 @@ std::optional<ProxySelection> ProxySelection::make(const ProxyOptions& options,
                                                    const ProxyEnvironment& environment,
                                                    std::string* error) {
   ProxySelection selection;
-  if (!options.proxy.empty()) {
-    auto proxy = parse_from(options.proxy, options.proxy_source, error);
+  if (options.proxy && options.proxy->empty()) return selection;
+  if (options.proxy) {
+    auto proxy = parse_from(*options.proxy, options.proxy_source, error);
     if (!proxy) return std::nullopt;
     selection.http_ = proxy;
     selection.https_ = std::move(proxy);

@@ -53,8 +53,13 @@ std::optional<ConnectReply> parse_connect_reply(std::string_view head, std::stri
 
 std::string connect_refusal(const ProxyEndpoint& proxy, const Url& origin,
                             const ConnectReply& reply) {
-  std::string text = "proxy " + proxy.address() + " refused CONNECT to " + authority(origin) +
-                     ": " + std::to_string(reply.status);
+  return proxy_refusal(proxy, "CONNECT to " + authority(origin), reply);
+}
+
+std::string proxy_refusal(const ProxyEndpoint& proxy, std::string_view refused,
+                          const ConnectReply& reply) {
+  std::string text = "proxy " + proxy.address() + " refused " + std::string(refused) + ": " +
+                     std::to_string(reply.status);
   if (!reply.reason.empty()) text += " " + reply.reason;
   text += " — ";
   // RFC 9110 says 407, but tinyproxy (1.11) answers a CONNECT with wrong credentials 401.

@@ -27,8 +27,12 @@ struct ConnectReply {
 std::optional<ConnectReply> parse_connect_reply(std::string_view head,
                                                 std::string* error = nullptr);
 
-// What to tell a person when the proxy answered `reply` (not 2xx) to a CONNECT for `origin`:
-// who refused what, with which status, and what to do about it. Never contains the password.
+// What to tell a person when the proxy answered `reply` (not 2xx) to `refused` (e.g. "CONNECT
+// to host:443"): who refused what, with which status, and what to do about it. Never contains
+// the password.
+std::string proxy_refusal(const ProxyEndpoint& proxy, std::string_view refused,
+                          const ConnectReply& reply);
+// proxy_refusal for a CONNECT to `origin`.
 std::string connect_refusal(const ProxyEndpoint& proxy, const Url& origin,
                             const ConnectReply& reply);
 

@@ -197,6 +197,9 @@ describe('sluice load through tinyproxy', () => {
     assert.equal(onlyLabel(bypassed.results).errors, 0);
     const flag = await load('noproxy-flag', ['--proxy', dead, '--noproxy', '127.0.0.1'], NO_PROXY_ENV);
     assert.equal(onlyLabel(flag.results).errors, 0, flag.jtl);
+    // --proxy "" means no proxy at all, whatever the environment says (as in curl).
+    const none = await load('proxy-none', ['--proxy', ''], { ...NO_PROXY_ENV, HTTPS_PROXY: dead });
+    assert.equal(onlyLabel(none.results).errors, 0, none.jtl);
     // The control: without the bypass the dead proxy is tried, and named in the failure.
     const blocked = await load('dead-proxy', [], { ...NO_PROXY_ENV, HTTPS_PROXY: dead });
     assert.equal(onlyLabel(blocked.results).errors, 6);

@@ -65,7 +65,9 @@ class NoProxyRules {
 
 // What was said explicitly, before the environment is consulted.
 struct ProxyOptions {
-  std::string proxy;                     // proxy URL; empty: none given
+  // The proxy URL. Unset: the environment decides; empty: no proxy at all, whatever the
+  // environment says (curl's --proxy "").
+  std::optional<std::string> proxy;
   std::string proxy_source = "--proxy";  // how to name it in messages
   std::optional<std::string> no_proxy;   // replaces the environment's no_proxy when given
   std::string no_proxy_source = "--noproxy";

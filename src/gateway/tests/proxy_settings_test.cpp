@@ -106,6 +106,13 @@ backends:
   EXPECT_FALSE(s.backends[2].proxy);
 }
 
+TEST_F(ProxyEnvironmentTest, TopLevelNoneIgnoresTheEnvironment) {
+  ::setenv("HTTPS_PROXY", "http://envproxy:3128", 1);
+  auto s = load(std::string(kBackends) + "proxy: none\n");
+  for (const auto& b : s.backends) EXPECT_FALSE(b.proxy) << b.name;
+  EXPECT_FALSE(s.backends[0].auth.token_proxy);
+}
+
 TEST_F(ProxyEnvironmentTest, BadProxyUrlsNameTheKeyAndHideThePassword) {
   std::string error = error_of(R"(
 listeners: [{port: 8080}]

@@ -116,6 +116,16 @@ TEST(ProxySelection, ExplicitProxyWinsButNoProxyStillApplies) {
   EXPECT_EQ(selection->describe().find("pw"), std::string::npos) << selection->describe();
 }
 
+TEST(ProxySelection, AnEmptyExplicitProxyIgnoresTheEnvironment) {
+  ProxyOptions options;
+  options.proxy = "";
+  auto selection = ProxySelection::make(
+      options, environment("http://plain:3128", "http://secure:3129", "http://all:1", ""));
+  ASSERT_TRUE(selection);
+  EXPECT_FALSE(selection->any());
+  EXPECT_EQ(selection->for_target(url("https://api.openai.com")), nullptr);
+}
+
 TEST(ProxySelection, ExplicitNoProxyReplacesTheEnvironments) {
   ProxyOptions options;
   options.no_proxy = "other.corp";
