@@ -227,8 +227,8 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
   auto connection = std::make_unique<Connection>();
   connection->origin = origin.origin();
   connection->key = key;
-  // Through a proxy the TCP connection goes to the proxy; --resolve-style overrides apply to
-  // whichever host is dialled, as in curl.
+  // Through a proxy the TCP connection goes to the proxy, which resolves the origin itself:
+  // --resolve-style overrides apply to whichever host is dialled.
   const Url& dialled = via ? via->url : origin;
   const std::string dialled_name =
       via ? "proxy " + via->address() + " (for " + connection->origin + ")" : connection->origin;
