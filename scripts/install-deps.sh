@@ -14,7 +14,8 @@ packages=(
   libmimalloc-dev  # the gateway's allocator (docs/performance.md)
   # test and benchmark peers, all on loopback
   nginx-light wrk redis-server postgresql sqlite3 prometheus chromium
-  curl ca-certificates procps
+  tinyproxy  # the HTTP proxy of tests/e2e/proxy.test.mjs (CONNECT, Basic auth)
+  curl ca-certificates procps openssl
   linux-perf  # make flame
 )
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
@@ -38,6 +39,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Debian starts these services on install; tests start their own private instances instead.
-for svc in nginx redis-server postgresql; do
+for svc in nginx redis-server postgresql tinyproxy; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done

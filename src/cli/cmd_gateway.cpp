@@ -41,6 +41,12 @@ Command add_gateway_command(CLI::App& root) {
             gateway.start();
             auto ports = gateway.listener_ports();
             const auto& settings = gateway.settings();
+            for (const auto& backend : settings.backends) {
+              if (!backend.proxy) continue;
+              std::printf("sluice gateway: backend %s via proxy %s (from %s)\n",
+                          backend.name.c_str(), backend.proxy->display().c_str(),
+                          backend.proxy->source.c_str());
+            }
             for (std::size_t i = 0; i < ports.size(); ++i) {
               std::printf("sluice gateway listening on %s\n",
                           url_of(settings.listeners[i], ports[i]).c_str());

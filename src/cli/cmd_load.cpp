@@ -50,7 +50,8 @@ struct RunOptions {
   int threads = 0;
   std::vector<std::string> resolve;
   std::vector<std::string> connect_to;
-  std::string proxy;
+  std::optional<std::string> proxy;  // "": no proxy, whatever the environment says
+  std::optional<std::string> noproxy;
   std::string ca_file;
   bool insecure = false;
   std::string bind_address;
@@ -135,6 +136,18 @@ core::Result<http::ClientSettings> client_settings(const RunOptions& o) {
   s.tls.verify_peer = !o.insecure;
   s.bind_address = o.bind_address;
   return s;
+}
+
+// --proxy and --noproxy, else the environment's proxy variables, as curl reads them.
+core::Result<http::ProxySelection> proxy_selection(const RunOptions& o) {
+  http::ProxyOptions options;
+  options.proxy = o.proxy;
+  options.no_proxy = o.noproxy;
+  std::string why;
+  auto selection =
+      http::ProxySelection::make(options, http::ProxyEnvironment::from_process(), &why);
+  if (!selection) return core::Error{core::ErrorCode::kInvalidArgument, why};
+  return std::move(*selection);
 }
 
 LoadOverrides overrides_from(const RunOptions& o) {
@@ -293,6 +306,13 @@ int run_test(RunOptions o) {
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec) return fail("cannot create " + o.out + ": " + ec.message());
+  // Checked before engines start, so a bad proxy URL is one message, not one per engine.
+  auto proxies = proxy_selection(o);
+  if (!proxies) return fail(proxies.error().message);
+  bool first_engine = !o.engine_index || *o.engine_index == 0;
+  if (proxies->any() && !o.quiet && first_engine) {
+    std::fprintf(stderr, "sluice load: %s\n", proxies->describe().c_str());
+  }
   int instances = o.engine_instances.value_or(def.engine_instances);
   if (!o.engine_index && instances > 1) return run_local_engines(o, def, instances);
 
@@ -307,7 +327,7 @@ int run_test(RunOptions o) {
   options.engine_index = engine_index;
   options.engine_count = engine_count;
   options.client = *client;
-  options.proxy = o.proxy;
+  options.proxies = std::move(*proxies);
   if (!o.connect_backoff.empty()) {
     auto d = core::parse_duration(o.connect_backoff == "0" ? "0s" : o.connect_backoff);
     if (!d) return fail("--connect-backoff " + o.connect_backoff + ": " + d.error().message);
@@ -404,7 +424,12 @@ Command add_load_command(CLI::App& root) {
   run->add_option("--threads", run_opts->threads, "worker threads (default: one per core)");
   run->add_option("--resolve", run_opts->resolve, "HOST:PORT:ADDRESS, skip DNS (repeatable)");
   run->add_option("--connect-to", run_opts->connect_to, "HOST1:PORT1:HOST2:PORT2 (repeatable)");
-  run->add_option("--proxy", run_opts->proxy, "http://host:port proxy for http:// targets");
+  run->add_option("--proxy", run_opts->proxy,
+                  "http://[user:pass@]host:port proxy for all targets (https via CONNECT), "
+                  "\"\" for none; default: https_proxy, http_proxy, all_proxy as curl reads them");
+  run->add_option("--noproxy", run_opts->noproxy,
+                  "hosts to reach directly: comma list of names, domains, addresses, CIDR, "
+                  "host:port, or * (replaces NO_PROXY)");
   run->add_option("--ca-file", run_opts->ca_file, "extra trusted CA certificates (PEM)");
   run->add_flag("--insecure", run_opts->insecure, "do not verify TLS certificates");
   run->add_option("--bind-address", run_opts->bind_address, "local address for connections");
@@ -444,7 +469,8 @@ Command add_load_command(CLI::App& root) {
       for (const auto& r : o.resolve) o.passthrough.insert(o.passthrough.end(), {"--resolve", r});
       for (const auto& c : o.connect_to)
         o.passthrough.insert(o.passthrough.end(), {"--connect-to", c});
-      if (!o.proxy.empty()) o.passthrough.insert(o.passthrough.end(), {"--proxy", o.proxy});
+      if (o.proxy) o.passthrough.insert(o.passthrough.end(), {"--proxy", *o.proxy});
+      if (o.noproxy) o.passthrough.insert(o.passthrough.end(), {"--noproxy", *o.noproxy});
       if (!o.ca_file.empty()) o.passthrough.insert(o.passthrough.end(), {"--ca-file", o.ca_file});
       if (o.insecure) o.passthrough.push_back("--insecure");
       if (!o.bind_address.empty())

@@ -31,6 +31,8 @@ struct SimOptions {
   std::optional<int> ttft_ms;
   std::optional<double> tokens_per_second;
   std::optional<std::uint64_t> seed;
+  std::string tls_cert;  // PEM chain; with tls_key, the main listener speaks HTTPS
+  std::string tls_key;
 };
 
 sim::SimSettings build_settings(const SimOptions& o) {
@@ -86,6 +88,12 @@ int run_sim(const SimOptions& options) {
   server_settings.port = settings.port;
   server_settings.threads = settings.threads;
   server_settings.name = "sim";
+  if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+      throw std::runtime_error("--tls-cert and --tls-key go together");
+    }
+    server_settings.tls = http::TlsServerSettings{options.tls_cert, options.tls_key};
+  }
   http::Server server(server_settings,
                       [&simulator](http::Exchange& ex) { return simulator.handle(ex); });
   std::unique_ptr<http::Server> admin;
@@ -94,14 +102,15 @@ int run_sim(const SimOptions& options) {
     admin_settings.port = *settings.admin_port;
     admin_settings.threads = 1;
     admin_settings.name = "sim-admin";
+    admin_settings.tls.reset();  // the test-control routes stay plain HTTP on loopback
     admin = std::make_unique<http::Server>(
         admin_settings, [&simulator](http::Exchange& ex) { return simulator.handle_admin(ex); });
   }
   server.start();
   if (admin) admin->start();
 
-  std::printf("sluice sim listening on http://%s:%u\n", settings.address.c_str(),
-              static_cast<unsigned>(server.port()));
+  std::printf("sluice sim listening on %s://%s:%u\n", server_settings.tls ? "https" : "http",
+              settings.address.c_str(), static_cast<unsigned>(server.port()));
   if (admin) {
     std::printf("sluice sim admin on http://%s:%u\n", settings.address.c_str(),
                 static_cast<unsigned>(admin->port()));
@@ -145,6 +154,8 @@ Command add_sim_command(CLI::App& root) {
   app->add_option("--tokens-per-second", options->tokens_per_second,
                   "Streaming speed of every deployment (0: no pacing)")
       ->check(CLI::NonNegativeNumber);
+  app->add_option("--tls-cert", options->tls_cert, "Serve HTTPS with this PEM certificate chain");
+  app->add_option("--tls-key", options->tls_key, "Private key (PEM) of --tls-cert");
   app->add_option("--seed", options->seed, "Seed of generated text and embeddings");
   return Command{app, [options] { return run_sim(*options); }};
 }

@@ -574,15 +574,16 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   } in_flight{backend.in_flight};
 
   auto cancel = exchange_.client_gone_slot();
+  const http::ProxyEndpoint* via = backend_settings.proxy ? &*backend_settings.proxy : nullptr;
   if (context_.body.stream) {
     auto opened = co_await worker_.pool->open(backend_settings.url, std::move(*upstream),
-                                              backend_settings.response_timeout, cancel);
+                                              backend_settings.response_timeout, cancel, via);
     if (!opened) co_return failed_attempt(member, pool, std::move(record), opened.error());
     co_return co_await relay_stream(member, pool, std::move(*opened), record, started);
   }
 
   auto result = co_await worker_.pool->fetch(backend_settings.url, std::move(*upstream),
-                                             backend_settings.response_timeout, cancel);
+                                             backend_settings.response_timeout, cancel, via);
   record.duration =
       std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
   if (!result) co_return failed_attempt(member, pool, std::move(record), result.error());

@@ -70,7 +70,60 @@ UpstreamAuthSettings read_upstream_auth(const ConfigNode& node) {
   return a;
 }
 
-BackendSettings read_backend(const ConfigNode& node) {
+// The proxy every outbound connection uses unless its backend says otherwise: the top-level
+// `proxy:` (with `no_proxy:`), else the environment's variables as curl reads them. Honouring
+// the environment by default is what operators of a corporate network expect of a client
+// (curl, Python, Go and Node all do); a gateway that must ignore it says `proxy: none`.
+http::ProxySelection read_default_proxies(const ConfigNode& root) {
+  http::ProxyOptions options;
+  if (root.find("proxy")) {
+    options.proxy = root.required<std::string>("proxy");
+    if (options.proxy == "none" || options.proxy == "direct") options.proxy = "";
+  }
+  options.proxy_source = "the top-level proxy setting";
+  if (root.find("no_proxy")) {
+    options.no_proxy = root.required<std::string>("no_proxy");
+    options.no_proxy_source = "no_proxy";
+  }
+  std::string why;
+  auto selection =
+      http::ProxySelection::make(options, http::ProxyEnvironment::from_process(), &why);
+  if (!selection) {
+    if (options.proxy) root.fail_at("proxy", why);
+    root.fail(why);  // a proxy variable of the environment
+  }
+  return std::move(*selection);
+}
+
+std::optional<http::ProxyEndpoint> copy_of(const http::ProxyEndpoint* proxy) {
+  if (!proxy) return std::nullopt;
+  return *proxy;
+}
+
+// A backend's own `proxy:`, a URL or `none`, applies to it and its token endpoint as written:
+// naming a proxy for one backend is explicit, so no_proxy does not undo it.
+void read_backend_proxy(const ConfigNode& node, BackendSettings& b,
+                        const http::ProxySelection& defaults) {
+  std::optional<http::Url> token_url;
+  if (b.auth.kind == UpstreamAuthKind::kOAuth2ClientCredentials) {
+    token_url = http::parse_url(b.auth.token_url);
+  }
+  if (!node.find("proxy")) {
+    b.proxy = copy_of(defaults.for_target(b.url));
+    if (token_url) b.auth.token_proxy = copy_of(defaults.for_target(*token_url));
+    return;
+  }
+  std::string text = node.required<std::string>("proxy");
+  if (text.empty() || text == "none" || text == "direct") return;
+  std::string why;
+  auto proxy = http::parse_proxy_url(text, &why);
+  if (!proxy) node.fail_at("proxy", why);
+  proxy->source = "the proxy of backend '" + b.name + "'";
+  b.proxy = proxy;
+  if (token_url) b.auth.token_proxy = proxy;
+}
+
+BackendSettings read_backend(const ConfigNode& node, const http::ProxySelection& proxies) {
   BackendSettings b;
   b.name = node.required<std::string>("name");
   std::string url_text = node.required<std::string>("url");
@@ -96,6 +149,7 @@ BackendSettings read_backend(const ConfigNode& node) {
                                                           {"always", StreamUsageMode::kAlways},
                                                           {"never", StreamUsageMode::kNever}},
                                                          StreamUsageMode::kAuto);
+  read_backend_proxy(node, b, proxies);
   node.finish();
   return b;
 }
@@ -240,11 +294,12 @@ GatewaySettings read_gateway_settings(const ConfigNode& root, const PolicyRegist
   }
   if (g.listeners.empty()) listeners->fail("at least one listener is needed");
   if (auto admin = root.find("admin")) g.admin = read_listener(*admin, "admin");
+  const http::ProxySelection proxies = read_default_proxies(root);
 
   std::set<std::string> names;
   if (auto backends = root.find("backends")) {
     for (const auto& b : backends->items()) {
-      g.backends.push_back(read_backend(b));
+      g.backends.push_back(read_backend(b, proxies));
       if (!names.insert(g.backends.back().name).second) {
         b.fail_at("name", "duplicate backend name '" + g.backends.back().name + "'");
       }

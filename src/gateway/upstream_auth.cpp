@@ -81,7 +81,8 @@ http::Task<std::optional<std::string>> UpstreamAuth::refresh(http::ClientPool& p
   if (!settings_.resource.empty()) body += "&resource=" + form_encode(settings_.resource);
   request.body() = std::move(body);
   auto requested_at = std::chrono::steady_clock::now();
-  auto response = co_await pool.fetch(*url, std::move(request), std::chrono::seconds(10));
+  const http::ProxyEndpoint* via = settings_.token_proxy ? &*settings_.token_proxy : nullptr;
+  auto response = co_await pool.fetch(*url, std::move(request), std::chrono::seconds(10), {}, via);
   token_fetches_.fetch_add(1, std::memory_order_relaxed);
   if (!response)
     co_return "token endpoint " + settings_.token_url + ": " + response.error().message;

@@ -6,6 +6,7 @@
 
 #include "http/connection_error_text.hpp"
 #include "http/message_writer.hpp"
+#include "http/proxy_tunnel.hpp"
 #include "http/read_deadline.hpp"
 
 namespace sluice::http {
@@ -44,6 +45,34 @@ struct ClearSlotOnExit {
   }
 };
 
+// Connections are pooled per origin and, when there is one, per proxy and its credentials: a
+// tunnel opened with one user's credentials must not carry another's requests. The key stays in
+// memory and is never logged.
+std::string pool_key(const Url& origin, const ProxyEndpoint* via) {
+  if (!via) return origin.origin();
+  return origin.origin() + " via " + via->address() + " " + via->authorization;
+}
+
+// A plain-http request through a proxy names its whole URL (absolute-form, RFC 9112 §3.2.2) and
+// carries the proxy's credentials itself, since there is no tunnel to authenticate once.
+void address_to_proxy(const Url& origin, const ProxyEndpoint& via, Request& request) {
+  if (!request.target().starts_with("http://")) {
+    request.target("http://" + origin.host_header() + std::string(request.target()));
+  }
+  if (!via.authorization.empty()) request.set(Field::proxy_authorization, via.authorization);
+}
+
+// A 407 to a plain-http request through a proxy is the proxy's answer, not the origin's: passed
+// on, a gateway's client would think its own proxy wanted credentials. It becomes the same
+// error a refused CONNECT gives.
+std::optional<ClientError> proxy_refused(const ProxyEndpoint* via, const Url& origin,
+                                         const ResponseHeader& header) {
+  if (!via || origin.tls() || header.result_int() != 407) return std::nullopt;
+  return ClientError{
+      ClientErrorKind::kConnect,
+      proxy_refusal(*via, "requests to " + origin.origin(), {407, std::string(header.reason())})};
+}
+
 }  // namespace
 
 const char* to_string(ClientErrorKind kind) {
@@ -65,7 +94,8 @@ const char* to_string(ClientErrorKind kind) {
 // One upstream connection, plain or TLS, with its read buffer and (while streaming) its parser.
 class Connection {
  public:
-  std::string origin;
+  std::string origin;  // "scheme://host:port", for messages
+  std::string key;     // the pool's key: origin and proxy (see pool_key)
   std::unique_ptr<beast::tcp_stream> tcp;
   std::unique_ptr<TlsStream> tls;
   beast::flat_buffer buffer;
@@ -174,18 +204,18 @@ std::size_t ClientPool::idle_connections() const {
 
 void ClientPool::release(std::unique_ptr<Connection> connection) {
   if (!connection || !connection->keep_alive) return;
-  std::size_t same = idle_.count(connection->origin);
+  std::size_t same = idle_.count(connection->key);
   if (same >= settings_.max_idle_per_origin) return;
   connection->stream_parser.reset();
   connection->idle_since = std::chrono::steady_clock::now();
   connection->deadline->rest();
-  std::string key = connection->origin;
+  std::string key = connection->key;
   idle_.emplace(std::move(key), std::move(connection));
 }
 
 Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
-    const Url& origin, bool* reused, asio::cancellation_slot cancel) {
-  const std::string key = origin.origin();
+    const Url& origin, const ProxyEndpoint* via, bool* reused, asio::cancellation_slot cancel) {
+  const std::string key = pool_key(origin, via);
   auto now = std::chrono::steady_clock::now();
   for (auto range = idle_.equal_range(key); range.first != range.second;) {
     auto it = std::prev(range.second);
@@ -206,10 +236,16 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
   *reused = false;
 
   auto connection = std::make_unique<Connection>();
-  connection->origin = key;
-  std::string connect_host = origin.host;
-  std::string connect_port = std::to_string(origin.port);
-  auto override_it = settings_.resolve_overrides.find(origin.host + ":" + connect_port);
+  connection->origin = origin.origin();
+  connection->key = key;
+  // Through a proxy the TCP connection goes to the proxy, which resolves the origin itself:
+  // --resolve-style overrides apply to whichever host is dialled.
+  const Url& dialled = via ? via->url : origin;
+  const std::string dialled_name =
+      via ? "proxy " + via->address() + " (for " + connection->origin + ")" : connection->origin;
+  std::string connect_host = dialled.host;
+  std::string connect_port = std::to_string(dialled.port);
+  auto override_it = settings_.resolve_overrides.find(dialled.host + ":" + connect_port);
   if (override_it != settings_.resolve_overrides.end()) {
     const std::string& target = override_it->second;
     auto colon = target.rfind(':');
@@ -231,7 +267,9 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     auto [rec, results] =
         co_await resolver.async_resolve(connect_host, connect_port, with_slot(cancel));
     if (rec) {
-      co_return ClientError{ClientErrorKind::kConnect, resolve_failure_text(connect_host, rec)};
+      std::string text = resolve_failure_text(connect_host, rec);
+      if (via) text = "proxy " + via->address() + " (for " + connection->origin + "): " + text;
+      co_return ClientError{ClientErrorKind::kConnect, std::move(text)};
     }
     for (const auto& entry : results) endpoints.push_back(entry.endpoint());
   }
@@ -257,12 +295,21 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     if (cec == asio::error::operation_aborted) break;
   }
   if (last_error) {
-    co_return ClientError{last_error == asio::error::operation_aborted ? ClientErrorKind::kCancelled
-                                                                       : ClientErrorKind::kConnect,
-                          connect_failure_text(origin, last_error, settings_.connect_timeout)};
+    co_return ClientError{
+        last_error == asio::error::operation_aborted ? ClientErrorKind::kCancelled
+                                                     : ClientErrorKind::kConnect,
+        via ? "proxy " + via->address() + " (for " + connection->origin +
+                  "): " + connect_failure_text(via->url, last_error, settings_.connect_timeout)
+            : connect_failure_text(origin, last_error, settings_.connect_timeout)};
   }
   stream.socket().set_option(tcp::no_delay(true), ec);
   ++connections_opened_;
+  if (via && origin.tls()) {
+    stream.expires_after(settings_.connect_timeout);
+    auto refused =
+        co_await open_tunnel(stream, origin, *via, settings_.max_response_header, cancel);
+    if (refused) co_return std::move(*refused);
+  }
   if (origin.tls()) {
     if (!tls_context_) tls_context_ = make_client_tls_context(settings_.tls);
     connection->tls = std::make_unique<TlsStream>(std::move(*connection->tcp), *tls_context_);
@@ -291,7 +338,8 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
       co_return ClientError{
           ClientErrorKind::kConnect,
           tls_failure_text(origin, hec, SSL_get_verify_result(tls.native_handle()),
-                           settings_.connect_timeout)};
+                           settings_.connect_timeout) +
+              (via ? " (through proxy " + via->address() + ")" : std::string())};
     }
   }
   connection->lowest().expires_never();
@@ -301,14 +349,16 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
 
 Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request request,
                                                std::chrono::milliseconds timeout,
-                                               asio::cancellation_slot cancel) {
+                                               asio::cancellation_slot cancel,
+                                               const ProxyEndpoint* via) {
   ClearSlotOnExit clear_slot{cancel};
   if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
+  if (via && !origin.tls()) address_to_proxy(origin, *via, request);
   request.keep_alive(true);
   request.prepare_payload();
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
-    auto acquired = co_await acquire(origin, &reused, cancel);
+    auto acquired = co_await acquire(origin, via, &reused, cancel);
     if (!acquired) co_return acquired.error();
     auto connection = std::move(*acquired);
     connection->deadline->arm(timeout);
@@ -326,21 +376,25 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
         result.error().kind == ClientErrorKind::kClosed) {
       continue;
     }
-    if (result) release(std::move(connection));
+    if (result) {
+      if (auto refused = proxy_refused(via, origin, result->base())) co_return std::move(*refused);
+      release(std::move(connection));
+    }
     co_return std::move(result);
   }
 }
 
 Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
     const Url& origin, Request request, std::chrono::milliseconds header_timeout,
-    asio::cancellation_slot cancel) {
+    asio::cancellation_slot cancel, const ProxyEndpoint* via) {
   ClearSlotOnExit clear_slot{cancel};
   if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
+  if (via && !origin.tls()) address_to_proxy(origin, *via, request);
   request.keep_alive(true);
   request.prepare_payload();
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
-    auto acquired = co_await acquire(origin, &reused, cancel);
+    auto acquired = co_await acquire(origin, via, &reused, cancel);
     if (!acquired) co_return acquired.error();
     auto connection = std::move(*acquired);
     connection->deadline->arm(header_timeout);
@@ -357,6 +411,9 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
         continue;
       }
       co_return connection->read_error(ec);
+    }
+    if (auto refused = proxy_refused(via, origin, connection->stream_parser->get().base())) {
+      co_return std::move(*refused);
     }
     connection->answered = true;
     connection->keep_alive = connection->stream_parser->get().keep_alive();

@@ -62,10 +62,10 @@ struct Shared {
   std::unordered_map<std::string, std::string> variables, properties, secrets;
   struct LiteralUrl {
     http::Url url;
-    std::string text;  // origin + path, as written to the JTL
+    std::string text;                // origin + path, as written to the JTL
+    const http::ProxyEndpoint* via;  // chosen once: the URL does not change
   };
   std::unordered_map<const HttpSampler*, LiteralUrl> literal_urls;
-  std::optional<http::Url> proxy;
   std::atomic<bool> stop_iterations{false};
   std::atomic<bool> aborted{false};
   std::atomic<std::uint64_t> active_vus{0};
@@ -332,8 +332,10 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
     http::Request req;
     bool built = true;
     bool literal = false;
+    const http::ProxyEndpoint* via = nullptr;
     if (auto it = shared.literal_urls.find(&s); it != shared.literal_urls.end()) {
       url_ptr = &it->second.url;
+      via = it->second.via;
       if (shared.jtl) sample.url = it->second.text;
       literal = true;
     } else {
@@ -347,6 +349,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
         error = "url \"" + *rendered + "\": " + why;
       } else {
         rendered_url = std::move(*parsed);
+        via = shared.options.proxies.for_target(rendered_url);
       }
       built = error.empty();
     }
@@ -409,12 +412,6 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
     detail::OpenAiTally tally;
     bool streaming = false;
     if (built) {
-      http::Url origin = url;
-      if (shared.proxy && !url.tls()) {
-        req.target(url.origin() + url.path);  // absolute-form through the proxy
-        req.set(http::Field::host, url.host_header());
-        origin = *shared.proxy;
-      }
       if (s.response == ResponseKind::kOpenAi && !body.empty() &&
           req.find(http::Field::content_type) == req.end()) {
         req.set(http::Field::content_type, "application/json");
@@ -428,7 +425,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
       SteadyTime sent_at = steady_clock::now();
       sample.queue_us = us_between(t0, sent_at);
       SteadyTime deadline = sent_at + s.timeout;
-      auto opened = co_await vu.worker.pool->open(origin, std::move(req), s.timeout);
+      auto opened = co_await vu.worker.pool->open(url, std::move(req), s.timeout, {}, via);
       SteadyTime header_at = steady_clock::now();
       if (!opened) {
         sample.response_message = http::to_string(opened.error().kind);
@@ -875,16 +872,6 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
     }
     shared.data.push_back(std::move(b));
   }
-  if (!options.proxy.empty()) {
-    std::string why;
-    auto proxy = http::parse_url(options.proxy, &why);
-    if (!proxy) return core::Error{core::ErrorCode::kInvalidArgument, "--proxy: " + why};
-    if (proxy->tls()) {
-      return core::Error{core::ErrorCode::kUnimplemented,
-                         "--proxy: only http:// proxies are supported"};
-    }
-    shared.proxy = *proxy;
-  }
   // Pre-parse literal URLs so the hot path does not parse them per request.
   std::function<void(const std::vector<Step>&)> index_urls = [&](const std::vector<Step>& steps) {
     for (const auto& step : steps) {
@@ -892,13 +879,8 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
         if (s->url.is_literal()) {
           if (auto u = http::parse_url(s->url.source())) {
             std::string text = u->origin() + u->path;
-            shared.literal_urls.emplace(s, Shared::LiteralUrl{*u, std::move(text)});
-          }
-        }
-        if (shared.proxy) {
-          if (auto u = http::parse_url(s->url.source()); u && u->tls()) {
-            // HTTPS through a proxy needs CONNECT tunnelling, which the client lacks.
-            shared.literal_urls.erase(s);
+            const http::ProxyEndpoint* via = options.proxies.for_target(*u);
+            shared.literal_urls.emplace(s, Shared::LiteralUrl{*u, std::move(text), via});
           }
         }
       } else if (auto* o = std::get_if<OnceOnly>(&step.node)) {

@@ -117,10 +117,11 @@ export function startSluice(args, { readyPattern = /listening on (http:\/\/\S+)/
 }
 
 // `sluice gateway --config <configPath>` with an admin listener; resolves like startSluice, with
-// `url` the main listener and `admin` the admin one.
-export async function startGateway(configPath) {
+// `url` the main listener and `admin` the admin one. `env` is added to its environment.
+export async function startGateway(configPath, { env = {} } = {}) {
   const gateway = await startSluice(['gateway', '--config', configPath], {
     readyPattern: /sluice gateway admin on (http:\/\/\S+)/,
+    env,
   });
   const listening = gateway.output().stdout.match(/sluice gateway listening on (http:\/\/\S+)/);
   return { ...gateway, admin: gateway.url, url: listening[1] };

@@ -4,8 +4,11 @@
 //
 //   listeners: [{address, port, threads, tls: {cert_file, key_file}, limits: {...}}]
 //   admin: {address, port}
+//   proxy: http://[user:pass@]host:port   outbound proxy (default: https_proxy etc., as curl)
+//   no_proxy: "localhost,.internal"        hosts reached directly (default: NO_PROXY)
 //   backends: [{name, url, type: azure|openai, auth: {...}, deployments: {name: upstream name},
-//               api_version, timeouts: {connect, response, stream_idle}, stream_usage}]
+//               api_version, timeouts: {connect, response, stream_idle}, stream_usage,
+//               proxy: URL | none}]
 //   pools: [{name, members: [{backend, priority, weight}], breaker: {...}, retry: {...}}]
 //   routes: [{name, match: {deployments, models, path_prefix, header}, pool, policies: {...}}]
 //   policies: {...}        applied to every route (a route's own entry of the same name wins)
@@ -24,6 +27,7 @@
 #include "sluice/core/clock.hpp"
 #include "sluice/core/config_node.hpp"
 #include "sluice/gateway/policy.hpp"
+#include "sluice/http/proxy_selection.hpp"
 #include "sluice/http/server.hpp"
 #include "sluice/http/url.hpp"
 #include "sluice/usage/metric_registry.hpp"
@@ -44,6 +48,7 @@ struct UpstreamAuthSettings {
   std::string scope;     // v2 endpoints
   std::string resource;  // v1 endpoints
   std::chrono::milliseconds refresh_before{std::chrono::minutes(5)};
+  std::optional<http::ProxyEndpoint> token_proxy;  // for token_url; std::nullopt: direct
 };
 
 struct BackendSettings {
@@ -57,6 +62,9 @@ struct BackendSettings {
   std::chrono::milliseconds response_timeout{120'000};    // whole response, or a stream's header
   std::chrono::milliseconds stream_idle_timeout{60'000};  // between stream bytes
   StreamUsageMode stream_usage = StreamUsageMode::kAuto;
+  // The proxy requests to `url` go through; std::nullopt: direct. Decided at load: the
+  // backend's own `proxy:`, else the top-level `proxy:` or the environment, minus `no_proxy`.
+  std::optional<http::ProxyEndpoint> proxy;
 };
 
 struct BreakerSettings {

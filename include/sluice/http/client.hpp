@@ -12,6 +12,7 @@
 #include <string>
 
 #include "sluice/http/asio.hpp"
+#include "sluice/http/proxy_endpoint.hpp"
 #include "sluice/http/tls.hpp"
 #include "sluice/http/url.hpp"
 
@@ -99,14 +100,22 @@ class ClientPool {
   // Sends `request` to `origin` (its host, port and scheme; the request's target is used as is)
   // and reads the whole response within `timeout`. Host is set from origin when absent.
   // A pooled connection that turns out closed is retried once on a fresh one.
+  //
+  // With `via`, the request goes through that HTTP proxy (which must outlive the call): an
+  // https origin through a CONNECT tunnel (set up within the connect timeout, answer head
+  // bounded by max_response_header), an http origin in absolute-form. Either way the proxy's
+  // credentials go in Proxy-Authorization, and a proxy's refusal of a tunnel comes back as a
+  // kConnect error that names the proxy and the status. Connections are pooled per origin and
+  // proxy. Choose `via` with ProxySelection::for_target.
   Task<ClientResult<Response>> fetch(const Url& origin, Request request,
                                      std::chrono::milliseconds timeout,
-                                     asio::cancellation_slot cancel = {});
+                                     asio::cancellation_slot cancel = {},
+                                     const ProxyEndpoint* via = nullptr);
 
   // Sends `request` and returns once the response header arrived (within `header_timeout`).
   Task<ClientResult<std::unique_ptr<StreamingResponse>>> open(
       const Url& origin, Request request, std::chrono::milliseconds header_timeout,
-      asio::cancellation_slot cancel = {});
+      asio::cancellation_slot cancel = {}, const ProxyEndpoint* via = nullptr);
 
   std::size_t idle_connections() const;
   std::uint64_t connections_opened() const { return connections_opened_; }
@@ -114,7 +123,8 @@ class ClientPool {
  private:
   friend class StreamingResponse;
   struct Idle;
-  Task<ClientResult<std::unique_ptr<Connection>>> acquire(const Url& origin, bool* reused,
+  Task<ClientResult<std::unique_ptr<Connection>>> acquire(const Url& origin,
+                                                          const ProxyEndpoint* via, bool* reused,
                                                           asio::cancellation_slot cancel);
   void release(std::unique_ptr<Connection> connection);
 

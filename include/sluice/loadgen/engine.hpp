@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sluice/http/client.hpp"
+#include "sluice/http/proxy_selection.hpp"
 #include "sluice/loadgen/data_set.hpp"
 #include "sluice/loadgen/metrics.hpp"
 #include "sluice/loadgen/plan.hpp"
@@ -63,8 +64,8 @@ struct EngineOptions {
   int engine_index = 0;
   int engine_count = 1;
   http::ClientSettings client;
-  std::string proxy;     // "http://host:port": plain-http targets go through it (absolute-form)
-  std::string jtl_path;  // empty: no JTL
+  http::ProxySelection proxies;  // which targets go through which proxy (default: none)
+  std::string jtl_path;          // empty: no JTL
   AutoStop auto_stop;
   std::vector<ScrapeTarget> scrape;
   std::function<void(const Progress&)> on_progress;
