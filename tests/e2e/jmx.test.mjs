@@ -3,6 +3,7 @@
 // (/sim/usage, per client and per deployment) against the plan's shape and the load results.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -346,6 +347,96 @@ failureCriteria:
   });
 });
 
+// A recorded web plan's shape: HTTP Request Defaults give the server, a Cookie Manager keeps the
+// session a login sets. The app is a small HTTP server here that sets and reads cookies.
+describe('JMeter plans as recorded: HTTP Request Defaults and HTTP Cookie Manager', () => {
+  let app;
+  let appPort;
+  const seen = [];
+  let logins = 0;
+  before(async () => {
+    app = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.cookie ?? ''}`.trim());
+      if (req.url === '/login') {
+        res.setHeader('Set-Cookie', [`session=s${++logins}; Path=/; HttpOnly`, 'stray=1; Domain=elsewhere.test']);
+      }
+      res.end('ok');
+    });
+    await new Promise((r) => app.listen(0, '127.0.0.1', r));
+    appPort = app.address().port;
+  });
+  after(() => new Promise((r) => app.close(r)));
+
+  const defaults = () => `<ConfigTestElement guiclass="HttpDefaultsGui" testclass="ConfigTestElement" testname="HTTP Request Defaults" enabled="true">
+<elementProp name="HTTPsampler.Arguments" elementType="Arguments"><collectionProp name="Arguments.arguments"/></elementProp>
+${sp('HTTPSampler.domain', '127.0.0.1')}${sp('HTTPSampler.port', appPort)}${sp('HTTPSampler.protocol', 'http')}${sp('HTTPSampler.path', '')}${sp('HTTPSampler.connect_timeout', '')}${sp('HTTPSampler.response_timeout', '')}
+</ConfigTestElement><hashTree/>`;
+  const cookieManager = (clear) => `<CookieManager guiclass="CookiePanel" testclass="CookieManager" testname="HTTP Cookie Manager" enabled="true">
+<collectionProp name="CookieManager.cookies"><elementProp name="tenant" elementType="Cookie" testname="tenant">${sp('Cookie.value', 'blue')}${sp('Cookie.domain', '127.0.0.1')}${sp('Cookie.path', '/')}${bp('Cookie.secure', false)}<longProp name="Cookie.expires">0</longProp></elementProp></collectionProp>
+${bp('CookieManager.clearEachIteration', clear)}</CookieManager><hashTree/>`;
+  // Samplers with no server or port of their own, as a recording leaves them.
+  const bare = (name, path) => sampler(name, { path, method: 'GET', domain: '', port: '' });
+
+  for (const clear of [true, false]) {
+    test(`2 users x 2 iterations, cookies ${clear ? 'cleared' : 'kept'} each iteration`, async () => {
+      seen.length = 0;
+      logins = 0;
+      const p = write(`recorded-${clear}.jmx`, plan(threadGroup(bare('login', '/login') + bare('check', '/check'), { threads: 1, loops: 2 }),
+        { planLevel: defaults() + cookieManager(clear) }));
+      const out = join(dir, `out-recorded-${clear}`);
+      const r = await load(['run', p, '--out', out, '--quiet']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const labels = results(out).labels_summary;
+      assert.equal(labels.login.requests, 2);
+      assert.equal(labels.check.requests, 2);
+      assert.equal(labels.check.errors, 0);
+      // The user-defined cookie always; the session only after a login, and a second login of
+      // the same user carries the first session unless the cookies were cleared.
+      assert.deepEqual(seen, clear
+        ? ['/login tenant=blue', '/check tenant=blue; session=s1', '/login tenant=blue', '/check tenant=blue; session=s2']
+        : ['/login tenant=blue', '/check tenant=blue; session=s1', '/login tenant=blue; session=s1', '/check tenant=blue; session=s2']);
+    });
+  }
+});
+
+describe('JMeter plans: the command line and failing targets', () => {
+  const infinite = (path) => plan(threadGroup(headers({ 'api-key': KEY_A }) + sampler('chat', { path, raw: chatBody('x') }), { loops: -1 }));
+
+  test('--duration runs a plan with infinite loops, as the refusal advises', async () => {
+    const p = write('forever.jmx', infinite(chatPath('chat')));
+    const refusedRun = await load(['run', p, '--out', join(dir, 'out-forever-refused')]);
+    assert.equal(refusedRun.code, 2);
+    assert.match(refusedRun.stderr, /forever\.jmx:\d+:\d+: Test Plan\/Users: infinite loops \(-1\) need a duration.*--duration/);
+    const out = join(dir, 'out-forever');
+    const r = await load(['run', p, '--duration', '1s', '--out', out, '--quiet']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const chat = results(out).labels_summary.chat;
+    assert.ok(chat.requests >= 1, JSON.stringify(chat));
+    assert.equal(chat.errors, 0);
+  });
+
+  test('users back off when the target refuses connections, and the summary says so', async () => {
+    const dead = write('dead.jmx', plan(threadGroup(sampler('chat', { path: chatPath('chat'), raw: chatBody('x'), port: 1 }), { threads: 2, loops: 3 })));
+    const r = await load(['run', dead, '--out', join(dir, 'out-dead')]);
+    assert.match(r.stdout, /connection failures: 6 samples; after each the virtual user paused \(100 ms/);
+    const off = await load(['run', dead, '--out', join(dir, 'out-dead-off'), '--connect-backoff', '0']);
+    assert.match(off.stdout, /connection failures: 6 samples; no pause after them/);
+    assert.equal(results(join(dir, 'out-dead')).connect_failures, 6);
+    assert.equal(results(join(dir, 'out-dead')).backoff_waits, 6);
+  });
+
+  test('https:// pointed at a plain-HTTP port is explained, not left to OpenSSL', async () => {
+    const p = write('tls-on-plain.jmx', plan(threadGroup(sampler('chat', { path: chatPath('chat'), raw: chatBody('x') }), { loops: 1 }))
+      .replace(sp('HTTPSampler.protocol', 'http'), sp('HTTPSampler.protocol', 'https')));
+    const out = join(dir, 'out-tls-on-plain');
+    const r = await load(['run', p, '--out', out, '--quiet']);
+    assert.equal(results(out).labels_summary.chat.errors, 1, r.stderr + r.stdout);
+    const jtl = readFileSync(join(out, 'results.jtl'), 'utf8');
+    assert.match(jtl, /plain HTTP/);
+    assert.match(jtl, /http:\/\/127\.0\.0\.1/);
+  });
+});
+
 describe('JMeter plans refused before the run', () => {
   async function refused(name, xml, pattern, env = {}) {
     const p = write(name, xml);
@@ -377,6 +468,27 @@ describe('JMeter plans refused before the run', () => {
   test('missing CSV file', async () => {
     await refused('nocsv.jmx', plan(threadGroup(csv('absent.csv', { names: 'word' }) + ok())),
       /nocsv\.jmx:\d+:\d+: Test Plan\/Users\/CSV Data Set Config: CSV file absent\.csv not found/);
+  });
+
+  test('every problem of a test in one run: YAML secrets, plan secrets, elements, files, variables', async () => {
+    const body = `<IfController testname="Only sometimes" enabled="true"/><hashTree/>${csv('absent.csv', { names: 'prompt' })}`
+      + sampler('chat', { path: chatPath('${nowhere}'), raw: chatBody('${prompt} ${__GetSecret(JMX_PLAN_SECRET_X)}') });
+    write('many.jmx', plan(threadGroup(body, { threads: 'many' })));
+    const yaml = write('many.yaml', `testId: many
+testType: JMX
+testPlan: many.jmx
+secrets:
+  - {name: JMX_SECRET_ONE, value: https://kv.vault.azure.net/secrets/one}
+  - {name: JMX_SECRET_TWO, value: https://kv.vault.azure.net/secrets/two}
+`);
+    const r = await load(['run', yaml, '--out', join(dir, 'out-many')]);
+    assert.equal(r.code, 2, r.stderr + r.stdout);
+    for (const expected of [/many\.yaml:5:\d+: secrets\[0\]: .*JMX_SECRET_ONE/, /many\.yaml:6:\d+: secrets\[1\]: .*JMX_SECRET_TWO/,
+      /many\.jmx:\d+:\d+: .*JMX_PLAN_SECRET_X/, /many\.jmx:\d+:\d+: Test Plan\/Users: thread count "many"/,
+      /Test Plan\/Users\/Only sometimes: unsupported element IfController/, /CSV file absent\.csv not found/,
+      /uses \$\{nowhere\}/, /7 problems; fix them all, then run again/]) {
+      assert.match(r.stderr, expected);
+    }
   });
 
   test('unresolved variables: thread count, sampler fields, secrets', async () => {
