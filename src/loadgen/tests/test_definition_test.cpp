@@ -126,6 +126,21 @@ TEST_F(TestDefinitionTest, KeyVaultSecretWithoutValueSaysHowToSupplyIt) {
   EXPECT_NE(e.find("CLIENT_SECRET"), std::string::npos) << e;
 }
 
+// Three missing secrets and a missing configuration file: all four in one run, each with its line.
+TEST_F(TestDefinitionTest, EveryMissingSecretAndFileIsReportedInOneRun) {
+  std::string yaml = kGood;
+  yaml.replace(yaml.find("secrets:\n"), std::string("secrets:\n").size(),
+               "configurationFiles: [absent.csv]\nsecrets:\n"
+               "  - {name: SECRET_A, value: https://kv.vault.azure.net/secrets/a}\n"
+               "  - {name: SECRET_B, value: ''}\n");
+  std::string e = error_of(yaml, no_env());
+  for (const char* expected :
+       {"test.yaml:14:", "absent.csv does not exist", "test.yaml:16:", "SECRET_A", "test.yaml:17:",
+        "SECRET_B", "test.yaml:18:", "CLIENT_SECRET", "4 problems; fix them all, then run again"}) {
+    EXPECT_NE(e.find(expected), std::string::npos) << expected << " in\n" << e;
+  }
+}
+
 TEST_F(TestDefinitionTest, UnknownKeysNameFileLineAndKey) {
   std::string yaml = std::string(kGood) + "  virtualUser: 4\n";
   LoadOverrides o = no_env();
