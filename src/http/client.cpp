@@ -298,9 +298,8 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     co_return ClientError{
         last_error == asio::error::operation_aborted ? ClientErrorKind::kCancelled
                                                      : ClientErrorKind::kConnect,
-        via ? "proxy " + via->address() + " (for " + connection->origin +
-                  "): " + connect_failure_text(via->url, last_error, settings_.connect_timeout)
-            : connect_failure_text(origin, last_error, settings_.connect_timeout)};
+        connect_failure_text(dialled, last_error, settings_.connect_timeout,
+                             via ? std::string_view(dialled_name) : std::string_view())};
   }
   stream.socket().set_option(tcp::no_delay(true), ec);
   ++connections_opened_;

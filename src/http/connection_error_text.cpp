@@ -77,8 +77,9 @@ std::string resolve_failure_text(std::string_view host, error_code ec) {
 }
 
 std::string connect_failure_text(const Url& origin, error_code ec,
-                                 std::chrono::milliseconds timeout) {
-  std::string text = "cannot connect to " + origin.origin() + ": ";
+                                 std::chrono::milliseconds timeout, std::string_view name) {
+  std::string text =
+      "cannot connect to " + (name.empty() ? origin.origin() : std::string(name)) + ": ";
   if (ec == asio::error::connection_refused) {
     return text + "nothing is listening on " + host_port(origin) +
            "; is the server running, and is the port right?" + raw(ec);

@@ -19,9 +19,9 @@ namespace sluice::http {
 std::string resolve_failure_text(std::string_view host, error_code ec);
 
 // Connecting to `origin` failed with `ec`; beast::error::timeout means nothing answered within
-// `timeout`.
+// `timeout`. `name` says what was dialled when it is not the origin itself ("proxy h:p (for ...)").
 std::string connect_failure_text(const Url& origin, error_code ec,
-                                 std::chrono::milliseconds timeout);
+                                 std::chrono::milliseconds timeout, std::string_view name = {});
 
 // The TLS handshake with `origin` failed with `ec`. `verify_result` is SSL_get_verify_result()
 // (X509_V_OK when the certificate was not the problem); beast::error::timeout means no handshake
