@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -77,6 +78,9 @@ struct Shared {
   std::int64_t start_epoch_ms = 0;
   std::FILE* jtl = nullptr;
   std::mutex jtl_mu;
+  // Constant Throughput Timers shared by users: (pacing_id, 0 or group + 1) → last start.
+  std::mutex pacing_mu;
+  std::map<std::pair<int, std::size_t>, std::optional<SteadyTime>> paced_starts;
 
   Shared(const Plan& p, const EngineOptions& o)
       : plan(p), options(o), group_active(p.groups.size()) {}
@@ -129,6 +133,7 @@ struct Vu final : VarScope {
   std::string thread_name;
   std::vector<const std::vector<Header>*> header_scope;
   Millis connect_backoff{0};  // the pause after the next connection failure (0: first one)
+  std::unordered_map<int, std::optional<SteadyTime>> paced_starts;  // this user's, by pacing_id
   CookieJar cookies;
   bool cookies_started = false;
   static inline const std::string kEof = "<EOF>";
@@ -633,6 +638,36 @@ Flow on_sampler_error(Vu& vu) {
   return Flow::kContinue;
 }
 
+// JMeter's Constant Throughput Timer: when the next sampler it covers may start. Each start is
+// the previous one plus the spacing (60 s / per_minute, times the active users for the modes that
+// share the rate among them), or now if that has passed; the previous start is the user's own, or
+// shared by the test or the group.
+SteadyTime next_paced_start(Vu& vu, const Timer& t) {
+  using Pacing = Timer::Pacing;
+  auto& shared = vu.shared;
+  double spacing_ms = t.per_minute > 0 ? 60'000.0 / t.per_minute : 0;
+  if (t.pacing == Pacing::kAllUsers) {
+    spacing_ms *= static_cast<double>(std::max<std::uint64_t>(1, shared.active_vus.load()));
+  } else if (t.pacing == Pacing::kGroupUsers) {
+    spacing_ms *=
+        static_cast<double>(std::max<std::uint64_t>(1, shared.group_active[vu.group_index].load()));
+  }
+  auto spacing =
+      duration_cast<SteadyTime::duration>(std::chrono::duration<double, std::milli>(spacing_ms));
+  auto now = steady_clock::now();
+  auto schedule = [&](std::optional<SteadyTime>& previous) {
+    SteadyTime start = previous ? std::max(now, *previous + spacing) : now;
+    previous = start;
+    return start;
+  };
+  if (t.pacing == Pacing::kAllUsersShared || t.pacing == Pacing::kGroupUsersShared) {
+    std::size_t scope = t.pacing == Pacing::kGroupUsersShared ? vu.group_index + 1 : 0;
+    std::lock_guard lock(shared.pacing_mu);
+    return schedule(shared.paced_starts[{t.pacing_id, scope}]);
+  }
+  return schedule(vu.paced_starts[t.pacing_id]);
+}
+
 Task<Flow> run_step(Vu& vu, const Step& step, std::optional<SteadyTime>& intended) {
   if (auto* s = std::get_if<HttpSampler>(&step.node)) {
     bool ok = co_await run_sampler(vu, *s, intended);
@@ -666,8 +701,10 @@ Task<Flow> run_step(Vu& vu, const Step& step, std::optional<SteadyTime>& intende
   if (auto* loop = std::get_if<Loop>(&step.node)) {
     vu.header_scope.push_back(&loop->headers);
     Flow flow = Flow::kContinue;
+    SteadyTime began = steady_clock::now();
     for (int i = 0; loop->count < 0 || i < loop->count; ++i) {
       if (stopping(vu.shared)) break;
+      if (loop->run_time && steady_clock::now() - began >= *loop->run_time) break;
       flow = co_await run_steps(vu, loop->steps, intended);
       if (flow == Flow::kStopThread) break;
       flow = Flow::kContinue;  // "start next loop" restarts the inner loop's next iteration
@@ -676,6 +713,10 @@ Task<Flow> run_step(Vu& vu, const Step& step, std::optional<SteadyTime>& intende
     co_return flow;
   }
   if (auto* timer = std::get_if<Timer>(&step.node)) {
+    if (timer->kind == Timer::kConstantThroughput) {
+      co_await sleep_until(next_paced_start(vu, *timer));
+      co_return Flow::kContinue;
+    }
     Millis delay = timer->delay;
     if (timer->kind == Timer::kUniformRandom && timer->range.count() > 0) {
       std::uniform_int_distribution<long long> d(0, timer->range.count());

@@ -415,6 +415,21 @@ describe('JMeter plans: the command line and failing targets', () => {
     assert.equal(chat.errors, 0);
   });
 
+  test('a Runtime Controller paced by a Constant Throughput Timer (the service-proxy plan\'s shape)', async () => {
+    await resetUsage();
+    const timer = `<ConstantThroughputTimer guiclass="TestBeanGUI" testclass="ConstantThroughputTimer" testname="Constant Throughput Timer" enabled="true"><intProp name="calcMode">0</intProp><doubleProp><name>throughput</name><value>600.0</value><savedValue>0.0</savedValue></doubleProp></ConstantThroughputTimer><hashTree/>`;
+    const runtime = `<RunTime guiclass="RunTimeGui" testclass="RunTime" testname="Runtime Controller" enabled="true">${bp('LoopController.continue_forever', true)}${sp('RunTime.seconds', 1)}</RunTime><hashTree>${timer}${sampler('chat', { path: chatPath('chat'), raw: chatBody('paced') })}</hashTree>`;
+    const p = write('paced.jmx', plan(threadGroup(headers({ 'api-key': KEY_A }) + runtime, { threads: 2, loops: 1 })));
+    const out = join(dir, 'out-paced');
+    const r = await load(['run', p, '--out', out, '--quiet']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const chat = results(out).labels_summary.chat;
+    assert.equal(chat.errors, 0);
+    // One start every 100 ms per user for 1 s: at most 11 a user, however fast the machine.
+    assert.ok(chat.requests >= 2 && chat.requests <= 22, `requests ${chat.requests}`);
+    assert.equal((await usage()).deployments.chat.requests, chat.requests);
+  });
+
   test('users back off when the target refuses connections, and the summary says so', async () => {
     const dead = write('dead.jmx', plan(threadGroup(sampler('chat', { path: chatPath('chat'), raw: chatBody('x'), port: 1 }), { threads: 2, loops: 3 })));
     const r = await load(['run', dead, '--out', join(dir, 'out-dead')]);

@@ -126,9 +126,21 @@ struct HttpSampler {
 };
 
 struct Timer {
-  enum Kind { kConstant, kUniformRandom } kind = kConstant;
+  enum Kind { kConstant, kUniformRandom, kConstantThroughput } kind = kConstant;
   Millis delay{0};
   Millis range{0};  // uniform: delay + U[0, range]
+  // JMeter's Constant Throughput Timer: the samplers it covers start at most `per_minute` times a
+  // minute, spaced evenly. Copies of one timer (one per sampler in its scope) share `pacing_id`,
+  // and so their schedule.
+  enum class Pacing {
+    kThisUser,          // each user on its own
+    kAllUsers,          // each user paces at per_minute / (active users of the test)
+    kGroupUsers,        // ... / (active users of its group)
+    kAllUsersShared,    // one schedule for the whole test
+    kGroupUsersShared,  // one schedule per group
+  } pacing = Pacing::kThisUser;
+  double per_minute = 0;
+  int pacing_id = 0;
 };
 
 struct Step;
@@ -145,6 +157,9 @@ struct OnceOnly {
 
 struct Loop {
   int count = 1;  // -1 = until the group ends
+  // JMeter's Runtime Controller: the steps run again and again until this long has passed since
+  // the loop began (checked before each pass).
+  std::optional<Millis> run_time;
   std::vector<Step> steps;
   std::vector<Header> headers;
 };

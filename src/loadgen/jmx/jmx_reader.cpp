@@ -130,7 +130,8 @@ const char* kUnsupportedHint =
     "sluice reads TestPlan, ThreadGroup, LoopController, OnceOnlyController, GenericController, "
     "HTTPSamplerProxy, HTTP Request Defaults (ConfigTestElement), CookieManager, HeaderManager, "
     "Arguments, CSVDataSet, JSONPostProcessor, RegexExtractor, ResponseAssertion, ConstantTimer, "
-    "UniformRandomTimer and Flow Control Action pauses (TestAction); remove the element or set it "
+    "UniformRandomTimer, ConstantThroughputTimer, RunTime (Runtime Controller) and Flow Control "
+    "Action pauses (TestAction); remove the element or set it "
     "disabled (enabled=\"false\") to run this plan";
 
 // HTTP Request Defaults are a ConfigTestElement with the HTTP defaults panel; other config
@@ -517,7 +518,7 @@ class Reader {
     if (tag == "HeaderManager" || tag == "CSVDataSet" || tag == "Arguments" || is_listener(tag) ||
         tag == "ConstantTimer" || tag == "UniformRandomTimer" || tag == "JSONPostProcessor" ||
         tag == "RegexExtractor" || tag == "ResponseAssertion" || tag == "CookieManager" ||
-        (tag == "ConfigTestElement" && is_http_defaults(el))) {
+        tag == "ConstantThroughputTimer" || (tag == "ConfigTestElement" && is_http_defaults(el))) {
       return;
     }
     if (tag == "ThreadGroup") {
@@ -527,7 +528,7 @@ class Reader {
     }
     if (plan_level) {
       if (tag == "HTTPSamplerProxy" || tag == "OnceOnlyController" || tag == "LoopController" ||
-          tag == "GenericController" || tag == "TestAction") {
+          tag == "GenericController" || tag == "TestAction" || tag == "RunTime") {
         fail(el, path, std::string(tag) + " must sit inside a ThreadGroup");
       }
       fail(el, path, "unsupported element " + std::string(tag) + ": " + kUnsupportedHint);
@@ -540,6 +541,18 @@ class Reader {
       OnceOnly once;
       walk(sub, Container{&once.steps, &once.headers}, scoped, path, false);
       container.steps->push_back(Step{std::move(once)});
+    } else if (tag == "RunTime") {
+      Loop loop;
+      loop.count = -1;
+      problems_.attempt([&] {
+        long long seconds =
+            number(el, path, "RunTime.seconds", "runtime (seconds)", 0, Unresolved::kError);
+        if (seconds < 0) fail(el, path, "the runtime cannot be negative");
+        loop.run_time = std::chrono::seconds(seconds);
+      });
+      if (loop.run_time && loop.run_time->count() == 0) return;  // JMeter runs nothing
+      walk(sub, Container{&loop.steps, &loop.headers}, scoped, path, false);
+      container.steps->push_back(Step{std::move(loop)});
     } else if (tag == "LoopController" || tag == "GenericController") {
       Loop loop;
       if (tag == "LoopController") {
@@ -682,6 +695,10 @@ class Reader {
       scoped.timers.push_back(t);
       return true;
     }
+    if (tag == "ConstantThroughputTimer") {
+      scoped.timers.push_back(read_constant_throughput(el, path));
+      return true;
+    }
     if (tag == "JSONPostProcessor") {
       auto names = split(prop(el, "JSONPostProcessor.referenceNames"), ';');
       auto exprs = split(prop(el, "JSONPostProcessor.jsonPathExprs"), ';');
@@ -742,6 +759,38 @@ class Reader {
       return true;
     }
     return false;
+  }
+
+  // JMeter's Constant Throughput Timer: `throughput` (samples a minute; a doubleProp, or a
+  // stringProp with variables) and `calcMode`, whose five modes map onto Timer::Pacing in order.
+  Timer read_constant_throughput(pugi::xml_node el, const std::string& path) {
+    pugi::xml_node value = prop_node(el, "throughput");
+    for (auto c : el.children("doubleProp")) {
+      if (trim(c.child("name").text().as_string()) == "throughput") value = c.child("value");
+    }
+    std::string text = trim(value.text().as_string());
+    std::string why;
+    auto resolved = resolve_now(value ? value : el, path, "throughput", text, &why);
+    char* end = nullptr;
+    double per_minute = resolved ? std::strtod(resolved->c_str(), &end) : 0;
+    if (!resolved || resolved->empty() || *end || per_minute <= 0) {
+      fail(value ? value : el, path,
+           "target throughput \"" + text + "\" is not a positive number of samples per minute" +
+               (resolved ? std::string() : " (" + why + ")"));
+    }
+    long long mode = std::strtoll(trim(prop(el, "calcMode", "0")).c_str(), &end, 10);
+    if (mode < 0 || mode > 4) {
+      fail(prop_node(el, "calcMode"), path,
+           "calculate-throughput-based-on mode " + std::to_string(mode) +
+               " is not one of JMeter's five (0 this thread only ... 4 all active threads in "
+               "current thread group, shared)");
+    }
+    Timer t;
+    t.kind = Timer::kConstantThroughput;
+    t.per_minute = per_minute;
+    t.pacing = static_cast<Timer::Pacing>(mode);
+    t.pacing_id = next_pacing_id_++;
+    return t;
   }
 
   int match_number(pugi::xml_node el, const std::string& path, const std::string& text) {
@@ -1242,6 +1291,7 @@ class Reader {
   // Cookie managers at the plan level, and those of the group being read (plan's included).
   std::optional<CookieSettings> plan_cookies_, group_cookies_;
   bool plan_cookies_follow_group_ = false, group_cookies_follow_group_ = false;
+  int next_pacing_id_ = 0;
 };
 
 }  // namespace

@@ -381,6 +381,35 @@ TEST_F(EngineTest, CookiesArePerUserAndClearedEachIterationWhenAsked) {
   }
 }
 
+// A Constant Throughput Timer in a runtime-bounded loop: however fast or slow the machine, no more
+// samples start than the pace allows in each user's loop time (one every 100 ms for 500 ms: at
+// most 6 a user), per user or shared by all users. (A shared schedule allows fewer still, but the
+// users' loops begin at slightly different times, so only the per-user bound holds everywhere.)
+TEST_F(EngineTest, ConstantThroughputTimerPacesSamplersPerUserOrShared) {
+  for (auto pacing : {Timer::Pacing::kThisUser, Timer::Pacing::kAllUsersShared}) {
+    Plan plan;
+    ThreadGroup g;
+    g.load = ClosedLoad{.vus = 2, .loops = 1};
+    Loop loop;
+    loop.count = -1;
+    loop.run_time = std::chrono::milliseconds(500);
+    Timer pace;
+    pace.kind = Timer::kConstantThroughput;
+    pace.per_minute = 600;
+    pace.pacing = pacing;
+    loop.steps.push_back(Step{pace});
+    loop.steps.push_back(Step{sampler("plain", "/plain")});
+    g.steps.push_back(Step{std::move(loop)});
+    plan.groups.push_back(std::move(g));
+    auto out = run_plan(plan, {}, EngineOptions{});
+    ASSERT_TRUE(out);
+    auto requests = out->results.total.requests;
+    EXPECT_GE(requests, 2u);
+    EXPECT_LE(requests, 12u);
+    EXPECT_EQ(out->results.total.errors, 0u);
+  }
+}
+
 TEST_F(EngineTest, AutoStopEndsARunOfErrors) {
   Plan plan;
   ThreadGroup g;

@@ -428,6 +428,39 @@ TEST_F(JmxReaderTest, FlowControlActionPausesAfterItsTimers) {
   EXPECT_NE(e.find("Test Plan/Users/Stop: only the Pause action"), std::string::npos) << e;
 }
 
+// The Runtime Controller and the Constant Throughput Timer, as
+// microsoft/azure-openai-service-proxy's plan has them (a timer of 4 samples a minute in a 300 s
+// runtime controller).
+TEST_F(JmxReaderTest, RuntimeControllerAndConstantThroughputTimer) {
+  std::string timer =
+      R"(<ConstantThroughputTimer guiclass="TestBeanGUI" testclass="ConstantThroughputTimer" testname="4 a minute"><intProp name="calcMode">1</intProp><doubleProp><name>throughput</name><value>4.0</value><savedValue>0.0</savedValue></doubleProp></ConstantThroughputTimer><hashTree/>)";
+  std::string body =
+      R"(<RunTime guiclass="RunTimeGui" testclass="RunTime" testname="Runtime Controller"><boolProp name="LoopController.continue_forever">true</boolProp><stringProp name="RunTime.seconds">300</stringProp></RunTime><hashTree>)" +
+      timer + sampler("a", "/a") + sampler("b", "/b") + "</hashTree>";
+  Plan plan = compile(plan_xml(body));
+  const auto& loop = std::get<Loop>(plan.groups.at(0).steps.at(0).node);
+  EXPECT_EQ(loop.count, -1);
+  EXPECT_EQ(loop.run_time, std::optional<Millis>(Millis(300'000)));
+  ASSERT_EQ(loop.steps.size(), 4u);  // timer, a, timer, b
+  const auto& first = std::get<Timer>(loop.steps[0].node);
+  const auto& second = std::get<Timer>(loop.steps[2].node);
+  EXPECT_EQ(first.kind, Timer::kConstantThroughput);
+  EXPECT_EQ(first.per_minute, 4.0);
+  EXPECT_EQ(first.pacing, Timer::Pacing::kAllUsers);
+  EXPECT_EQ(first.pacing_id, second.pacing_id) << "one timer, one schedule for its samplers";
+
+  std::string variable =
+      R"(<ConstantThroughputTimer testname="T"><stringProp name="throughput">${__P(rate,120)}</stringProp></ConstantThroughputTimer><hashTree/>)";
+  plan = compile(plan_xml(variable + sampler("s", "/")));
+  EXPECT_EQ(std::get<Timer>(plan.groups.at(0).steps.at(0).node).per_minute, 120.0);
+  std::string e = error_of(plan_xml(
+      R"(<ConstantThroughputTimer testname="T"><stringProp name="throughput">0</stringProp><intProp name="calcMode">7</intProp></ConstantThroughputTimer><hashTree/>)" +
+      sampler("s", "/")));
+  EXPECT_NE(e.find("Test Plan/Users/T: target throughput \"0\" is not a positive number"),
+            std::string::npos)
+      << e;
+}
+
 TEST(JmxFunctions, SimpleDateFormatAndScripts) {
   auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
   EXPECT_EQ(*format_simple_date("yyyy-MM-dd'T'HH:mm:ss.SSS", t), "2023-11-14T22:13:20.123");
