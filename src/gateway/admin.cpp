@@ -39,6 +39,10 @@ std::string AdminHandler::backends_json() const {
     boost::json::object entry;
     entry["name"] = backend->settings.name;
     entry["url"] = backend->settings.url.origin() + backend->settings.url.path;
+    // Where its connections go, password masked: a wrong proxy is a common cause of 502s.
+    const auto& proxy = backend->settings.proxy;
+    entry["proxy"] = proxy ? boost::json::value(proxy->display() + " (" + proxy->source + ")")
+                           : boost::json::value(nullptr);
     entry["in_flight"] = backend->in_flight.load();
     entry["requests"] = backend->requests.load();
     entry["failures"] = backend->failures.load();

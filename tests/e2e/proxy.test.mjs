@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { OpenAI } from 'openai';
 
 import {
-  freePort, pollUntil, runSluice, startGateway, startSluice, stopProcess, tempDir, writeIn,
+  fetchWithTimeout, freePort, pollUntil, runSluice, startGateway, startSluice, stopProcess, tempDir, writeIn,
 } from './helpers.mjs';
 
 const PROXY_USER = 'proxyuser';
@@ -252,6 +252,10 @@ routes: [{name: chat, match: {deployments: [chat]}, pool: chat}]
       const { stdout, stderr } = gateway.output();
       assert.match(stdout, new RegExp(`backend sim via proxy http://${PROXY_USER}:\\*\\*\\*@127\\.0\\.0\\.1:${proxy.port}`));
       assert.ok(!stdout.includes(PROXY_PASSWORD) && !stderr.includes(PROXY_PASSWORD), 'the proxy password leaked');
+      // The admin API shows the proxy each backend uses, password masked.
+      const admin = await (await fetchWithTimeout(`${gateway.admin}/admin/backends`)).text();
+      assert.equal(JSON.parse(admin).backends[0].proxy, `http://${PROXY_USER}:***@127.0.0.1:${proxy.port} (the proxy of backend 'sim')`);
+      assert.ok(!admin.includes(PROXY_PASSWORD), 'the proxy password leaked in /admin/backends');
     } finally {
       await gateway.stop();
     }
