@@ -295,6 +295,7 @@ GatewaySettings read_gateway_settings(const ConfigNode& root, const PolicyRegist
   if (g.listeners.empty()) listeners->fail("at least one listener is needed");
   if (auto admin = root.find("admin")) g.admin = read_listener(*admin, "admin");
   const http::ProxySelection proxies = read_default_proxies(root);
+  services.proxies = std::make_shared<const http::ProxySelection>(proxies);
 
   std::set<std::string> names;
   if (auto backends = root.find("backends")) {

@@ -278,4 +278,41 @@ routes: [{name: chat, match: {deployments: [chat]}, pool: chat}]
       await gateway.stop();
     }
   });
+
+  test('the identity policy fetches its JWKS through the top-level proxy', async () => {
+    const config = writeIn(dir, 'gateway-jwks.yaml', `
+listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
+admin: {address: 127.0.0.1, port: 0}
+proxy: "${proxySetting}${proxy.port}"
+backends:
+  - {name: sim, url: "${sim.url}", auth: {type: api-key, key: ${API_KEY}}, proxy: none}
+pools: [{name: chat, members: [{backend: sim}]}]
+routes: [{name: chat, match: {deployments: [chat]}, pool: chat}]
+policies:
+  identity:
+    jwt:
+      issuers: ["https://issuer.proxy.test/"]
+      audiences: ["api://proxy-test"]
+      jwks_url: ${sim.url}/jwks-through-the-proxy
+`);
+    const before = connectsTo(proxy.log(), simPort);
+    const gateway = await startGateway(config, { env: gatewayEnv(PROXY_PASSWORD) });
+    try {
+      // A JWT-shaped token whose key the gateway must look up: the JWKS fetch goes out.
+      const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const token = `${part({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${part({ iss: 'https://issuer.proxy.test/', aud: 'api://proxy-test', iat: now, nbf: now, exp: now + 3600 })}.c2ln`;
+      const res = await fetchWithTimeout(`${gateway.url}/openai/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+      // The sim serves no keys there: 503 (keys unavailable) after the fetch; it is the fetch's
+      // route that matters here.
+      assert.equal(res.status, 503, await res.text());
+      const after = await pollUntil(() => connectsTo(proxy.log(), simPort), (n) => n > before);
+      assert.ok(after > before, `the JWKS fetch did not go through the proxy\n${proxy.log()}\n${JSON.stringify(gateway.output())}`);
+    } finally {
+      await gateway.stop();
+    }
+  });
 });

@@ -137,6 +137,9 @@ struct PolicyServices {
   // an object goes when no policy of the running config holds it. Touched only while a config is
   // being loaded (one thread).
   std::map<std::string, std::weak_ptr<void>> shared;
+  // The config's default outbound proxies (top-level `proxy:`/`no_proxy:`, else the environment),
+  // for what a policy fetches itself (JWKS). Set while a config is loaded, before its policies.
+  std::shared_ptr<const http::ProxySelection> proxies;
 };
 
 // Builds a policy from its config section (the section must be fully read: finish() it).

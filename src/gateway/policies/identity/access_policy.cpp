@@ -1,5 +1,7 @@
 #include "gateway/policies/identity/identity_policy.hpp"
 #include "sluice/core/logging.hpp"
+#include "sluice/gateway/settings.hpp"
+#include "sluice/http/url.hpp"
 
 namespace sluice::gateway {
 
@@ -24,6 +26,14 @@ void add_identity_policies(PolicyRegistry& registry) {
                  auto settings = IdentitySettings::from_config(section);
                  std::shared_ptr<identity::JwksSource> jwks;
                  if (settings.jwt) {
+                   // Keys come from the identity provider, usually outside a private network:
+                   // the fetch takes the gateway's default proxy, as a backend does.
+                   auto url = http::parse_url(settings.jwt->jwks.url);
+                   if (url && services.proxies) {
+                     if (const auto* proxy = services.proxies->for_target(*url)) {
+                       settings.jwt->jwks.proxy = *proxy;
+                     }
+                   }
                    try {
                      jwks = identity::JwksSource::create(settings.jwt->jwks, *services.clock);
                    } catch (const std::runtime_error& e) {

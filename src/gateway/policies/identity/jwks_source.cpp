@@ -189,7 +189,8 @@ http::Task<void> JwksSource::fetch(asio::any_io_executor executor) {
     http::Request request{http::bhttp::verb::get, url_->path.empty() ? "/" : url_->path, 11};
     request.set(http::Field::accept, "application/json");
     request.set(http::Field::user_agent, "sluice-gateway");
-    auto result = co_await pool.fetch(*url_, std::move(request), settings_.fetch_timeout);
+    const http::ProxyEndpoint* via = settings_.proxy ? &*settings_.proxy : nullptr;
+    auto result = co_await pool.fetch(*url_, std::move(request), settings_.fetch_timeout, {}, via);
     if (!result) {
       failure = std::string(http::to_string(result.error().kind)) + ": " + result.error().message;
     } else if (result->result_int() != 200) {

@@ -20,6 +20,7 @@
 #include "gateway/policies/identity/jwk.hpp"
 #include "sluice/core/clock.hpp"
 #include "sluice/http/asio.hpp"
+#include "sluice/http/proxy_endpoint.hpp"
 #include "sluice/http/url.hpp"
 
 namespace spdlog {
@@ -34,6 +35,8 @@ struct JwksSourceSettings {
   std::chrono::milliseconds refresh_min_interval{30'000};
   std::chrono::milliseconds refresh_interval{std::chrono::hours(1)};
   std::chrono::milliseconds fetch_timeout{5'000};
+  // The proxy the fetch goes through (std::nullopt: direct); the gateway's default proxies decide.
+  std::optional<http::ProxyEndpoint> proxy;
 };
 
 class JwksSource : public std::enable_shared_from_this<JwksSource> {
