@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-unit test-integration test-e2e demo bench flame fuzz format clean
+.PHONY: deps build test test-unit test-integration test-e2e test-sanitize demo bench flame fuzz format clean
 
 deps:
 	./scripts/install-deps.sh
@@ -24,6 +24,12 @@ test-integration: build
 test-e2e: build
 	./scripts/run-tests.sh e2e
 
+# Unit + integration tiers under ASan+UBSan, then TSan, each in its own build folder
+# (make test-sanitize SANITIZERS=asan for one). Two compile jobs: the builds share the machine.
+SANITIZERS ?= asan tsan
+test-sanitize: deps
+	SANITIZERS="$(SANITIZERS)" JOBS=2 ./scripts/run-sanitizers.sh
+
 demo: build
 	./$(BUILD_DIR)/sluice demo
 
@@ -42,4 +48,4 @@ format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz

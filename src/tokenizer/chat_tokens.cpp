@@ -205,7 +205,10 @@ core::Result<ChatTokenCount> count_chat_prompt_tokens(std::string_view body,
   // One parser per thread: it keeps its buffers between calls.
   thread_local simdjson::dom::parser parser;
   element root;
-  if (const auto error = parser.parse(body.data(), body.size()).get(root)) {
+  // An empty view may carry a null pointer, which simdjson hands to memcpy (undefined even for
+  // zero bytes); "" gives the same EMPTY error without it.
+  const char* data = body.empty() ? "" : body.data();
+  if (const auto error = parser.parse(data, body.size()).get(root)) {
     return invalid(std::string("malformed JSON request body: ") + simdjson::error_message(error));
   }
   object request;

@@ -27,7 +27,13 @@ class Statement {
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  ~SqliteStore() override {
+    // sqlite3_close refuses (SQLITE_BUSY) and leaks the connection, its file descriptors and the
+    // WAL checkpoint while a prepared statement is alive, and members die after this body.
+    insert_usage_.reset();
+    insert_prompt_log_.reset();
+    sqlite3_close(db_);
+  }
 
   core::Result<std::size_t> insert(std::span<const UsageRecord> records) override {
     return insert_rows(records);

@@ -437,10 +437,10 @@ TEST(Tls, ServerAndClientTalkHttpsAndVerifyThePeer) {
   {
     const std::string host_port = "127.0.0.1:" + std::to_string(server.port());
     ClientPool pool(io.get_executor(), trusting);
-    auto future = asio::co_spawn(io,
-                                 pool.fetch(*parse_url("http://" + host_port),
-                                            Request{bhttp::verb::get, "/", 11}, kHangBound),
-                                 asio::use_future);
+    // fetch keeps a reference to the origin until it completes, so it lives in this scope.
+    const auto origin = *parse_url("http://" + host_port);
+    auto future = asio::co_spawn(
+        io, pool.fetch(origin, Request{bhttp::verb::get, "/", 11}, kHangBound), asio::use_future);
     io.restart();
     io.run();
     auto plain = future.get();
