@@ -101,6 +101,10 @@ class ClientPool {
   // and reads the whole response within `timeout`. Host is set from origin when absent.
   // A pooled connection that turns out closed is retried once on a fresh one.
   //
+  // `origin` (and `via`) are held by reference until the task completes: keep them alive that
+  // long (a backend's settings or a member do; a temporary does not). Copying them per request
+  // instead would cost the hot path an allocation.
+  //
   // With `via`, the request goes through that HTTP proxy (which must outlive the call): an
   // https origin through a CONNECT tunnel (set up within the connect timeout, answer head
   // bounded by max_response_header), an http origin in absolute-form. Either way the proxy's

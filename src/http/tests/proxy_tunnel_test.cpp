@@ -51,7 +51,7 @@ TEST(ProxyTunnel, RejectsWhatIsNotAStatusLine) {
   EXPECT_FALSE(parse_connect_reply("", &error));
 }
 
-TEST(ProxyTunnel, RefusalsSayWhoRefusedWhatAndWhatToDo) {
+TEST(ProxyTunnel, RefusalsNameTheProxyTheTargetAndTheRemedy) {
   auto origin = *parse_url("https://api.example.com");
   auto anonymous = proxy("http://127.0.0.1:8888");
   EXPECT_EQ(connect_refusal(anonymous, origin, {407, "Proxy Authentication Required"}),
