@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-unit test-integration test-e2e test-sanitize demo bench flame fuzz format clean
+.PHONY: deps build test test-unit test-integration test-e2e test-reliability test-sanitize demo bench flame fuzz format clean
 
 deps:
 	./scripts/install-deps.sh
@@ -23,6 +23,9 @@ test-integration: build
 
 test-e2e: build
 	./scripts/run-tests.sh e2e
+
+test-reliability: build
+	./scripts/run-tests.sh reliability
 
 # Unit + integration tiers under ASan+UBSan, then TSan, each in its own build folder
 # (make test-sanitize SANITIZERS=asan for one). Two compile jobs: the builds share the machine.

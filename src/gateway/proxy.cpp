@@ -8,6 +8,7 @@
 #include "gateway/request_body.hpp"
 #include "gateway/usage_estimation.hpp"
 #include "gateway/usage_extraction.hpp"
+#include "sluice/core/duration.hpp"
 #include "sluice/http/sse_parser.hpp"
 
 namespace sluice::gateway {
@@ -23,6 +24,9 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::string_view kDefaultApiVersion = "2024-10-21";
 // Error bodies of non-200 streaming responses are read whole, up to this size.
 constexpr std::size_t kMaxErrorBody = 1 << 20;
+// A plain (non-SSE) 200 answer to a streaming request is read whole, up to the size the client
+// pool allows a plain response (http::ClientSettings::max_response_body).
+constexpr std::size_t kMaxRelayedBody = 64 << 20;
 
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
@@ -81,6 +85,11 @@ constexpr std::string_view kInvalidRequestCode = "";
 
 http::Response error_response(Status status, std::string_view code, std::string_view message) {
   return http::openai_error_response(status, code, message, 11);
+}
+
+// An error inside a stream that has begun: one SSE event whose data is the API's error body.
+std::string stream_error_event(std::string_view code, std::string_view message) {
+  return "data: " + error_response(Status::bad_gateway, code, message).body() + "\n\n";
 }
 
 // Azure answers an unknown deployment with this code and wording.
@@ -627,12 +636,26 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   auto cancel = exchange_.client_gone_slot();
 
   if (record.status != 200 || !event_stream) {
-    // An error (or a non-stream answer): read it whole, then treat it like a plain response.
+    // An error (or a non-stream answer): read it whole, then treat it like a plain response,
+    // bounded as a plain response is (size and response timeout). A body that breaks off is a
+    // failed attempt, never relayed as if it were whole: nothing has reached the client yet.
+    const auto body_deadline = started + backend_settings.response_timeout;
+    const std::size_t body_limit = record.status == 200 ? kMaxRelayedBody : kMaxErrorBody;
     std::string body;
-    while (!stream->done() && body.size() < kMaxErrorBody) {
-      auto piece = co_await stream->read_some(backend_settings.stream_idle_timeout, cancel);
-      if (!piece) break;
+    while (!stream->done()) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(body_deadline - SteadyClock::now());
+      auto piece = co_await stream->read_some(
+          std::clamp(left, 1ms, backend_settings.stream_idle_timeout), cancel);
+      if (!piece) co_return failed_attempt(member, pool, std::move(record), piece.error());
       body.append(*piece);
+      if (body.size() > body_limit) {
+        co_return failed_attempt(
+            member, pool, std::move(record),
+            {http::ClientErrorKind::kProtocol,
+             "the response body from " + backend_settings.url.origin() +
+                 " is over the gateway's limit of " + std::to_string(body_limit >> 20) + " MiB"});
+      }
     }
     http::Response response{static_cast<Status>(record.status), 11};
     copy_end_to_end_headers(stream->header(), response.base());
@@ -684,11 +707,24 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   bool saw_done = false;
   bool upstream_failed = false;
   std::string failure;
+  std::string_view failure_code = "stream_interrupted";
+  const auto stream_deadline = SteadyClock::now() + backend_settings.stream_max;
   while (!stream->done()) {
-    auto piece = co_await stream->read_some(backend_settings.stream_idle_timeout, cancel);
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(stream_deadline - SteadyClock::now());
+    // This wait ends at stream_max, not at the idle timeout: its timeout is the stream's.
+    bool last_wait = left < backend_settings.stream_idle_timeout;
+    auto piece = co_await stream->read_some(
+        std::clamp(left, 1ms, backend_settings.stream_idle_timeout), cancel);
     if (!piece) {
       if (piece.error().kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
         context_.client_disconnected = true;
+      } else if (last_wait && piece.error().kind == http::ClientErrorKind::kTimeout) {
+        upstream_failed = true;
+        failure_code = "stream_timeout";
+        failure = "the stream was still going after " +
+                  core::format_duration(backend_settings.stream_max) +
+                  " (the backend's timeouts.stream_max)";
       } else {
         upstream_failed = true;
         failure = piece.error().message;
@@ -737,12 +773,19 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
     context_.upstream_truncated = true;
     record.error = failure;
   }
-  // A backend that broke mid-stream counts against its breaker; the client's stream still ends
-  // cleanly (terminating chunk) so it never hangs.
+  // A backend that broke mid-stream counts against its breaker. The client's stream ends with an
+  // error event in the API's own format (the `openai` SDKs raise it as an APIError), so a client
+  // never takes a cut-off answer for a whole one, then ends cleanly (terminating chunk) so it
+  // never hangs.
   record_attempt(member, pool, std::move(record), upstream_failed, 0ms);
   if (!context_.client_disconnected) {
     if (context_.usage.source != UsageSource::kReported) {
       estimate_missing_usage(context_, request_.body());
+    }
+    if (upstream_failed) {
+      context_.error_code = std::string(failure_code);
+      held = stream_error_event(failure_code, "The backend's stream broke off: " + failure +
+                                                  ". The answer is incomplete.");
     }
     run_response_end_phase({});
     if (!held.empty() && !co_await exchange_.write(held)) {

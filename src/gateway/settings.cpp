@@ -143,6 +143,7 @@ BackendSettings read_backend(const ConfigNode& node, const http::ProxySelection&
   b.connect_timeout = timeouts.optional<milliseconds>("connect", b.connect_timeout);
   b.response_timeout = timeouts.optional<milliseconds>("response", b.response_timeout);
   b.stream_idle_timeout = timeouts.optional<milliseconds>("stream_idle", b.stream_idle_timeout);
+  b.stream_max = timeouts.optional<milliseconds>("stream_max", b.stream_max);
   timeouts.finish();
   b.stream_usage = node.optional_choice<StreamUsageMode>("stream_usage",
                                                          {{"auto", StreamUsageMode::kAuto},

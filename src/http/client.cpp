@@ -153,6 +153,13 @@ Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Con
   parser.header_limit(static_cast<std::uint32_t>(settings.max_response_header));
   auto [read_ec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, with_slot(cancel));
   auto rec = c.timed_out_as(read_ec);
+  if (rec == bhttp::error::body_limit) {
+    co_return std::pair{ClientResult<Response>(ClientError{
+                            ClientErrorKind::kProtocol,
+                            "the response body from " + c.origin + " is over the limit of " +
+                                std::to_string(settings.max_response_body >> 20) + " MiB"}),
+                        true};
+  }
   if (rec) {
     co_return std::pair{ClientResult<Response>(c.read_error(rec)), parser.got_some()};
   }
@@ -204,6 +211,9 @@ std::size_t ClientPool::idle_connections() const {
 
 void ClientPool::release(std::unique_ptr<Connection> connection) {
   if (!connection || !connection->keep_alive) return;
+  // Bytes past the end of the response (a Content-Length shorter than what was sent) would be
+  // read as the next request's answer: such a connection is closed, never reused.
+  if (connection->buffer.size() > 0) return;
   std::size_t same = idle_.count(connection->key);
   if (same >= settings_.max_idle_per_origin) return;
   connection->stream_parser.reset();

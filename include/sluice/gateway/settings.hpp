@@ -61,6 +61,9 @@ struct BackendSettings {
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds response_timeout{120'000};    // whole response, or a stream's header
   std::chrono::milliseconds stream_idle_timeout{60'000};  // between stream bytes
+  // A whole stream, header to end: a backend that never ends a stream cannot hold a client (and
+  // a connection) forever. Long enough for the slowest reasoning answers.
+  std::chrono::milliseconds stream_max{30 * 60'000};
   StreamUsageMode stream_usage = StreamUsageMode::kAuto;
   // The proxy requests to `url` go through; std::nullopt: direct. Decided at load: the
   // backend's own `proxy:`, else the top-level `proxy:` or the environment, minus `no_proxy`.
