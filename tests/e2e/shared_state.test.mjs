@@ -154,9 +154,10 @@ before(async () => {
   await new Promise((r) => (c.process.exitCode !== null || c.process.signalCode !== null ? r() : c.process.once('exit', r)));
   const answeredByFirstLife = load.answered.filter((a) => a.gateway === 'gw-c').map((a) => a.id);
   Object.assign(c, await startGateway(configs['gw-c-restarted']), { up: true });
-  // Run on until the one quota turns every gateway away (or the load's own bound ends it).
+  // Run on until the one quota turns every gateway away (or the load's own bound ends it); the
+  // bound is for a hang only: the whole quota has to be spent first, however slow the machine.
   await pollUntil(() => NAMES.every((n) => load.answered.filter((a) => a.gateway === n && a.status === 403).length >= 5),
-    Boolean, { intervalMs: 20 });
+    Boolean, { intervalMs: 20, timeoutMs: 5 * HANG_BOUND_MS });
   await load.stop();
   // A graceful stop ships what is left; each gateway must exit cleanly.
   const exitCodes = [];
@@ -243,5 +244,4 @@ test('usage reconciles: records, answers and the simulator agree per gateway', (
         `${name}: simulator served ${sim.requests} for ${answeredOk.length} answered and ${cut} cut`);
     }
   }
-  assert.ok(load.cut['gw-c'] >= 0);
 });
