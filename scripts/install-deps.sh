@@ -3,8 +3,8 @@
 # Idempotent: when every package is already installed it does nothing (and needs no network).
 set -euo pipefail
 
-packages=(
-  # build
+# What building the binary needs (the Containerfile's build stage installs only these: --build).
+build_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   # libraries (DESIGN.md "Dependencies")
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
@@ -12,12 +12,19 @@ packages=(
   libpcre2-dev libsqlite3-dev libpq-dev libhiredis-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libmimalloc-dev  # the gateway's allocator (docs/performance.md)
+)
+# What testing, the demo and the benchmarks add.
+test_packages=(
   # test and benchmark peers, all on loopback
   nginx-light wrk redis-server postgresql sqlite3 prometheus chromium
   tinyproxy  # the HTTP proxy of tests/e2e/proxy.test.mjs (CONNECT, Basic auth)
   curl ca-certificates procps openssl
   linux-perf  # make flame
 )
+only_build=false
+[ "${1:-}" = "--build" ] && only_build=true
+packages=("${build_packages[@]}")
+$only_build || packages+=("${test_packages[@]}")
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
 
 missing=()
@@ -26,8 +33,13 @@ for p in "${packages[@]}"; do
 done
 # Node.js may come from elsewhere than Debian (e.g. a newer build with its own npm); only when the
 # commands are missing do Debian's packages fill in.
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ! $only_build; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  # kubectl renders deploy/kubernetes/ offline in the manifest test; any kubectl will do (a cloud
+  # SDK's or the upstream one), Debian's kubernetes-client fills in only when there is none.
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#packages[@]} packages present"
   exit 0

@@ -221,3 +221,34 @@ export function chatPromptTokens(enc, messages) {
   }
   return n;
 }
+
+// Resolves true when a redis server answers PING on 127.0.0.1:`port`, false otherwise.
+export function redisPing(port) {
+  return new Promise((resolvePromise) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(500, () => { socket.destroy(); resolvePromise(false); });
+    socket.on('error', () => resolvePromise(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk;
+      if (reply.includes('\r\n')) { socket.end(); resolvePromise(reply.startsWith('+PONG')); }
+    });
+  });
+}
+
+// A private redis-server on 127.0.0.1:`port`, no persistence (Debian package `redis-server`: a
+// test that needs it fails, never skips, without it). Resolves with the child process once it
+// answers PING; stop it with stopProcess.
+export async function startRedis(port) {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let failed = null;
+  child.on('error', (e) => { failed = e; });
+  const up = await pollUntil(async () => failed !== null || child.exitCode !== null || redisPing(port));
+  if (failed) throw new Error(`cannot start redis-server (is the redis-server package installed?): ${failed.message}`);
+  if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+  if (up) return child;
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not answer on port ${port}`);
+}
