@@ -40,6 +40,10 @@ wrk.headers["$3"] = "$4"
 LUA
 }
 
+cpu_seconds() {  # pid → user + system CPU seconds it has used so far
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
+}
+
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
