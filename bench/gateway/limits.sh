@@ -98,6 +98,7 @@ measure() {  # name -> "rps p50 gateway_us_per_request redis_us_per_request"
     echo "bench/limits: gateway '$1' answered $errors non-2xx responses" >&2; cat "$out" >&2; exit 1
   fi
   requests="$(sed -n 's/^[[:space:]]*\([0-9]*\) requests in.*/\1/p' "$out")"
+  echo "${requests:-0}" >>"$work/requests-$1"
   awk -v rps="${rps:-0}" -v p50="${p50:-?}" -v n="${requests:-0}" -v g0="$gateway_before" \
     -v g1="$gateway_after" -v r0="$redis_before" -v r1="$redis_after" \
     'BEGIN{ if (n < 1) n = 1; printf "%s %s %.1f %.1f\n", rps, p50, (g1-g0)*1e6/n, (r1-r0)*1e6/n }'
@@ -124,6 +125,14 @@ done
 # Redis really holds the counter (the window key of the bench counter exists).
 keys="$(redis-cli -p "$redis_port" --scan --pattern "bench-$$:tl:per-team:*" | wc -l)"
 [ "$keys" -ge 1 ] || { echo "bench/limits: no token_limit keys in Redis" >&2; exit 1; }
+
+# What Redis did per request of the redis gateway: script calls (a reservation each, plus the
+# settlements, which are coalesced) and the server's time per call.
+redis_requests="$(awk '{n += $1} END {print n + 0}' "$work/requests-redis")"
+read -r evalsha_calls evalsha_usec < <(redis-cli -p "$redis_port" info commandstats |
+  sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/\1 \2/p')
+awk -v calls="${evalsha_calls:-0}" -v usec="${evalsha_usec:-0}" -v n="$redis_requests" \
+  'BEGIN{ if (n < 1) n = 1; printf "redis: %.2f script calls per request, %s us per call in redis-server\n", calls / n, usec }'
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 printf 'limits: req/s off=%.0f local=%.0f (%s) redis=%.0f (%s)  p50 off=%s local=%s redis=%s\n' \

@@ -97,6 +97,7 @@ void RedisPool::eval_prepared(std::size_t script, Prepare prepare, SteadyTime de
 }
 
 void RedisPool::submit(Job job) {
+  const bool job_can_wait = static_cast<bool>(job.prepare);
   if (!up()) {
     if (job.prepare) job.prepare(job.keys, job.args);
     RedisReply reply;
@@ -110,8 +111,10 @@ void RedisPool::submit(Job job) {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(job));
     // One wake-up at a time: the woken thread takes everything queued until it runs, so a burst
-    // of jobs costs one futex wake and goes out in one pipelined write.
-    wake = idle_ > 0 && !wake_pending_;
+    // of jobs costs one futex wake and goes out in one pipelined write. A job that can wait wakes
+    // no one while a thread is busy: that thread takes it with its next batch.
+    bool busy = idle_ < static_cast<std::size_t>(settings_.pool_size);
+    wake = idle_ > 0 && !wake_pending_ && !(job_can_wait && busy);
     if (wake) wake_pending_ = true;
   }
   if (wake) wake_.notify_one();

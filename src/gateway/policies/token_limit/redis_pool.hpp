@@ -66,9 +66,11 @@ class RedisPool {
   void eval(std::size_t script, std::vector<std::string> keys, std::vector<std::string> args,
             SteadyTime deadline, Done done);
 
-  // Like eval(), but the keys and arguments are made by `prepare` when a pool thread takes the job
-  // (so work added meanwhile can still join it). `prepare` runs exactly once, before `done`, also
-  // when the job fails without being sent.
+  // Like eval(), for work off the critical path (settlements): the keys and arguments are made by
+  // `prepare` when a pool thread takes the job, so work added meanwhile can still join it, and the
+  // job wakes no thread while one is busy (that one takes it with its next batch, in the same
+  // pipelined write). `prepare` runs exactly once, before `done`, also when the job fails without
+  // being sent.
   using Prepare =
       std::function<void(std::vector<std::string>& keys, std::vector<std::string>& args)>;
   void eval_prepared(std::size_t script, Prepare prepare, SteadyTime deadline, Done done);
