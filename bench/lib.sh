@@ -3,6 +3,7 @@
 #   bench_require TOOL...          exit 2 naming a missing tool, or a sluice binary not built
 #   bench_workdir                  $work (removed at exit) and $pids (stopped at exit)
 #   free_port                      prints a free loopback port
+#   cpu_seconds PID                prints the user + system CPU seconds PID has used
 #   wait_http URL                  waits (at most 10 s) until URL answers
 #   start_nginx WORKERS SERVERS [NAME]  nginx in the foreground with the given server blocks
 #   fixed_json_server PORT BODY    prints a server block answering BODY to every request
@@ -38,6 +39,10 @@ wrk.body = '$2'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["$3"] = "$4"
 LUA
+}
+
+cpu_seconds() {  # pid → user + system CPU seconds it has used so far
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
 }
 
 free_port() {

@@ -8,7 +8,8 @@
 # upstream's usage afterwards) against one counter key, the worst case for contention; the limits
 # are high enough that nothing is refused (a refusal would make the run look faster). wrk drives
 # each gateway in turn, ROUNDS times interleaved, and the best round of each counts.
-# Prints: limits: req/s off=X local=Y (ratio) redis=Z (ratio)
+# Prints: limits: req/s off=X local=Y (ratio) redis=Z (ratio), and per round the CPU each request
+# cost the gateway (and redis-server, for the redis gateway), which the machine's noise moves less.
 # Knobs: DURATION (s per measurement, default 6), CONNECTIONS (default 32), WORKERS (gateway
 # threads, default 1), ROUNDS (default 2), SLUICE_BIN.
 set -euo pipefail
@@ -35,6 +36,7 @@ start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")"
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
   --loglevel warning >"$work/redis.log" 2>&1 &
+redis_pid=$!
 pids+=($!)
 
 policy_local='
@@ -46,12 +48,13 @@ policy_redis="$policy_local
     store: redis
     redis: {url: \"redis://127.0.0.1:$redis_port\", timeout: 200ms, pool_size: 4, key_prefix: \"bench-$$:\"}"
 
-declare -A url
+declare -A url gateway_pid
 start_gateway() {  # name policy-yaml
   local port
   port="$(free_port)"
   { gateway_config "$port"; printf '%s\n' "$2"; } >"$work/$1.yaml"
   "$bin" gateway --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
+  gateway_pid[$1]=$!
   pids+=($!)
   for _ in $(seq 1 100); do grep -q "listening on" "$work/$1.out" && break; sleep 0.1; done
   grep -q "listening on" "$work/$1.out" || { echo "bench/limits: gateway $1 did not start" >&2; cat "$work/$1.err" >&2; exit 1; }
@@ -79,17 +82,26 @@ for name in off local redis; do
   esac
 done
 
-measure() {  # name -> "rps p50"
+measure() {  # name -> "rps p50 gateway_us_per_request redis_us_per_request"
   local out="$work/wrk-$1.out"
+  local gateway_before redis_before gateway_after redis_after
+  gateway_before="$(cpu_seconds "${gateway_pid[$1]}")"
+  redis_before="$(cpu_seconds "$redis_pid")"
   wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "${url[$1]}$path" >"$out" 2>&1 || true
-  local rps p50 errors
+  gateway_after="$(cpu_seconds "${gateway_pid[$1]}")"
+  redis_after="$(cpu_seconds "$redis_pid")"
+  local rps p50 errors requests
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
   p50="$(awk '$1=="50%"{print $2}' "$out")"
   errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
   if [ -n "$errors" ] && [ "$errors" != 0 ]; then
     echo "bench/limits: gateway '$1' answered $errors non-2xx responses" >&2; cat "$out" >&2; exit 1
   fi
-  echo "${rps:-0} ${p50:-?}"
+  requests="$(sed -n 's/^[[:space:]]*\([0-9]*\) requests in.*/\1/p' "$out")"
+  echo "${requests:-0}" >>"$work/requests-$1"
+  awk -v rps="${rps:-0}" -v p50="${p50:-?}" -v n="${requests:-0}" -v g0="$gateway_before" \
+    -v g1="$gateway_after" -v r0="$redis_before" -v r1="$redis_after" \
+    'BEGIN{ if (n < 1) n = 1; printf "%s %s %.1f %.1f\n", rps, p50, (g1-g0)*1e6/n, (r1-r0)*1e6/n }'
 }
 
 declare -A best best_p50
@@ -97,8 +109,14 @@ for name in off local redis; do best[$name]=0; best_p50[$name]="?"; done
 echo "== token limits: wrk -t1 -c$connections -d${duration}s, $workers gateway thread(s), $rounds rounds"
 for round in $(seq 1 "$rounds"); do
   for name in off local redis; do
-    read -r rps p50 < <(measure "$name")
-    printf '  round %s %-6s %10.0f req/s  p50 %s\n' "$round" "$name" "$rps" "$p50"
+    read -r rps p50 gateway_cpu redis_cpu < <(measure "$name")
+    if [ "$name" = redis ]; then
+      printf '  round %s %-6s %10.0f req/s  p50 %-8s CPU/request: gateway %s us, redis-server %s us\n' \
+        "$round" "$name" "$rps" "$p50" "$gateway_cpu" "$redis_cpu"
+    else
+      printf '  round %s %-6s %10.0f req/s  p50 %-8s CPU/request: gateway %s us\n' \
+        "$round" "$name" "$rps" "$p50" "$gateway_cpu"
+    fi
     if awk -v a="$rps" -v b="${best[$name]}" 'BEGIN{exit !(a>b)}'; then
       best[$name]="$rps"; best_p50[$name]="$p50"
     fi
@@ -107,6 +125,14 @@ done
 # Redis really holds the counter (the window key of the bench counter exists).
 keys="$(redis-cli -p "$redis_port" --scan --pattern "bench-$$:tl:per-team:*" | wc -l)"
 [ "$keys" -ge 1 ] || { echo "bench/limits: no token_limit keys in Redis" >&2; exit 1; }
+
+# What Redis did per request of the redis gateway: script calls (a reservation each, plus the
+# settlements, which are coalesced) and the server's time per call.
+redis_requests="$(awk '{n += $1} END {print n + 0}' "$work/requests-redis")"
+read -r evalsha_calls evalsha_usec < <(redis-cli -p "$redis_port" info commandstats |
+  sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/\1 \2/p')
+awk -v calls="${evalsha_calls:-0}" -v usec="${evalsha_usec:-0}" -v n="$redis_requests" \
+  'BEGIN{ if (n < 1) n = 1; printf "redis: %.2f script calls per request, %s us per call in redis-server\n", calls / n, usec }'
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
 printf 'limits: req/s off=%.0f local=%.0f (%s) redis=%.0f (%s)  p50 off=%s local=%s redis=%s\n' \

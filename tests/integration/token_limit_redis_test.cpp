@@ -20,6 +20,7 @@
 #include "core/tests/eventually.hpp"
 #include "gateway/policies/token_limit/local_store.hpp"
 #include "gateway/policies/token_limit/redis_store.hpp"
+#include "gateway/policies/token_limit/sliding_window.hpp"
 
 namespace sluice::gateway::token_limit {
 namespace {
@@ -95,6 +96,26 @@ class RedisServer {
     ASSERT_TRUE(reply);
     freeReplyObject(reply);
     redisFree(context);
+  }
+  // The fields of hash `key` as integers (every field of a window hash is one).
+  std::map<std::string, long long> hash(const std::string& key) const {
+    std::map<std::string, long long> fields;
+    timeval tv{1, 0};
+    redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    if (!context || context->err) {
+      ADD_FAILURE() << "cannot connect to redis-server on port " << port_;
+      if (context) redisFree(context);
+      return fields;
+    }
+    auto* reply = static_cast<redisReply*>(redisCommand(context, "HGETALL %s", key.c_str()));
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+      for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+        fields[reply->element[i]->str] = std::stoll(reply->element[i + 1]->str);
+      }
+    }
+    if (reply) freeReplyObject(reply);
+    redisFree(context);
+    return fields;
   }
   int port() const { return port_; }
 
@@ -327,6 +348,121 @@ TEST_F(RedisStoreTest, TwoInstancesShareOneBudgetUnderConcurrency) {
   EXPECT_GT(busiest, 3000);
 }
 
+// Many threads settle against the same counters while earlier settlements are still queued, so
+// they are coalesced: the counters end exactly where the local store, settled one by one, ends.
+TEST_F(RedisStoreTest, CoalescedSettlementsAddUpExactly) {
+  RedisStore redis(settings("t8:"));
+  LocalStore local;
+  auto limit = spec("c", 1'000'000, 10'000'000);
+  auto now = at(kT0 + 5'000);
+  std::vector<Charge> charges{{&limit, "a", 50'000}, {&limit, "b", 50'000}};
+  auto reserved = reserve(redis, charges, now);
+  ASSERT_EQ(reserved.status, RedisReply::Status::kOk) << reserved.error;
+  ASSERT_TRUE(local.reserve(charges, now).admitted);
+  const auto bucket = reserved.result.bucket;
+  const auto period = reserved.result.standing[0].period.start;
+  constexpr int kThreads = 4;
+  constexpr int kEach = 300;
+  std::atomic<int> failed{0};
+  std::mutex local_mutex;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<bool>> outcomes;
+      for (int i = 0; i < kEach; ++i) {
+        // Refunds and charges, to both counters; some charges to a bucket that has left the window
+        // (they move to the current bucket), some refunds to one (they are dropped).
+        std::int64_t delta = (i % 3 == 0) ? 7 : -(t + 1);
+        std::int64_t target = (i % 10 == 0) ? bucket - 100 : bucket;
+        std::vector<Settlement> settlements{{&limit, i % 2 ? "a" : "b", target, period, delta}};
+        {
+          std::lock_guard lock(local_mutex);
+          local.settle(settlements, now);
+        }
+        auto promise = std::make_shared<std::promise<bool>>();
+        outcomes.push_back(promise->get_future());
+        redis.settle(settlements, now,
+                     [promise](bool ok, const std::string&) { promise->set_value(ok); });
+      }
+      for (auto& outcome : outcomes) {
+        if (!outcome.get()) failed.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_LE(redis.settle_scripts(), static_cast<std::uint64_t>(kThreads * kEach));
+  std::vector<Charge> probe{{&limit, "a", 0}, {&limit, "b", 0}};
+  auto expected = local.reserve(probe, now);
+  auto got = reserve(redis, probe, now);
+  ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+  for (std::size_t j = 0; j < probe.size(); ++j) {
+    EXPECT_EQ(got.result.standing[j].window_used, expected.standing[j].window_used) << j;
+    EXPECT_EQ(got.result.standing[j].quota_used, expected.standing[j].quota_used) << j;
+  }
+}
+
+// The window hash keeps the running total of its buckets: after every step (charges, refunds,
+// quiet stretches, a jump of more than a window, a key re-created by a late settlement) "total" is
+// the sum of the bucket fields, no bucket older than "from" is kept, and the decisions match the
+// local store's.
+TEST_F(RedisStoreTest, TheRunningTotalMatchesTheBucketsAfterTheWindowSlides) {
+  RedisStore redis(settings("t9:"));
+  LocalStore local;
+  auto limit = spec("slide", 5000);
+  const std::string key = window_key("t9:", limit, "k");
+  auto check = [&](int step) {
+    auto fields = server_->hash(key);
+    if (fields.empty()) return;  // expired or never written
+    long long sum = 0;
+    for (const auto& [name, value] : fields) {
+      if (name == "now" || name == "total" || name == "from") continue;
+      sum += value;
+      if (fields.contains("from")) EXPECT_GE(std::stoll(name), fields["from"]) << step;
+    }
+    EXPECT_EQ(fields["total"], sum) << "step " << step;
+  };
+  std::mt19937 random(5);
+  std::uniform_int_distribution<std::int64_t> tokens(0, 400);
+  std::uniform_int_distribution<int> step_ms(0, 4000);
+  std::int64_t now = kT0;
+  for (int i = 0; i < 300; ++i) {
+    now += step_ms(random);
+    if (i == 150) now += 200'000;  // far more than a window: counted again from the buckets
+    std::vector<Charge> charges{{&limit, "k", tokens(random)}};
+    auto expected = local.reserve(charges, at(now));
+    auto got = reserve(redis, charges, at(now));
+    ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+    ASSERT_EQ(got.result.admitted, expected.admitted) << i;
+    ASSERT_EQ(got.result.standing[0].window_used, expected.standing[0].window_used) << i;
+    if (!expected.admitted) ASSERT_EQ(got.result.retry_after_ms, expected.retry_after_ms) << i;
+    check(i);
+    if (expected.admitted && i % 2 == 0) {
+      std::vector<Settlement> settlements{
+          {&limit, "k", expected.bucket, 0, tokens(random) - charges[0].tokens}};
+      now += step_ms(random);
+      local.settle(settlements, at(now));
+      ASSERT_TRUE(settle(redis, settlements, at(now)));
+      check(i);
+    }
+  }
+  // A charge settled after the key expired re-creates it with that one bucket (no "from" yet):
+  // the next reservation counts it from the buckets.
+  server_->command(("DEL " + key).c_str());
+  LocalStore fresh;
+  now += 1000;
+  std::vector<Settlement> late{{&limit, "k", bucket_of(now), 0, 300}};
+  fresh.settle(late, at(now));
+  ASSERT_TRUE(settle(redis, late, at(now)));
+  check(1000);
+  std::vector<Charge> charges{{&limit, "k", 100}};
+  auto expected = fresh.reserve(charges, at(now));
+  auto got = reserve(redis, charges, at(now));
+  EXPECT_EQ(got.result.standing[0].window_used, expected.standing[0].window_used);
+  EXPECT_EQ(got.result.standing[0].window_used, 400);
+  check(1001);
+}
+
 TEST_F(RedisStoreTest, ReloadsItsScriptsAfterTheCacheIsFlushed) {
   RedisStore store(settings("t5:"));
   auto limit = spec("x", 100);
@@ -367,9 +503,14 @@ TEST_F(RedisStoreTest, ARestartedServerIsPickedUpAfterTheRetryInterval) {
   s.port = own.port();
   RedisStore store(s);
   auto limit = spec("x", 1000);
-  ASSERT_EQ(reserve(store, {{&limit, "a", 10}}, at(kT0)).status, RedisReply::Status::kOk);
+  auto first = reserve(store, {{&limit, "a", 10}}, at(kT0));
+  ASSERT_EQ(first.status, RedisReply::Status::kOk) << first.error;
   own.stop();
   EXPECT_EQ(reserve(store, {{&limit, "a", 10}}, at(kT0)).status, RedisReply::Status::kUnavailable);
+  // Settlements fail meanwhile (their flush is answered at once, and must not stay marked queued).
+  std::vector<Settlement> refund{{&limit, "a", first.result.bucket, 0, -5}};
+  EXPECT_FALSE(settle(store, refund, at(kT0)));
+  EXPECT_FALSE(settle(store, refund, at(kT0)));
   own.start();
   // Marked down for retry_interval (answers at once meanwhile), then a reservation tries again.
   RedisStore::Answer back;
@@ -380,6 +521,9 @@ TEST_F(RedisStoreTest, ARestartedServerIsPickedUpAfterTheRetryInterval) {
   ASSERT_EQ(back.status, RedisReply::Status::kOk) << back.error;
   EXPECT_TRUE(back.result.admitted);
   EXPECT_EQ(back.result.standing[0].window_used, 10);  // a fresh server has no memory
+  // Settlements are sent again.
+  EXPECT_TRUE(settle(store, {{&limit, "a", back.result.bucket, 0, -4}}, at(kT0)));
+  EXPECT_EQ(reserve(store, {{&limit, "a", 0}}, at(kT0)).result.standing[0].window_used, 6);
 }
 
 }  // namespace

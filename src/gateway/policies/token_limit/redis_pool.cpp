@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include <memory>
+#include <utility>
 
 namespace sluice::gateway::token_limit {
 
@@ -56,8 +57,11 @@ struct RedisPool::Connection {
   }
 };
 
-RedisPool::RedisPool(RedisSettings settings, std::vector<std::string> scripts)
-    : settings_(std::move(settings)), scripts_(std::move(scripts)) {
+RedisPool::RedisPool(RedisSettings settings, std::vector<std::string> scripts,
+                     std::function<void()> delivered)
+    : settings_(std::move(settings)),
+      scripts_(std::move(scripts)),
+      delivered_(std::move(delivered)) {
   for (int i = 0; i < settings_.pool_size; ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -85,17 +89,35 @@ void RedisPool::mark_down() {
 
 void RedisPool::eval(std::size_t script, std::vector<std::string> keys,
                      std::vector<std::string> args, SteadyTime deadline, Done done) {
+  submit(Job{script, std::move(keys), std::move(args), deadline, std::move(done), {}});
+}
+
+void RedisPool::eval_prepared(std::size_t script, Prepare prepare, SteadyTime deadline, Done done) {
+  submit(Job{script, {}, {}, deadline, std::move(done), std::move(prepare)});
+}
+
+void RedisPool::submit(Job job) {
+  const bool job_can_wait = static_cast<bool>(job.prepare);
   if (!up()) {
+    if (job.prepare) job.prepare(job.keys, job.args);
     RedisReply reply;
     reply.error = "Redis is marked down after a failure; retrying after the retry interval";
-    done(std::move(reply));
+    job.done(std::move(reply));
+    if (delivered_) delivered_();
     return;
   }
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Job{script, std::move(keys), std::move(args), deadline, std::move(done)});
+    queue_.push_back(std::move(job));
+    // One wake-up at a time: the woken thread takes everything queued until it runs, so a burst
+    // of jobs costs one futex wake and goes out in one pipelined write. A job that can wait wakes
+    // no one while a thread is busy: that thread takes it with its next batch.
+    bool busy = idle_ < static_cast<std::size_t>(settings_.pool_size);
+    wake = idle_ > 0 && !wake_pending_ && !(job_can_wait && busy);
+    if (wake) wake_pending_ = true;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void RedisPool::run() {
@@ -104,14 +126,25 @@ void RedisPool::run() {
   std::vector<RedisReply> replies;
   for (;;) {
     batch.clear();
+    bool more = false;
     {
       std::unique_lock lock(mutex_);
+      ++idle_;
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      --idle_;
+      wake_pending_ = false;
       if (queue_.empty()) return;  // stopping, and every job is done
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      // More than one batch waiting: wake another thread for the rest.
+      more = !queue_.empty() && idle_ > 0 && !wake_pending_;
+      if (more) wake_pending_ = true;
+    }
+    if (more) wake_.notify_one();
+    for (auto& job : batch) {
+      if (job.prepare) std::exchange(job.prepare, {})(job.keys, job.args);
     }
     // Jobs that waited too long are not sent: their requests have already taken the failure mode.
     auto now = SteadyClock::now();
@@ -127,7 +160,10 @@ void RedisPool::run() {
       }
     }
     batch.resize(kept);
-    if (batch.empty()) continue;
+    if (batch.empty()) {
+      if (delivered_) delivered_();
+      continue;
+    }
     replies.assign(batch.size(), RedisReply{});
     if (!up()) {
       for (auto& reply : replies) {
@@ -137,6 +173,7 @@ void RedisPool::run() {
       execute(connection, batch, replies);
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(replies[i]));
+    if (delivered_) delivered_();
   }
 }
 

@@ -50,8 +50,11 @@ class RedisPool {
   using SteadyTime = std::chrono::steady_clock::time_point;
 
   // Starts settings.pool_size threads; connections are made on first use. `scripts` are the Lua
-  // sources eval() refers to by index.
-  RedisPool(RedisSettings settings, std::vector<std::string> scripts);
+  // sources eval() refers to by index. `delivered` (optional) runs on the same thread after every
+  // group of `done` calls (a pipelined batch, or one job failed at once): callbacks may gather
+  // work there and hand it on once per batch (resume_batch.hpp).
+  RedisPool(RedisSettings settings, std::vector<std::string> scripts,
+            std::function<void()> delivered = {});
   // Runs the jobs still queued (each bounded by the timeouts), then joins the threads.
   ~RedisPool();
   RedisPool(const RedisPool&) = delete;
@@ -62,6 +65,15 @@ class RedisPool {
   // at `deadline` fails as kUnavailable without being sent. Any thread.
   void eval(std::size_t script, std::vector<std::string> keys, std::vector<std::string> args,
             SteadyTime deadline, Done done);
+
+  // Like eval(), for work off the critical path (settlements): the keys and arguments are made by
+  // `prepare` when a pool thread takes the job, so work added meanwhile can still join it, and the
+  // job wakes no thread while one is busy (that one takes it with its next batch, in the same
+  // pipelined write). `prepare` runs exactly once, before `done`, also when the job fails without
+  // being sent.
+  using Prepare =
+      std::function<void(std::vector<std::string>& keys, std::vector<std::string>& args)>;
+  void eval_prepared(std::size_t script, Prepare prepare, SteadyTime deadline, Done done);
 
   // Whether Redis is currently considered reachable (not within a retry interval). Any thread.
   bool up() const;
@@ -77,12 +89,14 @@ class RedisPool {
     std::vector<std::string> args;
     SteadyTime deadline;
     Done done;
+    Prepare prepare;  // optional: fills keys and args when the job is taken
   };
   struct Connection;
 
   // Jobs taken from the queue at once and pipelined on one connection.
   static constexpr std::size_t kMaxBatch = 64;
 
+  void submit(Job job);
   void run();
   // Runs `jobs` on `connection` (retrying once on a fresh connection when a reused one had been
   // closed by the server) and fills `replies`; marks Redis down when it cannot.
@@ -97,9 +111,12 @@ class RedisPool {
 
   RedisSettings settings_;
   std::vector<std::string> scripts_;
+  std::function<void()> delivered_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;
+  std::size_t idle_ = 0;       // threads waiting for a job
+  bool wake_pending_ = false;  // one of them was woken and has not taken the queue yet
   bool stopping_ = false;
   std::atomic<std::int64_t> down_until_ns_{0};  // steady clock
   std::atomic<std::uint64_t> connects_{0};

@@ -3,9 +3,10 @@
 // key_prefix. The same semantics as LocalStore (sliding_window.hpp, judge()), run by two Lua
 // scripts so that checking and charging all limits of a request is one atomic step on the server:
 //
-//   {prefix}tl:{limit}:w:{counter}                 hash: window bucket (Unix second) -> tokens,
-//                                                  and "now" -> latest time (ms); expires 62 s
-//                                                  after the last write
+//   {prefix}tl:{limit}:win:{counter}               hash: window bucket (Unix second) -> tokens,
+//                                                  "now" -> latest time (ms), "total" -> sum of
+//                                                  the buckets, "from" -> oldest bucket kept;
+//                                                  expires 62 s after the last write
 //   {prefix}tl:{limit}:q:{period start}:{counter}  integer: tokens used in that quota period,
 //                                                  expires when the period is over
 //
@@ -15,6 +16,7 @@
 // for a window and clock skew between instances cannot let more than the limit through; a lagging
 // host only sees capacity return up to its skew late. Keep hosts NTP-synced. All keys of one
 // request are sent to one Redis server: Redis Cluster is not supported.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +26,7 @@
 
 #include "gateway/policies/token_limit/redis_pool.hpp"
 #include "gateway/policies/token_limit/reservation.hpp"
+#include "gateway/policies/token_limit/settlement_coalescer.hpp"
 #include "sluice/http/asio.hpp"
 
 namespace sluice::gateway::token_limit {
@@ -49,11 +52,14 @@ class RedisStore {
   http::Task<Answer> reserve(std::span<const Charge> charges, const Instant& now);
 
   // Sends the settlements without waiting; `done(ok)` (optional) runs on a pool thread, or on the
-  // caller's thread when Redis is marked down. Any thread.
+  // caller's thread when Redis is marked down. Settlements made while an earlier one is still
+  // queued join it (settlement_coalescer.hpp): one script call for all of them. Any thread.
   void settle(std::span<const Settlement> settlements, const Instant& now,
               std::function<void(bool ok, const std::string& error)> done = {});
 
   RedisPool& pool() { return pool_; }
+  // Settle script calls made so far (each carries one or more coalesced settlements).
+  std::uint64_t settle_scripts() const { return settle_scripts_.load(std::memory_order_relaxed); }
 
  private:
   // The reserve script's request and the parsing of its reply, apart so tests can see them.
@@ -63,6 +69,8 @@ class RedisStore {
                             const std::vector<long long>& reply, ReserveResult& result);
 
   RedisSettings settings_;
+  SettlementCoalescer coalescer_;  // before pool_: the pool's last jobs still take from it
+  std::atomic<std::uint64_t> settle_scripts_{0};
   RedisPool pool_;
 };
 
