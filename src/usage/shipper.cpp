@@ -117,6 +117,12 @@ core::Result<std::size_t> Shipper::flush(std::vector<UsageRecord>& batch) {
 core::Result<std::size_t> Shipper::ship_once() {
   if (auto ok = ensure_store(); !ok) {
     stats_.store_up.store(false);
+    // While the store is down records wait in the journal only, not in memory as well.
+    if (pending_) {
+      (void)pending_->take(taken_);
+      taken_ = {};
+      journal_pass_due_ = true;
+    }
     return ok.error();
   }
   // Reachable: say so before anything is counted as shipped, so readers of the stats never see

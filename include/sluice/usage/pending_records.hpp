@@ -25,9 +25,9 @@ struct PendingRecord {
 
 class PendingRecords {
  public:
-  // Beyond `limit` records waiting (the store is slow or down) records stay in the journal only;
-  // the shipper notices the gap and reads the journal.
-  explicit PendingRecords(std::size_t limit = 100'000) : limit_(limit) {}
+  // Beyond `limit` records waiting (the store is slow; about 25 MB at the default) records stay
+  // in the journal only, and the shipper reads them there.
+  explicit PendingRecords(std::size_t limit = 50'000) : limit_(limit) {}
 
   // Appends `line` (the serialised `record`) to `journal` and keeps `record`, in the same order as
   // the journal. Any thread. False when the journal append failed (the record is lost to both).
