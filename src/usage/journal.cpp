@@ -81,6 +81,7 @@ Journal::Journal(JournalSettings settings) : settings_(std::move(settings)) {
     throw std::runtime_error("usage journal: cannot open " + path.string() + ": " + errno_text());
   }
   active_.store(sequence);
+  append_end_ = {sequence, 0};
   // Every older segment belongs to a process that is gone: sealed.
   sealed_below_.store(sequence);
   thread_ = std::thread([this] { run(); });
@@ -104,14 +105,25 @@ Journal::~Journal() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-bool Journal::append(std::string_view line) noexcept {
+bool Journal::append(std::string_view line, JournalSpan* span) noexcept {
   ssize_t written = -1;
-  if (line.empty()) {
-    errno = EINVAL;  // the caller could not build the record
-  } else {
-    do {
-      written = ::write(fd_, line.data(), line.size());
-    } while (written < 0 && errno == EINTR);
+  {
+    std::lock_guard lock(append_mutex_);
+    if (line.empty()) {
+      errno = EINVAL;  // the caller could not build the record
+    } else {
+      do {
+        written = ::write(fd_, line.data(), line.size());
+      } while (written < 0 && errno == EINTR);
+    }
+    auto landed = written > 0 ? static_cast<std::uint64_t>(written) : 0;
+    auto segment = active_.load(std::memory_order_relaxed);
+    auto offset = active_bytes_.load(std::memory_order_relaxed) + landed;
+    active_bytes_.store(offset, std::memory_order_relaxed);
+    if (span) span->previous = append_end_;
+    // Nothing landed: this append left no trace, the next one follows the previous one.
+    if (landed > 0) append_end_ = {segment, offset};
+    if (span) span->end = append_end_;
   }
   if (written != static_cast<ssize_t>(line.size())) {
     // A short write leaves a torn line that the shipper skips; never retry the remainder, it could
@@ -127,7 +139,6 @@ bool Journal::append(std::string_view line) noexcept {
   }
   stats_.appended.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes.fetch_add(line.size(), std::memory_order_relaxed);
-  active_bytes_.fetch_add(line.size(), std::memory_order_relaxed);
   return true;
 }
 
@@ -150,13 +161,16 @@ void Journal::roll() {
     return;
   }
   int previous = ::dup(fd_);
-  // Atomically points fd_ at the new segment: an append in progress finishes on the old file.
-  ::dup2(fresh, fd_);
+  {
+    // Under the append lock, so every append knows which segment it landed in.
+    std::lock_guard lock(append_mutex_);
+    ::dup2(fresh, fd_);
+    active_bytes_.store(0);
+    active_.store(next, std::memory_order_release);
+  }
   ::close(fresh);
   if (retired_fd_ >= 0) ::close(retired_fd_);
   retired_fd_ = previous;
-  active_bytes_.store(0);
-  active_.store(next, std::memory_order_release);
   rolled_at_ = std::chrono::steady_clock::now();
 }
 

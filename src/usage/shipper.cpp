@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "sluice/core/logging.hpp"
@@ -42,8 +43,12 @@ std::optional<UsageRecord> parse_with_recovery(std::string_view line, bool& dama
 
 }  // namespace
 
-Shipper::Shipper(std::filesystem::path directory, ShipperSettings settings, const Journal* journal)
-    : directory_(std::move(directory)), settings_(std::move(settings)), journal_(journal) {}
+Shipper::Shipper(std::filesystem::path directory, ShipperSettings settings, const Journal* journal,
+                 PendingRecords* pending)
+    : directory_(std::move(directory)),
+      settings_(std::move(settings)),
+      journal_(journal),
+      pending_(pending) {}
 
 Shipper::~Shipper() {
   {
@@ -66,8 +71,8 @@ void Shipper::wake() {
   wake_.notify_all();
 }
 
-Shipper::Position Shipper::read_position() const {
-  Position position;
+JournalPosition Shipper::read_position() const {
+  JournalPosition position;
   std::ifstream in(directory_ / "shipped.offset");
   std::uint64_t segment = 0;
   std::uint64_t offset = 0;
@@ -75,7 +80,8 @@ Shipper::Position Shipper::read_position() const {
   return position;
 }
 
-void Shipper::write_position(Position position) const {
+void Shipper::write_position(JournalPosition position) {
+  position_ = position;
   auto path = directory_ / "shipped.offset";
   auto temporary = directory_ / "shipped.offset.tmp";
   {
@@ -111,18 +117,75 @@ core::Result<std::size_t> Shipper::flush(std::vector<UsageRecord>& batch) {
 core::Result<std::size_t> Shipper::ship_once() {
   if (auto ok = ensure_store(); !ok) {
     stats_.store_up.store(false);
+    // While the store is down records wait in the journal only, not in memory as well.
+    if (pending_) {
+      (void)pending_->take(taken_);
+      taken_ = {};
+      journal_pass_due_ = true;
+    }
     return ok.error();
   }
   // Reachable: say so before anything is counted as shipped, so readers of the stats never see
   // records shipped by a store reported down.
   stats_.store_up.store(true);
+  auto shipped = pending_ && !journal_pass_due_ ? ship_pending() : ship_journal_files();
+  if (!shipped) {
+    stats_.store_up.store(false);
+    journal_pass_due_ = true;  // what was taken from memory is lost there, not in the journal
+  }
+  return shipped;
+}
+
+core::Result<std::size_t> Shipper::ship_pending() {
+  if (!pending_->take(taken_)) return ship_journal_files();  // some are in the journal only
+  // Records a journal pass already shipped (it ran while they were waiting here).
+  std::size_t first = 0;
+  while (first < taken_.size() && taken_[first].span.end <= position_) ++first;
+  auto expected = position_;
+  for (std::size_t i = first; i < taken_.size(); ++i) {
+    if (taken_[i].span.previous != expected) return ship_journal_files();  // a gap: read it back
+    expected = taken_[i].span.end;
+  }
+  std::size_t inserted = 0;
+  while (first < taken_.size()) {
+    auto last = std::min(taken_.size(), first + settings_.batch_records);
+    batch_.clear();
+    for (auto i = first; i < last; ++i) batch_.push_back(std::move(taken_[i].record));
+    auto n_inserted = flush(batch_);
+    if (!n_inserted) return n_inserted.error();
+    inserted += *n_inserted;
+    write_position(taken_[last - 1].span.end);
+    first = last;
+  }
+  remove_shipped_segments();
+  stats_.backlog_bytes.store(0, std::memory_order_relaxed);
+  return inserted;
+}
+
+void Shipper::remove_shipped_segments() {
+  auto sealed_below = journal_ ? journal_->sealed_below() : position_.segment;
+  auto below = std::min(position_.segment, sealed_below);
+  if (below <= removed_below_) return;
+  std::error_code ec;
+  for (auto sequence : Journal::list_segments(directory_)) {
+    if (sequence < below) std::filesystem::remove(Journal::segment_path(directory_, sequence), ec);
+  }
+  removed_below_ = below;
+}
+
+core::Result<std::size_t> Shipper::ship_journal_files() {
+  // Everything taken from memory now is in the files already: this pass ships it from there.
+  if (pending_) (void)pending_->take(taken_);
   auto position = read_position();
+  position_ = position;
   auto sealed_below =
       journal_ ? journal_->sealed_below() : std::numeric_limits<std::uint64_t>::max();
   std::size_t inserted = 0;
   std::uint64_t backlog = 0;
-  std::vector<char> buffer;
-  std::vector<UsageRecord> batch;
+  // Not zero-filled: pread() overwrites what is used.
+  std::unique_ptr<char[]> buffer;
+  std::vector<UsageRecord>& batch = batch_;
+  batch.clear();
 
   for (auto sequence : Journal::list_segments(directory_)) {
     auto path = Journal::segment_path(directory_, sequence);
@@ -135,14 +198,14 @@ core::Result<std::size_t> Shipper::ship_once() {
     FileGuard file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (file.fd < 0) continue;
     std::uint64_t consumed = sequence == position.segment ? position.offset : 0;
-    if (buffer.empty()) buffer.resize(kChunkBytes);
+    if (!buffer) buffer.reset(new char[kChunkBytes]);
     for (;;) {
-      ssize_t n = ::pread(file.fd, buffer.data(), buffer.size(), static_cast<off_t>(consumed));
+      ssize_t n = ::pread(file.fd, buffer.get(), kChunkBytes, static_cast<off_t>(consumed));
       if (n <= 0) break;
-      std::string_view data(buffer.data(), static_cast<std::size_t>(n));
+      std::string_view data(buffer.get(), static_cast<std::size_t>(n));
       auto last_newline = data.rfind('\n');
       if (last_newline == std::string_view::npos) {
-        if (static_cast<std::size_t>(n) < buffer.size()) break;        // a line still being written
+        if (static_cast<std::size_t>(n) < kChunkBytes) break;          // a line still being written
         stats_.corrupt_lines.fetch_add(1, std::memory_order_relaxed);  // no record is this long
         consumed += static_cast<std::uint64_t>(n);
         continue;
@@ -158,24 +221,21 @@ core::Result<std::size_t> Shipper::ship_once() {
         bool damaged = false;
         auto record = parse_with_recovery(line, damaged);
         if (damaged) stats_.corrupt_lines.fetch_add(1, std::memory_order_relaxed);
-        if (record) batch.push_back(std::move(*record));
+        if (record) {
+          batch.push_back(std::move(*record));
+          stats_.read_back.fetch_add(1, std::memory_order_relaxed);
+        }
       }
       consumed += last_newline + 1;
       if (batch.size() >= settings_.batch_records) {
         auto n_inserted = flush(batch);
-        if (!n_inserted) {
-          stats_.store_up.store(false);
-          return n_inserted.error();
-        }
+        if (!n_inserted) return n_inserted.error();
         inserted += *n_inserted;
         write_position({sequence, consumed});
       }
     }
     auto n_inserted = flush(batch);
-    if (!n_inserted) {
-      stats_.store_up.store(false);
-      return n_inserted.error();
-    }
+    if (!n_inserted) return n_inserted.error();
     inserted += *n_inserted;
     struct stat st {};
     std::uint64_t size = ::fstat(file.fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
@@ -190,7 +250,7 @@ core::Result<std::size_t> Shipper::ship_once() {
     }
   }
   stats_.backlog_bytes.store(backlog, std::memory_order_relaxed);
-  stats_.store_up.store(true);
+  journal_pass_due_ = false;
   return inserted;
 }
 

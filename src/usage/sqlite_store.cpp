@@ -107,8 +107,10 @@ class SqliteStore final : public Store {
       int index = 1;
       sql::visit_row(row, [&](auto value) {
         if constexpr (std::is_same_v<decltype(value), std::string_view>) {
+          // SQLITE_STATIC: no copy; the row outlives this step, and every insert rebinds all
+          // parameters before stepping again.
           sqlite3_bind_text(s, index++, value.data(), static_cast<int>(value.size()),
-                            SQLITE_TRANSIENT);
+                            SQLITE_STATIC);
         } else {
           sqlite3_bind_int64(s, index++, value);
         }

@@ -5,13 +5,13 @@ namespace sluice::usage {
 UsageLog::UsageLog(UsageLogSettings settings)
     : settings_(std::move(settings)),
       journal_(settings_.journal),
-      shipper_(settings_.journal.directory, settings_.shipper, &journal_) {
+      shipper_(settings_.journal.directory, settings_.shipper, &journal_, &pending_) {
   shipper_.start();
 }
 
 UsageLog::~UsageLog() = default;
 
-bool UsageLog::append(const UsageRecord& record) noexcept {
+bool UsageLog::append(UsageRecord record) noexcept {
   thread_local std::string line;
   try {
     line.clear();
@@ -19,7 +19,7 @@ bool UsageLog::append(const UsageRecord& record) noexcept {
   } catch (...) {  // std::bad_alloc: the record cannot be built, count it as a failed append
     return journal_.append(std::string_view());
   }
-  return journal_.append(line);
+  return pending_.append(journal_, line, std::move(record));
 }
 
 }  // namespace sluice::usage

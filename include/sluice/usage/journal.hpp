@@ -37,6 +37,21 @@ struct JournalSettings {
   std::chrono::milliseconds seal_grace{2000};
 };
 
+// A place in the journal: a byte offset in a segment. Ordered by segment, then offset.
+struct JournalPosition {
+  std::uint64_t segment = 0;
+  std::uint64_t offset = 0;
+  auto operator<=>(const JournalPosition&) const = default;
+};
+
+// Where one append landed: `end` is just after its last byte, `previous` is where the append
+// before it ended (in an earlier segment for the first append after a roll). A reader that has
+// consumed the journal up to `previous` has consumed it up to `end` once it has this append.
+struct JournalSpan {
+  JournalPosition previous;
+  JournalPosition end;
+};
+
 struct JournalStats {
   std::atomic<std::uint64_t> appended{0};         // records written
   std::atomic<std::uint64_t> append_failures{0};  // write() failed or was short (disk full)
@@ -55,9 +70,11 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Appends one complete record line (ending in '\n') with a single write(). Any thread; never
-  // locks; returns false (and counts it) when the write failed or was short.
-  bool append(std::string_view line) noexcept;
+  // Appends one or more complete record lines (each ending in '\n') with a single write(). Any
+  // thread; holds a lock for the write() only. Returns false (and counts it) when the write failed
+  // or was short. `written`, when given, receives where the bytes landed (also after a short
+  // write, so a reader sees the gap).
+  bool append(std::string_view lines, JournalSpan* written = nullptr) noexcept;
 
   // Segments with a sequence number below this are sealed: nothing more can be appended to them.
   std::uint64_t sealed_below() const noexcept {
@@ -87,6 +104,8 @@ class Journal {
   std::atomic<std::uint64_t> active_{0};
   std::atomic<std::uint64_t> sealed_below_{0};
   std::atomic<std::uint64_t> active_bytes_{0};
+  std::mutex append_mutex_;     // orders appends against each other and against roll()
+  JournalPosition append_end_;  // where the last append ended; under append_mutex_
   std::chrono::steady_clock::time_point rolled_at_{};
   std::uint64_t synced_bytes_ = 0;
   std::mutex mutex_;

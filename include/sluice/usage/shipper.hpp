@@ -1,12 +1,17 @@
 #pragma once
-// The shipper: a background thread that moves usage records from the journal (journal.hpp) to the
-// store (store.hpp), so the request path never waits on a database.
+// The shipper: a background thread that moves usage records to the store (store.hpp), so the
+// request path never waits on a database.
 //
-// It reads each segment from where it stopped, inserts records in batches (one transaction each,
-// duplicates skipped by (started_at_us, request_id)), then records how far it got in
-// `<journal>/shipped.offset`. The offset is written after the commit, so a crash in between only
-// replays records the store already has, which insert nothing: after `kill -9` and a restart every
-// record is shipped exactly once. Sealed segments that were shipped completely are deleted.
+// In a running gateway the records come from memory (pending_records.hpp): each was written to
+// the journal (journal.hpp) first, and memory says where, so nothing is read back or parsed twice.
+// The journal is read back (each segment from where shipping stopped) at start-up, which ships
+// what a crashed or stopped process left, and whenever memory does not hold every record the
+// journal does (records dropped from a full queue, a short write, a failed insert). Records are
+// inserted in batches (one transaction each, duplicates skipped by (started_at_us, request_id)),
+// then how far shipping got is recorded in `<journal>/shipped.offset`. The offset is written after
+// the commit, so a crash in between only replays records the store already has, which insert
+// nothing: after `kill -9` and a restart every record is shipped exactly once. Sealed segments
+// that were shipped completely are deleted.
 //
 // When the store is down, records wait in the journal (bounded only by disk): the shipper retries
 // with a backoff up to `max_backoff`, logs a warning when the store goes away and when it comes
@@ -25,6 +30,7 @@
 
 #include "sluice/core/result.hpp"
 #include "sluice/usage/journal.hpp"
+#include "sluice/usage/pending_records.hpp"
 #include "sluice/usage/store.hpp"
 
 namespace sluice::usage {
@@ -43,21 +49,26 @@ struct ShipperStats {
   std::atomic<std::uint64_t> store_errors{0};   // failed connects or inserts
   std::atomic<bool> store_up{false};            // the last attempt reached the store
   std::atomic<std::uint64_t> backlog_bytes{0};  // journal bytes not yet shipped
+  std::atomic<std::uint64_t> read_back{0};      // records read back from journal files
 };
 
 class Shipper {
  public:
   // `journal` tells which segments are sealed; pass nullptr to ship a directory no process is
-  // writing to (every segment counts as sealed). Nothing runs until start().
-  Shipper(std::filesystem::path directory, ShipperSettings settings, const Journal* journal);
+  // writing to (every segment counts as sealed). `pending`, when given, holds the records
+  // `journal` received (in its order), shipped from there after the first pass. Nothing runs
+  // until start().
+  Shipper(std::filesystem::path directory, ShipperSettings settings, const Journal* journal,
+          PendingRecords* pending = nullptr);
   // Stops the thread after one last pass when the store is reachable.
   ~Shipper();
   Shipper(const Shipper&) = delete;
   Shipper& operator=(const Shipper&) = delete;
 
   void start();
-  // One pass over the journal on the calling thread: returns the records newly inserted. Used by
-  // the thread, by tests, and by `sluice usage ship`. Not concurrently with a started thread.
+  // One pass on the calling thread (over the pending records, or the journal files when those
+  // are not enough): returns the records newly inserted. Used by the thread, by tests, and by
+  // `sluice usage ship`. Not concurrently with a started thread.
   core::Result<std::size_t> ship_once();
   // Asks the thread to run a pass now (e.g. before shutdown).
   void wake();
@@ -66,19 +77,24 @@ class Shipper {
   const ShipperSettings& settings() const noexcept { return settings_; }
 
  private:
-  struct Position {
-    std::uint64_t segment = 0;
-    std::uint64_t offset = 0;
-  };
-  Position read_position() const;
-  void write_position(Position position) const;
+  JournalPosition read_position() const;
+  void write_position(JournalPosition position);
   core::Result<void> ensure_store();
   core::Result<std::size_t> flush(std::vector<UsageRecord>& batch);
+  core::Result<std::size_t> ship_journal_files();
+  core::Result<std::size_t> ship_pending();
+  void remove_shipped_segments();
   void run();
 
   std::filesystem::path directory_;
   ShipperSettings settings_;
   const Journal* journal_;
+  PendingRecords* pending_;
+  bool journal_pass_due_ = true;  // the journal may hold records memory does not
+  JournalPosition position_;      // what shipped.offset says, once a journal pass has read it
+  std::uint64_t removed_below_ = 0;
+  std::vector<PendingRecord> taken_;
+  std::vector<UsageRecord> batch_;
   std::unique_ptr<Store> store_;
   ShipperStats stats_;
   std::mutex mutex_;

@@ -1,9 +1,12 @@
 #pragma once
 // A journal and the shipper that drains it, started and stopped together: what the usage policy
 // writes records to. One per journal directory per process (the gateway shares it across reloads).
+// Each record goes to the journal (durable) and to memory (pending_records.hpp), from where the
+// shipper inserts it into the store without reading the journal back.
 #include <string>
 
 #include "sluice/usage/journal.hpp"
+#include "sluice/usage/pending_records.hpp"
 #include "sluice/usage/shipper.hpp"
 #include "sluice/usage/usage_record.hpp"
 
@@ -21,9 +24,10 @@ class UsageLog {
   // Ships what it can one last time, then closes the journal.
   ~UsageLog();
 
-  // Serialises `record` and appends it with one write(). Any thread, no lock, no allocation once
-  // the thread's buffer is warm. False when the write failed (counted in the journal's stats).
-  bool append(const UsageRecord& record) noexcept;
+  // Serialises `record` and appends it with one write(), then keeps it for the shipper. Any
+  // thread; a short lock around the write(). False when the write failed (counted in the
+  // journal's stats).
+  bool append(UsageRecord record) noexcept;
 
   const Journal& journal() const noexcept { return journal_; }
   Shipper& shipper() noexcept { return shipper_; }
@@ -32,7 +36,8 @@ class UsageLog {
  private:
   UsageLogSettings settings_;
   Journal journal_;
-  Shipper shipper_;  // after journal_: stopped first
+  PendingRecords pending_;
+  Shipper shipper_;  // after journal_ and pending_: stopped first
 };
 
 }  // namespace sluice::usage

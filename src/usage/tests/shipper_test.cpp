@@ -26,6 +26,15 @@ UsageRecord record(const std::string& id, std::int64_t tokens) {
   return r;
 }
 
+// What UsageLog::append does: the record to the journal and to memory.
+bool append_pending(PendingRecords& pending, Journal& journal, const std::string& id,
+                    std::int64_t tokens) {
+  std::string line;
+  auto r = record(id, tokens);
+  append_record_line(line, r);
+  return pending.append(journal, line, std::move(r));
+}
+
 std::int64_t total_in(const std::string& url, std::int64_t* requests = nullptr) {
   auto store = open_store(url);
   EXPECT_TRUE(store) << store.error().message;
@@ -39,6 +48,22 @@ std::int64_t total_in(const std::string& url, std::int64_t* requests = nullptr) 
   }
   if (requests) *requests = count;
   return total;
+}
+
+// One pass ships `records` new records, none twice; `read_back` of all shipped so far came from
+// the journal files rather than from memory.
+void expect_pass(Shipper& shipper, std::size_t records, std::uint64_t read_back) {
+  auto shipped = shipper.ship_once();
+  ASSERT_TRUE(shipped) << shipped.error().message;
+  EXPECT_EQ(*shipped, records);
+  EXPECT_EQ(shipper.stats().read_back.load(), read_back);
+  EXPECT_EQ(shipper.stats().duplicates.load(), 0u);
+}
+
+void expect_in_store(const std::string& db, std::int64_t tokens, std::int64_t records) {
+  std::int64_t requests = 0;
+  EXPECT_EQ(total_in(db, &requests), tokens);
+  EXPECT_EQ(requests, records);
 }
 
 TEST(Shipper, ShipsEveryRecordOnceAndReplaysIdempotently) {
@@ -115,6 +140,87 @@ TEST(Shipper, RecordsWaitInTheJournalWhileTheStoreIsDown) {
   EXPECT_EQ(stats.shipped.load(), 5u);
   EXPECT_TRUE(stats.store_up.load());
   EXPECT_EQ(total_in(db), 15);
+}
+
+// The gateway's path: records go to the journal and to memory, and are shipped from memory. A
+// restart after a crash reads the journal back from where memory shipping stopped: what was
+// shipped from memory is not shipped again, and what only reached the journal is shipped once.
+TEST(Shipper, ShipsFromMemoryAndAfterACrashOnlyWhatMemoryDidNotShip) {
+  TempDir dir;
+  auto journal_dir = dir.path() / "journal";
+  auto db = (dir.path() / "usage.db").string();
+  {
+    Journal journal({.directory = journal_dir});
+    PendingRecords pending;
+    Shipper shipper(journal_dir, {.store_url = db}, &journal, &pending);
+    ASSERT_TRUE(shipper.ship_once());  // the start-up pass over the journal: nothing yet
+    std::string line;
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(append_pending(pending, journal, "m" + std::to_string(i), 10));
+    }
+    expect_pass(shipper, 5, 0);  // from memory, not read back
+    // Then the process is killed: these reached the journal but not the shipper.
+    for (int i = 0; i < 3; ++i) {
+      line.clear();
+      append_record_line(line, record("j" + std::to_string(i), 1));
+      ASSERT_TRUE(journal.append(line));
+    }
+  }
+  Journal journal({.directory = journal_dir});
+  PendingRecords pending;
+  Shipper restarted(journal_dir, {.store_url = db}, &journal, &pending);
+  expect_pass(restarted, 3, 3);  // only the records memory did not ship, none twice
+  expect_in_store(db, 53, 8);
+}
+
+// Whenever memory does not hold every record the journal does (here the queue was full), the
+// shipper reads the journal back from where it stopped, and still ships every record once.
+TEST(Shipper, ReadsTheJournalBackWhenMemoryMissedRecords) {
+  TempDir dir;
+  auto journal_dir = dir.path() / "journal";
+  auto db = (dir.path() / "usage.db").string();
+  Journal journal({.directory = journal_dir});
+  PendingRecords pending(2);
+  Shipper shipper(journal_dir, {.store_url = db}, &journal, &pending);
+  ASSERT_TRUE(shipper.ship_once());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(append_pending(pending, journal, "q" + std::to_string(i), 1));
+  }
+  expect_pass(shipper, 6, 6);
+  // Back in step: the next records come from memory.
+  for (int i = 6; i < 8; ++i) {
+    ASSERT_TRUE(append_pending(pending, journal, "q" + std::to_string(i), 1));
+  }
+  expect_pass(shipper, 2, 6);
+  expect_in_store(db, 8, 8);
+}
+
+// Segments that were rolled, sealed and shipped from memory are deleted, as after a journal pass.
+TEST(Shipper, RemovesSegmentsShippedFromMemory) {
+  TempDir dir;
+  auto journal_dir = dir.path() / "journal";
+  auto db = (dir.path() / "usage.db").string();
+  Journal journal({.directory = journal_dir,
+                   .segment_bytes = 4096,
+                   .sync_interval = std::chrono::milliseconds(5),
+                   .seal_grace = std::chrono::milliseconds(5)});
+  PendingRecords pending;
+  Shipper shipper(journal_dir, {.store_url = db}, &journal, &pending);
+  ASSERT_TRUE(shipper.ship_once());
+  int appended = 0;
+  auto append_some = [&] {
+    for (int i = 0; i < 20; ++i, ++appended) {
+      ASSERT_TRUE(append_pending(pending, journal, "s" + std::to_string(appended), 1));
+    }
+  };
+  append_some();  // more than a segment
+  EXPECT_TRUE(core::testing::eventually([&] { return journal.sealed_below() > 1; }));
+  append_some();  // lands in the next segment
+  expect_pass(shipper, 40, 0);
+  auto segments = Journal::list_segments(journal_dir);
+  ASSERT_FALSE(segments.empty());
+  EXPECT_GT(segments.front(), 1u) << "the first, sealed and shipped segment is gone";
+  expect_in_store(db, 40, 40);
 }
 
 }  // namespace

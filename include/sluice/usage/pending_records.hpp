@@ -1,0 +1,48 @@
+#pragma once
+// Records written to the journal and not yet taken by the shipper, kept in memory in journal
+// order with where each one landed, so the shipper inserts them into the store without reading
+// the journal back and parsing it again (shipper.hpp). The journal stays the record of truth: it
+// is read back only at start-up and whenever memory does not hold everything it holds (a record
+// dropped because the queue was full, a short write, a failed insert).
+//
+//   PendingRecords pending;
+//   pending.append(journal, line, std::move(record));  // request path, any thread
+//   pending.take(taken);                               // shipper thread
+#include <cstddef>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "sluice/usage/journal.hpp"
+#include "sluice/usage/usage_record.hpp"
+
+namespace sluice::usage {
+
+struct PendingRecord {
+  UsageRecord record;
+  JournalSpan span;  // where its line is in the journal
+};
+
+class PendingRecords {
+ public:
+  // Beyond `limit` records waiting (the store is slow; about 25 MB at the default) records stay
+  // in the journal only, and the shipper reads them there.
+  explicit PendingRecords(std::size_t limit = 50'000) : limit_(limit) {}
+
+  // Appends `line` (the serialised `record`) to `journal` and keeps `record`, in the same order as
+  // the journal. Any thread. False when the journal append failed (the record is lost to both).
+  bool append(Journal& journal, std::string_view line, UsageRecord&& record) noexcept;
+
+  // Moves everything appended since the last take into `out` (cleared first; its capacity is
+  // reused), oldest first. False when some of those records were left out (the queue was full):
+  // they are in the journal only. Shipper thread.
+  bool take(std::vector<PendingRecord>& out);
+
+ private:
+  std::size_t limit_;
+  std::mutex mutex_;  // held across the journal append, so `records_` is in journal order
+  std::vector<PendingRecord> records_;
+  bool left_out_ = false;
+};
+
+}  // namespace sluice::usage
