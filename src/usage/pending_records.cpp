@@ -8,7 +8,19 @@ bool PendingRecords::append(Journal& journal, std::string_view line,
                             UsageRecord&& record) noexcept {
   std::lock_guard lock(mutex_);
   JournalSpan span;
-  if (!journal.append(line, &span)) return false;
+  if (!journal.append(line, &span)) {
+    // A torn line, if any landed, is skipped by every journal reader: this copy is the record.
+    try {
+      if (unjournaled_records_.size() < limit_) {
+        unjournaled_records_.push_back(std::move(record));
+        unjournaled_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      }
+    } catch (...) {  // std::bad_alloc: kept nowhere
+    }
+    lost_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   try {
     if (records_.size() < limit_) {
       records_.push_back({std::move(record), span});
@@ -25,6 +37,16 @@ bool PendingRecords::take(std::vector<PendingRecord>& out) {
   std::lock_guard lock(mutex_);
   out.swap(records_);
   return !std::exchange(left_out_, false);
+}
+
+void PendingRecords::take_unjournaled(std::vector<UsageRecord>& out) {
+  std::lock_guard lock(mutex_);
+  if (out.empty()) {
+    out.swap(unjournaled_records_);
+    return;
+  }
+  for (auto& record : unjournaled_records_) out.push_back(std::move(record));
+  unjournaled_records_.clear();
 }
 
 }  // namespace sluice::usage

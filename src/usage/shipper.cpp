@@ -132,8 +132,37 @@ core::Result<std::size_t> Shipper::ship_once() {
   if (!shipped) {
     stats_.store_up.store(false);
     journal_pass_due_ = true;  // what was taken from memory is lost there, not in the journal
+    return shipped;
   }
-  return shipped;
+  auto unjournaled = ship_unjournaled();
+  if (!unjournaled) {
+    stats_.store_up.store(false);
+    return unjournaled.error();
+  }
+  return *shipped + *unjournaled;
+}
+
+core::Result<std::size_t> Shipper::ship_unjournaled() {
+  if (!pending_) return std::size_t{0};
+  pending_->take_unjournaled(unjournaled_);
+  std::size_t inserted = 0;
+  while (!unjournaled_.empty()) {
+    auto count = std::min(unjournaled_.size(), settings_.batch_records);
+    batch_.assign(
+        std::make_move_iterator(unjournaled_.begin()),
+        std::make_move_iterator(unjournaled_.begin() + static_cast<std::ptrdiff_t>(count)));
+    auto n_inserted = flush(batch_);
+    if (!n_inserted) {
+      // Kept for the next pass: these records exist nowhere else.
+      std::move(batch_.begin(), batch_.end(), unjournaled_.begin());
+      batch_.clear();
+      return n_inserted.error();
+    }
+    inserted += *n_inserted;
+    unjournaled_.erase(unjournaled_.begin(),
+                       unjournaled_.begin() + static_cast<std::ptrdiff_t>(count));
+  }
+  return inserted;
 }
 
 core::Result<std::size_t> Shipper::ship_pending() {
@@ -286,6 +315,13 @@ void Shipper::run() {
     }
     lock.lock();
     if (stopping) break;
+  }
+  if (pending_) pending_->take_unjournaled(unjournaled_);
+  if (!unjournaled_.empty()) {
+    log->error(
+        "usage store {} unreachable at shutdown: {} usage records the journal could not take "
+        "(disk full or read-only) are lost",
+        redact_store_url(settings_.store_url), unjournaled_.size());
   }
 }
 

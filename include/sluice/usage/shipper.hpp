@@ -83,6 +83,7 @@ class Shipper {
   core::Result<std::size_t> flush(std::vector<UsageRecord>& batch);
   core::Result<std::size_t> ship_journal_files();
   core::Result<std::size_t> ship_pending();
+  core::Result<std::size_t> ship_unjournaled();
   void remove_shipped_segments();
   void run();
 
@@ -95,6 +96,7 @@ class Shipper {
   std::uint64_t removed_below_ = 0;
   std::vector<PendingRecord> taken_;
   std::vector<UsageRecord> batch_;
+  std::vector<UsageRecord> unjournaled_;  // taken from memory, not yet inserted (journal failed)
   std::unique_ptr<Store> store_;
   ShipperStats stats_;
   std::mutex mutex_;

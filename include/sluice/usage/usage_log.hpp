@@ -31,6 +31,7 @@ class UsageLog {
 
   const Journal& journal() const noexcept { return journal_; }
   Shipper& shipper() noexcept { return shipper_; }
+  const PendingRecords& pending() const noexcept { return pending_; }
   const UsageLogSettings& settings() const noexcept { return settings_; }
 
  private:

@@ -34,6 +34,12 @@ void contribute_metrics(SharedJournal& shared, usage::MetricRegistry& registry) 
   add("sluice_usage_record_failures_total",
       "Usage records that could not be appended to the journal (disk full, I/O error).", "counter",
       [log] { return log->journal().stats().append_failures.load(); });
+  add("sluice_usage_unjournaled_records_total",
+      "Usage records the journal could not take, kept in memory and shipped from there.", "counter",
+      [log] { return log->pending().unjournaled(); });
+  add("sluice_usage_records_lost_total",
+      "Usage records kept nowhere: the journal failed and the in-memory list was full.", "counter",
+      [log] { return log->pending().lost(); });
   add("sluice_usage_shipped_total", "Usage records inserted into the usage store.", "counter",
       [log] { return log->shipper().stats().shipped.load(); });
   add("sluice_usage_replayed_total",
