@@ -2,6 +2,8 @@
 # A private, throwaway PostgreSQL server for the usage-store tests, on 127.0.0.1 only.
 #   usage_postgres.sh start DIR PORT   → initdb into DIR, start, create database `usage`; prints the URL
 #   usage_postgres.sh stop DIR         → stop it (fast) and remove DIR
+#   usage_postgres.sh pause DIR        → stop it (immediate, like a crash), keeping its data
+#   usage_postgres.sh resume DIR       → start it again on the same port and data
 # Runs the server as the `postgres` user when started as root (CI), as the caller otherwise.
 set -euo pipefail
 cmd="${1:?start|stop}"
@@ -22,6 +24,7 @@ case "$cmd" in
       -o "-k $dir -p $port -h 127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U sluice usage
+    echo "$port" >"$dir/port"
     echo "postgresql://sluice@127.0.0.1:$port/usage"
     ;;
   stop)
@@ -30,5 +33,14 @@ case "$cmd" in
     fi
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 2 ;;
+  pause)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
+    ;;
+  resume)
+    port="$(cat "$dir/port")"
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-k $dir -p $port -h 127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null \
+      || { cat "$dir/server.log" >&2; exit 1; }
+    ;;
+  *) echo "usage: $0 start DIR PORT | stop DIR | pause DIR | resume DIR" >&2; exit 2 ;;
 esac

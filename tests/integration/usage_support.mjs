@@ -14,12 +14,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const execFileAsync = promisify(execFile);
 const postgresScript = resolve(here, 'usage_postgres.sh');
 
-// A throwaway PostgreSQL server on 127.0.0.1; resolves { url, stop }.
+// A throwaway PostgreSQL server on 127.0.0.1; resolves { url, stop, pause, resume }.
 export async function startPostgres() {
   const dir = mkdtempSync('/tmp/sluice-pg-');
   const port = await freePort();
   const url = execFileSync(postgresScript, ['start', dir, String(port)], { encoding: 'utf8' }).trim();
-  return { url, stop: () => execFileSync(postgresScript, ['stop', dir]) };
+  return {
+    url,
+    stop: () => execFileSync(postgresScript, ['stop', dir]),
+    // Down as if it crashed, then back on the same port with its data.
+    pause: () => execFileSync(postgresScript, ['pause', dir]),
+    resume: () => execFileSync(postgresScript, ['resume', dir]),
+  };
 }
 
 // One row per request in the store: {request_id, app, deployment, backend, status, source,
