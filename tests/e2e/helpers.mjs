@@ -221,3 +221,10 @@ export function chatPromptTokens(enc, messages) {
   }
   return n;
 }
+
+// The `identity:` policy entry (YAML, indented for a top-level `policies:`) that gives each app of
+// `apps` ({app: key}) an API key presented in `header`; the key's id is `<app>-key`.
+export function apiKeyIdentityYaml(apps, header = 'x-app-key') {
+  const keys = Object.entries(apps).map(([app, key]) => `        - {id: ${app}-key, key: ${key}, app_id: ${app}}`);
+  return ['  identity:', '    api_keys:', `      header: ${header}`, '      keys:', ...keys].join('\n');
+}
