@@ -256,5 +256,9 @@ policies:
     assert.ok(entries >= 1 && entries < 12, `entries ${entries}`);
     assert.equal(await ask1(11), 'hit');   // the most recent is kept
     assert.equal(await ask1(0), 'miss');   // the oldest went first
+    // The exposition stays valid Prometheus text with the cache's metrics in it.
+    const text = await (await fetchWithTimeout(`${small.admin}/metrics`)).text();
+    assert.match(text, /^sluice_cache_bypassed_total\{reason="sampling"\} \d+$/m);
+    execFileSync('sh', ['-c', `promtool check metrics < "${tempFile('metrics.txt', text)}"`], { stdio: 'pipe' });
   });
 });

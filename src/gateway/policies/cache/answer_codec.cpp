@@ -146,7 +146,8 @@ std::optional<CachedAnswer> answer_from_body(std::string_view body, bool allow_t
 }
 
 std::optional<CachedAnswer> answer_from_stream(const std::vector<std::string>& events,
-                                               bool allow_tool_calls, std::string& why_not) {
+                                               bool allow_tool_calls, std::string& why_not,
+                                               const TokenUsage* fallback_usage) {
   json::object body;
   std::map<std::int64_t, StreamedChoice> choices;
   json::value usage;
@@ -217,8 +218,25 @@ std::optional<CachedAnswer> answer_from_stream(const std::vector<std::string>& e
     list.push_back(std::move(c));
   }
   body["choices"] = std::move(list);
+  if (usage.is_null() && fallback_usage && fallback_usage->source != UsageSource::kNone) {
+    usage = json::object{{"prompt_tokens", fallback_usage->prompt_tokens},
+                         {"completion_tokens", fallback_usage->completion_tokens},
+                         {"total_tokens", fallback_usage->total_tokens}};
+  }
   if (!usage.is_null()) body["usage"] = usage;
   return check(json::value(std::move(body)), allow_tool_calls, why_not);
+}
+
+std::string first_content(const CachedAnswer& answer) {
+  json::error_code ec;
+  auto value = json::parse(answer.body, ec);
+  if (ec || !value.is_object()) return "";
+  const auto* choices = value.get_object().if_contains("choices");
+  if (!choices || !choices->is_array() || choices->get_array().empty()) return "";
+  const auto* choice = choices->get_array()[0].if_object();
+  const auto* message = choice ? choice->if_contains("message") : nullptr;
+  return message && message->is_object() ? std::string(string_of(message->get_object(), "content"))
+                                         : "";
 }
 
 std::string render_stream(const CachedAnswer& answer, bool include_usage) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/policies/cache/memory_store.hpp"
+#include "sluice/gateway/usage.hpp"
 
 namespace sluice::gateway::cache {
 
@@ -19,9 +20,14 @@ std::optional<CachedAnswer> answer_from_body(std::string_view body, bool allow_t
 
 // The same for a stream: `events` are its `data:` payloads in order, `[DONE]` excluded. The
 // chunks' deltas (content, tool-call pieces) are joined per choice; usage comes from the usage
-// chunk.
+// chunk, else from `fallback_usage` (the gateway's estimate) when given, so a plain request
+// served from it still gets a `usage` object.
 std::optional<CachedAnswer> answer_from_stream(const std::vector<std::string>& events,
-                                               bool allow_tool_calls, std::string& why_not);
+                                               bool allow_tool_calls, std::string& why_not,
+                                               const TokenUsage* fallback_usage = nullptr);
+
+// The content of the answer's first choice ("" when it has none). Never throws.
+std::string first_content(const CachedAnswer& answer);
 
 // An SSE stream of `answer` as OpenAI sends it: a role chunk, content in small pieces, the finish
 // chunk, the usage chunk when `include_usage`, then `data: [DONE]`. Never throws.

@@ -182,6 +182,8 @@ http::Response CachePolicy::hit_response(RequestContext& context,
   http::Response response{http::Status::ok, 11};
   if (context.body.stream) {
     context.streamed = true;
+    // What the prompt log keeps of a stream (it has no body to read).
+    context.completion_text = cache::first_content(answer);
     response.set(http::Field::content_type, "text/event-stream; charset=utf-8");
     response.set(http::Field::cache_control, "no-cache");
     response.body() = cache::render_stream(answer, context.body.include_usage);
@@ -220,10 +222,10 @@ void CachePolicy::on_response_end(RequestContext& context, std::string_view body
     return;
   }
   std::string why_not;
-  auto answer =
-      context.streamed
-          ? cache::answer_from_stream(pending->events, settings_.allow_tool_calls, why_not)
-          : cache::answer_from_body(body, settings_.allow_tool_calls, why_not);
+  auto answer = context.streamed
+                    ? cache::answer_from_stream(pending->events, settings_.allow_tool_calls,
+                                                why_not, &context.usage)
+                    : cache::answer_from_body(body, settings_.allow_tool_calls, why_not);
   if (!answer) {
     stats.not_stored.fetch_add(1, kRelaxed);
     return;

@@ -135,6 +135,25 @@ TEST(AnswerCodec, StreamedToolCallsAreJoined) {
       "{\"a\":1}");
 }
 
+TEST(AnswerCodec, AStreamWithoutUsageTakesTheGatewaysEstimate) {
+  std::vector<std::string> payloads = {
+      R"({"id":"x","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},
+          "finish_reason":"stop"}]})"};
+  std::string why;
+  auto bare = answer_from_stream(payloads, false, why);
+  ASSERT_TRUE(bare);
+  EXPECT_FALSE(json::parse(bare->body).as_object().contains("usage"));
+  TokenUsage estimate{.prompt_tokens = 5,
+                      .completion_tokens = 1,
+                      .total_tokens = 6,
+                      .source = UsageSource::kEstimated};
+  auto a = answer_from_stream(payloads, false, why, &estimate);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(json::parse(a->body).at("usage").at("total_tokens"), 6);
+  EXPECT_EQ(a->total_tokens, 6);
+  EXPECT_EQ(first_content(*a), "Hi");
+}
+
 TEST(AnswerCodec, AStreamThatNeverFinishedIsNotKept) {
   std::vector<std::string> payloads = {
       R"({"id":"x","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"par"},
