@@ -46,17 +46,6 @@ policy_redis="$policy_local
     store: redis
     redis: {url: \"redis://127.0.0.1:$redis_port\", timeout: 200ms, pool_size: 4, key_prefix: \"bench-$$:\"}"
 
-declare -A url
-start_gateway() {  # name policy-yaml
-  local port
-  port="$(free_port)"
-  { gateway_config "$port"; printf '%s\n' "$2"; } >"$work/$1.yaml"
-  "$bin" gateway --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
-  pids+=($!)
-  for _ in $(seq 1 100); do grep -q "listening on" "$work/$1.out" && break; sleep 0.1; done
-  grep -q "listening on" "$work/$1.out" || { echo "bench/limits: gateway $1 did not start" >&2; cat "$work/$1.err" >&2; exit 1; }
-  url[$1]="http://127.0.0.1:$port"
-}
 start_gateway off ""
 start_gateway local "$policy_local"
 start_gateway redis "$policy_redis"
@@ -70,7 +59,7 @@ post_lua "$work/post.lua" "$request" x-team bench
 # The policy must really be on: the limited gateways answer with the headers, the other without.
 for name in off local redis; do
   headers="$(curl -sS -D - -o /dev/null -X POST -H 'content-type: application/json' -H 'x-team: bench' \
-    -d "$request" "${url[$name]}$path")"
+    -d "$request" "${gateway_url[$name]}$path")"
   case "$name:$headers" in
     off:*x-ratelimit-remaining-tokens*) echo "bench/limits: 'off' gateway is limiting" >&2; exit 1 ;;
     off:*) ;;
@@ -79,25 +68,12 @@ for name in off local redis; do
   esac
 done
 
-measure() {  # name -> "rps p50"
-  local out="$work/wrk-$1.out"
-  wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "${url[$1]}$path" >"$out" 2>&1 || true
-  local rps p50 errors
-  rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
-  p50="$(awk '$1=="50%"{print $2}' "$out")"
-  errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
-  if [ -n "$errors" ] && [ "$errors" != 0 ]; then
-    echo "bench/limits: gateway '$1' answered $errors non-2xx responses" >&2; cat "$out" >&2; exit 1
-  fi
-  echo "${rps:-0} ${p50:-?}"
-}
-
 declare -A best best_p50
 for name in off local redis; do best[$name]=0; best_p50[$name]="?"; done
 echo "== token limits: wrk -t1 -c$connections -d${duration}s, $workers gateway thread(s), $rounds rounds"
 for round in $(seq 1 "$rounds"); do
   for name in off local redis; do
-    read -r rps p50 < <(measure "$name")
+    read -r rps p50 _ < <(wrk_measure "$name" "${gateway_url[$name]}$path")
     printf '  round %s %-6s %10.0f req/s  p50 %s\n' "$round" "$name" "$rps" "$p50"
     if awk -v a="$rps" -v b="${best[$name]}" 'BEGIN{exit !(a>b)}'; then
       best[$name]="$rps"; best_p50[$name]="$p50"
