@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { AzureOpenAI } from 'openai';
 
 import {
-  apiKeyIdentityYaml, fetchWithTimeout, pollUntil, postChat, resetSimUsage, simUsage, sluiceBin, startGateway, startSluice,
+  apiKeyIdentityYaml, fetchWithTimeout, simGatewayYaml, pollUntil, postChat, resetSimUsage, simUsage, sluiceBin, startGateway, startSluice,
   tempDir, tempFile,
 } from './helpers.mjs';
 import { waitForRows } from '../integration/usage_support.mjs';
@@ -30,14 +30,7 @@ auth: {mode: keys, api_keys: [{name: gateway, key: upstream-key}]}
 `;
 
 function gatewayConfig(simUrl, journal, dbFile) {
-  return `
-listeners: [{address: 127.0.0.1, port: 0, threads: 2}]
-admin: {address: 127.0.0.1, port: 0}
-backends:
-  - {name: sim, url: "${simUrl}", auth: {type: api-key, key: upstream-key}}
-pools:
-  - {name: sim, members: [{backend: sim}]}
-routes:
+  return `${simGatewayYaml(simUrl, { threads: 2 })}routes:
   - {name: main, match: {deployments: [gpt-4o]}, pool: sim}
   - name: brief
     match: {deployments: [brief]}
@@ -224,14 +217,7 @@ describe('byte bound', () => {
   let small;
 
   before(async () => {
-    small = await startGateway(tempFile('small.yaml', `
-listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
-admin: {address: 127.0.0.1, port: 0}
-backends:
-  - {name: sim, url: "${sim.url}", auth: {type: api-key, key: upstream-key}}
-pools:
-  - {name: sim, members: [{backend: sim}]}
-routes:
+    small = await startGateway(tempFile('small.yaml', `${simGatewayYaml(sim.url)}routes:
   - {name: small, match: {deployments: [small]}, pool: sim}
 policies:
   cache: {max_bytes: 4KiB, vary_by: none}

@@ -228,3 +228,44 @@ export function apiKeyIdentityYaml(apps, header = 'x-app-key') {
   const keys = Object.entries(apps).map(([app, key]) => `        - {id: ${app}-key, key: ${key}, app_id: ${app}}`);
   return ['  identity:', '    api_keys:', `      header: ${header}`, '      keys:', ...keys].join('\n');
 }
+
+// Resolves when redis answers PING on `port`.
+function redisPing(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(500, () => { socket.destroy(); resolve(false); });
+    socket.on('error', () => resolve(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk;
+      if (reply.includes('\r\n')) { socket.end(); resolve(reply.startsWith('+PONG')); }
+    });
+  });
+}
+
+export async function startRedis(port) {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let failed = null;
+  child.on('error', (e) => { failed = e; });
+  const up = await pollUntil(async () => failed !== null || child.exitCode !== null || redisPing(port));
+  if (failed) throw new Error(`cannot start redis-server (is the redis-server package installed?): ${failed.message}`);
+  if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+  if (up) return child;
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not answer on port ${port}`);
+}
+
+// The start of a gateway config (YAML) with one listener and an admin listener on loopback and one
+// pool `sim` of the simulator at `simUrl` (its backend key `upstream-key`); routes and policies
+// follow.
+export function simGatewayYaml(simUrl, { threads = 1 } = {}) {
+  return `listeners: [{address: 127.0.0.1, port: 0, threads: ${threads}}]
+admin: {address: 127.0.0.1, port: 0}
+backends:
+  - {name: sim, url: "${simUrl}", auth: {type: api-key, key: upstream-key}}
+pools:
+  - {name: sim, members: [{backend: sim}]}
+`;
+}

@@ -3,15 +3,14 @@
 // fails, never skips, without it), kills it mid-run to exercise both failure modes (gateway A
 // fails open with a local fallback budget, gateway B fails closed) and restarts it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 
 import { AzureOpenAI } from 'openai';
 import { encoding_for_model } from 'tiktoken';
 
 import {
-  chatPromptTokens, freePort, pollUntil, postChat, resetSimUsage, simUsage, startSluice, stopProcess, tempFile,
+  chatPromptTokens, freePort, pollUntil, postChat, resetSimUsage, simUsage, startRedis, startSluice, stopProcess,
+  tempFile,
 } from './helpers.mjs';
 
 const API_VERSION = '2024-10-21';
@@ -23,34 +22,6 @@ let redis;
 let redisPort;
 let gatewayA;
 let gatewayB;
-
-// Resolves when redis answers PING on `port`.
-function ping(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let reply = '';
-    socket.setTimeout(500, () => { socket.destroy(); resolve(false); });
-    socket.on('error', () => resolve(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk;
-      if (reply.includes('\r\n')) { socket.end(); resolve(reply.startsWith('+PONG')); }
-    });
-  });
-}
-
-async function startRedis(port) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
-    '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let failed = null;
-  child.on('error', (e) => { failed = e; });
-  const up = await pollUntil(async () => failed !== null || child.exitCode !== null || ping(port));
-  if (failed) throw new Error(`cannot start redis-server (is the redis-server package installed?): ${failed.message}`);
-  if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-  if (up) return child;
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not answer on port ${port}`);
-}
 
 const SIM_CONFIG = `
 listen: {address: 127.0.0.1, port: 0, threads: 1}

@@ -78,6 +78,11 @@ std::shared_ptr<Contributions> contribute_metrics(usage::MetricRegistry& registr
       [&s] { return s.bypass_sampling.load(kRelaxed); });
   add("sluice_cache_bypassed_total", bypass, "counter", "{reason=\"unparsable\"}",
       [&s] { return s.bypass_unparsable.load(kRelaxed); });
+  add("sluice_cache_bypassed_total", bypass, "counter", "{reason=\"store_unavailable\"}",
+      [&s] { return s.bypass_store_unavailable.load(kRelaxed); });
+  add("sluice_cache_store_failures_total",
+      "Redis look-ups and writes of the response cache that failed (down, timeout, error).",
+      "counter", "", [&s] { return s.store_failures.load(kRelaxed); });
   add("sluice_cache_stores_total", "Answers kept in the response cache.", "counter", "",
       [&s] { return s.stores.load(kRelaxed); });
   add("sluice_cache_not_stored_total",
@@ -118,7 +123,11 @@ CachePolicy::CachePolicy(cache::CacheSettings settings, const core::Clock& clock
     : settings_(std::move(settings)),
       clock_(clock),
       store_(settings_.max_bytes, cache_stats()),
-      keep_alive_(std::move(keep_alive)) {}
+      keep_alive_(std::move(keep_alive)) {
+  if (settings_.store == cache::CacheSettings::Store::kRedis) {
+    redis_ = std::make_unique<cache::RedisAnswerStore>(settings_.redis);
+  }
+}
 
 std::string CachePolicy::partition_of(const RequestContext& context) const {
   std::string out;
@@ -158,7 +167,26 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
                                                 context.deployment, context.target.operation_path,
                                                 partition, normalised});
   if (!directives.no_cache) {
-    if (auto answer = store_.find(key, clock_.steady_now())) {
+    std::shared_ptr<const cache::CachedAnswer> answer;
+    if (redis_) {
+      auto found = co_await redis_->find(key, clock_.steady_now());
+      if (!found.reachable) {
+        stats.store_failures.fetch_add(1, kRelaxed);
+        if (redis_->settings().on_failure == token_limit::FailureMode::kFailClosed) {
+          context.error_code = "cache_unavailable";
+          co_return http::openai_error_response(
+              http::Status::service_unavailable, "cache_unavailable",
+              "The response cache cannot be reached right now. Please retry shortly.", 11);
+        }
+        // Fail open: the backend answers, and its answer is not kept (Redis is down anyway).
+        bypass(stats.bypass_store_unavailable);
+        co_return std::nullopt;
+      }
+      answer = std::move(found.answer);
+    } else {
+      answer = store_.find(key, clock_.steady_now());
+    }
+    if (answer) {
       stats.hits.fetch_add(1, kRelaxed);
       stats.tokens_saved.fetch_add(
           static_cast<std::uint64_t>(std::max<std::int64_t>(0, answer->total_tokens)), kRelaxed);
@@ -234,6 +262,12 @@ void CachePolicy::on_response_end(RequestContext& context, std::string_view body
   if (answer->model.empty()) answer->model = context.response_model;
   auto now = clock_.steady_now();
   answer->stored_at = now;
+  if (redis_) {
+    redis_->insert(pending->key, *answer, settings_.ttl, [](bool ok) {
+      (ok ? cache_stats().stores : cache_stats().store_failures).fetch_add(1, kRelaxed);
+    });
+    return;
+  }
   auto shared = std::make_shared<const cache::CachedAnswer>(std::move(*answer));
   if (store_.insert(pending->key, std::move(shared), now + settings_.ttl)) {
     stats.stores.fetch_add(1, kRelaxed);

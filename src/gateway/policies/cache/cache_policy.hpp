@@ -14,7 +14,8 @@
 //       always) match_fields: []           # when set, only these body fields form the key
 //       allow_sampling: false      # also cache temperature > 0 (an absent temperature is 1)
 //       allow_tool_calls: false    # also keep answers that call tools
-//       store: memory              # (redis: not built yet)
+//       store: memory              # or redis: shared by every gateway instance
+//       redis: {url, timeout, connect_timeout, pool_size, key_prefix, on_failure, retry_interval}
 //
 // Phases: on_request (kCache, after identity and limits) looks the request up and answers a hit;
 // a miss leaves a note, on_stream_event collects a streamed answer's chunks, and on_response_end
@@ -27,6 +28,7 @@
 
 #include "gateway/policies/cache/cache_settings.hpp"
 #include "gateway/policies/cache/memory_store.hpp"
+#include "gateway/policies/cache/redis_answer_store.hpp"
 #include "sluice/core/clock.hpp"
 #include "sluice/core/config_node.hpp"
 #include "sluice/gateway/policy.hpp"
@@ -58,6 +60,7 @@ class CachePolicy final : public Policy {
   cache::CacheSettings settings_;
   const core::Clock& clock_;
   cache::MemoryStore store_;
+  std::unique_ptr<cache::RedisAnswerStore> redis_;  // store: redis
   std::shared_ptr<void> keep_alive_;
 };
 

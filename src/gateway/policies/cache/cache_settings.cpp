@@ -46,9 +46,16 @@ CacheSettings CacheSettings::from_config(const core::ConfigNode& node) {
   s.match_fields = field_names(node, "match_fields");
   s.allow_sampling = node.optional<bool>("allow_sampling", s.allow_sampling);
   s.allow_tool_calls = node.optional<bool>("allow_tool_calls", s.allow_tool_calls);
-  auto store = node.optional<std::string>("store", "memory");
-  if (store != "memory") {
-    node.fail_at("store", "only `memory` is built so far: the Redis store is not built yet");
+  s.store = node.optional_choice<Store>(
+      "store", {{"memory", Store::kMemory}, {"redis", Store::kRedis}}, Store::kMemory);
+  if (node.has("redis")) {
+    if (s.store != Store::kRedis) node.fail_at("redis", "'redis' needs store: redis");
+    auto redis = node.section("redis");
+    // The token limit's per-instance budget has no meaning for a cache.
+    if (redis.has("fallback_tokens_per_minute")) {
+      redis.fail_at("fallback_tokens_per_minute", "is a token_limit setting; a cache has none");
+    }
+    s.redis = token_limit::RedisSettings::from_config(redis);
   }
   node.finish();
   return s;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gateway/caller_key.hpp"
+#include "gateway/policies/token_limit/token_limit_settings.hpp"
 #include "sluice/core/config_node.hpp"
 
 namespace sluice::gateway::cache {
@@ -27,6 +28,11 @@ struct CacheSettings {
   std::vector<std::string> match_fields;
   bool allow_sampling = false;    // also cache requests with temperature > 0 (or no temperature)
   bool allow_tool_calls = false;  // also keep answers that call tools
+  // Where entries live: this process (memory), or a Redis server every gateway shares (redis:
+  // its connection, timeouts, key prefix and on_failure, as the token limit's).
+  enum class Store { kMemory, kRedis };
+  Store store = Store::kMemory;
+  token_limit::RedisSettings redis;
 
   // Reads and validates the section (and finish()es it). Throws core::ConfigError.
   static CacheSettings from_config(const core::ConfigNode& node);

@@ -208,23 +208,8 @@ http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charg
   std::vector<std::string> keys;
   std::vector<std::string> args;
   build_reserve(charges, now, keys, args);
-  auto deadline = SteadyClock::now() + settings_.timeout;
-  auto initiate = [this, deadline](auto handler, std::vector<std::string> keys,
-                                   std::vector<std::string> args) {
-    // Resume on the coroutine's own executor, and keep it alive while Redis works.
-    auto executor = http::asio::prefer(http::asio::get_associated_executor(handler),
-                                       http::asio::execution::outstanding_work.tracked);
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    pool_.eval(kReserve, std::move(keys), std::move(args), deadline,
-               [shared, executor](RedisReply reply) {
-                 http::asio::post(executor, [shared, reply = std::move(reply)]() mutable {
-                   std::move (*shared)(std::move(reply));
-                 });
-               });
-  };
-  RedisReply reply =
-      co_await http::asio::async_initiate<decltype(http::asio::use_awaitable), void(RedisReply)>(
-          initiate, http::asio::use_awaitable, std::move(keys), std::move(args));
+  RedisReply reply = co_await eval_on(pool_, kReserve, std::move(keys), std::move(args),
+                                      SteadyClock::now() + settings_.timeout);
   Answer answer;
   answer.status = reply.status;
   answer.error = std::move(reply.error);

@@ -49,6 +49,11 @@ store: memory
   EXPECT_TRUE(s.allow_sampling);
   EXPECT_TRUE(s.allow_tool_calls);
   EXPECT_TRUE(parse("vary_by: none").vary_by.empty());
+  auto redis =
+      parse("store: redis\nredis: {url: 'redis://127.0.0.1:7000', on_failure: fail_closed}");
+  EXPECT_EQ(redis.store, CacheSettings::Store::kRedis);
+  EXPECT_EQ(redis.redis.port, 7000);
+  EXPECT_EQ(redis.redis.on_failure, token_limit::FailureMode::kFailClosed);
   EXPECT_EQ(parse("max_bytes: 4KiB").max_entry_bytes, 4096u);  // the default fits the store
 }
 
@@ -59,7 +64,9 @@ TEST(CacheSettings, SaysWhatIsWrong) {
   EXPECT_NE(error_of("max_bytes: 1KiB").find("max_bytes"), std::string::npos);
   EXPECT_NE(error_of("max_bytes: 1MiB\nmax_entry_bytes: 2MiB").find("max_entry_bytes"),
             std::string::npos);
-  EXPECT_NE(error_of("store: redis").find("not built yet"), std::string::npos);
+  EXPECT_NE(error_of("redis: {url: 'redis://h'}").find("needs store: redis"), std::string::npos);
+  EXPECT_NE(error_of("store: redis\nredis: {fallback_tokens_per_minute: 5}").find("token_limit"),
+            std::string::npos);
   EXPECT_NE(error_of("tll: 5m").find("tll"), std::string::npos);
 }
 
