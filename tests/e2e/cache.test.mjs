@@ -245,6 +245,8 @@ policies:
     // The exposition stays valid Prometheus text with the cache's metrics in it.
     const text = await (await fetchWithTimeout(`${small.admin}/metrics`)).text();
     assert.match(text, /^sluice_cache_bypassed_total\{reason="sampling"\} \d+$/m);
+    // Every one of the 14 requests was looked up once, in the in-process store.
+    assert.match(text, /^sluice_cache_lookup_seconds_count\{store="memory"\} 14$/m);
     execFileSync('sh', ['-c', `promtool check metrics < "${tempFile('metrics.txt', text)}"`], { stdio: 'pipe' });
   });
 });

@@ -119,11 +119,13 @@ struct CachePolicy::Pending : RequestContext::PolicyState {
 };
 
 CachePolicy::CachePolicy(cache::CacheSettings settings, const core::Clock& clock,
-                         std::shared_ptr<void> keep_alive)
+                         std::shared_ptr<void> keep_alive,
+                         std::shared_ptr<usage::MetricFamily> lookup_seconds)
     : settings_(std::move(settings)),
       clock_(clock),
       store_(settings_.max_bytes, cache_stats()),
-      keep_alive_(std::move(keep_alive)) {
+      keep_alive_(std::move(keep_alive)),
+      lookup_seconds_(std::move(lookup_seconds)) {
   if (settings_.store == cache::CacheSettings::Store::kRedis) {
     redis_ = std::make_unique<cache::RedisAnswerStore>(settings_.redis);
   }
@@ -160,6 +162,8 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
     bypass(stats.bypass_sampling);
     co_return std::nullopt;
   }
+  // Look-up latency: key (normalise, hash) and store round trip, what a hit costs before sending.
+  auto lookup_started = std::chrono::steady_clock::now();
   auto partition = partition_of(context);
   auto normalised = cache::normalised_body(
       body.get_object(), cache::KeyFields{settings_.ignore_fields, settings_.match_fields});
@@ -185,6 +189,13 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
       answer = std::move(found.answer);
     } else {
       answer = store_.find(key, clock_.steady_now());
+    }
+    if (lookup_seconds_) {
+      auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - lookup_started)
+                        .count();
+      lookup_seconds_->observe(lookup_seconds_->series({}), redis_ ? 1 : 0,
+                               static_cast<std::uint64_t>(micros));
     }
     if (answer) {
       stats.hits.fetch_add(1, kRelaxed);
@@ -285,8 +296,17 @@ PolicyPtr make_cache_policy(const core::ConfigNode& section, PolicyServices& ser
     contributions = contribute_metrics(*services.metrics);
     slot = contributions;
   }
+  // The registry returns the same family to every cache policy and across reloads.
+  auto lookup_seconds = services.metrics->family(
+      {.name = "sluice_cache_lookup_seconds",
+       .help = "Response cache look-ups (key and store round trip), by store.",
+       .type = usage::MetricType::kHistogram,
+       .variant_label = "store",
+       .variants = {"memory", "redis"},
+       .bounds = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000},
+       .scale = 1e-6});
   return std::make_shared<CachePolicy>(std::move(settings), *services.clock,
-                                       std::move(contributions));
+                                       std::move(contributions), std::move(lookup_seconds));
 }
 
 }  // namespace sluice::gateway

@@ -33,14 +33,17 @@
 #include "sluice/core/config_node.hpp"
 #include "sluice/gateway/policy.hpp"
 #include "sluice/gateway/settings.hpp"
+#include "sluice/usage/metric_registry.hpp"
 
 namespace sluice::gateway {
 
 class CachePolicy final : public Policy {
  public:
-  // `clock` must outlive the policy; `keep_alive` holds the metric contributions.
+  // `clock` must outlive the policy; `keep_alive` holds the metric contributions;
+  // `lookup_seconds` (optional) is the look-up latency histogram, variants memory and redis.
   CachePolicy(cache::CacheSettings settings, const core::Clock& clock,
-              std::shared_ptr<void> keep_alive);
+              std::shared_ptr<void> keep_alive,
+              std::shared_ptr<usage::MetricFamily> lookup_seconds = nullptr);
 
   std::string_view name() const override { return "cache"; }
   PhaseOrder phase_order() const override { return PhaseOrder::kCache; }
@@ -62,6 +65,7 @@ class CachePolicy final : public Policy {
   cache::MemoryStore store_;
   std::unique_ptr<cache::RedisAnswerStore> redis_;  // store: redis
   std::shared_ptr<void> keep_alive_;
+  std::shared_ptr<usage::MetricFamily> lookup_seconds_;
 };
 
 // Factory for PolicyRegistry: reads the `cache` section (throws core::ConfigError).
