@@ -8,6 +8,10 @@
 #   start_nginx WORKERS SERVERS [NAME]  nginx in the foreground with the given server blocks
 #   fixed_json_server PORT BODY    prints a server block answering BODY to every request
 #   gateway_config PORT            prints a gateway config in front of $upstream_port
+#   wrk_measure NAME URL [PID]     wrk POSTing $work/post.lua at URL ($connections, $duration);
+#                                  prints "rps p50 cpu_us_per_request" (CPU of PID, 0 without);
+#                                  exits naming NAME on non-2xx answers
+#   start_gateway NAME YAML        a gateway of gateway_config + YAML; sets gateway_url[NAME], gateway_pids[NAME]
 #   post_lua FILE BODY HEADER VALUE  writes a wrk script POSTing BODY as JSON with HEADER: VALUE
 
 bench_require() {
@@ -98,4 +102,33 @@ pools:
 routes:
   - {name: bench, match: {deployments: [gpt-4o]}, pool: bench}
 YAML
+}
+
+declare -A gateway_url gateway_pids
+start_gateway() {  # name extra-yaml
+  local port
+  port="$(free_port)"
+  { gateway_config "$port"; printf '%s\n' "$2"; } >"$work/$1.yaml"
+  "$bin" gateway --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
+  pids+=($!)
+  gateway_pids[$1]=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/$1.out" && break; sleep 0.1; done
+  grep -q "listening on" "$work/$1.out" || { echo "$bench_name: gateway $1 did not start" >&2; cat "$work/$1.err" >&2; exit 1; }
+  gateway_url[$1]="http://127.0.0.1:$port"
+}
+
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+wrk_measure() {  # name url [pid]
+  local out="$work/wrk-$1.out" before=0 after=0 rps p50 errors requests
+  [ -n "${3:-}" ] && before="$(cpu_of "$3")"
+  wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "$2" >"$out" 2>&1 || true
+  [ -n "${3:-}" ] && after="$(cpu_of "$3")"
+  rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
+  p50="$(awk '$1=="50%"{print $2}' "$out")"
+  errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
+  if [ -n "$errors" ] && [ "$errors" != 0 ]; then
+    echo "$bench_name: '$1' answered $errors non-2xx responses" >&2; cat "$out" >&2; exit 1
+  fi
+  requests="$(awk '/requests in/{print $1}' "$out")"
+  echo "${rps:-0} ${p50:-?} $(awk -v a="$after" -v b="$before" -v n="${requests:-0}" 'BEGIN{printf "%.1f", (n>0)?(a-b)*1e6/n:0}')"
 }

@@ -17,6 +17,7 @@ benches=(
   "gateway-accounting|gateway/accounting.sh|gateway with accounting off"
   "gateway-auth|gateway/auth.sh|gateway with auth off"
   "gateway-limits|gateway/limits.sh|gateway with limits off"
+  "gateway-cache|gateway/cache.sh|nginx reverse proxy (same response)"
   "load|load/run.sh|wrk"
   "load-timing|load/timing.sh|the simulator's timing model"
 )

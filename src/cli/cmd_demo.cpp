@@ -358,6 +358,14 @@ int Demo::report(bool load_ok) {
       "every backend busy)\n",
       scenario_.app_tokens_per_minute);
 
+  std::printf("\n== response cache (usage store; analytics sends temperature 0) ==\n");
+  auto cache = demo::cache_text(db, scenario_);
+  if (!cache) {
+    std::fprintf(stderr, "sluice demo: %s\n", cache.error().message.c_str());
+    return kExitFailed;
+  }
+  std::printf("%s", cache->c_str());
+
   auto backends = demo::http_call("GET", admin_url_ + "/admin/backends");
   auto sim_usage = demo::http_call("GET", sim_url_ + "/sim/usage");
   if (!backends || !sim_usage) {
@@ -380,9 +388,10 @@ int Demo::report(bool load_ok) {
 
   // Reconciliation: the store's tokens against what the simulator says it served.
   auto stored = demo::store_total_tokens(db);
+  auto hits = demo::store_cache_hits(db);
   boost::system::error_code ec;
   auto sim_doc = boost::json::parse(sim_usage->body, ec);
-  if (!stored || ec) {
+  if (!stored || !hits || ec) {
     std::fprintf(stderr, "sluice demo: cannot read totals for the reconciliation\n");
     return kExitFailed;
   }
@@ -396,6 +405,10 @@ int Demo::report(bool load_ok) {
   std::printf("\nreconciliation: usage store %lld tokens %s simulator %lld tokens %s\n",
               static_cast<long long>(*stored), equal ? "=" : "!=", static_cast<long long>(served),
               equal ? "\u2713" : "\u2717 MISMATCH");
+  std::printf(
+      "(plus %lld requests answered from the response cache, recorded with no backend "
+      "tokens)\n",
+      static_cast<long long>(*hits));
 
   std::printf("\n== outputs ==\n");
   std::printf("HTML report:    %s\n", (out_ / "load" / "report.html").c_str());

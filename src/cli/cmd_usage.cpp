@@ -112,7 +112,7 @@ Command add_usage_command(CLI::App& root) {
   report
       ->add_option("--by", options->by,
                    "Comma-separated grouping: app, key, client_ip, route, deployment, model, "
-                   "backend, operation, status, source, streamed, day, request_id")
+                   "backend, operation, status, source, cache, streamed, day, request_id")
       ->capture_default_str();
   report->add_option("--since", options->since, "Records started within this long (e.g. 24h, 7d)")
       ->capture_default_str();

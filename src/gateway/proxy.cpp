@@ -700,6 +700,12 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
     co_return outcome;
   }
 
+  // Policies that watch the stream's events (the cache keeps the answer), found once per stream.
+  std::vector<Policy*> observers;
+  for (const auto& policy :
+       context_.route ? context_.route->policies : runtime_.settings().global_policies) {
+    if (policy->observes_stream_events()) observers.push_back(policy.get());
+  }
   http::SseParser parser;
   std::vector<http::SseEvent> events;
   std::string out;
@@ -740,6 +746,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
       if (event.data == "[DONE]") {
         saw_done = true;
       } else if (event.data_lines > 0) {
+        for (auto* observer : observers) observer->on_stream_event(context_, event.data);
         auto chunk = inspect_stream_chunk(event.data, worker_.json, context_.usage,
                                           context_.response_model, context_.completion_text);
         if (chunk.has_content && context_.first_token_at == SteadyClock::time_point{}) {

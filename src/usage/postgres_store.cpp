@@ -66,8 +66,9 @@ class PostgresStore final : public Store {
         row.keys.push_back(PQgetvalue(r.result, t, i++));
       }
       row.model = PQgetvalue(r.result, t, i++);
-      for (auto* field : {&row.requests, &row.prompt_tokens, &row.completion_tokens,
-                          &row.total_tokens, &row.cached_tokens, &row.reasoning_tokens}) {
+      for (auto* field :
+           {&row.requests, &row.prompt_tokens, &row.completion_tokens, &row.total_tokens,
+            &row.cached_tokens, &row.reasoning_tokens, &row.cache_hits, &row.tokens_saved}) {
         *field = std::strtoll(PQgetvalue(r.result, t, i++), nullptr, 10);
       }
       rows.push_back(std::move(row));
@@ -165,6 +166,10 @@ core::Result<std::unique_ptr<Store>> open_postgres_store(std::string_view url) {
   PQsetNoticeProcessor(conn, ignore_notice, nullptr);
   auto store = std::make_unique<PostgresStore>(conn, description);
   if (auto ok = store->exec(sql::schema(sql::Dialect::kPostgres).c_str()); !ok) return ok.error();
+  for (const auto& column : sql::kAddedUsageColumns) {
+    auto statement = sql::add_column_statement(column, sql::Dialect::kPostgres);
+    if (auto ok = store->exec(statement.c_str()); !ok) return ok.error();
+  }
   return std::unique_ptr<Store>(std::move(store));
 }
 

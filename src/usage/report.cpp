@@ -56,6 +56,8 @@ Report build_report(const std::vector<SummaryRow>& summary, const std::vector<st
     row.completion_tokens += s.completion_tokens;
     row.total_tokens += s.total_tokens;
     row.cached_tokens += s.cached_tokens;
+    row.cache_hits += s.cache_hits;
+    row.tokens_saved += s.tokens_saved;
     if (prices) {
       if (const auto* price = prices->find(s.model)) {
         double cached_rate = price->cached_input < 0 ? price->input : price->cached_input;
@@ -75,6 +77,8 @@ Report build_report(const std::vector<SummaryRow>& summary, const std::vector<st
     report.total.completion_tokens += row.completion_tokens;
     report.total.total_tokens += row.total_tokens;
     report.total.cached_tokens += row.cached_tokens;
+    report.total.cache_hits += row.cache_hits;
+    report.total.tokens_saved += row.tokens_saved;
     report.total.cost += row.cost;
     report.rows.push_back(std::move(row));
   }
@@ -96,6 +100,12 @@ std::string fixed(double value, int decimals) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
   return buffer;
+}
+
+// Share of the group's requests answered from the response cache, 0..1.
+double hit_ratio(const ReportRow& row) {
+  return row.requests > 0 ? static_cast<double>(row.cache_hits) / static_cast<double>(row.requests)
+                          : 0;
 }
 
 std::string csv_field(const std::string& value) {
@@ -120,6 +130,9 @@ std::vector<std::string> cells_of(const Report& report, const ReportRow& row, bo
   cells.push_back(std::to_string(row.total_tokens));
   cells.push_back(std::to_string(row.cached_tokens));
   cells.push_back(fixed(row.share * 100, 2));
+  cells.push_back(std::to_string(row.cache_hits));
+  cells.push_back(fixed(hit_ratio(row) * 100, 2));
+  cells.push_back(std::to_string(row.tokens_saved));
   if (report.priced) cells.push_back(fixed(row.cost, 4));
   return cells;
 }
@@ -127,7 +140,7 @@ std::vector<std::string> cells_of(const Report& report, const ReportRow& row, bo
 std::vector<std::string> header_of(const Report& report) {
   std::vector<std::string> header = report.columns;
   for (const char* name : {"requests", "prompt_tokens", "completion_tokens", "total_tokens",
-                           "cached_tokens", "share_pct"}) {
+                           "cached_tokens", "share_pct", "cache_hits", "hit_pct", "tokens_saved"}) {
     header.push_back(name);
   }
   if (report.priced) header.push_back("cost_" + report.currency);
@@ -152,6 +165,9 @@ std::string format_report(const Report& report, ReportFormat format) {
       o["total_tokens"] = row.total_tokens;
       o["cached_tokens"] = row.cached_tokens;
       o["share"] = row.share;
+      o["cache_hits"] = row.cache_hits;
+      o["hit_ratio"] = hit_ratio(row);
+      o["tokens_saved"] = row.tokens_saved;
       if (report.priced) o["cost"] = row.cost;
       return o;
     };

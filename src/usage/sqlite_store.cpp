@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <set>
+
 #include "usage/store_sql.hpp"
 
 namespace sluice::usage {
@@ -59,8 +61,9 @@ class SqliteStore final : public Store {
       int i = 0;
       for (std::size_t c = 0; c < columns.size(); ++c) row.keys.push_back(column_text(s, i++));
       row.model = column_text(s, i++);
-      for (auto* field : {&row.requests, &row.prompt_tokens, &row.completion_tokens,
-                          &row.total_tokens, &row.cached_tokens, &row.reasoning_tokens}) {
+      for (auto* field :
+           {&row.requests, &row.prompt_tokens, &row.completion_tokens, &row.total_tokens,
+            &row.cached_tokens, &row.reasoning_tokens, &row.cache_hits, &row.tokens_saved}) {
         *field = sqlite3_column_int64(s, i++);
       }
       rows.push_back(std::move(row));
@@ -80,6 +83,25 @@ class SqliteStore final : public Store {
   }
 
   std::string describe() const override { return "sqlite:" + path_; }
+
+  // Brings a table made by an older sluice up to date (kAddedUsageColumns).
+  core::Result<void> add_missing_columns() {
+    std::set<std::string> present;
+    Statement statement;
+    if (sqlite3_prepare_v2(db_, "SELECT name FROM pragma_table_info('sluice_usage')", -1,
+                           statement.out(), nullptr) != SQLITE_OK) {
+      return failure("read columns");
+    }
+    while (sqlite3_step(statement.get()) == SQLITE_ROW) {
+      present.insert(column_text(statement.get(), 0));
+    }
+    for (const auto& column : sql::kAddedUsageColumns) {
+      if (present.contains(std::string(column.name))) continue;
+      auto sql = sql::add_column_statement(column, sql::Dialect::kSqlite);
+      if (auto ok = exec(sql.c_str()); !ok) return ok.error();
+    }
+    return {};
+  }
 
  private:
   // Inserts rows of one table in one transaction, skipping those already present.
@@ -168,6 +190,7 @@ core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) 
     return ok.error();
   }
   if (auto ok = store->exec(sql::schema(sql::Dialect::kSqlite).c_str()); !ok) return ok.error();
+  if (auto ok = store->add_missing_columns(); !ok) return ok.error();
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -47,7 +47,28 @@ inline constexpr Column kUsageColumns[] = {
     {"duration_us", ColumnType::kBigint},
     {"attempts", ColumnType::kInteger},
     {"client_disconnected", ColumnType::kBool},
+    {"cache", ColumnType::kText},
+    {"tokens_saved", ColumnType::kBigint},
 };
+
+// Columns added to sluice_usage after its first release, with the value older rows get: a store
+// created by an older sluice gains them when it is opened (upgrade_statements()).
+struct AddedColumn {
+  std::string_view name;
+  std::string_view definition;  // type and default, valid in both dialects
+};
+inline constexpr AddedColumn kAddedUsageColumns[] = {
+    {"cache", "TEXT NOT NULL DEFAULT ''"},
+    {"tokens_saved", "BIGINT NOT NULL DEFAULT 0"},
+};
+
+// ALTER TABLE statements adding `column` to sluice_usage. PostgreSQL skips a column it has
+// (IF NOT EXISTS); SQLite has no such clause, so its caller asks first which columns exist.
+inline std::string add_column_statement(const AddedColumn& column, Dialect dialect) {
+  return "ALTER TABLE sluice_usage ADD COLUMN " +
+         std::string(dialect == Dialect::kPostgres ? "IF NOT EXISTS " : "") +
+         std::string(column.name) + " " + std::string(column.definition) + ";\n";
+}
 
 inline constexpr Column kPromptLogColumns[] = {
     {"request_id", ColumnType::kText}, {"started_at_us", ColumnType::kBigint},
@@ -85,6 +106,8 @@ void visit_row(const UsageRecord& r, Visit&& visit) {
   visit(r.duration_us);
   visit(std::int64_t{r.attempts});
   visit(std::int64_t{r.client_disconnected});
+  visit(std::string_view(r.cache));
+  visit(r.tokens_saved);
 }
 
 // The same for kPromptLogColumns.
@@ -169,6 +192,7 @@ inline std::string group_expression(std::string_view column, Dialect dialect) {
   if (column == "status")
     return dialect == Dialect::kSqlite ? "CAST(status AS TEXT)" : "status::text";
   if (column == "source") return "usage_source";
+  if (column == "cache") return "cache";
   if (column == "streamed") return "CASE WHEN streamed THEN 'true' ELSE 'false' END";
   if (column == "day") {
     return dialect == Dialect::kSqlite
@@ -195,6 +219,8 @@ inline std::string summary_query(const std::vector<std::string>& columns, Dialec
                         "reasoning_tokens"}) {
     sql += ", SUM(" + std::string(c) + ")" + sum_cast;
   }
+  sql += ", SUM(CASE WHEN cache <> '' THEN 1 ELSE 0 END)" + sum_cast;
+  sql += ", SUM(tokens_saved)" + sum_cast;
   sql += " FROM sluice_usage WHERE started_at_us >= " + std::string(since_placeholder) +
          " GROUP BY " + groups + "model";
   return sql;

@@ -98,6 +98,8 @@ void append_record_line(std::string& out, const UsageRecord& r) {
   field(out, "duration_us", r.duration_us);
   field(out, "attempts", r.attempts);
   field_bool(out, "client_disconnected", r.client_disconnected);
+  field(out, "cache", r.cache);
+  field(out, "tokens_saved", r.tokens_saved);
   out.append("}\n");
 }
 
@@ -122,7 +124,8 @@ std::optional<UsageRecord> parse_record_line(std::string_view line) {
             read(o, "reasoning_tokens", r.reasoning_tokens) &&
             read(o, "usage_source", r.usage_source) && read(o, "ttft_us", r.ttft_us) &&
             read(o, "duration_us", r.duration_us) && read(o, "attempts", r.attempts) &&
-            read_bool(o, "client_disconnected", r.client_disconnected);
+            read_bool(o, "client_disconnected", r.client_disconnected) &&
+            read(o, "cache", r.cache) && read(o, "tokens_saved", r.tokens_saved);
   if (!ok || r.request_id.empty() || !o.contains("started_at_us")) return std::nullopt;
   return r;
 }

@@ -69,6 +69,16 @@ test('sluice demo --duration 15s: reports, reconciles with the simulator, cleans
     // The app over its share is throttled by the gateway (requests that reached no backend).
     const batchRefused = chargeback.match(/^batch-jobs\s+gpt-4o\s+- \(not sent\)\s+(\d+)\s+\d+\s+\d+\s+\d+\s+\d+\s+\S+\s+(\d+)/m);
     assert.ok(batchRefused && Number(batchRefused[2]) > 0, `batch-jobs was not throttled\n${chargeback}`);
+    // The response cache is on for analytics only (it sends temperature 0; the others sample), and
+    // its hits are the requests the reconciliation names as answered from the cache.
+    const cache = run.stdout.split('== response cache')[1]?.split('== failover')[0] ?? '';
+    for (const app of ['chat-frontend', 'batch-jobs']) {
+      assert.match(cache, new RegExp(`^${app}\\s+gpt-4o\\s+\\d+\\s+0\\s+0\\.0%\\s+0$`, 'm'), `${app} hit the cache\n${text}`);
+    }
+    const analytics = cache.match(/^analytics\s+gpt-4o\s+(\d+)\s+(\d+)\s+\S+\s+(\d+)$/m);
+    assert.ok(analytics, `analytics not in the cache section\n${text}`);
+    const plus = run.stdout.match(/\(plus (\d+) requests answered from the response cache/);
+    assert.equal(plus?.[1], analytics[2], text);
     assert.match(run.stdout, /== failover/);
     assert.match(run.stdout, /swedencentral-ptu/);
     assert.match(run.stdout, /metrics:\s+http:\/\/127\.0\.0\.1:\d+\/metrics/);

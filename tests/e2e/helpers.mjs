@@ -222,6 +222,13 @@ export function chatPromptTokens(enc, messages) {
   return n;
 }
 
+// The `identity:` policy entry (YAML, indented for a top-level `policies:`) that gives each app of
+// `apps` ({app: key}) an API key presented in `header`; the key's id is `<app>-key`.
+export function apiKeyIdentityYaml(apps, header = 'x-app-key') {
+  const keys = Object.entries(apps).map(([app, key]) => `        - {id: ${app}-key, key: ${key}, app_id: ${app}}`);
+  return ['  identity:', '    api_keys:', `      header: ${header}`, '      keys:', ...keys].join('\n');
+}
+
 // Resolves true when a redis server answers PING on 127.0.0.1:`port`, false otherwise.
 export function redisPing(port) {
   return new Promise((resolvePromise) => {
@@ -251,4 +258,17 @@ export async function startRedis(port) {
   if (up) return child;
   child.kill('SIGKILL');
   throw new Error(`redis-server did not answer on port ${port}`);
+}
+
+// The start of a gateway config (YAML) with one listener and an admin listener on loopback and one
+// pool `sim` of the simulator at `simUrl` (its backend key `upstream-key`); routes and policies
+// follow.
+export function simGatewayYaml(simUrl, { threads = 1 } = {}) {
+  return `listeners: [{address: 127.0.0.1, port: 0, threads: ${threads}}]
+admin: {address: 127.0.0.1, port: 0}
+backends:
+  - {name: sim, url: "${simUrl}", auth: {type: api-key, key: upstream-key}}
+pools:
+  - {name: sim, members: [{backend: sim}]}
+`;
 }

@@ -14,7 +14,7 @@ import { AzureOpenAI } from 'openai';
 import { encoding_for_model } from 'tiktoken';
 
 import {
-  chatPromptTokens, fetchWithTimeout, gatewayRequestId as idOf, pollUntil, simUsage as usageOf, startGateway,
+  apiKeyIdentityYaml, chatPromptTokens, fetchWithTimeout, gatewayRequestId as idOf, pollUntil, simUsage as usageOf, startGateway,
   startSluice, tempDir, tempFile,
 } from './helpers.mjs';
 import { startPostgres, sumBy, waitForRows } from '../integration/usage_support.mjs';
@@ -59,11 +59,7 @@ routes:
   - {name: chat, match: {deployments: [gpt-4o]}, pool: chat}
   - {name: other, pool: shared}
 policies:
-  identity:
-    api_keys:
-      header: x-app-key
-      keys:
-${Object.entries(APPS).map(([app, key]) => `        - {id: ${app}-key, key: ${key}, app_id: ${app}}`).join('\n')}
+${apiKeyIdentityYaml(APPS)}
   usage: {journal: ${journal}, store: "${store}", ship_interval: 50ms}
   metrics: {dimensions: [app, deployment, model, backend, operation]}
 `;

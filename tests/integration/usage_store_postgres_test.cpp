@@ -1,6 +1,7 @@
 // The usage store and shipper against a real PostgreSQL server, started privately for this test
 // on 127.0.0.1 (tests/integration/usage_postgres.sh) and removed afterwards.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -122,6 +123,42 @@ TEST_F(PostgresStoreTest, ShipperDrainsAJournalIntoPostgres) {
   EXPECT_EQ(*again, 0u);
   EXPECT_EQ(replay.stats().duplicates.load(), 50u);
   std::filesystem::remove_all(dir);
+}
+
+// A sluice_usage table made before the response cache (no cache columns): opening the store adds
+// them, and cache hits are summed.
+TEST_F(PostgresStoreTest, UpgradesAnOlderTableAndSumsCacheHits) {
+  ASSERT_TRUE(open_store(url_)) << "creates the tables";
+  PGconn* conn = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PGresult* dropped =
+      PQexec(conn, "ALTER TABLE sluice_usage DROP COLUMN cache, DROP COLUMN tokens_saved");
+  EXPECT_EQ(PQresultStatus(dropped), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+  PQclear(dropped);
+  PQfinish(conn);
+
+  auto store = open_store(url_);
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<UsageRecord> records;
+  for (int i = 0; i < 3; ++i) {
+    auto r = record("pg-cache-" + std::to_string(i), "c", i == 0 ? 10 : 0, 0);
+    r.started_at_us = 1'800'000'000'000'000;
+    if (i > 0) {
+      r.cache = "exact";
+      r.tokens_saved = 10;
+    }
+    records.push_back(std::move(r));
+  }
+  auto inserted = (*store)->insert(records);
+  ASSERT_TRUE(inserted) << inserted.error().message;
+  EXPECT_EQ(*inserted, 3u);
+  auto rows = (*store)->summarize(1'800'000'000'000'000, {"app"});
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].requests, 3);
+  EXPECT_EQ((*rows)[0].cache_hits, 2);
+  EXPECT_EQ((*rows)[0].tokens_saved, 20);
+  EXPECT_EQ((*rows)[0].total_tokens, 10);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // Phases, in order, for every request:
 //   on_request        access phase: may answer the client itself (401, 429, ...) and stop
 //   on_upstream       just before each upstream attempt: may rewrite the upstream request
+//   on_stream_event   each event of a streamed answer (only policies that observe streams)
 //   on_response_end   just before the last bytes of the response go out (at most once)
 //   on_complete       log phase: always runs, exactly once, even on errors and client disconnects
 // Policies of one request run in ascending phase_order(); all methods are called on the request's
@@ -24,6 +25,7 @@ enum class PhaseOrder : int {
   kIdentify = 100,   // who is calling
   kAuthorize = 200,  // may they (roles, blocked keys)
   kLimit = 300,      // token limits and quotas
+  kCache = 400,      // response cache: after limits, so a hit is charged or not by their config
   kObserve = 900,    // usage records, metrics, prompt logs (on_complete only)
 };
 
@@ -41,6 +43,12 @@ class Policy {
   }
   // Called for every upstream attempt with the request about to be sent.
   virtual void on_upstream(RequestContext& context, http::Request& upstream) {}
+  // Whether on_stream_event needs to run (the relay loop calls only the policies that say so).
+  virtual bool observes_stream_events() const { return false; }
+  // Each `data:` payload of a streamed 200 answer except `[DONE]`, in order, before it is relayed;
+  // includes the usage chunk the gateway asked for on the client's behalf (which the client never
+  // sees). Must be cheap: it runs on the relay path.
+  virtual void on_stream_event(RequestContext& context, std::string_view data) {}
   // Just before the client can hold a complete response: before a plain response is sent, before a
   // stream's `[DONE]` event (or, without one, its terminating chunk). Status, backend and usage are
   // final. `body` is the whole response body of a plain response, empty for a stream (its text is

@@ -27,6 +27,12 @@ struct RequestBodyInfo {
   std::optional<std::int64_t> max_tokens;  // max_tokens or max_completion_tokens
 };
 
+// Set by the cache policy when it answered the request from its store (no backend involved).
+struct CacheHit {
+  std::string kind;               // "" (no hit) or "exact"
+  std::int64_t tokens_saved = 0;  // total tokens the stored answer cost when it was made
+};
+
 struct Attempt {
   std::string backend;
   unsigned status = 0;  // 0: no HTTP response (connection error, timeout)
@@ -66,6 +72,7 @@ class RequestContext {
   std::string completion_text;  // streamed text, kept for estimation and prompt/response logging
   std::int64_t estimated_prompt_tokens = -1;  // set by whoever counted it first (token limit)
   bool response_end_observed = false;         // the on_response_end phase ran (see policy.hpp)
+  CacheHit cache;                             // the answer came from the response cache
 
   // Timings (steady clock) for metrics: overhead = first upstream send - received; TTFT.
   std::chrono::steady_clock::time_point received_at;

@@ -44,8 +44,10 @@ struct ReportRow {
   std::int64_t completion_tokens = 0;
   std::int64_t total_tokens = 0;
   std::int64_t cached_tokens = 0;
-  double share = 0;  // of all total tokens, 0..1
-  double cost = 0;   // with a price table
+  std::int64_t cache_hits = 0;    // requests answered from the response cache
+  std::int64_t tokens_saved = 0;  // what the cache hits would have cost
+  double share = 0;               // of all total tokens, 0..1
+  double cost = 0;                // with a price table
 };
 
 struct Report {

@@ -45,10 +45,12 @@ struct SummaryRow {
   std::int64_t total_tokens = 0;
   std::int64_t cached_tokens = 0;
   std::int64_t reasoning_tokens = 0;
+  std::int64_t cache_hits = 0;    // requests answered from the response cache
+  std::int64_t tokens_saved = 0;  // what those answers cost when they were made
 };
 
 // Grouping columns a report may name: app, key, client_ip, route, deployment, model, backend,
-// operation, status, source, streamed, day, request_id.
+// operation, status, source, cache, streamed, day, request_id.
 const std::vector<std::string_view>& summary_columns();
 
 class Store {

@@ -37,6 +37,8 @@ struct UsageRecord {
   std::int64_t duration_us = 0;
   int attempts = 0;
   bool client_disconnected = false;
+  std::string cache;              // "" (answered by a backend) or "exact": answered from the cache
+  std::int64_t tokens_saved = 0;  // a cache hit: total tokens the answer cost when it was made
 
   friend bool operator==(const UsageRecord&, const UsageRecord&) = default;
 };

@@ -86,10 +86,13 @@ core::Result<std::string> chargeback_table(const std::filesystem::path& db,
                                            const DemoScenario& scenario) {
   // status 429 covers both the gateway's own token limit and "every backend throttled".
   auto rows = query(db,
-                    "SELECT app_id, deployment, backend, COUNT(*), SUM(streamed), "
+                    "SELECT app_id, deployment, "
+                    "CASE WHEN cache != '' THEN '(cache)' ELSE backend END AS served_by, "
+                    "COUNT(*), SUM(streamed), "
                     "SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens), "
                     "SUM(status = 429), SUM(status >= 500) FROM sluice_usage "
-                    "GROUP BY app_id, deployment, backend ORDER BY app_id, SUM(total_tokens) DESC");
+                    "GROUP BY app_id, deployment, served_by "
+                    "ORDER BY app_id, SUM(total_tokens) DESC");
   if (!rows) return rows.error();
   std::int64_t all_tokens = 0;
   for (const auto& r : *rows) all_tokens += to_int(r[7]);
@@ -113,6 +116,32 @@ core::Result<std::string> chargeback_table(const std::filesystem::path& db,
                 (long long)totals[3], (long long)totals[4], all_tokens ? 100.0 : 0.0,
                 (long long)totals[5], (long long)totals[6]);
   return out;
+}
+
+core::Result<std::string> cache_text(const std::filesystem::path& db,
+                                     const DemoScenario& scenario) {
+  auto rows = query(db,
+                    "SELECT app_id, deployment, COUNT(*), SUM(cache != ''), SUM(tokens_saved) "
+                    "FROM sluice_usage GROUP BY app_id, deployment ORDER BY app_id");
+  if (!rows) return rows.error();
+  std::string out = format("%-14s %-10s %8s %10s %9s %12s\n", "app", "deployment", "requests",
+                           "cache_hits", "hit_ratio", "tokens_saved");
+  for (const auto& r : *rows) {
+    auto requests = to_int(r[2]);
+    auto hits = to_int(r[3]);
+    out +=
+        format("%-14s %-10s %8lld %10lld %8.1f%% %12lld\n", app_name(scenario, r[0]).c_str(),
+               r[1].c_str(), (long long)requests, (long long)hits,
+               requests ? 100.0 * static_cast<double>(hits) / static_cast<double>(requests) : 0.0,
+               (long long)to_int(r[4]));
+  }
+  return out;
+}
+
+core::Result<std::int64_t> store_cache_hits(const std::filesystem::path& db) {
+  auto rows = query(db, "SELECT COUNT(*) FROM sluice_usage WHERE cache != ''");
+  if (!rows) return rows.error();
+  return to_int(rows->at(0).at(0));
 }
 
 core::Result<std::string> failover_text(const std::filesystem::path& db,

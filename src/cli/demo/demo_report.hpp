@@ -16,6 +16,12 @@ namespace sluice::cli::demo {
 core::Result<std::string> chargeback_table(const std::filesystem::path& db,
                                            const DemoScenario& scenario);
 
+// Per app × deployment: requests, response-cache hits, hit ratio, tokens saved.
+core::Result<std::string> cache_text(const std::filesystem::path& db, const DemoScenario& scenario);
+
+// Records answered from the response cache (they carry no backend tokens).
+core::Result<std::int64_t> store_cache_hits(const std::filesystem::path& db);
+
 // Sum of total_tokens over every record in the store.
 core::Result<std::int64_t> store_total_tokens(const std::filesystem::path& db);
 

@@ -45,7 +45,8 @@ DemoScenario DemoScenario::make(double rate, std::optional<int> vus,
        "analytics-secret",
        {"Inference.User"},
        0.2,
-       32},
+       32,
+       /*cached=*/true},
   };
   s.regions = {
       {"swedencentral-ptu", "gpt-4o-ptu", "swedencentral", "demo-key-swedencentral", true, 0, 1},
@@ -191,6 +192,7 @@ std::string DemoScenario::gateway_yaml(const std::string& sim_url,
        "        tokens_per_minute: "
     << app_tokens_per_minute << "\n"
     << "        estimate_prompt_tokens: true\n"
+       "  cache: {ttl: 10m, vary_by: app_id}\n"
        "  usage:\n"
        "    journal: "
     << (out / "usage-journal").string() << "\n"
@@ -230,7 +232,7 @@ std::string DemoScenario::load_yaml(const DemoApp& app, const std::string& gatew
        "for the "
     << app.name
     << " team.\"},{\"role\":\"user\",\"content\":\"${prompt}\"}],\"max_tokens\":" << app.max_tokens
-    << ",\"stream\":${stream}}'\n"
+    << (app.cached ? ",\"temperature\":0" : "") << ",\"stream\":${stream}}'\n"
     << "dataset:\n"
     << "  path: prompts.csv\n"
     << "  variables: [prompt, stream]\n"

@@ -19,6 +19,9 @@ struct DemoApp {
   std::vector<std::string> roles;
   double share = 0;    // of the total arrival rate (or of the virtual users)
   int max_tokens = 0;  // per request
+  // Sends temperature 0, so the gateway's response cache answers its repeated prompts (the other
+  // apps sample, which the cache leaves alone).
+  bool cached = false;
 };
 
 struct DemoRegion {

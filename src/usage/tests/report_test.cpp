@@ -52,6 +52,24 @@ TEST(Report, PricesMatchTheLongestModelPrefix) {
   EXPECT_EQ(report.unpriced_models, std::set<std::string>{"mystery"});
 }
 
+TEST(Report, ShowsCacheHitsHitRatioAndTokensSaved) {
+  std::vector<SummaryRow> rows = {{.keys = {"app-a"},
+                                   .model = "gpt-4o",
+                                   .requests = 4,
+                                   .total_tokens = 30,
+                                   .cache_hits = 1,
+                                   .tokens_saved = 10}};
+  auto report = build_report(rows, {"app"}, nullptr);
+  EXPECT_EQ(report.total.cache_hits, 1);
+  EXPECT_EQ(report.total.tokens_saved, 10);
+  auto table = format_report(report, ReportFormat::kTable);
+  EXPECT_NE(table.find("cache_hits  hit_pct  tokens_saved"), std::string::npos) << table;
+  EXPECT_NE(format_report(report, ReportFormat::kCsv).find("app-a,4,0,0,30,0,100.00,1,25.00,10"),
+            std::string::npos);
+  auto json = format_report(report, ReportFormat::kJson);
+  EXPECT_NE(json.find("\"hit_ratio\":2.5E-1"), std::string::npos) << json;
+}
+
 TEST(Report, CsvQuotesAndJsonCarriesEveryRow) {
   auto report = build_report(summary(), {"app"}, nullptr);
   auto csv = format_report(report, ReportFormat::kCsv);

@@ -1,6 +1,7 @@
 #include "sluice/usage/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "usage/tests/test_dir.hpp"
 
@@ -58,6 +59,54 @@ TEST(Store, SqliteInsertIsIdempotentAndSummarizes) {
   ASSERT_EQ(later->size(), 1u);
   EXPECT_EQ((*later)[0].keys[0], "b");
   EXPECT_FALSE((*store)->summarize(0, {"app; DROP TABLE sluice_usage"}));
+}
+
+// A usage.db made before the response cache had no cache columns: opening it adds them, old rows
+// read as "no hit", and new rows carry their hits and tokens saved.
+TEST(Store, SqliteUpgradesAnOlderTableAndSumsCacheHits) {
+  TempDir dir;
+  auto path = (dir.path() / "old.db").string();
+  {
+    auto store = open_store("sqlite:" + path);
+    ASSERT_TRUE(store) << store.error().message;
+    std::vector<UsageRecord> old(1);
+    old[0].request_id = "old";
+    old[0].started_at_us = 1;
+    old[0].app_id = "a";
+    old[0].total_tokens = 7;
+    ASSERT_TRUE((*store)->insert(old));
+  }
+  // Back to the first schema: the table as an older sluice left it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE sluice_usage DROP COLUMN cache;"
+                         "ALTER TABLE sluice_usage DROP COLUMN tokens_saved;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto store = open_store("sqlite:" + path);
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<UsageRecord> hits(2);
+  for (int i = 0; i < 2; ++i) {
+    hits[i].request_id = "hit" + std::to_string(i);
+    hits[i].started_at_us = 2 + i;
+    hits[i].app_id = "a";
+    hits[i].cache = "exact";
+    hits[i].tokens_saved = 7;
+  }
+  ASSERT_TRUE((*store)->insert(hits)) << "the new columns are there";
+  auto rows = (*store)->summarize(0, {"app"});
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].requests, 3);
+  EXPECT_EQ((*rows)[0].cache_hits, 2);
+  EXPECT_EQ((*rows)[0].tokens_saved, 14);
+  EXPECT_EQ((*rows)[0].total_tokens, 7);
+  auto by_cache = (*store)->summarize(0, {"cache"});
+  ASSERT_TRUE(by_cache);
+  EXPECT_EQ(by_cache->size(), 2u);  // "" and "exact"
 }
 
 // Nothing listens on port 1, so the connection is refused at once; a store that hung instead would

@@ -30,6 +30,8 @@ UsageRecord sample() {
   r.duration_us = 5000;
   r.attempts = 2;
   r.client_disconnected = false;
+  r.cache = "exact";
+  r.tokens_saved = 42;
   return r;
 }
 

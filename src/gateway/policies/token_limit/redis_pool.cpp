@@ -285,6 +285,13 @@ RedisReply to_result(const redisReply& reply) {
         result.integers.push_back(element->integer);
       }
       break;
+    case REDIS_REPLY_STRING:
+      result.status = RedisReply::Status::kOk;
+      result.text = std::string(text_of(reply));
+      break;
+    case REDIS_REPLY_NIL:
+      result.status = RedisReply::Status::kOk;
+      break;
     case REDIS_REPLY_ERROR:
       result.status = RedisReply::Status::kError;
       result.error = std::string(text_of(reply));
@@ -360,6 +367,30 @@ bool RedisPool::attempt(Connection& connection, std::vector<Job>& jobs,
     }
   }
   return true;
+}
+
+}  // namespace sluice::gateway::token_limit
+
+namespace sluice::gateway::token_limit {
+
+http::Task<RedisReply> eval_on(RedisPool& pool, std::size_t script, std::vector<std::string> keys,
+                               std::vector<std::string> args, RedisPool::SteadyTime deadline) {
+  auto initiate = [&pool, script, deadline](auto handler, std::vector<std::string> keys,
+                                            std::vector<std::string> args) {
+    // Resume on the coroutine's own executor, and keep it alive while Redis works.
+    auto executor = http::asio::prefer(http::asio::get_associated_executor(handler),
+                                       http::asio::execution::outstanding_work.tracked);
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    pool.eval(script, std::move(keys), std::move(args), deadline,
+              [shared, executor](RedisReply reply) {
+                http::asio::post(executor, [shared, reply = std::move(reply)]() mutable {
+                  std::move (*shared)(std::move(reply));
+                });
+              });
+  };
+  co_return co_await http::asio::async_initiate<decltype(http::asio::use_awaitable),
+                                                void(RedisReply)>(
+      initiate, http::asio::use_awaitable, std::move(keys), std::move(args));
 }
 
 }  // namespace sluice::gateway::token_limit

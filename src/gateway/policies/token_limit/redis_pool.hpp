@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "gateway/policies/token_limit/token_limit_settings.hpp"
+#include "sluice/http/asio.hpp"
 
 namespace sluice::gateway::token_limit {
 
@@ -42,6 +43,7 @@ struct RedisReply {
   Status status = Status::kUnavailable;
   std::string error;
   std::vector<long long> integers;  // the script's reply: an integer, or an array of integers
+  std::optional<std::string> text;  // ... or a string (nil: kOk with neither)
 };
 
 class RedisPool {
@@ -123,5 +125,10 @@ class RedisPool {
   std::atomic<std::uint64_t> failures_{0};
   std::vector<std::thread> threads_;
 };
+
+// Runs `script` on `pool` from a coroutine, which resumes on its own executor with the reply;
+// the worker's event loop never waits for Redis.
+http::Task<RedisReply> eval_on(RedisPool& pool, std::size_t script, std::vector<std::string> keys,
+                               std::vector<std::string> args, RedisPool::SteadyTime deadline);
 
 }  // namespace sluice::gateway::token_limit

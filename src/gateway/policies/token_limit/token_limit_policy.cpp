@@ -116,39 +116,10 @@ Instant TokenLimitPolicy::shared_now() const {
 }
 
 std::string TokenLimitPolicy::counter_value(const LimitSpec& limit, const RequestContext& context) {
-  using Kind = token_limit::CounterKeyPart::Kind;
   std::string out;
   for (std::size_t i = 0; i < limit.counter_key.size(); ++i) {
-    const auto& part = limit.counter_key[i];
     if (i > 0) out.push_back('|');
-    switch (part.kind) {
-      case Kind::kAppId:
-        append_escaped(out, context.identity.app_id);
-        break;
-      case Kind::kApiKey:
-        append_escaped(out, context.identity.key_id);
-        break;
-      case Kind::kClientIp:
-        append_escaped(out, context.client_ip);
-        break;
-      case Kind::kDeployment:
-        append_escaped(out, context.deployment);
-        break;
-      case Kind::kHeader: {
-        const auto& request = context.exchange.request();
-        if (auto it = request.find(part.name); it != request.end()) {
-          append_escaped(out, std::string_view(it->value().data(), it->value().size()));
-        }
-        break;
-      }
-      case Kind::kClaim: {
-        if (auto it = context.identity.claims.find(part.name);
-            it != context.identity.claims.end()) {
-          append_escaped(out, it->second);
-        }
-        break;
-      }
-    }
+    append_escaped(out, limit.counter_key[i].value_in(context));
   }
   if (out.size() > kMaxCounterValue) out = "#" + fnv1a_hex(out);
   return out;
@@ -334,7 +305,11 @@ void TokenLimitPolicy::on_complete(RequestContext& context) {
   // without any usage keeps the estimate; anything else (refused later, upstream error, client gone
   // before an answer) used nothing and releases it.
   std::optional<std::int64_t> used;
-  if (context.usage.source != UsageSource::kNone) {
+  if (!context.cache.kind.empty()) {
+    // Answered from the response cache: no backend tokens; charged what the answer cost when it
+    // was made only if the limit says so.
+    used = settings_.charge_cache_hits ? context.cache.tokens_saved : 0;
+  } else if (context.usage.source != UsageSource::kNone) {
     used = context.usage.total_tokens > 0
                ? context.usage.total_tokens
                : context.usage.prompt_tokens + context.usage.completion_tokens;

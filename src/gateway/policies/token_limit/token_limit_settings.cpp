@@ -5,56 +5,7 @@
 
 namespace sluice::gateway::token_limit {
 
-namespace {
-
 using core::ConfigNode;
-
-CounterKeyPart parse_counter_part(const ConfigNode& node) {
-  const std::string& text = node.scalar();
-  CounterKeyPart part;
-  auto named = [&](std::string_view prefix, CounterKeyPart::Kind kind) {
-    if (!text.starts_with(prefix)) return false;
-    part.kind = kind;
-    part.name = text.substr(prefix.size());
-    if (part.name.empty()) node.fail("'" + text + "' needs a name after the colon");
-    return true;
-  };
-  if (text == "app_id") {
-    part.kind = CounterKeyPart::Kind::kAppId;
-  } else if (text == "api_key") {
-    part.kind = CounterKeyPart::Kind::kApiKey;
-  } else if (text == "client_ip") {
-    part.kind = CounterKeyPart::Kind::kClientIp;
-  } else if (text == "deployment") {
-    part.kind = CounterKeyPart::Kind::kDeployment;
-  } else if (named("header:", CounterKeyPart::Kind::kHeader)) {
-    for (char& c : part.name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  } else if (!named("claim:", CounterKeyPart::Kind::kClaim)) {
-    node.fail("unknown counter key part '" + text +
-              "' (known: app_id, api_key, client_ip, deployment, header:NAME, claim:NAME)");
-  }
-  return part;
-}
-
-}  // namespace
-
-std::string CounterKeyPart::to_string() const {
-  switch (kind) {
-    case Kind::kAppId:
-      return "app_id";
-    case Kind::kApiKey:
-      return "api_key";
-    case Kind::kClientIp:
-      return "client_ip";
-    case Kind::kDeployment:
-      return "deployment";
-    case Kind::kHeader:
-      return "header:" + name;
-    case Kind::kClaim:
-      return "claim:" + name;
-  }
-  return "app_id";
-}
 
 LimitSpec LimitSpec::from_config(const ConfigNode& node) {
   LimitSpec spec;
@@ -68,9 +19,11 @@ LimitSpec LimitSpec::from_config(const ConfigNode& node) {
   auto key = node.find("counter_key");
   if (!key || key->is_null()) node.fail_at("counter_key", "missing required key 'counter_key'");
   if (key->is_scalar()) {
-    spec.counter_key.push_back(parse_counter_part(*key));
+    spec.counter_key.push_back(CounterKeyPart::from_config(*key, "counter key"));
   } else {
-    for (const auto& item : key->items()) spec.counter_key.push_back(parse_counter_part(item));
+    for (const auto& item : key->items()) {
+      spec.counter_key.push_back(CounterKeyPart::from_config(item, "counter key"));
+    }
   }
   if (spec.counter_key.empty()) node.fail_at("counter_key", "counter_key needs at least one part");
 
@@ -210,6 +163,7 @@ TokenLimitSettings TokenLimitSettings::from_config(const ConfigNode& node) {
     settings.redis = RedisSettings::from_config(node.section("redis"));
   }
   settings.headers = HeaderNames::from_config(node.section("headers"));
+  settings.charge_cache_hits = node.optional<bool>("charge_cache_hits", false);
   node.finish();
   return settings;
 }

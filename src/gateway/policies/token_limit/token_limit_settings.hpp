@@ -16,25 +16,20 @@
 //     redis: {url, timeout, connect_timeout, pool_size, key_prefix, on_failure,
 //             fallback_tokens_per_minute, retry_interval}
 //     headers: {remaining_tokens, remaining_quota, consumed_tokens}
+//     charge_cache_hits: false         # a response-cache hit costs its answer's tokens (true)
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "gateway/caller_key.hpp"
 #include "gateway/policies/token_limit/quota_period.hpp"
 #include "sluice/core/config_node.hpp"
 
 namespace sluice::gateway::token_limit {
 
 // One part of a counter key: what identifies "the same caller" for a limit.
-struct CounterKeyPart {
-  enum class Kind { kAppId, kApiKey, kClientIp, kDeployment, kHeader, kClaim };
-  Kind kind = Kind::kAppId;
-  std::string name;  // header or claim name (kHeader, kClaim)
-
-  // "app_id", "header:x-team", ...: how it is written in config.
-  std::string to_string() const;
-};
+using CounterKeyPart = CallerKeyPart;
 
 struct LimitSpec {
   std::string name;  // unique within the policy; counters with the same name are shared
@@ -86,6 +81,9 @@ struct TokenLimitSettings {
   StoreKind store = StoreKind::kLocal;
   RedisSettings redis;
   HeaderNames headers;
+  // A response-cache hit is charged the tokens its answer cost when it was made (true), or
+  // nothing (false: the default, as no backend capacity was used).
+  bool charge_cache_hits = false;
 
   // Reads and validates the section (and finish()es it). Throws core::ConfigError.
   static TokenLimitSettings from_config(const core::ConfigNode& node);

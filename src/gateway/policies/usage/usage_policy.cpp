@@ -88,6 +88,8 @@ usage::UsageRecord make_usage_record(const RequestContext& c) {
   r.ttft_us = c.first_token_at == Clock::time_point{} ? -1 : micros(c.first_token_at - received);
   r.attempts = static_cast<int>(c.attempts.size());
   r.client_disconnected = c.client_disconnected;
+  r.cache = c.cache.kind;
+  r.tokens_saved = c.cache.tokens_saved;
   return r;
 }
 
