@@ -117,12 +117,11 @@ start_gateway() {  # name extra-yaml
   gateway_url[$1]="http://127.0.0.1:$port"
 }
 
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 wrk_measure() {  # name url [pid]
   local out="$work/wrk-$1.out" before=0 after=0 rps p50 errors requests
-  [ -n "${3:-}" ] && before="$(cpu_of "$3")"
+  [ -n "${3:-}" ] && before="$(cpu_seconds "$3")"
   wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "$2" >"$out" 2>&1 || true
-  [ -n "${3:-}" ] && after="$(cpu_of "$3")"
+  [ -n "${3:-}" ] && after="$(cpu_seconds "$3")"
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
   p50="$(awk '$1=="50%"{print $2}' "$out")"
   errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"

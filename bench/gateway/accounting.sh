@@ -49,7 +49,6 @@ YAML
 done
 # CPU seconds (user + system, every thread: workers, journal sync, shipper) a process has used.
 # Throughput on a shared machine is noisy; CPU per request is what accounting really costs.
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 for variant in "${variants[@]}"; do
   for _ in $(seq 1 100); do grep -q "admin on" "$work/$variant.out" && break; sleep 0.1; done
   grep -q "admin on" "$work/$variant.out" || { cat "$work/$variant.err" >&2; exit 1; }
@@ -75,10 +74,10 @@ done
 declare -A best_rps best_p50 best_p99 sent cpu
 for round in $(seq 1 "$rounds"); do
   for variant in "${variants[@]}"; do
-    before="$(cpu_of "${pid_of[$variant]}")"
+    before="$(cpu_seconds "${pid_of[$variant]}")"
     line="$(wrk -t1 -c"$connections" -d"${duration}s" -s "$work/bench.lua" "$(url_of "$variant")" | grep '^RESULT')"
     sleep 0.3  # let the shipper drain this round's records, so their CPU counts here
-    after="$(cpu_of "${pid_of[$variant]}")"
+    after="$(cpu_seconds "${pid_of[$variant]}")"
     read -r _ rps p50 p99 non200 total <<<"$line"
     cpu[$variant]="$(awk -v a="${cpu[$variant]:-0}" -v b="$before" -v c="$after" 'BEGIN{print a + c - b}')"
     if [ "$non200" != 0 ]; then

@@ -48,18 +48,6 @@ policy_redis="$policy_local
     store: redis
     redis: {url: \"redis://127.0.0.1:$redis_port\", timeout: 200ms, pool_size: 4, key_prefix: \"bench-$$:\"}"
 
-declare -A url gateway_pid
-start_gateway() {  # name policy-yaml
-  local port
-  port="$(free_port)"
-  { gateway_config "$port"; printf '%s\n' "$2"; } >"$work/$1.yaml"
-  "$bin" gateway --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
-  gateway_pid[$1]=$!
-  pids+=($!)
-  for _ in $(seq 1 100); do grep -q "listening on" "$work/$1.out" && break; sleep 0.1; done
-  grep -q "listening on" "$work/$1.out" || { echo "bench/limits: gateway $1 did not start" >&2; cat "$work/$1.err" >&2; exit 1; }
-  url[$1]="http://127.0.0.1:$port"
-}
 start_gateway off ""
 start_gateway local "$policy_local"
 start_gateway redis "$policy_redis"
@@ -73,7 +61,7 @@ post_lua "$work/post.lua" "$request" x-team bench
 # The policy must really be on: the limited gateways answer with the headers, the other without.
 for name in off local redis; do
   headers="$(curl -sS -D - -o /dev/null -X POST -H 'content-type: application/json' -H 'x-team: bench' \
-    -d "$request" "${url[$name]}$path")"
+    -d "$request" "${gateway_url[$name]}$path")"
   case "$name:$headers" in
     off:*x-ratelimit-remaining-tokens*) echo "bench/limits: 'off' gateway is limiting" >&2; exit 1 ;;
     off:*) ;;
@@ -85,10 +73,10 @@ done
 measure() {  # name -> "rps p50 gateway_us_per_request redis_us_per_request"
   local out="$work/wrk-$1.out"
   local gateway_before redis_before gateway_after redis_after
-  gateway_before="$(cpu_seconds "${gateway_pid[$1]}")"
+  gateway_before="$(cpu_seconds "${gateway_pids[$1]}")"
   redis_before="$(cpu_seconds "$redis_pid")"
-  wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "${url[$1]}$path" >"$out" 2>&1 || true
-  gateway_after="$(cpu_seconds "${gateway_pid[$1]}")"
+  wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "${gateway_url[$1]}$path" >"$out" 2>&1 || true
+  gateway_after="$(cpu_seconds "${gateway_pids[$1]}")"
   redis_after="$(cpu_seconds "$redis_pid")"
   local rps p50 errors requests
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"

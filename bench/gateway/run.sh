@@ -79,14 +79,13 @@ LUA
 
 # Prints "rps p50_us p99_us" for one wrk run.
 # CPU seconds (user + system, all threads) a process has used so far.
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 # Prints "rps p50_us p99_us cpu_us_per_request" for one wrk run; the CPU figure is that of process
 # PID (0 when none is given). CPU per request moves far less than req/s on a shared machine.
 measure() {  # url script connections [pid]
   local out="$work/wrk.out" cpu_before=0 cpu_after=0
-  [ "${4:-0}" != 0 ] && cpu_before="$(cpu_of "$4")"
+  [ "${4:-0}" != 0 ] && cpu_before="$(cpu_seconds "$4")"
   wrk -t1 -c"$3" -d"${duration}s" --latency -s "$2" "$1" >"$out" 2>&1 || true
-  [ "${4:-0}" != 0 ] && cpu_after="$(cpu_of "$4")"
+  [ "${4:-0}" != 0 ] && cpu_after="$(cpu_seconds "$4")"
   local rps p50 p99 errors requests cpu
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
   errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
