@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { after, test } from 'node:test';
 
 import {
-  apiKeyIdentityYaml, fetchWithTimeout, pollUntil, postChat, simGatewayYaml, simUsage, simYaml, sleep, sluiceBin,
+  apiKeyIdentityYaml, fetchWithTimeout, pollUntil, postChat, removeTempFiles, simGatewayYaml, simUsage, simYaml, sleep, sluiceBin,
   startGateway, startSluice, tempDir, tempFile,
 } from '../helpers.mjs';
 
@@ -72,6 +72,7 @@ let gateway;
 after(async () => {
   await gateway?.stop();
   await sim?.stop();
+  removeTempFiles();
 });
 
 // Bytes of every file under `dir` (0 if it does not exist).
