@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-unit test-integration test-e2e test-reliability test-sanitize demo bench flame fuzz format clean
+.PHONY: deps build test test-unit test-integration test-e2e test-reliability soak test-sanitize demo bench flame fuzz format clean
 
 deps:
 	./scripts/install-deps.sh
@@ -26,6 +26,14 @@ test-e2e: build
 
 test-reliability: build
 	./scripts/run-tests.sh reliability
+
+# The soak test alone, for 30 minutes by default (the reliability tier runs it for 2):
+# make soak SOAK_SECONDS=600. See docs/reliability.md, "Soak".
+SOAK_SECONDS ?= 1800
+soak: build
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	SOAK_SECONDS=$(SOAK_SECONDS) SLUICE_BIN=$(CURDIR)/$(BUILD_DIR)/sluice \
+	  node --test --test-concurrency=1 tests/e2e/reliability/soak.test.mjs
 
 # Unit + integration tiers under ASan+UBSan, then TSan, each in its own build folder
 # (make test-sanitize SANITIZERS=asan for one). Two compile jobs: the builds share the machine.

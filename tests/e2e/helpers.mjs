@@ -272,3 +272,11 @@ pools:
   - {name: sim, members: [{backend: sim}]}
 `;
 }
+
+// A `sluice sim` config (YAML) on loopback with `deployments` ({name: settings YAML}) and one API
+// key `upstream-key` for the gateway (the key simGatewayYaml presents).
+export function simYaml(deployments, { threads = 1, seed = 1 } = {}) {
+  const lines = Object.entries(deployments).map(([name, settings]) => `  ${name}: ${settings}`);
+  return [`listen: {address: 127.0.0.1, port: 0, threads: ${threads}}`, `seed: ${seed}`, 'deployments:', ...lines,
+    'auth: {mode: keys, api_keys: [{name: gateway, key: upstream-key}]}', ''].join('\n');
+}
