@@ -2,8 +2,13 @@
 // limit that never refuses, usage journal + SQLite store, metrics, prompt_log, the exact cache) in
 // front of `sluice sim`, under closed-loop mixed load (streamed and plain, three apps, part of it
 // at temperature 0 on a small set of prompts so the cache answers) for SOAK_SECONDS (default 120,
-// the CI version; `make soak` runs 1800) or SOAK_MAX_REQUESTS, whichever comes first. SOAK_CLIENTS
-// (default 8) clients in a closed loop, or paced to SOAK_RATE requests per second in all.
+// the CI version; `make soak` runs 1800) or SOAK_MAX_REQUESTS, whichever comes first.
+//
+// The load is paced, not a flood: first SOAK_CAPACITY_SECONDS of closed-loop load (SOAK_CLIENTS
+// clients, default 8) measure what this machine answers per second through the full policy set,
+// then the soak proper runs at SOAK_LOAD_FRACTION (default 0.7) of that rate, the way a gateway
+// runs in production with headroom. SOAK_RATE fixes the rate instead; SOAK_LOAD_FRACTION=0 keeps
+// the closed loop for the whole run.
 //
 // Every sample interval it reads the gateway's RSS, threads and open file descriptors from /proc,
 // and the journal's size, and prints the drift at the end. It asserts counts and outcomes only:
@@ -28,8 +33,12 @@ const SECONDS = envNumber('SOAK_SECONDS', 120);
 // The count bound: above what this machine answers in SOAK_SECONDS, so time ends the run here.
 const MAX_REQUESTS = envNumber('SOAK_MAX_REQUESTS', 1000 * SECONDS);
 const CLIENTS = envNumber('SOAK_CLIENTS', 8);
-// Requests per second for all clients together (0: closed loop, each client sends when answered).
-const RATE = envNumber('SOAK_RATE', 0);
+// Requests per second for all clients together (0: measured, see SOAK_LOAD_FRACTION).
+const FIXED_RATE = envNumber('SOAK_RATE', 0);
+// The share of the measured capacity the soak runs at (0: closed loop, each client sends when answered).
+const LOAD_FRACTION = envNumber('SOAK_LOAD_FRACTION', 0.7);
+// The capacity probe: long enough for a stable rate, short next to the run.
+const CAPACITY_SECONDS = envNumber('SOAK_CAPACITY_SECONDS', Math.min(20, Math.max(5, Math.round(SECONDS / 10))));
 const SAMPLE_SECONDS = envNumber('SOAK_SAMPLE_SECONDS', Math.max(2, Math.round(SECONDS / 40)));
 // The baseline is the first sample once a tenth of the run is behind (pools and caches filled).
 const WARMUP_SECONDS = Math.max(SAMPLE_SECONDS, SECONDS / 10);
@@ -175,12 +184,14 @@ test(`soak: ${SECONDS} s (at most ${MAX_REQUESTS} requests) of mixed load throug
     let hits = 0;
     let streamed = 0;
     const failures = [];
-    const startedAt = Date.now();
-    const deadline = startedAt + SECONDS * 1000;
+    // One phase of load: until `deadline`, closed loop (rate 0) or paced to `rate` per second from
+    // `phaseStart`, the sequence numbers going on from the previous phase.
+    let phase = { deadline: 0, rate: 0, phaseStart: 0, firstN: 0 };
     const client = async () => {
-      while (Date.now() < deadline && next < MAX_REQUESTS) {
+      while (Date.now() < phase.deadline && next < MAX_REQUESTS) {
         const n = next++;
-        const wait = RATE > 0 ? startedAt + (n * 1000) / RATE - Date.now() : 0;
+        const { rate, phaseStart, firstN } = phase;
+        const wait = rate > 0 ? phaseStart + ((n - firstN) * 1000) / rate - Date.now() : 0;
         if (wait > 0) await sleep(wait);
         const { app, stream, body } = requestFor(n);
         try {
@@ -202,6 +213,22 @@ test(`soak: ${SECONDS} s (at most ${MAX_REQUESTS} requests) of mixed load throug
         }
       }
     };
+
+    // Capacity: closed loop for CAPACITY_SECONDS; its requests count in the reconciliation too.
+    let capacity = 0;
+    let rate = FIXED_RATE;
+    if (!FIXED_RATE && LOAD_FRACTION > 0) {
+      const probeStart = Date.now();
+      phase = { deadline: probeStart + CAPACITY_SECONDS * 1000, rate: 0, phaseStart: probeStart, firstN: 0 };
+      await Promise.all(Array.from({ length: CLIENTS }, client));
+      capacity = answered / ((Date.now() - probeStart) / 1000);
+      rate = Math.max(1, Math.round(capacity * LOAD_FRACTION));
+      console.log(`capacity through the full policy set: ${capacity.toFixed(0)} answers/s with ${CLIENTS} clients `
+        + `(closed loop, ${CAPACITY_SECONDS} s); the soak runs at ${rate}/s (${LOAD_FRACTION * 100} %)`);
+    }
+    const answeredBeforeSoak = answered;
+    const startedAt = Date.now();
+    phase = { deadline: startedAt + SECONDS * 1000, rate, phaseStart: startedAt, firstN: next };
 
     const samples = [];
     let warm = null;
@@ -250,8 +277,9 @@ test(`soak: ${SECONDS} s (at most ${MAX_REQUESTS} requests) of mixed load throug
     const simTotal = (await simUsage(sim)).total;
     const metricHits = await metricSum('sluice_cache_hits_total');
 
-    const rate = (answered / elapsed).toFixed(0);
-    console.log(`soak ${elapsed.toFixed(0)} s, ${CLIENTS} clients${RATE ? ` at ${RATE}/s` : ' (closed loop)'}: ${answered} answered (${rate}/s, ${streamed} streamed, `
+    const soakRate = ((answered - answeredBeforeSoak) / elapsed).toFixed(0);
+    console.log(`soak ${elapsed.toFixed(0)} s, ${CLIENTS} clients${rate ? ` paced at ${rate}/s` : ' (closed loop)'}: `
+      + `${answered - answeredBeforeSoak} answered in the soak (${soakRate}/s), ${answered} with the capacity probe (${streamed} streamed, `
       + `${hits} cache hits), ${failures.length} failed; store ${recorded} records (${exact.requests} cache=exact); `
       + `sim ${simTotal.requests} calls, ${simTotal.prompt_tokens} + ${simTotal.completion_tokens} tokens; `
       + `store (not cached) ${backend.prompt_tokens} + ${backend.completion_tokens} tokens`);
