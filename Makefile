@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-unit test-integration test-e2e test-reliability soak test-sanitize demo bench flame fuzz format clean
+.PHONY: deps build test test-unit test-integration test-e2e test-reliability soak test-sanitize demo bench flame fuzz fuzz-hours format clean
 
 deps:
 	./scripts/install-deps.sh
@@ -51,9 +51,15 @@ bench: build
 flame: build
 	./bench/flame.sh
 
+FUZZ_TARGETS = core_config_fuzz jwt_fuzz gateway_json_fuzz sse_parser_fuzz jmx_fuzz sim_request_fuzz tokenizer_fuzz
 fuzz: deps
 	cmake --preset fuzz
-	cmake --build build-fuzz -j $(JOBS)
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+
+# Fuzzing hours: every target for FUZZ_SECONDS (default 600) with ASan+UBSan, corpora grown in
+# fuzz/corpus/ (commit them). See docs/reliability.md, "Fuzzing hours".
+fuzz-hours: fuzz
+	./scripts/fuzz-hours.sh
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
