@@ -19,7 +19,9 @@ struct BodyRewrite {
   std::string model;               // replace "model" when not empty
 };
 
-// Returns the rewritten body, or nothing when the body is not a JSON object.
+// Returns the rewritten body, or nothing when the body is not a JSON object. Only for a body
+// inspect_request_body accepted: Boost.JSON reads a number beyond a double's range (which simdjson
+// refuses) as infinity and would write it back as `Infinity`, which is not JSON.
 std::optional<std::string> rewrite_request_body(std::string_view body, const BodyRewrite& rewrite);
 
 }  // namespace sluice::gateway

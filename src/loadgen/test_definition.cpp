@@ -855,7 +855,7 @@ TestDefinition load_test_definition(const fs::path& path, const LoadOverrides& o
   }
   for (const auto& [k, v] : overrides.env) {
     auto it = std::find_if(def.plan.variables.begin(), def.plan.variables.end(),
-                           [&](const auto& p) { return p.first == k; });
+                           [&k = k](const auto& p) { return p.first == k; });
     if (it != def.plan.variables.end()) {
       it->second = v;
     } else {

@@ -225,7 +225,9 @@ class Reader {
     }
     for (const auto& [k, v] : ctx_.secrets) scope_.secrets[k] = v;
 
-    auto [test_plan, test_tree] = top[0];
+    // Plain names, not a structured binding: the lambdas below capture them, which clang before
+    // 16 refuses for bindings (the fuzz build uses clang).
+    pugi::xml_node test_plan = top[0].first, test_tree = top[0].second;
     std::string path = element_name(test_plan);
     plan_.name = path;
     // Every problem of the plan is collected (each element is read on its own) and reported
@@ -468,11 +470,13 @@ class Reader {
     auto items = pairs(tree);
     for (const auto& [el, sub] : items) {
       if (!enabled(el)) continue;
-      problems_.attempt([&] { read_scope_element(el, sub, container, scoped, parent); });
+      problems_.attempt(
+          [&, el = el, sub = sub] { read_scope_element(el, sub, container, scoped, parent); });
     }
     for (const auto& [el, sub] : items) {
       if (!enabled(el)) continue;
-      problems_.attempt([&] { read_step(el, sub, container, scoped, parent, plan_level); });
+      problems_.attempt(
+          [&, el = el, sub = sub] { read_step(el, sub, container, scoped, parent, plan_level); });
     }
   }
 
@@ -989,7 +993,7 @@ class Reader {
     // Children of a sampler apply to it alone.
     for (const auto& [child, sub] : pairs(tree)) {
       if (!enabled(child)) continue;
-      problems_.attempt([&] {
+      problems_.attempt([&, child = child] {
         std::string child_path = path + "/" + element_name(child);
         std::string_view tag = child.name();
         if (tag == "HeaderManager") {
@@ -1148,7 +1152,7 @@ class Reader {
     }
     for (const auto& [child, sub] : pairs(tree)) {
       if (!enabled(child)) continue;
-      problems_.attempt([&] {
+      problems_.attempt([&, child = child] {
         std::string child_path = path + "/" + element_name(child);
         std::string_view tag = child.name();
         if (tag != "ConstantTimer" && tag != "UniformRandomTimer") {
