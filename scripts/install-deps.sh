@@ -12,6 +12,7 @@ build_packages=(
   libpcre2-dev libsqlite3-dev libpq-dev libhiredis-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libmimalloc-dev  # the gateway's allocator (docs/performance.md)
+  libhnswlib-dev  # the semantic cache's vector index (header-only)
 )
 # What testing, the demo and the benchmarks add.
 test_packages=(

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "gateway/internal_exchange.hpp"
 #include "gateway/request_body.hpp"
 #include "gateway/usage_estimation.hpp"
 #include "gateway/usage_extraction.hpp"
@@ -179,12 +180,16 @@ struct Proxy::Worker {
 // One request's trip through the pipeline. Lives on the handler's coroutine frame.
 class Transaction {
  public:
-  Transaction(http::Exchange& exchange, Proxy::Worker& worker, Runtime& runtime, std::string id)
+  Transaction(http::Exchange& exchange, Proxy::Worker& worker, Runtime& runtime, std::string id,
+              InternalRequests& internal, std::string_view purpose)
       : exchange_(exchange),
         request_(exchange.request()),
         worker_(worker),
         runtime_(runtime),
-        context_(exchange, std::move(id)) {}
+        context_(exchange, std::move(id)) {
+    context_.internal_requests = &internal;
+    context_.purpose = purpose;
+  }
 
   // Runs the pipeline, then the log phase exactly once.
   http::Task<void> run() {
@@ -821,6 +826,32 @@ Proxy::Proxy(RuntimeSource& source, int workers) : source_(source) {
 Proxy::~Proxy() = default;
 
 http::Task<void> Proxy::handle(http::Exchange& exchange) {
+  co_await run(exchange, {});
+}
+
+http::Task<std::optional<http::Response>> Proxy::send(RequestContext& parent, http::Request request,
+                                                      std::string_view purpose,
+                                                      std::chrono::milliseconds timeout) {
+  // The caller's credentials and forwarding headers go along, so identity, access and limits see
+  // the same caller; what describes the parent's body does not.
+  for (const auto& field : parent.exchange.request()) {
+    auto name = field.name();
+    if (name == Field::content_length || name == Field::content_type ||
+        name == Field::transfer_encoding || name == Field::cache_control ||
+        name == Field::accept_encoding || is_hop_by_hop(field.name_string()) ||
+        request.find(field.name_string()) != request.end()) {
+      continue;
+    }
+    request.insert(field.name_string(), field.value());
+  }
+  request.prepare_payload();
+  InternalExchange exchange(parent.exchange, std::move(request));
+  exchange.leave_after(timeout);
+  co_await run(exchange, purpose);
+  co_return exchange.take_response();
+}
+
+http::Task<void> Proxy::run(http::Exchange& exchange, std::string_view purpose) {
   auto& worker = *workers_[static_cast<std::size_t>(exchange.worker()) % workers_.size()];
   auto generation = source_.generation();
   if (generation != worker.generation) {
@@ -829,7 +860,8 @@ http::Task<void> Proxy::handle(http::Exchange& exchange) {
   }
   // Hold the runtime for the whole request: a reload must not free what this request uses.
   std::shared_ptr<Runtime> runtime = worker.runtime;
-  Transaction transaction(exchange, worker, *runtime, random_request_id(worker.random));
+  Transaction transaction(exchange, worker, *runtime, random_request_id(worker.random), *this,
+                          purpose);
   co_await transaction.run();
 }
 

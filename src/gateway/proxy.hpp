@@ -32,17 +32,24 @@ class RuntimeSource {
   std::atomic<std::uint64_t> generation_{1};
 };
 
-class Proxy {
+// Also sends the gateway's own requests through the same pipeline (InternalRequests), on the
+// worker of the request they serve, so they share its per-thread state without locks.
+class Proxy final : public InternalRequests {
  public:
   // `workers`: the listener's thread count (one per-worker state each).
   Proxy(RuntimeSource& source, int workers);
-  ~Proxy();
+  ~Proxy() override;
 
   http::Task<void> handle(http::Exchange& exchange);
+  http::Task<std::optional<http::Response>> send(RequestContext& parent, http::Request request,
+                                                 std::string_view purpose,
+                                                 std::chrono::milliseconds timeout) override;
 
   struct Worker;  // per-thread state, defined in proxy.cpp
 
  private:
+  http::Task<void> run(http::Exchange& exchange, std::string_view purpose);
+
   std::vector<std::unique_ptr<Worker>> workers_;
   RuntimeSource& source_;
 };

@@ -7,8 +7,8 @@ namespace sluice::usage {
 
 const std::vector<std::string_view>& summary_columns() {
   static const std::vector<std::string_view> columns = {
-      "app",       "key",    "client_ip", "route", "deployment", "model", "backend",
-      "operation", "status", "source",    "cache", "streamed",   "day",   "request_id"};
+      "app",    "key",    "client_ip", "route",   "deployment", "model", "backend",   "operation",
+      "status", "source", "cache",     "purpose", "streamed",   "day",   "request_id"};
   return columns;
 }
 

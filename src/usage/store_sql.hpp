@@ -49,6 +49,8 @@ inline constexpr Column kUsageColumns[] = {
     {"client_disconnected", ColumnType::kBool},
     {"cache", ColumnType::kText},
     {"tokens_saved", ColumnType::kBigint},
+    {"similarity_ppm", ColumnType::kBigint},
+    {"purpose", ColumnType::kText},
 };
 
 // Columns added to sluice_usage after its first release, with the value older rows get: a store
@@ -60,6 +62,8 @@ struct AddedColumn {
 inline constexpr AddedColumn kAddedUsageColumns[] = {
     {"cache", "TEXT NOT NULL DEFAULT ''"},
     {"tokens_saved", "BIGINT NOT NULL DEFAULT 0"},
+    {"similarity_ppm", "BIGINT NOT NULL DEFAULT 0"},
+    {"purpose", "TEXT NOT NULL DEFAULT ''"},
 };
 
 // ALTER TABLE statements adding `column` to sluice_usage. PostgreSQL skips a column it has
@@ -108,6 +112,8 @@ void visit_row(const UsageRecord& r, Visit&& visit) {
   visit(std::int64_t{r.client_disconnected});
   visit(std::string_view(r.cache));
   visit(r.tokens_saved);
+  visit(r.similarity_ppm);
+  visit(std::string_view(r.purpose));
 }
 
 // The same for kPromptLogColumns.
@@ -193,6 +199,7 @@ inline std::string group_expression(std::string_view column, Dialect dialect) {
     return dialect == Dialect::kSqlite ? "CAST(status AS TEXT)" : "status::text";
   if (column == "source") return "usage_source";
   if (column == "cache") return "cache";
+  if (column == "purpose") return "purpose";
   if (column == "streamed") return "CASE WHEN streamed THEN 'true' ELSE 'false' END";
   if (column == "day") {
     return dialect == Dialect::kSqlite

@@ -100,6 +100,8 @@ void append_record_line(std::string& out, const UsageRecord& r) {
   field_bool(out, "client_disconnected", r.client_disconnected);
   field(out, "cache", r.cache);
   field(out, "tokens_saved", r.tokens_saved);
+  field(out, "similarity_ppm", r.similarity_ppm);
+  field(out, "purpose", r.purpose);
   out.append("}\n");
 }
 
@@ -125,7 +127,8 @@ std::optional<UsageRecord> parse_record_line(std::string_view line) {
             read(o, "usage_source", r.usage_source) && read(o, "ttft_us", r.ttft_us) &&
             read(o, "duration_us", r.duration_us) && read(o, "attempts", r.attempts) &&
             read_bool(o, "client_disconnected", r.client_disconnected) &&
-            read(o, "cache", r.cache) && read(o, "tokens_saved", r.tokens_saved);
+            read(o, "cache", r.cache) && read(o, "tokens_saved", r.tokens_saved) &&
+            read(o, "similarity_ppm", r.similarity_ppm) && read(o, "purpose", r.purpose);
   if (!ok || r.request_id.empty() || !o.contains("started_at_us")) return std::nullopt;
   return r;
 }

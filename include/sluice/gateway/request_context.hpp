@@ -29,8 +29,27 @@ struct RequestBodyInfo {
 
 // Set by the cache policy when it answered the request from its store (no backend involved).
 struct CacheHit {
-  std::string kind;               // "" (no hit) or "exact"
+  std::string kind;               // "" (no hit), "exact" or "semantic"
   std::int64_t tokens_saved = 0;  // total tokens the stored answer cost when it was made
+  double similarity = 0;          // semantic: cosine similarity of the question to the stored one
+};
+
+class RequestContext;
+
+// Requests the gateway sends through its own pipeline on behalf of a client's request (the
+// semantic cache's embedding call): same routes, policies, balancer and failover as a client's,
+// with the caller's credentials, and their own usage record. Implemented by the proxy.
+class InternalRequests {
+ public:
+  virtual ~InternalRequests() = default;
+  // Sends `request` (its headers start as a copy of the parent's, minus the body's) as the
+  // parent's client; its usage record says `purpose`. After `timeout` the request is abandoned as
+  // if its client had left. Returns the response, or nullopt when none came in time. Runs on the
+  // parent's worker thread.
+  virtual http::Task<std::optional<http::Response>> send(RequestContext& parent,
+                                                         http::Request request,
+                                                         std::string_view purpose,
+                                                         std::chrono::milliseconds timeout) = 0;
 };
 
 struct Attempt {
@@ -55,6 +74,11 @@ class RequestContext {
   RequestBodyInfo body;
   const RouteSettings* route = nullptr;
   std::string deployment;  // Azure path deployment, or the v1 body's model
+  // Why the gateway itself sent this request ("" for a client's, "cache_lookup" for the semantic
+  // cache's embedding call); the usage record carries it.
+  std::string purpose;
+  // Sends requests through this gateway's pipeline (null in unit tests without a proxy).
+  InternalRequests* internal_requests = nullptr;
 
   // Resolved by the identity phase.
   Identity identity;

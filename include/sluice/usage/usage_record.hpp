@@ -37,8 +37,14 @@ struct UsageRecord {
   std::int64_t duration_us = 0;
   int attempts = 0;
   bool client_disconnected = false;
-  std::string cache;              // "" (answered by a backend) or "exact": answered from the cache
+  std::string cache;  // "" (answered by a backend), or "exact" / "semantic": from the cache
   std::int64_t tokens_saved = 0;  // a cache hit: total tokens the answer cost when it was made
+  // A semantic hit: cosine similarity of the question to the stored one, in millionths (integer,
+  // so every store keeps it exactly).
+  std::int64_t similarity_ppm = 0;
+  // "" for a client's request; "cache_lookup" for the embedding call the semantic cache made on
+  // the client's behalf (charged to the same app, in its own record).
+  std::string purpose;
 
   friend bool operator==(const UsageRecord&, const UsageRecord&) = default;
 };

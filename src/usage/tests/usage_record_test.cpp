@@ -30,8 +30,10 @@ UsageRecord sample() {
   r.duration_us = 5000;
   r.attempts = 2;
   r.client_disconnected = false;
-  r.cache = "exact";
+  r.cache = "semantic";
   r.tokens_saved = 42;
+  r.similarity_ppm = 931'200;
+  r.purpose = "cache_lookup";
   return r;
 }
 

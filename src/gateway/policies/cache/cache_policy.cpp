@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 
 #include <boost/json.hpp>
 
 #include "gateway/policies/cache/answer_codec.hpp"
 #include "gateway/policies/cache/request_key.hpp"
+#include "gateway/policies/cache/semantic_question.hpp"
 #include "sluice/usage/metric_registry.hpp"
 
 namespace sluice::gateway {
@@ -16,6 +19,42 @@ namespace {
 using cache::cache_stats;
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr std::string_view kCacheHeader = "x-sluice-cache";
+constexpr std::string_view kSimilarityHeader = "x-sluice-cache-similarity";
+// The api-version of the semantic cache's embedding call (Azure path style, which routes match
+// by deployment).
+constexpr std::string_view kEmbeddingsApiVersion = "2024-10-21";
+
+std::uint64_t micros_since(std::chrono::steady_clock::time_point started) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now() - started)
+                                        .count());
+}
+
+// The first embedding of an embeddings response, as a unit vector; nullopt when there is none.
+std::optional<std::vector<float>> embedding_of(std::string_view body) {
+  boost::json::error_code ec;
+  auto value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  const auto* data = value.get_object().if_contains("data");
+  if (!data || !data->is_array() || data->get_array().empty()) return std::nullopt;
+  const auto* first = data->get_array().front().if_object();
+  const auto* embedding = first ? first->if_contains("embedding") : nullptr;
+  if (!embedding || !embedding->is_array() || embedding->get_array().empty()) return std::nullopt;
+  std::vector<float> vector;
+  vector.reserve(embedding->get_array().size());
+  double norm = 0;
+  for (const auto& x : embedding->get_array()) {
+    if (!x.is_number()) return std::nullopt;
+    double d = x.to_number<double>();
+    norm += d * d;
+    vector.push_back(static_cast<float>(d));
+  }
+  if (!(norm > 0) || !std::isfinite(norm)) return std::nullopt;
+  // Cosine similarity is the inner product of unit vectors; OpenAI's are unit already.
+  const double scale = 1.0 / std::sqrt(norm);
+  for (auto& x : vector) x = static_cast<float>(x * scale);
+  return vector;
+}
 
 // The Cache-Control directives a client may send that concern the cache (RFC 9111 5.2.1).
 struct ClientDirectives {
@@ -97,6 +136,34 @@ std::shared_ptr<Contributions> contribute_metrics(usage::MetricRegistry& registr
       [&s] { return s.tokens_saved.load(kRelaxed); });
   add("sluice_cache_bytes", "Bytes held by the response cache stores.", "gauge", "",
       [&s] { return s.bytes.load(kRelaxed); });
+  add("sluice_cache_semantic_hits_total",
+      "Requests answered from the semantic cache (a similar enough question).", "counter", "",
+      [&s] { return s.semantic_hits.load(kRelaxed); });
+  add("sluice_cache_semantic_misses_total",
+      "Requests looked up in the semantic cache and not found similar enough.", "counter", "",
+      [&s] { return s.semantic_misses.load(kRelaxed); });
+  add("sluice_cache_semantic_stores_total", "Answers kept in the semantic cache.", "counter", "",
+      [&s] { return s.semantic_stores.load(kRelaxed); });
+  const char* semantic_bypass = "Requests the semantic cache stepped aside for, by reason.";
+  add("sluice_cache_semantic_bypassed_total", semantic_bypass, "counter",
+      "{reason=\"no_question\"}", [&s] { return s.semantic_bypass_no_question.load(kRelaxed); });
+  add("sluice_cache_semantic_bypassed_total", semantic_bypass, "counter",
+      "{reason=\"embedding_failed\"}",
+      [&s] { return s.semantic_embedding_failures.load(kRelaxed); });
+  add("sluice_cache_semantic_embedding_failures_total",
+      "Embedding calls of the semantic cache that failed (error, timeout, unusable answer); the "
+      "request went to the backend.",
+      "counter", "", [&s] { return s.semantic_embedding_failures.load(kRelaxed); });
+  add("sluice_cache_semantic_evictions_total",
+      "Semantic cache entries removed to stay within max_entries and max_bytes.", "counter", "",
+      [&s] { return s.semantic_evictions.load(kRelaxed); });
+  add("sluice_cache_semantic_expirations_total",
+      "Semantic cache entries removed because their TTL ran out.", "counter", "",
+      [&s] { return s.semantic_expirations.load(kRelaxed); });
+  add("sluice_cache_semantic_bytes", "Bytes held by the semantic cache indexes.", "gauge", "",
+      [&s] { return s.semantic_bytes.load(kRelaxed); });
+  add("sluice_cache_semantic_entries", "Entries held by the semantic cache indexes.", "gauge", "",
+      [&s] { return s.semantic_entries.load(kRelaxed); });
   add("sluice_cache_entries", "Entries held by the response cache stores.", "gauge", "",
       [&s] { return s.entries.load(kRelaxed); });
   return shared;
@@ -113,6 +180,8 @@ CacheStats& cache_stats() {
 
 struct CachePolicy::Pending : RequestContext::PolicyState {
   std::string key;
+  std::string semantic_partition;  // with semantic on and the question embedded
+  std::vector<float> question_vector;
   bool capture_failed = false;  // the stream grew past max_entry_bytes
   std::size_t captured_bytes = 0;
   std::vector<std::string> events;  // a streamed answer's data payloads
@@ -120,15 +189,44 @@ struct CachePolicy::Pending : RequestContext::PolicyState {
 
 CachePolicy::CachePolicy(cache::CacheSettings settings, const core::Clock& clock,
                          std::shared_ptr<void> keep_alive,
-                         std::shared_ptr<usage::MetricFamily> lookup_seconds)
+                         std::shared_ptr<usage::MetricFamily> lookup_seconds,
+                         std::shared_ptr<usage::MetricFamily> embedding_seconds)
     : settings_(std::move(settings)),
       clock_(clock),
       store_(settings_.max_bytes, cache_stats()),
       keep_alive_(std::move(keep_alive)),
-      lookup_seconds_(std::move(lookup_seconds)) {
+      lookup_seconds_(std::move(lookup_seconds)),
+      embedding_seconds_(std::move(embedding_seconds)) {
   if (settings_.store == cache::CacheSettings::Store::kRedis) {
     redis_ = std::make_unique<cache::RedisAnswerStore>(settings_.redis);
   }
+  if (settings_.semantic.enabled) {
+    semantic_ = std::make_unique<cache::SemanticIndex>(settings_.semantic.max_entries,
+                                                       settings_.semantic.max_bytes, cache_stats());
+  }
+}
+
+http::Task<std::optional<std::vector<float>>> CachePolicy::embed(RequestContext& context,
+                                                                 const std::string& text) {
+  if (!context.internal_requests) co_return std::nullopt;
+  const auto& semantic = settings_.semantic;
+  http::Request request{http::bhttp::verb::post,
+                        "/openai/deployments/" + semantic.embeddings_deployment +
+                            "/embeddings?api-version=" + std::string(kEmbeddingsApiVersion),
+                        11};
+  request.set(http::Field::content_type, "application/json");
+  boost::json::object body;
+  body["input"] = text;
+  if (semantic.dimensions > 0) body["dimensions"] = semantic.dimensions;
+  request.body() = boost::json::serialize(body);
+  auto started = std::chrono::steady_clock::now();
+  auto response = co_await context.internal_requests->send(context, std::move(request),
+                                                           "cache_lookup", semantic.timeout);
+  if (embedding_seconds_) {
+    embedding_seconds_->observe(embedding_seconds_->series({}), 0, micros_since(started));
+  }
+  if (!response || response->result_int() != 200) co_return std::nullopt;
+  co_return embedding_of(response->body());
 }
 
 std::string CachePolicy::partition_of(const RequestContext& context) const {
@@ -191,31 +289,61 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
       answer = store_.find(key, clock_.steady_now());
     }
     if (lookup_seconds_) {
-      auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - lookup_started)
-                        .count();
       lookup_seconds_->observe(lookup_seconds_->series({}), redis_ ? 1 : 0,
-                               static_cast<std::uint64_t>(micros));
+                               micros_since(lookup_started));
     }
     if (answer) {
       stats.hits.fetch_add(1, kRelaxed);
       stats.tokens_saved.fetch_add(
           static_cast<std::uint64_t>(std::max<std::int64_t>(0, answer->total_tokens)), kRelaxed);
-      co_return hit_response(context, *answer);
+      co_return hit_response(context, *answer, "exact", 0);
     }
   }
   stats.misses.fetch_add(1, kRelaxed);
-  context.response_headers.emplace_back(kCacheHeader, "miss");
   auto pending = std::make_unique<Pending>();
   pending->key = std::move(key);
+  if (semantic_) {
+    // The exact key missed: a question asked in other words may still have its answer. Whatever
+    // goes wrong here (no question, embedding call failed) only means the backend answers.
+    auto question = cache::semantic_question(
+        body.get_object(), cache::KeyFields{settings_.ignore_fields, settings_.match_fields});
+    if (!question) {
+      stats.semantic_bypass_no_question.fetch_add(1, kRelaxed);
+    } else if (auto vector = co_await embed(context, question->text); !vector) {
+      stats.semantic_embedding_failures.fetch_add(1, kRelaxed);
+    } else {
+      pending->semantic_partition = cache::request_key(
+          cache::KeyParts{context.route ? context.route->name : "", context.deployment,
+                          context.target.operation_path, partition, question->context});
+      pending->question_vector = std::move(*vector);
+      if (!directives.no_cache) {
+        auto semantic_started = std::chrono::steady_clock::now();
+        auto match = semantic_->find(pending->semantic_partition, pending->question_vector,
+                                     settings_.semantic.threshold, clock_.steady_now());
+        if (lookup_seconds_) {
+          lookup_seconds_->observe(lookup_seconds_->series({}), 2, micros_since(semantic_started));
+        }
+        if (match) {
+          stats.semantic_hits.fetch_add(1, kRelaxed);
+          stats.tokens_saved.fetch_add(
+              static_cast<std::uint64_t>(std::max<std::int64_t>(0, match->answer->total_tokens)),
+              kRelaxed);
+          co_return hit_response(context, *match->answer, "semantic", match->similarity);
+        }
+        stats.semantic_misses.fetch_add(1, kRelaxed);
+      }
+    }
+  }
+  context.response_headers.emplace_back(kCacheHeader, "miss");
   context.policy_state.emplace_back(this, std::move(pending));
   co_return std::nullopt;
 }
 
-http::Response CachePolicy::hit_response(RequestContext& context,
-                                         const cache::CachedAnswer& answer) {
-  context.cache.kind = "exact";
+http::Response CachePolicy::hit_response(RequestContext& context, const cache::CachedAnswer& answer,
+                                         std::string_view kind, double similarity) {
+  context.cache.kind = std::string(kind);
   context.cache.tokens_saved = answer.total_tokens;
+  context.cache.similarity = similarity;
   context.response_model = answer.model;
   context.usage = TokenUsage{};  // no backend tokens
   http::Response response{http::Status::ok, 11};
@@ -233,7 +361,14 @@ http::Response CachePolicy::hit_response(RequestContext& context,
   auto age =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.steady_now() - answer.stored_at);
   response.set(http::Field::age, std::to_string(std::max<std::int64_t>(0, age.count())));
-  response.set(kCacheHeader, "hit");
+  if (kind == "semantic") {
+    response.set(kCacheHeader, "semantic-hit");
+    char text[16];
+    std::snprintf(text, sizeof text, "%.4f", similarity);
+    response.set(kSimilarityHeader, text);
+  } else {
+    response.set(kCacheHeader, "hit");
+  }
   response.prepare_payload();
   return response;
 }
@@ -273,13 +408,19 @@ void CachePolicy::on_response_end(RequestContext& context, std::string_view body
   if (answer->model.empty()) answer->model = context.response_model;
   auto now = clock_.steady_now();
   answer->stored_at = now;
+  auto shared = std::make_shared<const cache::CachedAnswer>(std::move(*answer));
+  if (semantic_ && !pending->question_vector.empty()) {
+    if (semantic_->insert(pending->semantic_partition, pending->question_vector, shared,
+                          now + settings_.ttl)) {
+      stats.semantic_stores.fetch_add(1, kRelaxed);
+    }
+  }
   if (redis_) {
-    redis_->insert(pending->key, *answer, settings_.ttl, [](bool ok) {
+    redis_->insert(pending->key, *shared, settings_.ttl, [](bool ok) {
       (ok ? cache_stats().stores : cache_stats().store_failures).fetch_add(1, kRelaxed);
     });
     return;
   }
-  auto shared = std::make_shared<const cache::CachedAnswer>(std::move(*answer));
   if (store_.insert(pending->key, std::move(shared), now + settings_.ttl)) {
     stats.stores.fetch_add(1, kRelaxed);
   } else {
@@ -302,11 +443,23 @@ PolicyPtr make_cache_policy(const core::ConfigNode& section, PolicyServices& ser
        .help = "Response cache look-ups (key and store round trip), by store.",
        .type = usage::MetricType::kHistogram,
        .variant_label = "store",
-       .variants = {"memory", "redis"},
+       .variants = {"memory", "redis", "semantic"},
        .bounds = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000},
        .scale = 1e-6});
+  std::shared_ptr<usage::MetricFamily> embedding_seconds;
+  if (settings.semantic.enabled) {
+    embedding_seconds = services.metrics->family(
+        {.name = "sluice_cache_semantic_embedding_seconds",
+         .help = "The semantic cache's embedding calls through the gateway's own pool, whatever "
+                 "their outcome.",
+         .type = usage::MetricType::kHistogram,
+         .bounds = {1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+                    5000000},
+         .scale = 1e-6});
+  }
   return std::make_shared<CachePolicy>(std::move(settings), *services.clock,
-                                       std::move(contributions), std::move(lookup_seconds));
+                                       std::move(contributions), std::move(lookup_seconds),
+                                       std::move(embedding_seconds));
 }
 
 }  // namespace sluice::gateway

@@ -18,6 +18,33 @@ std::vector<std::string> field_names(const core::ConfigNode& node, std::string_v
 
 }  // namespace
 
+SemanticSettings SemanticSettings::from_config(const core::ConfigNode& node) {
+  SemanticSettings s;
+  s.enabled = node.optional<bool>("enabled", true);
+  s.embeddings_deployment = node.optional<std::string>("embeddings_deployment", "");
+  if (s.enabled && s.embeddings_deployment.empty()) {
+    node.fail_at("embeddings_deployment",
+                 "is required: name an embeddings deployment one of this gateway's routes "
+                 "serves (e.g. text-embedding-3-small)");
+  }
+  s.threshold = node.optional<double>("threshold", s.threshold);
+  if (!(s.threshold > 0 && s.threshold <= 1)) {
+    node.fail_at("threshold", "must be a cosine similarity above 0 and at most 1 (e.g. 0.9)");
+  }
+  s.max_entries = node.optional<std::size_t>("max_entries", s.max_entries);
+  if (s.max_entries == 0) node.fail_at("max_entries", "must be at least 1");
+  s.max_bytes = node.optional<core::ByteSize>("max_bytes", {s.max_bytes}).bytes;
+  if (s.max_bytes < 64 * 1024) node.fail_at("max_bytes", "must be at least 64KiB");
+  s.timeout = node.optional<std::chrono::milliseconds>("timeout", s.timeout);
+  if (s.timeout.count() <= 0) node.fail_at("timeout", "must be longer than 0s");
+  s.dimensions = node.optional<int>("dimensions", s.dimensions);
+  if (s.dimensions < 0 || s.dimensions > 8192) {
+    node.fail_at("dimensions", "must be between 1 and 8192 (or left out: the model's own)");
+  }
+  node.finish();
+  return s;
+}
+
 CacheSettings CacheSettings::from_config(const core::ConfigNode& node) {
   CacheSettings s;
   s.ttl = node.optional<std::chrono::milliseconds>("ttl", s.ttl);
@@ -57,6 +84,7 @@ CacheSettings CacheSettings::from_config(const core::ConfigNode& node) {
     }
     s.redis = token_limit::RedisSettings::from_config(redis);
   }
+  if (node.has("semantic")) s.semantic = SemanticSettings::from_config(node.section("semantic"));
   node.finish();
   return s;
 }

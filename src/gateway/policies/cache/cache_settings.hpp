@@ -16,6 +16,23 @@ namespace sluice::gateway::cache {
 // an answer.
 using VaryPart = CallerKeyPart;
 
+// The semantic cache: a question asked in other words (the last user message, compared by the
+// cosine similarity of its embedding) is answered with the stored answer of the closest one.
+struct SemanticSettings {
+  bool enabled = false;
+  // The deployment the questions are embedded with, sent through the gateway's own routes and
+  // pools (a route must match it) with the caller's credentials.
+  std::string embeddings_deployment;
+  double threshold = 0.9;  // lowest cosine similarity that counts as the same question
+  std::size_t max_entries = 10'000;
+  std::uint64_t max_bytes = std::uint64_t{64} << 20;
+  // The embedding call's deadline; past it the cache steps aside and the backend answers.
+  std::chrono::milliseconds timeout{2'000};
+  int dimensions = 0;  // > 0: asked of the embeddings deployment (text-embedding-3 models)
+
+  static SemanticSettings from_config(const core::ConfigNode& node);
+};
+
 struct CacheSettings {
   std::chrono::milliseconds ttl{std::chrono::minutes(5)};
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  // whole store; least recently used go first
@@ -33,6 +50,7 @@ struct CacheSettings {
   enum class Store { kMemory, kRedis };
   Store store = Store::kMemory;
   token_limit::RedisSettings redis;
+  SemanticSettings semantic;
 
   // Reads and validates the section (and finish()es it). Throws core::ConfigError.
   static CacheSettings from_config(const core::ConfigNode& node);

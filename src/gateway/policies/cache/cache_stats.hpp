@@ -22,6 +22,19 @@ struct CacheStats {
   std::atomic<std::uint64_t> tokens_saved{0};  // total tokens of the answers served
   std::atomic<std::int64_t> bytes{0};          // held by every store, now
   std::atomic<std::int64_t> entries{0};
+
+  // The semantic cache (semantic_index.hpp).
+  std::atomic<std::uint64_t> semantic_hits{0};
+  std::atomic<std::uint64_t> semantic_misses{0};
+  std::atomic<std::uint64_t> semantic_stores{0};
+  std::atomic<std::uint64_t> semantic_evictions{0};    // removed to stay within the bounds
+  std::atomic<std::uint64_t> semantic_expirations{0};  // removed because their TTL ran out
+  // Requests the semantic cache stepped aside for: no question to compare (no last user
+  // message with text), or the embedding call failed (error status, timeout, unusable vector).
+  std::atomic<std::uint64_t> semantic_bypass_no_question{0};
+  std::atomic<std::uint64_t> semantic_embedding_failures{0};
+  std::atomic<std::int64_t> semantic_bytes{0};
+  std::atomic<std::int64_t> semantic_entries{0};
 };
 
 // The process-wide counters. Any thread.

@@ -1,6 +1,7 @@
 #include "gateway/policies/usage/usage_policy.hpp"
 
 #include <chrono>
+#include <cmath>
 
 namespace sluice::gateway {
 
@@ -90,6 +91,8 @@ usage::UsageRecord make_usage_record(const RequestContext& c) {
   r.client_disconnected = c.client_disconnected;
   r.cache = c.cache.kind;
   r.tokens_saved = c.cache.tokens_saved;
+  r.similarity_ppm = static_cast<std::int64_t>(std::lround(c.cache.similarity * 1e6));
+  r.purpose = c.purpose;
   return r;
 }
 

@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+
 #include "gateway/json_scratch.hpp"
 #include "gateway/policies/identity/tests/fake_exchange.hpp"
 #include "gateway/request_body.hpp"
@@ -240,6 +242,131 @@ TEST_F(CachePolicyTest, ABodyItCannotNormaliseGoesToTheBackend) {
   EXPECT_FALSE(ask(*c));
   EXPECT_EQ(c->header("x-sluice-cache"), "bypass");
   EXPECT_EQ(c->context.policy_state.size(), 0u);
+}
+
+// The gateway's own pipeline as the semantic cache sees it: embeddings from a table (question
+// text -> vector), or failures, and a count of the calls and of what they carried.
+class FakeEmbeddings final : public InternalRequests {
+ public:
+  http::Task<std::optional<http::Response>> send(RequestContext& parent, http::Request request,
+                                                 std::string_view purpose,
+                                                 std::chrono::milliseconds) override {
+    ++calls;
+    last_target = std::string(request.target());
+    last_purpose = std::string(purpose);
+    if (fail_with == 0) co_return std::nullopt;  // timed out
+    http::Response response{static_cast<http::Status>(fail_with), 11};
+    if (fail_with == 200) {
+      auto input = std::string(boost::json::parse(request.body()).at("input").as_string());
+      auto it = vectors.find(input);
+      boost::json::array embedding;
+      if (it != vectors.end()) {
+        for (float x : it->second) embedding.emplace_back(x);
+      } else {
+        embedding = {0.0, 0.0, 0.0, 1.0};  // anything unknown: one far-away direction
+      }
+      response.body() = boost::json::serialize(boost::json::object{
+          {"data", boost::json::array{boost::json::object{{"embedding", embedding}}}}});
+    }
+    co_return response;
+  }
+  std::map<std::string, std::vector<float>> vectors;
+  unsigned fail_with = 200;  // 200: answer; 0: no response (timeout); else that status
+  int calls = 0;
+  std::string last_target;
+  std::string last_purpose;
+};
+
+class SemanticCacheTest : public CachePolicyTest {
+ protected:
+  void configure_semantic(std::string_view extra = "") {
+    configure("semantic: {embeddings_deployment: emb, threshold: 0.9" + std::string(extra) + "}");
+    embeddings.vectors = {
+        {"What is the capital of France?", {1.0f, 0.0f, 0.0f, 0.0f}},
+        {"Which city is France's capital?", {0.95f, 0.3122f, 0.0f, 0.0f}},  // cosine 0.95
+        {"What is the capital of Spain?", {0.8f, 0.0f, 0.6f, 0.0f}},        // cosine 0.8
+    };
+  }
+  std::unique_ptr<Call> question(std::string text, std::string app = "app-a",
+                                 std::string history = "") {
+    auto c = call(R"({"messages":[)" + history + R"({"role":"user","content":")" + text +
+                      R"("}],"temperature":0})",
+                  std::move(app));
+    c->context.internal_requests = &embeddings;
+    return c;
+  }
+  FakeEmbeddings embeddings;
+};
+
+TEST_F(SemanticCacheTest, AParaphraseAboveTheThresholdIsASemanticHit) {
+  configure_semantic();
+  auto first = question("What is the capital of France?");
+  EXPECT_FALSE(ask(*first));
+  EXPECT_EQ(first->header("x-sluice-cache"), "miss");
+  answer_plain(*first, kAnswer);
+  EXPECT_EQ(embeddings.calls, 1);
+  EXPECT_EQ(embeddings.last_purpose, "cache_lookup");
+  EXPECT_EQ(embeddings.last_target, "/openai/deployments/emb/embeddings?api-version=2024-10-21");
+
+  auto paraphrase = question("Which city is France's capital?");
+  auto hit = ask(*paraphrase);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ((*hit)["x-sluice-cache"], "semantic-hit");
+  EXPECT_EQ((*hit)["x-sluice-cache-similarity"], "0.9500");
+  EXPECT_EQ(boost::json::parse(hit->body()), boost::json::parse(kAnswer));
+  EXPECT_EQ(paraphrase->context.cache.kind, "semantic");
+  EXPECT_NEAR(paraphrase->context.cache.similarity, 0.95, 1e-3);
+  EXPECT_EQ(paraphrase->context.cache.tokens_saved, 10);
+  EXPECT_EQ(paraphrase->context.usage.total_tokens, 0);
+
+  // Below the threshold, another app, another history: misses.
+  auto spain = question("What is the capital of Spain?");
+  EXPECT_FALSE(ask(*spain));
+  auto other_app = question("Which city is France's capital?", "app-b");
+  EXPECT_FALSE(ask(*other_app));
+  auto other_history = question("Which city is France's capital?", "app-a",
+                                R"({"role":"user","content":"Hi"},)"
+                                R"({"role":"assistant","content":"Hello"},)");
+  EXPECT_FALSE(ask(*other_history));
+  EXPECT_EQ(other_history->header("x-sluice-cache"), "miss");
+}
+
+TEST_F(SemanticCacheTest, AnExactHitNeedsNoEmbedding) {
+  configure_semantic();
+  auto first = question("What is the capital of France?");
+  ask(*first);
+  answer_plain(*first, kAnswer);
+  auto again = question("What is the capital of France?");
+  auto hit = ask(*again);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ((*hit)["x-sluice-cache"], "hit");
+  EXPECT_EQ(embeddings.calls, 1);
+}
+
+TEST_F(SemanticCacheTest, AFailedOrSlowEmbeddingCallStepsAsideAndTheBackendAnswers) {
+  configure_semantic();
+  auto failures = cache::cache_stats().semantic_embedding_failures.load();
+  for (unsigned status : {0u, 500u, 429u, 404u}) {
+    embeddings.fail_with = status;
+    auto c = question("What is the capital of France?");
+    EXPECT_FALSE(ask(*c)) << status;  // no error answer: the request goes on to the backend
+    EXPECT_EQ(c->header("x-sluice-cache"), "miss");
+  }
+  EXPECT_EQ(cache::cache_stats().semantic_embedding_failures.load(), failures + 4);
+  // An embeddings answer that is not a vector is a failure too.
+  embeddings.fail_with = 200;
+  embeddings.vectors["What is the capital of France?"] = {};
+  auto empty = question("What is the capital of France?");
+  EXPECT_FALSE(ask(*empty));
+  EXPECT_EQ(cache::cache_stats().semantic_embedding_failures.load(), failures + 5);
+}
+
+TEST_F(SemanticCacheTest, NoQuestionMeansNoEmbeddingCall) {
+  configure_semantic();
+  auto c = call(R"({"messages":[{"role":"assistant","content":"Hi"}],"temperature":0})");
+  c->context.internal_requests = &embeddings;
+  EXPECT_FALSE(ask(*c));
+  EXPECT_EQ(embeddings.calls, 0);
 }
 
 }  // namespace

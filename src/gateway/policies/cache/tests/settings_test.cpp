@@ -70,5 +70,45 @@ TEST(CacheSettings, SaysWhatIsWrong) {
   EXPECT_NE(error_of("tll: 5m").find("tll"), std::string::npos);
 }
 
+TEST(CacheSettings, SemanticIsOffUnlessConfiguredAndReadsEverything) {
+  EXPECT_FALSE(parse("{}").semantic.enabled);
+  auto s = parse(R"(
+semantic:
+  embeddings_deployment: text-embedding-3-small
+  threshold: 0.85
+  max_entries: 500
+  max_bytes: 8MiB
+  timeout: 300ms
+  dimensions: 256
+)");
+  EXPECT_TRUE(s.semantic.enabled);
+  EXPECT_EQ(s.semantic.embeddings_deployment, "text-embedding-3-small");
+  EXPECT_DOUBLE_EQ(s.semantic.threshold, 0.85);
+  EXPECT_EQ(s.semantic.max_entries, 500u);
+  EXPECT_EQ(s.semantic.max_bytes, 8u << 20);
+  EXPECT_EQ(s.semantic.timeout, std::chrono::milliseconds(300));
+  EXPECT_EQ(s.semantic.dimensions, 256);
+  auto defaults = parse("semantic: {embeddings_deployment: emb}");
+  EXPECT_DOUBLE_EQ(defaults.semantic.threshold, 0.9);
+  EXPECT_EQ(defaults.semantic.dimensions, 0);
+  EXPECT_FALSE(parse("semantic: {enabled: false}").semantic.enabled);
+}
+
+TEST(CacheSettings, SemanticSaysWhatIsWrong) {
+  EXPECT_NE(error_of("semantic: {threshold: 0.9}").find("embeddings_deployment"),
+            std::string::npos);
+  EXPECT_NE(error_of("semantic: {embeddings_deployment: e, threshold: 1.5}").find("threshold"),
+            std::string::npos);
+  EXPECT_NE(error_of("semantic: {embeddings_deployment: e, threshold: 0}").find("threshold"),
+            std::string::npos);
+  EXPECT_NE(error_of("semantic: {embeddings_deployment: e, max_entries: 0}").find("max_entries"),
+            std::string::npos);
+  EXPECT_NE(error_of("semantic: {embeddings_deployment: e, timeout: 0s}").find("timeout"),
+            std::string::npos);
+  EXPECT_NE(error_of("semantic: {embeddings_deployment: e, score_threshold: 0.9}")
+                .find("score_threshold"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice::gateway::cache
