@@ -147,6 +147,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
   auto bypass = [&](std::atomic<std::uint64_t>& counter) {
     counter.fetch_add(1, kRelaxed);
     context.response_headers.emplace_back(kCacheHeader, "bypass");
+    context.cache_decision = "bypass";
   };
   if (directives.no_store) {
     bypass(stats.bypass_no_store);
@@ -178,6 +179,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
         stats.store_failures.fetch_add(1, kRelaxed);
         if (redis_->settings().on_failure == token_limit::FailureMode::kFailClosed) {
           context.error_code = "cache_unavailable";
+          context.cache_decision = "unavailable";
           co_return http::openai_error_response(
               http::Status::service_unavailable, "cache_unavailable",
               "The response cache cannot be reached right now. Please retry shortly.", 11);
@@ -206,6 +208,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
   }
   stats.misses.fetch_add(1, kRelaxed);
   context.response_headers.emplace_back(kCacheHeader, "miss");
+  context.cache_decision = "miss";
   auto pending = std::make_unique<Pending>();
   pending->key = std::move(key);
   context.policy_state.emplace_back(this, std::move(pending));
@@ -215,6 +218,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
 http::Response CachePolicy::hit_response(RequestContext& context,
                                          const cache::CachedAnswer& answer) {
   context.cache.kind = "exact";
+  context.cache_decision = "hit";
   context.cache.tokens_saved = answer.total_tokens;
   context.response_model = answer.model;
   context.usage = TokenUsage{};  // no backend tokens
