@@ -107,8 +107,13 @@ std::string encode_export_request(const ResourceInfo& resource, std::span<const 
   ProtobufWriter w(out);
   auto rs = w.begin(field::kResourceSpans);
   auto r = w.begin(field::kResource);
-  for (const auto& attribute : resource.attributes) {
-    write_attribute(w, field::kResourceAttributes, attribute);
+  for (const auto& [key, value] : resource.attributes) {
+    auto kv = w.begin(field::kResourceAttributes);
+    w.bytes_field(field::kKey, key);
+    auto any = w.begin(field::kValue);
+    w.bytes_field(field::kStringValue, value);
+    w.end(any);
+    w.end(kv);
   }
   w.end(r);
   auto ss = w.begin(field::kScopeSpans);

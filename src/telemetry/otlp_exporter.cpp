@@ -14,14 +14,6 @@ namespace asio = http::asio;
 constexpr std::chrono::milliseconds kAbortCheck{20};
 constexpr std::chrono::milliseconds kShutdownFlushMax{5'000};
 
-bool same_attributes(const std::vector<Attribute>& a, const std::vector<Attribute>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].key != b[i].key || a[i].value != b[i].value) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool OtlpExporterSettings::operator==(const OtlpExporterSettings& other) const {
@@ -30,7 +22,7 @@ bool OtlpExporterSettings::operator==(const OtlpExporterSettings& other) const {
          queue_size == other.queue_size && interval == other.interval && timeout == other.timeout &&
          resource.scope_name == other.resource.scope_name &&
          resource.scope_version == other.resource.scope_version &&
-         same_attributes(resource.attributes, other.resource.attributes);
+         resource.attributes == other.resource.attributes;
 }
 
 // The exporter thread's own event loop and keep-alive connection to the collector.

@@ -4,6 +4,7 @@
 // process's resource and one ScopeSpans for sluice's instrumentation scope.
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sluice/telemetry/span.hpp"
@@ -11,7 +12,7 @@
 namespace sluice::telemetry {
 
 struct ResourceInfo {
-  std::vector<Attribute> attributes;  // service.name and friends
+  std::vector<std::pair<std::string, std::string>> attributes;  // service.name and friends
   std::string scope_name = "sluice";
   std::string scope_version;
 };

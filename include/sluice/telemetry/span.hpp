@@ -3,6 +3,7 @@
 // built on the request's thread once the work it describes is over, then handed to the exporter.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -14,8 +15,10 @@ namespace sluice::telemetry {
 // Values as OTLP's AnyValue: string, bool, int64 or double.
 using AttributeValue = std::variant<std::string, bool, std::int64_t, double>;
 
+// The key is a view: span attribute keys are the semantic conventions' names, string literals that
+// outlive every span (a request builds ~40 attributes; owning their keys cost an allocation each).
 struct Attribute {
-  std::string key;
+  std::string_view key;
   AttributeValue value;
 };
 
@@ -44,19 +47,20 @@ struct Span {
   StatusCode status = StatusCode::kUnset;
   std::string status_message;  // only with kError
 
-  // Adds an attribute (no check for duplicates: callers set each key once).
+  // Adds an attribute (no check for duplicates: callers set each key once). `key` must outlive
+  // the span (a string literal).
   template <class V>
-  void set(std::string key, V&& value) {
-    attributes.push_back(Attribute{std::move(key), AttributeValue(std::forward<V>(value))});
+  void set(std::string_view key, V&& value) {
+    attributes.push_back(Attribute{key, AttributeValue(std::forward<V>(value))});
   }
-  void set(std::string key, const char* value) {
-    attributes.push_back(Attribute{std::move(key), AttributeValue(std::string(value))});
+  void set(std::string_view key, const char* value) {
+    attributes.push_back(Attribute{key, AttributeValue(std::string(value))});
   }
-  void set(std::string key, int value) {
-    attributes.push_back(Attribute{std::move(key), AttributeValue(std::int64_t{value})});
+  void set(std::string_view key, int value) {
+    attributes.push_back(Attribute{key, AttributeValue(std::int64_t{value})});
   }
-  void set(std::string key, unsigned value) {
-    attributes.push_back(Attribute{std::move(key), AttributeValue(std::int64_t{value})});
+  void set(std::string_view key, unsigned value) {
+    attributes.push_back(Attribute{key, AttributeValue(std::int64_t{value})});
   }
 };
 

@@ -50,7 +50,7 @@ Span sample_span() {
 
 TEST(OtlpEncoding, RoundTripsASpanThroughTheWireFormat) {
   ResourceInfo resource;
-  resource.attributes.push_back(Attribute{"service.name", std::string("sluice")});
+  resource.attributes.emplace_back("service.name", "sluice");
   resource.scope_version = "0.1.0";
   auto span = sample_span();
   auto bytes = encode_export_request(resource, std::span<const Span>(&span, 1));

@@ -64,6 +64,7 @@ std::vector<Span> request_spans(const RequestContext& context, const RequestTrac
   const auto& request = context.exchange.request();
 
   Span server;
+  server.attributes.reserve(32);
   server.trace_id = trace.trace_id;
   server.span_id = trace.span_id;
   if (trace.caller) {
@@ -143,6 +144,7 @@ std::vector<Span> request_spans(const RequestContext& context, const RequestTrac
     const auto& attempt = context.attempts[i];
     bool last = i + 1 == context.attempts.size();
     Span span;
+    span.attributes.reserve(16);
     span.trace_id = trace.trace_id;
     span.span_id =
         i < trace.attempt_span_ids.size() && telemetry::is_valid(trace.attempt_span_ids[i])

@@ -65,13 +65,13 @@ TracingSettings TracingSettings::from_config(const core::ConfigNode& node) {
   if (e.timeout.count() <= 0) node.fail_at("timeout", "must be positive, e.g. 5s");
   auto service_name = node.optional<std::string>("service_name", "sluice");
   if (service_name.empty()) node.fail_at("service_name", "must not be empty");
-  e.resource.attributes.push_back({"service.name", service_name});
+  e.resource.attributes.emplace_back("service.name", service_name);
   for (const auto& [key, value] : node.section("resource").entries()) {
     if (key == "service.name") value.fail("set the service name with `service_name`");
-    e.resource.attributes.push_back({key, value.as<std::string>()});
+    e.resource.attributes.emplace_back(key, value.as<std::string>());
   }
-  e.resource.attributes.push_back({"telemetry.sdk.name", std::string("sluice")});
-  e.resource.attributes.push_back({"telemetry.sdk.language", std::string("cpp")});
+  e.resource.attributes.emplace_back("telemetry.sdk.name", "sluice");
+  e.resource.attributes.emplace_back("telemetry.sdk.language", "cpp");
   for (const auto& [name, value] : node.section("headers").entries()) {
     e.headers.emplace_back(name, value.as<std::string>());
   }

@@ -22,8 +22,8 @@ std::string error_of(std::string_view yaml) {
 }
 
 std::string resource_value(const TracingSettings& s, std::string_view key) {
-  for (const auto& a : s.exporter.resource.attributes) {
-    if (a.key == key) return std::get<std::string>(a.value);
+  for (const auto& [name, value] : s.exporter.resource.attributes) {
+    if (name == key) return value;
   }
   return "";
 }
