@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/tests/config_error_of.hpp"
 #include "sluice/core/config.hpp"
 
 namespace sluice::gateway {
@@ -13,12 +14,7 @@ TracingSettings parse(std::string_view yaml) {
 }
 
 std::string error_of(std::string_view yaml) {
-  try {
-    parse(yaml);
-  } catch (const core::ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return core::testing::config_error_of([&] { parse(yaml); });
 }
 
 std::string resource_value(const TracingSettings& s, std::string_view key) {
