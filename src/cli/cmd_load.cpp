@@ -19,6 +19,7 @@
 #include "sluice/loadgen/engine.hpp"
 #include "sluice/loadgen/run_report.hpp"
 #include "sluice/loadgen/test_definition.hpp"
+#include "sluice/telemetry/trace_ids.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -57,6 +58,8 @@ struct RunOptions {
   std::string bind_address;
   bool no_jtl = false;
   std::string connect_backoff;
+  std::string trace_prefix;  // "": a random one per run
+  bool no_traceparent = false;
   std::vector<std::string> passthrough;  // for child engines
 };
 
@@ -237,6 +240,12 @@ int run_local_engines(const RunOptions& o, const TestDefinition& def, int n) {
                                      dir.string(),
                                      "--quiet"};
     args.insert(args.end(), o.passthrough.begin(), o.passthrough.end());
+    // Every engine of the run puts the same prefix in its trace ids.
+    if (o.no_traceparent) {
+      args.push_back("--no-traceparent");
+    } else {
+      args.insert(args.end(), {"--trace-prefix", o.trace_prefix});
+    }
     pid_t pid = fork();
     if (pid < 0) return fail("fork failed");
     if (pid == 0) {
@@ -313,6 +322,19 @@ int run_test(RunOptions o) {
   if (proxies->any() && !o.quiet && first_engine) {
     std::fprintf(stderr, "sluice load: %s\n", proxies->describe().c_str());
   }
+  if (!o.no_traceparent) {
+    if (o.trace_prefix.empty()) o.trace_prefix = telemetry::to_hex(telemetry::random_span_id());
+    if (!telemetry::span_id_from_hex(o.trace_prefix)) {
+      return fail("--trace-prefix " + o.trace_prefix +
+                  ": expected 16 lower-case hex digits, not all zero (e.g. 5eed0000000000a1)");
+    }
+    if (!o.quiet && !o.jsonl && first_engine) {
+      std::fprintf(stderr,
+                   "sluice load: every request carries a W3C traceparent; this run's trace ids "
+                   "start with %s\n",
+                   o.trace_prefix.c_str());
+    }
+  }
   int instances = o.engine_instances.value_or(def.engine_instances);
   if (!o.engine_index && instances > 1) return run_local_engines(o, def, instances);
 
@@ -328,6 +350,7 @@ int run_test(RunOptions o) {
   options.engine_count = engine_count;
   options.client = *client;
   options.proxies = std::move(*proxies);
+  if (!o.no_traceparent) options.trace_id_prefix = o.trace_prefix;
   if (!o.connect_backoff.empty()) {
     auto d = core::parse_duration(o.connect_backoff == "0" ? "0s" : o.connect_backoff);
     if (!d) return fail("--connect-backoff " + o.connect_backoff + ": " + d.error().message);
@@ -434,6 +457,10 @@ Command add_load_command(CLI::App& root) {
   run->add_flag("--insecure", run_opts->insecure, "do not verify TLS certificates");
   run->add_option("--bind-address", run_opts->bind_address, "local address for connections");
   run->add_flag("--no-jtl", run_opts->no_jtl, "do not write results.jtl");
+  run->add_option("--trace-prefix", run_opts->trace_prefix,
+                  "first 16 hex digits of every request's trace id (default: random per run)");
+  run->add_flag("--no-traceparent", run_opts->no_traceparent,
+                "send no W3C traceparent header with the requests");
   run->add_option("--connect-backoff", run_opts->connect_backoff,
                   "pause of a virtual user after a sample that could not connect, doubling while "
                   "they fail, up to 2s (default 100ms; 0 = go on at once, as JMeter)");

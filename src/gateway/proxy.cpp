@@ -456,6 +456,10 @@ Transaction::AttemptOutcome Transaction::failed_attempt(PoolMemberRuntime& membe
                                                         const http::ClientError& error) {
   AttemptOutcome outcome;
   record.error = error.message;
+  if (record.duration.count() == 0) {
+    record.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() -
+                                                                            record.started_at);
+  }
   if (error.kind == http::ClientErrorKind::kCancelled || exchange_.client_gone()) {
     context_.client_disconnected = true;
     member.breaker.release_probe();
@@ -550,7 +554,9 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   const auto& backend_settings = backend.settings;
   Attempt record;
   record.backend = backend_settings.name;
+  record.settings = &backend_settings;
   auto started = SteadyClock::now();
+  record.started_at = started;
   AttemptOutcome outcome;
 
   if (!worker_.pool) {

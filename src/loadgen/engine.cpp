@@ -14,6 +14,7 @@
 #include "sluice/http/sse_parser.hpp"
 #include "sluice/loadgen/cookie_jar.hpp"
 #include "sluice/loadgen/extractor.hpp"
+#include "sluice/telemetry/trace_context.hpp"
 
 namespace sluice::loadgen {
 namespace {
@@ -81,6 +82,7 @@ struct Shared {
   // Constant Throughput Timers shared by users: (pacing_id, 0 or group + 1) → last start.
   std::mutex pacing_mu;
   std::map<std::pair<int, std::size_t>, std::optional<SteadyTime>> paced_starts;
+  std::optional<telemetry::SpanId> trace_prefix;  // the first half of every request's trace id
 
   Shared(const Plan& p, const EngineOptions& o)
       : plan(p), options(o), group_active(p.groups.size()) {}
@@ -312,6 +314,17 @@ Millis next_connect_backoff(Vu& vu) {
   return vu.connect_backoff;
 }
 
+// A request's traceparent: a new trace under the run's prefix, sampled, its span the request.
+std::string next_traceparent(const telemetry::SpanId& prefix) {
+  telemetry::TraceContext context;
+  auto random_half = telemetry::random_span_id();
+  std::copy(prefix.begin(), prefix.end(), context.trace_id.begin());
+  std::copy(random_half.begin(), random_half.end(), context.trace_id.begin() + 8);
+  context.span_id = telemetry::random_span_id();
+  context.sampled = true;
+  return telemetry::format_traceparent(context);
+}
+
 struct Attempt {
   bool retry = false;
   Millis wait{0};
@@ -380,6 +393,10 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
         if (error.empty()) apply_headers(*scope);
       }
       if (error.empty()) apply_headers(s.headers);
+      // The plan's own traceparent (a header manager's) wins over the run's.
+      if (error.empty() && shared.trace_prefix && req.find("traceparent") == req.end()) {
+        req.set("traceparent", next_traceparent(*shared.trace_prefix));
+      }
       if (error.empty() && s.use_cookies) {
         std::string cookies = vu.cookies.header_for(url, std::chrono::system_clock::now());
         if (!cookies.empty()) {
@@ -897,6 +914,14 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
   auto valid = validate_plan(plan);
   if (!valid) return valid.error();
   Shared shared(plan, options);
+  if (!options.trace_id_prefix.empty()) {
+    shared.trace_prefix = telemetry::span_id_from_hex(options.trace_id_prefix);
+    if (!shared.trace_prefix) {
+      return core::Error{core::ErrorCode::kInvalidArgument,
+                         "trace id prefix \"" + options.trace_id_prefix +
+                             "\" must be 16 lower-case hex digits, not all zero"};
+    }
+  }
   for (const auto& [k, v] : plan.variables) shared.variables[k] = v;
   for (const auto& [k, v] : plan.properties) shared.properties[k] = v;
   for (const auto& [k, v] : plan.secrets) shared.secrets[k] = v;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 namespace sluice::gateway {
 
 struct RouteSettings;
+struct BackendSettings;
 
 // What the gateway learned from the request body (JSON), inspected once.
 struct RequestBodyInfo {
@@ -54,6 +56,8 @@ class InternalRequests {
 
 struct Attempt {
   std::string backend;
+  const BackendSettings* settings = nullptr;  // the backend's (valid for the request's life)
+  std::chrono::steady_clock::time_point started_at;
   unsigned status = 0;  // 0: no HTTP response (connection error, timeout)
   std::string error;    // why the attempt failed, when it did
   std::chrono::microseconds duration{0};
@@ -97,6 +101,11 @@ class RequestContext {
   std::int64_t estimated_prompt_tokens = -1;  // set by whoever counted it first (token limit)
   bool response_end_observed = false;         // the on_response_end phase ran (see policy.hpp)
   CacheHit cache;                             // the answer came from the response cache
+  // What the token limit and cache policies decided ("" when they did not run), for traces:
+  // limit "admitted", "rate_limited", "quota_exceeded", "unavailable", "fail_open_admitted", ...;
+  // cache "hit", "miss", "bypass", "unavailable".
+  std::string_view limit_decision;
+  std::string_view cache_decision;
 
   // Timings (steady clock) for metrics: overhead = first upstream send - received; TTFT.
   std::chrono::steady_clock::time_point received_at;

@@ -77,6 +77,11 @@ struct EngineOptions {
   // (tens of thousands of failures a second). 0 = go on at once, as JMeter does.
   Millis connect_backoff{100};
   Millis connect_backoff_max{2'000};
+  // W3C trace context: every request gets a `traceparent` (unless the plan sets its own) with a
+  // fresh trace id whose first 16 hex digits are this prefix, so all of a run's traces (across
+  // engines given the same prefix) can be found in a tracing backend. Empty: no traceparent.
+  // Must be 16 lower-case hex digits, not all zero (run_plan refuses anything else).
+  std::string trace_id_prefix;
 };
 
 struct RunOutcome {

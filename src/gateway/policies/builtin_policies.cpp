@@ -5,6 +5,7 @@
 #include "gateway/policies/metrics/metrics_policy.hpp"
 #include "gateway/policies/prompt_log/prompt_log_policy.hpp"
 #include "gateway/policies/token_limit/token_limit_policy.hpp"
+#include "gateway/policies/tracing/tracing_policy.hpp"
 #include "gateway/policies/usage/usage_policy.hpp"
 #include "sluice/gateway/gateway.hpp"
 
@@ -18,6 +19,7 @@ PolicyRegistry builtin_policies() {
   registry.add("usage", make_usage_policy);
   registry.add("metrics", make_metrics_policy);
   registry.add("prompt_log", make_prompt_log_policy);
+  registry.add("tracing", make_tracing_policy);
   return registry;
 }
 

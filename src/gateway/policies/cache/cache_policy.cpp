@@ -245,6 +245,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
   auto bypass = [&](std::atomic<std::uint64_t>& counter) {
     counter.fetch_add(1, kRelaxed);
     context.response_headers.emplace_back(kCacheHeader, "bypass");
+    context.cache_decision = "bypass";
   };
   if (directives.no_store) {
     bypass(stats.bypass_no_store);
@@ -276,6 +277,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
         stats.store_failures.fetch_add(1, kRelaxed);
         if (redis_->settings().on_failure == token_limit::FailureMode::kFailClosed) {
           context.error_code = "cache_unavailable";
+          context.cache_decision = "unavailable";
           co_return http::openai_error_response(
               http::Status::service_unavailable, "cache_unavailable",
               "The response cache cannot be reached right now. Please retry shortly.", 11);
@@ -335,6 +337,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
     }
   }
   context.response_headers.emplace_back(kCacheHeader, "miss");
+  context.cache_decision = "miss";
   context.policy_state.emplace_back(this, std::move(pending));
   co_return std::nullopt;
 }
@@ -342,6 +345,7 @@ http::Task<std::optional<http::Response>> CachePolicy::on_request(RequestContext
 http::Response CachePolicy::hit_response(RequestContext& context, const cache::CachedAnswer& answer,
                                          std::string_view kind, double similarity) {
   context.cache.kind = std::string(kind);
+  context.cache_decision = kind == "semantic" ? "semantic-hit" : "hit";
   context.cache.tokens_saved = answer.total_tokens;
   context.cache.similarity = similarity;
   context.response_model = answer.model;

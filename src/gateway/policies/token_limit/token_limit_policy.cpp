@@ -258,6 +258,7 @@ http::Task<std::optional<http::Response>> TokenLimitPolicy::on_request(RequestCo
         response.set(http::Field::retry_after,
                      std::to_string(ceil_seconds(settings_.redis.retry_interval.count())));
         context.error_code = "token_limit_unavailable";
+        context.limit_decision = "unavailable";
         co_return response;
       }
       for (std::size_t i = 0; i < state->charges.size(); ++i) {
@@ -277,14 +278,18 @@ http::Task<std::optional<http::Response>> TokenLimitPolicy::on_request(RequestCo
     if (result.refusal == Refusal::kQuota) {
       stats.refused_quota.fetch_add(1, std::memory_order_relaxed);
       context.error_code = "token_quota_exceeded";
+      context.limit_decision = "quota_exceeded";
     } else {
       stats.refused_rate.fetch_add(1, std::memory_order_relaxed);
       context.error_code = "token_rate_limited";
+      context.limit_decision = "rate_limited";
     }
     co_return refusal(result, state->charges);
   }
 
   stats.admitted.fetch_add(1, std::memory_order_relaxed);
+  // Admitted by the local fallback while the shared store is down: worth telling apart in a trace.
+  context.limit_decision = state->fallback ? "fail_open_admitted" : "admitted";
   state->bucket = result.bucket;
   state->period_starts.reserve(state->charges.size());
   for (std::size_t i = 0; i < state->charges.size(); ++i) {

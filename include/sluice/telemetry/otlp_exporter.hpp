@@ -1,0 +1,75 @@
+#pragma once
+// Sends finished spans to an OpenTelemetry collector over OTLP/HTTP (protobuf), from its own
+// thread and event loop: request threads only push into a bounded queue (span_queue.hpp). Spans are
+// sent in batches of `batch_size`, or whatever is queued once `interval` has passed. An export that
+// fails (collector down, non-2xx answer, no answer within `timeout`) loses its batch, counted; the
+// exporter does not retry, so a sick collector never builds a backlog.
+//
+// Threads: submit() and the counters from any thread; construction and destruction from one.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sluice/http/url.hpp"
+#include "sluice/telemetry/otlp_encoding.hpp"
+#include "sluice/telemetry/span_queue.hpp"
+
+namespace sluice::telemetry {
+
+struct OtlpExporterSettings {
+  http::Url endpoint;  // the traces URL itself (…/v1/traces)
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. an API key for the collector
+  std::size_t batch_size = 512;
+  std::size_t queue_size = 4096;
+  std::chrono::milliseconds interval{1'000};
+  std::chrono::milliseconds timeout{5'000};  // per export request; also bounds the final flush
+  ResourceInfo resource;
+
+  bool operator==(const OtlpExporterSettings& other) const;
+};
+
+struct OtlpExporterStats {
+  std::atomic<std::uint64_t> exported{0};            // spans the collector accepted
+  std::atomic<std::uint64_t> dropped_on_failure{0};  // spans of batches that failed
+  std::atomic<std::uint64_t> export_failures{0};     // failed export requests
+  std::atomic<std::uint64_t> export_requests{0};     // export requests made
+};
+
+class OtlpExporter {
+ public:
+  explicit OtlpExporter(OtlpExporterSettings settings);
+  // Stops taking spans and sends what is queued; everything, an export in progress included, ends
+  // within `timeout` (at most 5 s) in all.
+  ~OtlpExporter();
+  OtlpExporter(const OtlpExporter&) = delete;
+  OtlpExporter& operator=(const OtlpExporter&) = delete;
+
+  // Queues a finished span, or drops it (queue full, counted). Never waits for the exporter.
+  bool submit(Span&& span) { return queue_.push(std::move(span)); }
+
+  const OtlpExporterSettings& settings() const noexcept { return settings_; }
+  const SpanQueue& queue() const noexcept { return queue_; }
+  const OtlpExporterStats& stats() const noexcept { return stats_; }
+
+ private:
+  struct Transport;
+  void run();
+  // One POST of `spans`, bounded by `timeout` and by the shutdown deadline once there is one;
+  // true when the collector answered 2xx.
+  bool send(const std::vector<Span>& spans, std::chrono::milliseconds timeout);
+  std::chrono::steady_clock::time_point shutdown_deadline() const;
+
+  const OtlpExporterSettings settings_;
+  SpanQueue queue_;
+  OtlpExporterStats stats_;
+  std::unique_ptr<Transport> transport_;
+  std::atomic<std::int64_t> shutdown_deadline_ns_{0};  // steady clock; 0 while running
+  std::thread thread_;
+};
+
+}  // namespace sluice::telemetry
