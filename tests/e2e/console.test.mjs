@@ -52,6 +52,8 @@ ${apiKeyIdentityYaml(APPS)}
   usage: {journal: ${join(dir, 'journal')}, ship_interval: 50ms}
   metrics: {dimensions: [app, deployment, backend]}
   prompt_log: {sample_rate: 1.0, file: ${join(dir, 'prompts.jsonl')}}
+  token_limit:
+    limits: [{name: per-app, counter_key: app_id, tokens_per_minute: 1000000}]
 console:
   access:
     api_keys: {keys: [{id: console-admin, key: ${ADMIN_KEY}, app_id: operator}]}
@@ -190,6 +192,12 @@ describe('console', { skip: !existsSync(CHROMIUM) && 'chromium not installed' },
       assert.equal(traffic.apps[app].requests.reduce((a, b) => a + b, 0), REQUESTS_PER_APP);
     }
     assert.equal(traffic.total_requests, sent.length);
+    // Token-limit headroom: one counter per app, its use and what is left adding up to the limit.
+    assert.deepEqual(traffic.limits.map((l) => `${l.limit}|${l.key}`).sort(), ['per-app|app-a', 'per-app|app-b']);
+    for (const l of traffic.limits) {
+      assert.equal(l.tokens_per_minute, 1000000);
+      assert.equal(l.used_this_minute + l.remaining_this_minute, 1000000);
+    }
     assert.equal(traffic.minutes.length, 60);
     assert.equal(chargeback.currency, 'EUR');
     assert.ok(chargeback.total.cost > 0);
@@ -274,6 +282,12 @@ describe('console', { skip: !existsSync(CHROMIUM) && 'chromium not installed' },
     for (const app of Object.keys(APPS)) {
       const row = html.match(new RegExp(`<tr data-app="${app}">(.*?)</tr>`));
       assert.equal(number(cellText(row[1], '<td[^>]*data-field="tokens"')), tokensOf(app));
+    }
+
+    for (const app of Object.keys(APPS)) {
+      const row = html.match(new RegExp(`<tr data-limit="per-app\\|${app}">(.*?)</tr>`));
+      assert.ok(row, `a headroom row for ${app}`);
+      assert.equal(number(cellText(row[1], '<td[^>]*data-field="tokens_per_minute"')), 1000000);
     }
 
     // Prompt log: the markup is shown as text, and none of it ran.

@@ -76,8 +76,8 @@ http::Task<void> ConsoleHandler::handle(http::Exchange& exchange, std::string_vi
     co_await exchange.send(
         json_response(backends_view(*runtime, traffic_.get(), now_minute), version));
   } else if (view == "traffic") {
-    co_await exchange.send(
-        json_response(traffic_view(traffic_.get(), now_minute, TrafficRing::kMinutes), version));
+    co_await exchange.send(json_response(
+        traffic_view(*runtime, traffic_.get(), now_minute, TrafficRing::kMinutes), version));
   } else if (view == "config") {
     co_await exchange.send(json_response(config_view(*settings, reloads_), version));
   } else if (view == "whoami") {

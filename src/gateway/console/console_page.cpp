@@ -60,6 +60,13 @@ const std::string_view kConsoleHtml = R"HTML(<!DOCTYPE html>
       <thead><tr><th>App</th><th>Requests (hour)</th><th>Tokens (hour)</th><th>Errors (hour)</th></tr></thead>
       <tbody></tbody>
     </table>
+    <h2>Token-limit headroom <span class="hint">per limit and counter key, this gateway's counters</span></h2>
+    <table id="headroom-table">
+      <thead><tr><th>Limit</th><th>Key</th><th>Tokens/min</th><th>Used this minute</th><th>Remaining</th>
+        <th>Quota</th><th>Quota used</th><th>Quota remaining</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <p id="headroom-note" class="hint"></p>
   </section>
 
   <section id="tab-chargeback" class="tab" hidden>

@@ -183,6 +183,25 @@ const std::string_view kConsoleScript = R"JS('use strict';
       }
       tbody.appendChild(tr);
     }
+    const limits = document.querySelector('#headroom-table tbody');
+    clear(limits);
+    const orDash = (v) => (v === null || v === undefined ? '—' : v);
+    for (const h of body.limits) {
+      const tr = el('tr');
+      tr.dataset.limit = h.limit + '|' + h.key;
+      tr.appendChild(el('td', h.limit));
+      tr.appendChild(el('td', h.key));
+      for (const [field, value] of [['tokens_per_minute', h.tokens_per_minute || '—'],
+        ['used_this_minute', h.used_this_minute], ['remaining_this_minute', orDash(h.remaining_this_minute)],
+        ['token_quota', h.token_quota || '—'], ['quota_used', h.quota_used], ['quota_remaining', orDash(h.quota_remaining)]]) {
+        const td = typeof value === 'number' ? num(value) : el('td', value, 'num');
+        td.dataset.field = field;
+        tr.appendChild(td);
+      }
+      limits.appendChild(tr);
+    }
+    document.getElementById('headroom-note').textContent = body.limits.length
+      ? '' : 'no counters: no token_limit policy with store: local, or no traffic yet';
     document.body.dataset.trafficRendered = String(Object.keys(body.apps).length);
   }
 

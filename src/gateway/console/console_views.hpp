@@ -40,8 +40,13 @@ struct ApiReply {
 boost::json::object backends_view(const Runtime& runtime, const TrafficRing* traffic,
                                   std::int64_t now_minute);
 
-// Requests and tokens per minute, per app and per deployment, for the last `minutes` minutes.
-boost::json::object traffic_view(const TrafficRing* traffic, std::int64_t now_minute, int minutes);
+// Requests and tokens per minute, per app and per deployment, for the last `minutes` minutes,
+// and the token limits' headroom per limit and counter key (`limits`).
+boost::json::object traffic_view(const Runtime& runtime, const TrafficRing* traffic,
+                                 std::int64_t now_minute, int minutes);
+
+// Most headroom rows the traffic view lists (counters keyed by client IP can be many).
+inline constexpr std::size_t kMaxHeadroomRows = 500;
 
 // `sluice usage report` over the console's store: query `since` (duration, default 24h), `by`
 // (comma-separated columns, default app,deployment,backend), `format` (json or csv). Blocking
