@@ -430,6 +430,8 @@ void Demo::print_explore() {
   std::printf(
       "\n== still running (--keep-running); Ctrl-C stops everything ==\n"
       "simulator: %s   gateway: %s   admin: %s\n\n"
+      "console:   %s/   admin key: %s\n"
+      "           (or open %s/#key=%s)\n\n"
       "# a token for %s (Entra client credentials against the simulated tenant)\n"
       "export TOKEN=$(curl -s %s -d grant_type=client_credentials -d client_id=%s \\\n"
       "  -d client_secret=%s -d scope=%s/.default | sed "
@@ -447,8 +449,9 @@ void Demo::print_explore() {
       "curl -s %s/admin/backends; curl -s %s/metrics | grep sluice_tokens_total; curl -s "
       "%s/sim/usage\n"
       "sluice usage report --store %s --by app,backend\n",
-      sim_url_.c_str(), gateway_url_.c_str(), admin_url_.c_str(), app.name.c_str(),
-      token_url.c_str(), app.client_id.c_str(), app.client_secret.c_str(),
+      sim_url_.c_str(), gateway_url_.c_str(), admin_url_.c_str(), admin_url_.c_str(),
+      scenario_.console_key.c_str(), admin_url_.c_str(), scenario_.console_key.c_str(),
+      app.name.c_str(), token_url.c_str(), app.client_id.c_str(), app.client_secret.c_str(),
       scenario_.audience.c_str(), gateway_url_.c_str(), scenario_.deployment.c_str(),
       gateway_url_.c_str(), scenario_.deployment.c_str(), admin_url_.c_str(), admin_url_.c_str(),
       sim_url_.c_str(), (out_ / "usage.db").c_str());

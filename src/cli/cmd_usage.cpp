@@ -27,32 +27,11 @@ struct UsageOptions {
   std::string journal;
 };
 
-std::vector<std::string> split_columns(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    auto column = text.substr(start, end - start);
-    if (!column.empty()) out.push_back(column);
-    start = end + 1;
-  }
-  return out;
-}
-
 int run_report(const UsageOptions& o) {
-  auto columns = split_columns(o.by);
-  for (const auto& column : columns) {
-    bool known = false;
-    for (auto name : usage::summary_columns()) known = known || name == column;
-    if (!known) {
-      std::string names;
-      for (auto name : usage::summary_columns())
-        names += (names.empty() ? "" : ", ") + std::string(name);
-      std::fprintf(stderr, "sluice usage report: unknown --by column '%s' (choose from %s)\n",
-                   column.c_str(), names.c_str());
-      return 2;
-    }
+  auto columns = usage::parse_report_columns(o.by);
+  if (!columns) {
+    std::fprintf(stderr, "sluice usage report: --by: %s\n", columns.error().message.c_str());
+    return 2;
   }
   auto since = core::parse_duration(o.since);
   if (!since) {
@@ -76,12 +55,12 @@ int run_report(const UsageOptions& o) {
           (now - std::chrono::duration_cast<std::chrono::system_clock::duration>(*since))
               .time_since_epoch())
           .count();
-  auto rows = (*store)->summarize(since_us, columns);
+  auto rows = (*store)->summarize(since_us, *columns);
   if (!rows) {
     std::fprintf(stderr, "sluice usage report: %s\n", rows.error().message.c_str());
     return 1;
   }
-  auto report = usage::build_report(*rows, columns, prices ? &*prices : nullptr);
+  auto report = usage::build_report(*rows, *columns, prices ? &*prices : nullptr);
   auto text = usage::format_report(report, format);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;

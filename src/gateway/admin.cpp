@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/backend_state.hpp"
+#include "gateway/console/console_access.hpp"
+#include "gateway/console/console_settings.hpp"
+
 namespace sluice::gateway {
 
 namespace {
@@ -30,49 +34,6 @@ int breaker_state_value(BreakerState state) {
 }
 
 }  // namespace
-
-std::string AdminHandler::backends_json() const {
-  auto runtime = source_.current();
-  auto now = std::chrono::steady_clock::now();
-  boost::json::array backends;
-  for (const auto& backend : runtime->backends()) {
-    boost::json::object entry;
-    entry["name"] = backend->settings.name;
-    entry["url"] = backend->settings.url.origin() + backend->settings.url.path;
-    // Where its connections go, password masked: a wrong proxy is a common cause of 502s.
-    const auto& proxy = backend->settings.proxy;
-    entry["proxy"] = proxy ? boost::json::value(proxy->display() + " (" + proxy->source + ")")
-                           : boost::json::value(nullptr);
-    entry["in_flight"] = backend->in_flight.load();
-    entry["requests"] = backend->requests.load();
-    entry["failures"] = backend->failures.load();
-    entry["throttled"] = backend->throttled.load();
-    entry["last_error"] = backend->last_error();
-    boost::json::array pools;
-    for (const auto& pool : runtime->pools()) {
-      for (const auto& member : pool->members) {
-        if (member->backend != backend.get()) continue;
-        boost::json::object membership;
-        membership["pool"] = pool->settings->name;
-        membership["priority"] = member->priority;
-        membership["weight"] = member->weight;
-        membership["breaker"] = to_string(member->breaker.state(now));
-        membership["breaker_trips"] = member->breaker.trips();
-        if (member->breaker.state(now) == BreakerState::kOpen) {
-          membership["open_for_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          member->breaker.open_until() - now)
-                                          .count();
-        }
-        pools.push_back(std::move(membership));
-      }
-    }
-    entry["pools"] = std::move(pools);
-    backends.push_back(std::move(entry));
-  }
-  boost::json::object body;
-  body["backends"] = std::move(backends);
-  return boost::json::serialize(body);
-}
 
 std::string AdminHandler::metrics_text() const {
   auto runtime = source_.current();
@@ -110,6 +71,15 @@ std::string AdminHandler::metrics_text() const {
   return out;
 }
 
+http::Task<bool> AdminHandler::admin_route_allowed(http::Exchange& exchange) {
+  auto settings = source_.current()->settings().console;
+  if (!settings || !settings->protect_admin_routes) co_return true;
+  auto refusal = co_await console::authorize(settings, exchange);
+  if (!refusal) co_return true;
+  co_await exchange.send(std::move(*refusal));
+  co_return false;
+}
+
 http::Task<void> AdminHandler::handle(http::Exchange& exchange) {
   auto target = exchange.request().target();
   auto path = target.substr(0, target.find('?'));
@@ -134,14 +104,21 @@ http::Task<void> AdminHandler::handle(http::Exchange& exchange) {
       co_await exchange.send(text_response(Status::ok, "text/plain", "ready\n"));
     }
   } else if (path == "/admin/backends") {
-    co_await exchange.send(text_response(Status::ok, "application/json", backends_json()));
+    if (!co_await admin_route_allowed(exchange)) co_return;
+    co_await exchange.send(
+        text_response(Status::ok, "application/json",
+                      boost::json::serialize(backend_state_json(*source_.current()))));
   } else if (path == "/metrics") {
+    if (!co_await admin_route_allowed(exchange)) co_return;
     co_await exchange.send(
         text_response(Status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_text()));
+  } else if (console::ConsoleHandler::serves(path)) {
+    auto query = target.size() > path.size() ? target.substr(path.size() + 1) : target.substr(0, 0);
+    co_await console_.handle(exchange, path, query);
   } else {
     co_await exchange.send(http::openai_error_response(Status::not_found, "not_found",
                                                        "Admin routes: /healthz, /readyz, "
-                                                       "/admin/backends, /metrics",
+                                                       "/admin/backends, /metrics, / (console)",
                                                        11));
   }
 }

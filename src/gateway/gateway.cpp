@@ -5,6 +5,9 @@
 #include <mutex>
 
 #include "gateway/admin.hpp"
+#include "gateway/console/reload_status.hpp"
+#include "gateway/console/secret_masking.hpp"
+#include "gateway/console/traffic_ring.hpp"
 #include "gateway/proxy.hpp"
 #include "sluice/core/config_error.hpp"
 
@@ -21,12 +24,14 @@ struct Gateway::Impl {
   std::unique_ptr<http::Server> admin;
   std::atomic<bool> draining{false};
   std::mutex reload_mutex;
+  console::ReloadStatus reloads;
 };
 
 Gateway::Gateway(std::filesystem::path config_file, PolicyRegistry registry)
     : impl_(std::make_unique<Impl>()) {
   impl_->config_file = std::move(config_file);
   impl_->registry = std::move(registry);
+  impl_->services.traffic = std::make_shared<console::TrafficRing>();
   auto settings = load_gateway_settings(impl_->config_file, impl_->registry, impl_->services);
   impl_->source = std::make_unique<RuntimeSource>(std::make_shared<Runtime>(std::move(settings)));
   const auto& s = impl_->source->current()->settings();
@@ -40,7 +45,8 @@ Gateway::Gateway(std::filesystem::path config_file, PolicyRegistry registry)
   if (s.admin) {
     impl_->admin_handler = std::make_unique<AdminHandler>(
         *impl_->source, [impl = impl_.get()] { return impl->draining.load(); },
-        [metrics = impl_->services.metrics](std::string& out) { metrics->write(out); });
+        [metrics = impl_->services.metrics](std::string& out) { metrics->write(out); },
+        impl_->services.traffic, impl_->reloads);
     AdminHandler* handler = impl_->admin_handler.get();
     impl_->admin = std::make_unique<http::Server>(
         *s.admin, [handler](http::Exchange& exchange) { return handler->handle(exchange); });
@@ -75,9 +81,14 @@ bool Gateway::reload(std::string* error) {
                    impl_->config_file.c_str());
     }
     impl_->source->publish(std::make_shared<Runtime>(std::move(settings)));
+    impl_->reloads.record({.at = std::chrono::system_clock::now(), .ok = true, .error = {}});
     return true;
   } catch (const std::exception& e) {
     if (error) *error = e.what();
+    // The console shows this; a config error may quote the value it refused.
+    impl_->reloads.record({.at = std::chrono::system_clock::now(),
+                           .ok = false,
+                           .error = console::mask_embedded_secrets(e.what())});
     return false;
   }
 }

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include <boost/json.hpp>
+
+#include "gateway/console/console_settings.hpp"
+#include "gateway/console/secret_masking.hpp"
 #include "sluice/core/config.hpp"
 
 namespace sluice::gateway {
@@ -346,7 +350,11 @@ GatewaySettings read_gateway_settings(const ConfigNode& root, const PolicyRegist
     root.fail_at("unknown_routes", "`pass` needs a `default_pool` to send them to");
   }
   g.drain_timeout = root.optional<milliseconds>("drain_timeout", g.drain_timeout);
+  auto console = console::ConsoleSettings::from_config(root, g, registry, services);
   root.finish();
+  // After finish(): masking reads every key, which would hide misspelt ones from it.
+  console.masked_config = boost::json::serialize(console::masked_config(root));
+  g.console = std::make_shared<const console::ConsoleSettings>(std::move(console));
   return g;
 }
 

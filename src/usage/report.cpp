@@ -41,6 +41,28 @@ const ModelPrice* PriceTable::find(const std::string& model) const {
   return best;
 }
 
+core::Result<std::vector<std::string>> parse_report_columns(std::string_view text) {
+  std::vector<std::string> columns;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    auto column = std::string(text.substr(start, end - start));
+    start = end + 1;
+    if (column.empty()) continue;
+    bool known = false;
+    for (auto name : summary_columns()) known = known || name == column;
+    if (!known) {
+      std::string names;
+      for (auto name : summary_columns()) names += (names.empty() ? "" : ", ") + std::string(name);
+      return core::Error{core::ErrorCode::kInvalidArgument,
+                         "unknown column '" + column + "' (choose from " + names + ")"};
+    }
+    columns.push_back(std::move(column));
+  }
+  return columns;
+}
+
 Report build_report(const std::vector<SummaryRow>& summary, const std::vector<std::string>& columns,
                     const PriceTable* prices) {
   Report report;

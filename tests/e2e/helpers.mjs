@@ -4,7 +4,7 @@
 // Every wait here is bounded, and every bound is one only a hang reaches (HANG_BOUND_MS): a test
 // must never fail because the machine is slow or busy, so nothing waits "long enough" for a fixed
 // time and then asserts; it waits until the thing happened (pollUntil) or for the process's word.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -279,4 +279,17 @@ export function simYaml(deployments, { threads = 1, seed = 1 } = {}) {
   const lines = Object.entries(deployments).map(([name, settings]) => `  ${name}: ${settings}`);
   return [`listen: {address: 127.0.0.1, port: 0, threads: ${threads}}`, `seed: ${seed}`, 'deployments:', ...lines,
     'auth: {mode: keys, api_keys: [{name: gateway, key: upstream-key}]}', ''].join('\n');
+}
+
+// Debian's headless Chromium (CHROMIUM overrides the path), for tests that render a page.
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// Runs headless Chromium once with `args` (e.g. --dump-dom URL) in a fresh profile, bounded.
+export function runChromium(args, timeoutMs = HANG_BOUND_MS) {
+  const profile = tempDir('sluice-chromium-');
+  return spawnSync(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', ...args,
+  ], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 });
 }

@@ -1,28 +1,17 @@
 // The HTML report of a real run (with server-side metrics scraped from a Prometheus endpoint),
 // opened in headless Chromium: its charts render and the page logs nothing to the console.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { HANG_BOUND_MS, runSluice, startSluice, tempDir, writeIn } from './helpers.mjs';
+import { CHROMIUM, runChromium, runSluice, startSluice, tempDir, writeIn } from './helpers.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 let sim;
 let metrics;
 let dir;
 let scrapes = 0;
-
-function chromium(args, timeoutMs = HANG_BOUND_MS) {
-  const profile = tempDir('sluice-chromium-');
-  return spawnSync(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', ...args,
-  ], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 });
-}
 
 before(async () => {
   dir = tempDir('sluice-load-report-');
@@ -84,7 +73,7 @@ load:
 
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.ok(!/(src|href)=["']?https?:/.test(html), 'no network resources');
-  const dom = chromium(['--virtual-time-budget=5000', '--dump-dom', `file://${join(out, 'report.html')}`]);
+  const dom = runChromium(['--virtual-time-budget=5000', '--dump-dom', `file://${join(out, 'report.html')}`]);
   assert.equal(dom.status, 0, dom.stderr);
   const rendered = dom.stdout.match(/id="charts-rendered"[^>]*>(\d+)</);
   assert.ok(rendered, 'the page script ran to the end');
@@ -96,7 +85,7 @@ load:
   assert.match(dom.stdout, /p95\(ttft_ms\) &gt; 60000/);
 
   const png = join(out, 'report.png');
-  const shot = chromium(['--window-size=1280,1500', '--hide-scrollbars', '--virtual-time-budget=5000', `--screenshot=${png}`, `file://${join(out, 'report.html')}`]);
+  const shot = runChromium(['--window-size=1280,1500', '--hide-scrollbars', '--virtual-time-budget=5000', `--screenshot=${png}`, `file://${join(out, 'report.html')}`]);
   assert.equal(shot.status, 0, shot.stderr);
   assert.ok(statSync(png).size > 20000, 'a screenshot with content');
   if (process.env.SLUICE_REPORT_SCREENSHOT) {

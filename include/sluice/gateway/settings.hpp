@@ -13,6 +13,7 @@
 //   routes: [{name, match: {deployments, models, path_prefix, header}, pool, policies: {...}}]
 //   policies: {...}        applied to every route (a route's own entry of the same name wins)
 //   unknown_routes: reject | pass      (pass: forwarded to `default_pool`)
+//   console: {access: {...}, prices, usage_store, prompt_log_file, protect_admin_routes}
 // docs/gateway.md is the full reference.
 #include <chrono>
 #include <cstdint>
@@ -33,6 +34,11 @@
 #include "sluice/usage/metric_registry.hpp"
 
 namespace sluice::gateway {
+
+namespace console {
+struct ConsoleSettings;
+class TrafficRing;
+}  // namespace console
 
 enum class BackendKind { kAzure, kOpenAi };
 enum class StreamUsageMode { kAuto, kAlways, kNever };
@@ -125,6 +131,9 @@ struct GatewaySettings {
   std::string default_pool;  // for unknown_routes: pass
   std::chrono::milliseconds drain_timeout{30'000};
   std::string source;  // the file it came from
+  // The operator console (`console:`), with the masked copy of this document it shows. Never null
+  // after load_gateway_settings.
+  std::shared_ptr<const console::ConsoleSettings> console;
 
   const BackendSettings* find_backend(const std::string& name) const;
   const PoolSettings* find_pool(const std::string& name) const;
@@ -143,6 +152,8 @@ struct PolicyServices {
   // The config's default outbound proxies (top-level `proxy:`/`no_proxy:`, else the environment),
   // for what a policy fetches itself (JWKS). Set while a config is loaded, before its policies.
   std::shared_ptr<const http::ProxySelection> proxies;
+  // The console's last hour of traffic, fed by the usage policy; null: not kept (tests).
+  std::shared_ptr<console::TrafficRing> traffic;
 };
 
 // Builds a policy from its config section (the section must be fully read: finish() it).

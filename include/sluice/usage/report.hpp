@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/core/result.hpp"
 #include "sluice/usage/store.hpp"
 
 namespace sluice::usage {
@@ -58,6 +59,10 @@ struct Report {
   std::string currency;
   std::set<std::string> unpriced_models;  // models with tokens but no price (cost counts 0)
 };
+
+// Splits "app,deployment,backend" into column names, each checked against summary_columns().
+// kInvalidArgument names an unknown column and lists the choices. Any thread.
+core::Result<std::vector<std::string>> parse_report_columns(std::string_view text);
 
 // Groups `summary` (grouped by `columns` and model) by `columns` alone.
 Report build_report(const std::vector<SummaryRow>& summary, const std::vector<std::string>& columns,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <sstream>
 
 namespace sluice::cli::demo {
@@ -23,6 +24,10 @@ std::string yaml_list(const std::vector<std::string>& items) {
 DemoScenario DemoScenario::make(double rate, std::optional<int> vus,
                                 std::chrono::seconds duration) {
   DemoScenario s;
+  std::random_device random;
+  static constexpr char kHex[] = "0123456789abcdef";
+  s.console_key = "console-";
+  for (int i = 0; i < 32; ++i) s.console_key += kHex[random() % 16];
   s.rate = rate;
   s.vus = vus;
   s.duration = duration;
@@ -199,7 +204,16 @@ std::string DemoScenario::gateway_yaml(const std::string& sim_url,
     << "    store: " << (out / "usage.db").string() << "\n"
     << "    ship_interval: 200ms\n"
        "  metrics:\n"
-       "    dimensions: [app, deployment, model, backend, operation]\n";
+       "    dimensions: [app, deployment, model, backend, operation]\n"
+       "  prompt_log:\n"
+       "    sample_rate: 0.2\n"
+       "    file: "
+    << (out / "logs" / "prompts.jsonl").string() << "\n"
+    << "# the operator console on the admin port (docs/console.md)\n"
+       "console:\n"
+       "  access:\n"
+       "    api_keys: {keys: [{id: console-admin, key: "
+    << console_key << ", app_id: operator}]}\n";
   return y.str();
 }
 

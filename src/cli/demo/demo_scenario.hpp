@@ -47,6 +47,8 @@ struct DemoScenario {
   int ptu_tokens_per_minute = 0;   // the primary's provisioned capacity
   int app_tokens_per_minute = 0;   // every app's gateway limit
   int payg_tokens_per_minute = 0;  // each pay-as-you-go deployment
+  // The console's admin key (console.access), fresh for every run: printed by --keep-running.
+  std::string console_key;
 
   static DemoScenario make(double rate, std::optional<int> vus, std::chrono::seconds duration);
 

@@ -46,6 +46,9 @@ class PromptLogPolicy final : public Policy {
   void on_response_end(RequestContext& context, std::string_view body) override;
   void on_complete(RequestContext& context) override;
 
+  // Where entries are written (the console's prompt log view reads the file). Any thread.
+  const PromptLogSinkSettings& sinks() const { return writer_->settings(); }
+
  private:
   // Copies what the entry needs into the writer's queue, or counts a drop. Never waits.
   void capture(const RequestContext& context, std::string_view body);

@@ -135,6 +135,25 @@ void LocalStore::settle(std::span<const Settlement> settlements, const Instant& 
   }
 }
 
+std::vector<LocalStore::CounterUse> LocalStore::usage(const Instant& now, std::size_t max) const {
+  std::vector<CounterUse> out;
+  const std::int64_t wall = wall_seconds(now);
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [name, counter] : shard.counters) {
+      if (out.size() >= max) return out;
+      auto separator = name.find('\x1f');
+      CounterUse use;
+      use.limit = name.substr(0, separator);
+      use.counter = separator == std::string::npos ? std::string() : name.substr(separator + 1);
+      use.window_used = counter.window.used(now.window_ms);
+      use.quota_used = wall < counter.period_end ? counter.quota_used : 0;
+      out.push_back(std::move(use));
+    }
+  }
+  return out;
+}
+
 std::size_t LocalStore::counters() const {
   std::size_t total = 0;
   for (auto& shard : shards_) {

@@ -36,6 +36,16 @@ class LocalStore {
   // Number of counters held (for tests of the idle sweep). Any thread.
   std::size_t counters() const;
 
+  // One counter as the operator console shows it.
+  struct CounterUse {
+    std::string limit;             // the limit's name
+    std::string counter;           // the counter key's value (app id, key id, client IP, ...)
+    std::int64_t window_used = 0;  // tokens in the sliding minute at `now`
+    std::int64_t quota_used = 0;   // tokens of the current quota period (0 once it ended)
+  };
+  // Up to `max` counters with their use at `now`. Locks each shard in turn, briefly. Any thread.
+  std::vector<CounterUse> usage(const Instant& now, std::size_t max) const;
+
  private:
   static constexpr std::size_t kShards = 64;
   static constexpr std::size_t kSweepEvery = 1024;

@@ -106,6 +106,24 @@ TokenLimitPolicy::TokenLimitPolicy(token_limit::TokenLimitSettings settings,
 
 TokenLimitPolicy::~TokenLimitPolicy() = default;
 
+std::vector<TokenLimitPolicy::Headroom> TokenLimitPolicy::headroom(std::size_t max) const {
+  std::vector<Headroom> out;
+  if (!local_ || redis_) return out;
+  for (auto& use : local_->usage(local_now(), max)) {
+    for (const auto& limit : settings_.limits) {
+      if (limit.name != use.limit) continue;
+      out.push_back({.limit = std::move(use.limit),
+                     .counter = std::move(use.counter),
+                     .tokens_per_minute = limit.tokens_per_minute,
+                     .window_used = use.window_used,
+                     .token_quota = limit.token_quota,
+                     .quota_used = use.quota_used});
+      break;
+    }
+  }
+  return out;
+}
+
 Instant TokenLimitPolicy::local_now() const {
   return Instant{ms_since_epoch(clock_.steady_now()), clock_.system_now()};
 }

@@ -70,6 +70,19 @@ class TokenLimitPolicy final : public Policy {
   void on_complete(RequestContext& context) override;
 
   const token_limit::TokenLimitSettings& settings() const { return settings_; }
+
+  // Headroom per limit and counter key value, for the operator console: this process's counters
+  // of this policy's limits (store: local; with Redis the shared counters are not read, and the
+  // list is empty). At most `max` entries. Any thread.
+  struct Headroom {
+    std::string limit;
+    std::string counter;
+    std::int64_t tokens_per_minute = 0;  // 0: no per-minute limit
+    std::int64_t window_used = 0;
+    std::int64_t token_quota = 0;  // 0: no quota
+    std::int64_t quota_used = 0;
+  };
+  std::vector<Headroom> headroom(std::size_t max) const;
   // The Redis store (store: redis), for tests; null otherwise.
   token_limit::RedisStore* redis_store() { return redis_.get(); }
 

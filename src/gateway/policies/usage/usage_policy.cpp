@@ -96,15 +96,36 @@ usage::UsageRecord make_usage_record(const RequestContext& c) {
   return r;
 }
 
-UsagePolicy::UsagePolicy(std::shared_ptr<usage::UsageLog> log, std::shared_ptr<void> keep_alive)
-    : log_(std::move(log)), keep_alive_(std::move(keep_alive)) {}
+UsagePolicy::UsagePolicy(std::shared_ptr<usage::UsageLog> log, std::shared_ptr<void> keep_alive,
+                         std::shared_ptr<console::TrafficRing> traffic)
+    : log_(std::move(log)), keep_alive_(std::move(keep_alive)), traffic_(std::move(traffic)) {}
+
+void UsagePolicy::append(const RequestContext& context) {
+  auto record = make_usage_record(context);
+  log_->append(record);
+  if (!traffic_) return;
+  // The console's per-minute counts, from the same record, so its charts agree with the store.
+  console::TrafficSample sample{.epoch_minute = record.completed_at_us / 60'000'000,
+                                .app = record.app_id,
+                                .deployment = record.deployment,
+                                .status = record.status,
+                                .prompt_tokens = record.prompt_tokens,
+                                .completion_tokens = record.completion_tokens,
+                                .total_tokens = record.total_tokens,
+                                .attempts = {}};
+  sample.attempts.reserve(context.attempts.size());
+  for (const auto& attempt : context.attempts) {
+    sample.attempts.push_back({attempt.backend, attempt.status});
+  }
+  traffic_->record(sample);
+}
 
 void UsagePolicy::on_response_end(RequestContext& context, std::string_view) {
-  log_->append(make_usage_record(context));
+  append(context);
 }
 
 void UsagePolicy::on_complete(RequestContext& context) {
-  if (!context.response_end_observed) log_->append(make_usage_record(context));
+  if (!context.response_end_observed) append(context);
 }
 
 PolicyPtr make_usage_policy(const core::ConfigNode& section, PolicyServices& services) {
@@ -151,7 +172,7 @@ PolicyPtr make_usage_policy(const core::ConfigNode& section, PolicyServices& ser
     contribute_metrics(*shared, *services.metrics);
     services.shared[key] = shared;
   }
-  return std::make_shared<UsagePolicy>(shared->log, shared);
+  return std::make_shared<UsagePolicy>(shared->log, shared, services.traffic);
 }
 
 }  // namespace sluice::gateway

@@ -21,6 +21,7 @@
 // write() to the journal, no lock, no database.
 #include <memory>
 
+#include "gateway/console/traffic_ring.hpp"
 #include "sluice/core/config_node.hpp"
 #include "sluice/gateway/policy.hpp"
 #include "sluice/gateway/settings.hpp"
@@ -34,16 +35,24 @@ usage::UsageRecord make_usage_record(const RequestContext& context);
 class UsagePolicy final : public Policy {
  public:
   // `log` is shared with every usage policy of the same journal, across reloads.
-  explicit UsagePolicy(std::shared_ptr<usage::UsageLog> log, std::shared_ptr<void> keep_alive);
+  // `traffic` (may be null) is the console's per-minute ring, fed from each record.
+  UsagePolicy(std::shared_ptr<usage::UsageLog> log, std::shared_ptr<void> keep_alive,
+              std::shared_ptr<console::TrafficRing> traffic = nullptr);
   std::string_view name() const override { return "usage"; }
   PhaseOrder phase_order() const override { return PhaseOrder::kObserve; }
   bool has_request_phase() const override { return false; }
   void on_response_end(RequestContext& context, std::string_view body) override;
   void on_complete(RequestContext& context) override;
 
+  // Where the records end up (the console's chargeback reads it). Any thread.
+  const std::string& store_url() const { return log_->settings().shipper.store_url; }
+
  private:
+  void append(const RequestContext& context);
+
   std::shared_ptr<usage::UsageLog> log_;
   std::shared_ptr<void> keep_alive_;  // the journal's metric contributions
+  std::shared_ptr<console::TrafficRing> traffic_;
 };
 
 // Factory for PolicyRegistry: reads the `usage` section (throws core::ConfigError).

@@ -250,3 +250,28 @@ TEST_F(LocalStoreTest, ConcurrentClientsNeverExceedTheLimitBeyondTheEstimateErro
 
 }  // namespace
 }  // namespace sluice::gateway::token_limit
+
+namespace sluice::gateway::token_limit {
+namespace {
+
+TEST_F(LocalStoreTest, UsageListsEveryCounterWithItsWindowAndQuota) {
+  auto tpm = rate_limit("tpm", 1000);
+  auto daily = quota_limit("daily", 5000, QuotaPeriod::kDaily);
+  EXPECT_TRUE(reserve({{&tpm, "app-a", 300}, {&daily, "app-a", 300}}).admitted);
+  EXPECT_TRUE(reserve({{&tpm, "app-b", 50}}).admitted);
+  auto uses = store.usage(now(), 100);
+  std::map<std::string, LocalStore::CounterUse> by_name;
+  for (const auto& use : uses) by_name[use.limit + "/" + use.counter] = use;
+  ASSERT_EQ(by_name.size(), 3u);
+  EXPECT_EQ(by_name["tpm/app-a"].window_used, 300);
+  EXPECT_EQ(by_name["tpm/app-b"].window_used, 50);
+  EXPECT_EQ(by_name["daily/app-a"].quota_used, 300);
+  EXPECT_EQ(store.usage(now(), 2).size(), 2u);  // bounded
+  clock.advance(std::chrono::minutes(2));
+  for (const auto& use : store.usage(now(), 100)) {
+    if (use.limit == "tpm") EXPECT_EQ(use.window_used, 0) << use.counter;  // the minute moved on
+  }
+}
+
+}  // namespace
+}  // namespace sluice::gateway::token_limit
