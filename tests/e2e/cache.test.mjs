@@ -11,7 +11,7 @@ import { AzureOpenAI } from 'openai';
 
 import {
   apiKeyIdentityYaml, fetchWithTimeout, simGatewayYaml, pollUntil, postChat, resetSimUsage, simUsage, sluiceBin, startGateway, startSluice,
-  tempDir, tempFile,
+  firstMetricValue, tempDir, tempFile,
 } from './helpers.mjs';
 import { waitForRows } from '../integration/usage_support.mjs';
 
@@ -78,11 +78,7 @@ async function simRequests(deployment) {
   return (await simUsage(sim)).deployments[deployment]?.requests ?? 0;
 }
 
-async function metric(name, admin = gateway.admin) {
-  const text = await (await fetchWithTimeout(`${admin}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.split(' ').pop()) : NaN;
-}
+const metric = (name, admin = gateway.admin) => firstMetricValue(admin, name);
 
 const ask = (content) => ({ messages: [{ role: 'user', content }] });
 

@@ -10,8 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { AzureOpenAI } from 'openai';
 
 import {
-  apiKeyIdentityYaml, fetchWithTimeout, pollUntil, resetSimUsage, setSimFault, simUsage, startGateway, startSluice,
-  tempDir, tempFile,
+  apiKeyIdentityYaml, pollUntil, resetSimUsage, setSimFault, simUsage, startGateway, startSluice,
+  firstMetricValue, tempDir, tempFile,
 } from './helpers.mjs';
 import { storeRows } from '../integration/usage_support.mjs';
 
@@ -87,11 +87,7 @@ async function simRequests(deployment) {
   return (await simUsage(sim)).deployments[deployment]?.requests ?? 0;
 }
 
-async function metric(name) {
-  const text = await (await fetchWithTimeout(`${gateway.admin}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.split(' ').pop()) : NaN;
-}
+const metric = (name) => firstMetricValue(gateway.admin, name);
 
 const user = (content) => [{ role: 'user', content }];
 

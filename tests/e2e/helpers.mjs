@@ -31,6 +31,13 @@ export async function pollUntil(probe, done = Boolean, { timeoutMs = HANG_BOUND_
 }
 
 // A loopback port nothing listens on right now.
+// The value of the first series of metric `name` on the admin listener's /metrics (NaN if absent).
+export async function firstMetricValue(admin, name) {
+  const text = await (await fetchWithTimeout(`${admin}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
 export function freePort() {
   return new Promise((resolvePromise, reject) => {
     const server = net.createServer();
