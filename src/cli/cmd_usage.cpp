@@ -55,7 +55,7 @@ int run_report(const UsageOptions& o) {
           (now - std::chrono::duration_cast<std::chrono::system_clock::duration>(*since))
               .time_since_epoch())
           .count();
-  auto rows = (*store)->summarize(since_us, *columns);
+  auto rows = (*store)->summarize({.since_us = since_us}, *columns);
   if (!rows) {
     std::fprintf(stderr, "sluice usage report: %s\n", rows.error().message.c_str());
     return 1;

@@ -1,5 +1,7 @@
 #include "gateway/admin.hpp"
 
+#include <charconv>
+
 #include <boost/json.hpp>
 
 #include "gateway/backend_state.hpp"
@@ -31,6 +33,13 @@ int breaker_state_value(BreakerState state) {
       return 2;
   }
   return 0;
+}
+
+// Shortest form that reads back the same (42.5, not 42.500000): the figure as the backend sent it.
+std::string prometheus_number(double value) {
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, end);
 }
 
 }  // namespace
@@ -65,6 +74,17 @@ std::string AdminHandler::metrics_text() const {
       out += "sluice_backend_breaker_state{pool=\"" + pool->settings->name + "\",backend=\"" +
              m->backend->settings.name + "\"} " +
              std::to_string(breaker_state_value(m->breaker.state(now))) + "\n";
+    }
+  }
+  out +=
+      "# HELP sluice_backend_utilization_percent Utilisation the backend last reported "
+      "(azure-openai-deployment-utilization), only while fresh.\n";
+  out += "# TYPE sluice_backend_utilization_percent gauge\n";
+  const auto wall_now = std::chrono::system_clock::now();
+  for (const auto& b : runtime->backends()) {
+    if (auto reading = b->utilization.fresh(wall_now)) {
+      out += "sluice_backend_utilization_percent{backend=\"" + b->settings.name + "\"} " +
+             prometheus_number(reading->percent) + "\n";
     }
   }
   if (metrics_) metrics_(out);

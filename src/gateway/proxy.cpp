@@ -608,6 +608,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
       std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
   if (!result) co_return failed_attempt(member, pool, std::move(record), result.error());
   record.status = result->result_int();
+  backend.utilization.note(*result);
   auto retry_after = retry_after_of(*result);
   if (contains(pool.retry.status_codes, record.status)) {
     record.error = "HTTP " + std::to_string(record.status);
@@ -640,6 +641,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   const auto& backend_settings = member.backend->settings;
   AttemptOutcome outcome;
   record.status = stream->status();
+  member.backend->utilization.note(stream->header());
   bool event_stream = false;
   if (auto it = stream->header().find(Field::content_type); it != stream->header().end()) {
     event_stream = it->value().starts_with("text/event-stream");

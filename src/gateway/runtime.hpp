@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/backend_utilization.hpp"
 #include "gateway/circuit_breaker.hpp"
 #include "gateway/upstream_auth.hpp"
 #include "sluice/gateway/settings.hpp"
@@ -25,6 +26,7 @@ struct BackendRuntime {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> failures{0};
   std::atomic<std::uint64_t> throttled{0};
+  BackendUtilization utilization;  // what a provisioned deployment says about its load
 
   // Last failure, for /admin/backends. Written only on the failure path.
   void set_last_error(std::string error);

@@ -14,12 +14,20 @@ namespace asio = http::asio;
 constexpr std::chrono::milliseconds kAbortCheck{20};
 constexpr std::chrono::milliseconds kShutdownFlushMax{5'000};
 
+bool same_proxy(const std::optional<http::ProxyEndpoint>& a,
+                const std::optional<http::ProxyEndpoint>& b) {
+  if (!a || !b) return !a && !b;
+  return a->url.origin() == b->url.origin() && a->username == b->username &&
+         a->password == b->password;
+}
+
 }  // namespace
 
 bool OtlpExporterSettings::operator==(const OtlpExporterSettings& other) const {
   return endpoint.origin() == other.endpoint.origin() && endpoint.path == other.endpoint.path &&
-         headers == other.headers && batch_size == other.batch_size &&
-         queue_size == other.queue_size && interval == other.interval && timeout == other.timeout &&
+         headers == other.headers && same_proxy(proxy, other.proxy) &&
+         batch_size == other.batch_size && queue_size == other.queue_size &&
+         interval == other.interval && timeout == other.timeout &&
          resource.scope_name == other.resource.scope_name &&
          resource.scope_version == other.resource.scope_version &&
          resource.attributes == other.resource.attributes;
@@ -39,6 +47,11 @@ OtlpExporter::OtlpExporter(OtlpExporterSettings settings)
   client.connect_timeout = settings_.timeout;
   client.max_response_body = 1 << 20;
   transport_->pool = std::make_unique<http::ClientPool>(transport_->io.get_executor(), client);
+  if (settings_.proxy) {
+    core::get_logger("tracing")->info("tracing: exporting to {}{} via proxy {} (from {})",
+                                      settings_.endpoint.origin(), settings_.endpoint.path,
+                                      settings_.proxy->display(), settings_.proxy->source);
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -96,6 +109,7 @@ bool OtlpExporter::send(const std::vector<Span>& spans, std::chrono::millisecond
   request.body() = encode_export_request(settings_.resource, spans);
   request.prepare_payload();
 
+  const http::ProxyEndpoint* via = settings_.proxy ? &*settings_.proxy : nullptr;
   std::optional<http::ClientResult<http::Response>> result;
   asio::cancellation_signal cancel;
   bool finished = false;
@@ -103,7 +117,7 @@ bool OtlpExporter::send(const std::vector<Span>& spans, std::chrono::millisecond
       transport_->io,
       [&]() -> http::Task<void> {
         result = co_await transport_->pool->fetch(settings_.endpoint, std::move(request), timeout,
-                                                  cancel.slot());
+                                                  cancel.slot(), via);
         finished = true;
       },
       asio::detached);

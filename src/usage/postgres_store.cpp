@@ -51,12 +51,13 @@ class PostgresStore final : public Store {
   }
 
   core::Result<std::vector<SummaryRow>> summarize(
-      std::int64_t since_us, const std::vector<std::string>& columns) override {
-    auto sql = sql::summary_query(columns, sql::Dialect::kPostgres, "$1");
+      TimeRange range, const std::vector<std::string>& columns) override {
+    auto sql = sql::summary_query(columns, sql::Dialect::kPostgres, "$1", "$2");
     if (sql.empty()) return Error{ErrorCode::kInvalidArgument, "unknown report column"};
-    auto since = std::to_string(since_us);
-    const char* params[] = {since.c_str()};
-    ResultGuard r(PQexecParams(conn_, sql.c_str(), 1, nullptr, params, nullptr, nullptr, 0));
+    auto since = std::to_string(range.since_us);
+    auto until = std::to_string(range.until_us);
+    const char* params[] = {since.c_str(), until.c_str()};
+    ResultGuard r(PQexecParams(conn_, sql.c_str(), 2, nullptr, params, nullptr, nullptr, 0));
     if (PQresultStatus(r.result) != PGRES_TUPLES_OK) return failure("summary");
     std::vector<SummaryRow> rows;
     for (int t = 0, n = PQntuples(r.result); t < n; ++t) {

@@ -45,15 +45,16 @@ class SqliteStore final : public Store {
   }
 
   core::Result<std::vector<SummaryRow>> summarize(
-      std::int64_t since_us, const std::vector<std::string>& columns) override {
-    auto sql = sql::summary_query(columns, sql::Dialect::kSqlite, "?1");
+      TimeRange range, const std::vector<std::string>& columns) override {
+    auto sql = sql::summary_query(columns, sql::Dialect::kSqlite, "?1", "?2");
     if (sql.empty()) return Error{ErrorCode::kInvalidArgument, "unknown report column"};
     Statement statement;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, statement.out(), nullptr) != SQLITE_OK) {
       return failure("prepare summary");
     }
     auto* s = statement.get();
-    sqlite3_bind_int64(s, 1, since_us);
+    sqlite3_bind_int64(s, 1, range.since_us);
+    sqlite3_bind_int64(s, 2, range.until_us);
     std::vector<SummaryRow> rows;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

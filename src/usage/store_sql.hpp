@@ -213,7 +213,8 @@ inline std::string group_expression(std::string_view column, Dialect dialect) {
 // "SELECT <groups>, model, COUNT(*), SUM(...)... FROM sluice_usage WHERE started_at_us >= <since>
 // GROUP BY <groups>, model", or "" when a column is unknown.
 inline std::string summary_query(const std::vector<std::string>& columns, Dialect dialect,
-                                 std::string_view since_placeholder) {
+                                 std::string_view since_placeholder,
+                                 std::string_view until_placeholder) {
   std::string groups;
   for (const auto& column : columns) {
     auto expression = group_expression(column, dialect);
@@ -229,7 +230,7 @@ inline std::string summary_query(const std::vector<std::string>& columns, Dialec
   sql += ", SUM(CASE WHEN cache <> '' THEN 1 ELSE 0 END)" + sum_cast;
   sql += ", SUM(tokens_saved)" + sum_cast;
   sql += " FROM sluice_usage WHERE started_at_us >= " + std::string(since_placeholder) +
-         " GROUP BY " + groups + "model";
+         " AND started_at_us < " + std::string(until_placeholder) + " GROUP BY " + groups + "model";
   return sql;
 }
 

@@ -2,7 +2,9 @@
 // client, the console's JSON API checked against /metrics and /admin/backends, and the page itself
 // rendered in Debian's headless Chromium, whose tables and charts must show the same numbers.
 // Also: no credential is a JSON 401 everywhere admin data lives, a prompt holding markup shows as
-// text and never runs, and secrets are masked in the config view.
+// text and never runs, secrets are masked in the config view, the provisioned deployment's
+// utilisation header shows in the Backends tab as in the API and /metrics, and a chargeback
+// from-until range bounds both ends in the API, the CSV and the page.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +27,7 @@ const SIM_CONFIG = `
 listen: {address: 127.0.0.1, port: 0, threads: 2}
 seed: 5
 deployments:
-  gpt-4o-ptu: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 12}
+  gpt-4o-ptu: {model: gpt-4o, provisioned: true, provisioned_tokens_per_minute: 600, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 12}
   gpt-4o-paygo: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 12}
 auth:
   mode: keys
@@ -85,6 +87,10 @@ function metricSum(text, name, filter) {
 }
 
 const authed = { authorization: `Bearer ${ADMIN_KEY}` };
+
+// A datetime-local value (YYYY-MM-DDTHH:MM, read as UTC by the console) `offsetMs` from now.
+const localInput = (offsetMs) => new Date(Date.now() + offsetMs).toISOString().slice(0, 16);
+const HOUR_MS = 3600 * 1000;
 
 describe('console', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, () => {
   let sim;
@@ -230,6 +236,41 @@ describe('console', { skip: !existsSync(CHROMIUM) && 'chromium not installed' },
     assert.ok(appA.entries.every((e) => e.app_id === 'app-a'));
   });
 
+  test('a chargeback from-until range bounds both ends; bad bounds are a 400 naming the parameter', async () => {
+    const chargeback = async (query) => (await fetchWithTimeout(`${gateway.admin}/console/api/chargeback?${query}`, { headers: authed })).json();
+    const lastHour = await chargeback('since=1h&by=app');
+    const around = await chargeback(`from=${localInput(-HOUR_MS)}&until=${localInput(HOUR_MS)}&by=app`);
+    assert.equal(around.since, null);
+    assert.match(around.from, /^\d{4}-\d\d-\d\dT\d\d:\d\d:00Z$/);
+    assert.deepEqual(around.rows.map((r) => [r.app, r.requests, r.total_tokens]), lastHour.rows.map((r) => [r.app, r.requests, r.total_tokens]));
+    assert.equal(around.total.total_tokens, tokensOf('app-a') + tokensOf('app-b'));
+    // Ends in the past, and starts in the future: no record falls inside either.
+    const before = await chargeback('from=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z&by=app');
+    assert.equal(before.rows.length, 0);
+    assert.equal(before.total.requests, 0);
+    assert.equal(before.until, '2000-01-02T00:00:00Z');
+    assert.equal((await chargeback(`from=${localInput(HOUR_MS)}&by=app`)).rows.length, 0);
+    assert.equal((await chargeback(`until=${localInput(-HOUR_MS)}&by=app`)).rows.length, 0);
+
+    const csv = await fetchWithTimeout(`${gateway.admin}/console/api/chargeback?from=2000-01-01T00:00&until=2000-01-02T00:00&by=app&format=csv`, { headers: authed });
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('content-disposition'), /filename="sluice-chargeback-2000-01-01T00-00-00Z_2000-01-02T00-00-00Z.csv"/);
+    assert.equal((await csv.text()).split('\n').filter((l) => /^app-/.test(l)).length, 0, 'the CSV honours the range');
+
+    for (const [query, code, says] of [
+      ['from=yesterday', 'invalid_from', /^from=yesterday: expected a UTC date and time as YYYY-MM-DDTHH:MM\[:SS\]\[Z\]/],
+      ['from=2026-12-04T10:00&until=04.12.2026', 'invalid_until', /^until=04\.12\.2026: expected/],
+      ['from=2026-12-04T10:00&until=2026-12-04T09:00', 'invalid_range', /from=2026-12-04T10:00 is not before until=2026-12-04T09:00/],
+      ['since=1h&from=2026-12-04T10:00', 'invalid_range', /not both/],
+    ]) {
+      const response = await fetchWithTimeout(`${gateway.admin}/console/api/chargeback?${query}`, { headers: authed });
+      assert.equal(response.status, 400, query);
+      const body = await response.json();
+      assert.equal(body.error.code, code, query);
+      assert.match(body.error.message, says, query);
+    }
+  });
+
   test('the config view masks every secret and shows the load time', async () => {
     const body = await (await fetchWithTimeout(`${gateway.admin}/console/api/config`, { headers: authed })).json();
     const text = JSON.stringify(body);
@@ -314,6 +355,59 @@ describe('console', { skip: !existsSync(CHROMIUM) && 'chromium not installed' },
     assert.match(wrong.stdout, /<section id="login">/);
     assert.match(wrong.stdout, /<p id="login-error" class="error">[^<]+<\/p>/, 'the refusal is explained');
     assert.doesNotMatch(wrong.stdout, /app-a|app-b|ptu|paygo/);
+  });
+
+  test('Chromium: a chargeback range that excludes the load shows no rows; one around it, the API\'s totals', async () => {
+    const empty = renderedDom(gateway.admin, `#key=${ADMIN_KEY}&tab=chargeback&from=2000-01-01T00:00&until=2000-01-02T00:00`).stdout;
+    assert.match(empty, /<body[^>]*data-chargeback-rendered="0"/);
+    assert.match(empty, /id="chargeback-note"[^>]*>[^<]*from 2000-01-01T00:00:00Z until 2000-01-02T00:00:00Z/);
+    assert.equal(number(cellText(empty.match(/<tr data-key="total">(.*?)<\/tr>/)[1], '<td[^>]*data-field="requests"')), 0);
+
+    const [from, until] = [localInput(-HOUR_MS), localInput(HOUR_MS)];
+    const api = await (await fetchWithTimeout(`${gateway.admin}/console/api/chargeback?from=${from}&until=${until}&by=app,deployment,backend`, { headers: authed })).json();
+    assert.ok(api.rows.length > 0);
+    const html = renderedDom(gateway.admin, `#key=${ADMIN_KEY}&tab=chargeback&from=${from}&until=${until}`).stdout;
+    assert.match(html, new RegExp(`<body[^>]*data-chargeback-rendered="${api.rows.length}"`));
+    const total = html.match(/<tr data-key="total">(.*?)<\/tr>/);
+    assert.equal(number(cellText(total[1], '<td[^>]*data-field="total_tokens"')), api.total.total_tokens);
+    assert.equal(number(cellText(total[1], '<td[^>]*data-field="requests"')), api.total.requests);
+    assert.equal(api.total.requests, sent.length);
+    assert.match(html, new RegExp(`id="chargeback-note"[^>]*>[^<]*from ${from}:00Z until ${until}:00Z`));
+  });
+
+  test('the PTU backend\'s utilisation header shows in the API, /metrics and the Backends tab alike', async () => {
+    // More requests until the PTU (tried first) answered one itself: a request it admits reports
+    // the budget it took (above 0), while its injected 429s report the level drained since. Fresh,
+    // too, so the table cannot say "not reported". Bounded: the seeded sim fails half of them.
+    const client = new AzureOpenAI({
+      endpoint: gateway.url, apiKey: 'unused', apiVersion: GA, deployment: 'gpt-4o', maxRetries: 0,
+      defaultHeaders: { 'x-app-key': APPS['app-a'] },
+    });
+    let backends;
+    for (let i = 0; i < 20; i++) {
+      const answer = await client.chat.completions.create({ messages: [{ role: 'user', content: `utilisation ${i}?` }], max_tokens: 8 });
+      sent.push({ app: 'app-a', usage: answer.usage });
+      backends = await (await fetchWithTimeout(`${gateway.admin}/console/api/backends`, { headers: authed })).json();
+      if (backends.backends.find((b) => b.name === 'ptu').utilization?.percent > 0) break;
+    }
+    const ptu = backends.backends.find((b) => b.name === 'ptu');
+    const paygo = backends.backends.find((b) => b.name === 'paygo');
+    assert.ok(ptu.utilization, 'the provisioned deployment reported a figure');
+    assert.ok(ptu.utilization.percent > 0, JSON.stringify(ptu.utilization));
+    assert.ok(ptu.utilization.age_ms >= 0);
+    assert.equal(paygo.utilization, null, 'the pay-as-you-go deployment sends no utilisation header');
+
+    const metrics = await (await fetchWithTimeout(`${gateway.admin}/metrics`)).text();
+    const gauges = metrics.split('\n').filter((l) => l.startsWith('sluice_backend_utilization_percent{'));
+    assert.deepEqual(gauges, [`sluice_backend_utilization_percent{backend="ptu"} ${ptu.utilization.percent}`]);
+
+    const html = renderedDom(gateway.admin, `#key=${ADMIN_KEY}&tab=backends`).stdout;
+    const row = (name) => html.match(new RegExp(`<tr data-backend="${name}">(.*?)</tr>`))[1];
+    const shown = row('ptu').match(/<td class="num" data-field="utilization" data-percent="([^"]+)">([^<]*)</);
+    assert.ok(shown, row('ptu'));
+    assert.equal(Number(shown[1]), ptu.utilization.percent);
+    assert.match(shown[2], new RegExp(`^${ptu.utilization.percent.toFixed(1).replace('.', '\\.')} % \\(\\d+ s ago\\)$`));
+    assert.equal(cellText(row('paygo'), '<td[^>]*data-field="utilization"'), 'not reported');
   });
 
   test('a screenshot of every tab', () => {

@@ -4,8 +4,8 @@
 // Every wait here is bounded, and every bound is one only a hang reaches (HANG_BOUND_MS): a test
 // must never fail because the machine is slow or busy, so nothing waits "long enough" for a fixed
 // time and then asserts; it waits until the thing happened (pollUntil) or for the process's word.
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -299,4 +299,66 @@ export function runChromium(args, timeoutMs = HANG_BOUND_MS) {
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', ...args,
   ], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+// Environment for processes that must not pick up the machine's own proxy settings.
+export const NO_PROXY_ENV = {
+  http_proxy: undefined, https_proxy: undefined, HTTPS_PROXY: undefined, HTTP_PROXY: undefined,
+  all_proxy: undefined, ALL_PROXY: undefined, no_proxy: undefined, NO_PROXY: undefined,
+};
+
+// tinyproxy's binary (Debian package `tinyproxy`, in scripts/install-deps.sh), or null.
+export function findTinyproxy() {
+  for (const candidate of ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  try {
+    return execFileSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function canConnect(port) {
+  return new Promise((resolvePromise) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => { socket.destroy(); resolvePromise(true); });
+    socket.once('error', () => resolvePromise(false));
+  });
+}
+
+// Starts tinyproxy in the foreground (-d) with its own configuration in `dir` (never the system
+// service) and Basic auth `user`/`password`, allowing CONNECT to `connectPort` too (by default
+// tinyproxy tunnels only to 443 and 563); waits until it accepts connections. Resolves
+// {port, url (with credentials), process, log()}; stop it with stopProcess(proxy.process).
+export async function startTinyproxy(dir, { user, password, connectPort } = {}) {
+  const binary = findTinyproxy();
+  if (!binary) throw new Error('tinyproxy is not installed (Debian package tinyproxy; scripts/install-deps.sh installs it)');
+  const port = await freePort();
+  const logFile = join(dir, 'tinyproxy.log');
+  const conf = writeIn(dir, 'tinyproxy.conf', [
+    `Port ${port}`,
+    'Listen 127.0.0.1',
+    'Timeout 60',
+    `LogFile "${logFile}"`,
+    'LogLevel Info',
+    'MaxClients 50',
+    'Allow 127.0.0.1',
+    ...(connectPort ? [`ConnectPort ${connectPort}`] : []),
+    ...(user ? [`BasicAuth ${user} ${password}`] : []),
+    '',
+  ].join('\n'));
+  const child = spawn(binary, ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const ready = await pollUntil(async () => child.exitCode === null && canConnect(port),
+    (up) => up || child.exitCode !== null);
+  if (!ready || child.exitCode !== null) throw new Error(`tinyproxy did not start on port ${port}: ${output}`);
+  return {
+    port,
+    url: user ? `http://${user}:${password}@127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
+    process: child,
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+  };
 }

@@ -6,15 +6,15 @@
 // configuration in a temporary directory, never as the system service, and killed at the end.
 // Without it the suite fails at once with a message saying so: it does not skip.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { OpenAI } from 'openai';
 
 import {
-  fetchWithTimeout, freePort, pollUntil, runSluice, startGateway, startSluice, stopProcess, tempDir, writeIn,
+  fetchWithTimeout, findTinyproxy, freePort, NO_PROXY_ENV, pollUntil, runSluice, startGateway, startSluice, startTinyproxy,
+  stopProcess, tempDir, writeIn,
 } from './helpers.mjs';
 
 const PROXY_USER = 'proxyuser';
@@ -26,56 +26,6 @@ let sim;          // TLS sim: {url: https://127.0.0.1:PORT, ...}
 let simPort;
 let proxy;        // {port, process, log()}
 let certFile;
-
-function findTinyproxy() {
-  for (const candidate of ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  try {
-    return execFileSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-function canConnect(port) {
-  return new Promise((resolvePromise) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolvePromise(true); });
-    socket.once('error', () => resolvePromise(false));
-  });
-}
-
-// Starts tinyproxy in the foreground (-d) with Basic auth, allowing CONNECT to the sim's port
-// (by default tinyproxy tunnels only to 443 and 563), and waits until it accepts connections.
-async function startTinyproxy(binary, connectPort) {
-  const port = await freePort();
-  const logFile = join(dir, 'tinyproxy.log');
-  const conf = writeIn(dir, 'tinyproxy.conf', [
-    `Port ${port}`,
-    'Listen 127.0.0.1',
-    'Timeout 60',
-    `LogFile "${logFile}"`,
-    'LogLevel Info',
-    'MaxClients 50',
-    'Allow 127.0.0.1',
-    `ConnectPort ${connectPort}`,
-    `BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`,
-    '',
-  ].join('\n'));
-  const child = spawn(binary, ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => { output += chunk; });
-  child.stderr.on('data', (chunk) => { output += chunk; });
-  const ready = await pollUntil(async () => child.exitCode === null && canConnect(port),
-    (up) => up || child.exitCode !== null);
-  assert.ok(ready, `tinyproxy did not start on port ${port}: ${output}`);
-  return {
-    port,
-    process: child,
-    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
-  };
-}
 
 const connectsTo = (log, port) => log.split('\n').filter((line) => line.includes(`CONNECT 127.0.0.1:${port}`)).length;
 
@@ -114,15 +64,8 @@ function onlyLabel(results) {
   return labels[0][1];
 }
 
-// Environment for runs that must not pick up the machine's own proxy settings.
-const NO_PROXY_ENV = {
-  http_proxy: undefined, https_proxy: undefined, HTTPS_PROXY: undefined, HTTP_PROXY: undefined,
-  all_proxy: undefined, ALL_PROXY: undefined, no_proxy: undefined, NO_PROXY: undefined,
-};
-
 before(async () => {
-  const binary = findTinyproxy();
-  assert.ok(binary, 'tinyproxy is not installed (Debian package tinyproxy; scripts/install-deps.sh installs it)');
+  assert.ok(findTinyproxy(), 'tinyproxy is not installed (Debian package tinyproxy; scripts/install-deps.sh installs it)');
   dir = tempDir('sluice-proxy-e2e-');
   certFile = join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
@@ -138,7 +81,7 @@ auth: {mode: keys, api_keys: [{name: proxy-test, key: ${API_KEY}}]}
   sim = await startSluice(['sim', '--config', join(dir, 'sim.yaml'), '--tls-cert', certFile, '--tls-key', join(dir, 'key.pem')],
     { readyPattern: /listening on (https:\/\/\S+)/ });
   simPort = Number(new URL(sim.url).port);
-  proxy = await startTinyproxy(binary, simPort);
+  proxy = await startTinyproxy(dir, { user: PROXY_USER, password: PROXY_PASSWORD, connectPort: simPort });
 });
 
 after(async () => {

@@ -4,8 +4,10 @@
 // export with the official opentelemetry-proto schema (the protobufjs code generated from it that
 // @opentelemetry/otlp-transformer ships). Checks: span attributes = the usage records (tokens,
 // model, app), the client's traceparent continued and forwarded, failover as two attempt children,
-// a dead or stalled collector costs counted spans and never a request, and `sluice load` requests
-// arrive carrying a traceparent of the run's trace id prefix. Counts and outcomes only, no timings.
+// a dead or stalled collector costs counted spans and never a request, `sluice load` requests
+// arrive carrying a traceparent of the run's trace id prefix, and exports go through the config's
+// proxy (a real tinyproxy) unless `policies.tracing.proxy: none`. Counts and outcomes only, no
+// timings.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -15,7 +17,8 @@ import { after, before, describe, test } from 'node:test';
 import { AzureOpenAI } from 'openai';
 
 import {
-  apiKeyIdentityYaml, fetchWithTimeout, pollUntil, runSluice, startGateway, startSluice, tempDir, tempFile, writeIn,
+  apiKeyIdentityYaml, fetchWithTimeout, NO_PROXY_ENV, pollUntil, runSluice, startGateway, startSluice, startTinyproxy,
+  stopProcess, tempDir, tempFile, writeIn,
 } from './helpers.mjs';
 import { storeRows } from '../integration/usage_support.mjs';
 
@@ -41,12 +44,13 @@ const attributesOf = (list) => Object.fromEntries((list ?? []).map((kv) => [kv.k
 
 // An OTLP/HTTP receiver on loopback. mode: 'ok' answers every export; 'stall' never answers.
 async function startReceiver() {
-  const receiver = { spans: [], resources: [], exports: 0, refusedBodies: 0, mode: 'ok', held: [] };
+  const receiver = { spans: [], resources: [], exports: 0, proxiedExports: 0, refusedBodies: 0, mode: 'ok', held: [] };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       receiver.exports++;
+      if (req.headers.via) receiver.proxiedExports++;  // a proxy on the way says so (RFC 9110 Via)
       if (req.url !== '/v1/traces' || req.headers['content-type'] !== 'application/x-protobuf') {
         receiver.refusedBodies++;
         res.writeHead(415).end();
@@ -412,5 +416,95 @@ describe('tracing with a collector that is down or stalled', () => {
       await gateway.stop();
       await stalled.close();
     }
+  });
+});
+
+// The exporter reaches the collector as backends reach theirs: through the top-level `proxy:`
+// unless the tracing section names its own or says `none`. tinyproxy (as in proxy.test.mjs, with
+// Basic auth, so the credentials must go along) forwards plain http in absolute form, logs each
+// request, and adds a Via header the receiver counts: two witnesses that do not depend on each other.
+describe('tracing through an HTTP proxy', () => {
+  const PROXY_USER = 'traceuser';
+  const PROXY_PASSWORD = 'trace-proxy-pw-77';
+  let dir; let sim; let proxy; let collector;
+
+  before(async () => {
+    dir = tempDir('sluice-trace-proxy-');
+    sim = await startSluice(['sim', '--config', writeIn(dir, 'sim.yaml', SIM_CONFIG)]);
+    proxy = await startTinyproxy(dir, { user: PROXY_USER, password: PROXY_PASSWORD });
+    collector = await startReceiver();
+  });
+
+  after(async () => {
+    await collector?.close();
+    if (proxy) await stopProcess(proxy.process);
+    await sim?.stop();
+  });
+
+  const exportsInProxyLog = () => proxy.log().split('\n')
+    .filter((line) => line.includes(`POST ${collector.url}/v1/traces`)).length;
+
+  // Three requests through a gateway whose backend is reached directly, so the proxy only ever
+  // sees exports; resolves once their 6 spans (3 server, 3 attempt) reached the collector.
+  async function traceThreeRequests({ topLevelProxy, tracingProxy }) {
+    const name = `gateway-${collector.spans.length}.yaml`;
+    const gateway = await startGateway(writeIn(dir, name, `
+listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
+admin: {address: 127.0.0.1, port: 0}
+proxy: "${topLevelProxy}"
+backends:
+  - {name: sim, url: "${sim.url}", auth: {type: api-key, key: upstream-key}, proxy: none}
+pools: [{name: main, members: [{backend: sim}]}]
+routes: [{name: main, pool: main}]
+policies:
+  tracing:
+    endpoint: ${collector.url}
+    batch_size: 20
+    interval: 50ms
+    timeout: 5s
+${tracingProxy ? `    proxy: "${tracingProxy}"` : ''}
+`), { env: NO_PROXY_ENV });
+    try {
+      const before = collector.spans.length;
+      for (let i = 0; i < 3; i++) {
+        const answer = await new AzureOpenAI({
+          endpoint: gateway.url, apiKey: 'unused', apiVersion: GA, deployment: 'gpt-4o', maxRetries: 0,
+        }).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `hi ${i}` }], max_tokens: 5 });
+        assert.ok(answer.usage.total_tokens > 0);
+      }
+      const spans = await pollUntil(() => collector.spans.length - before, (n) => n >= 6);
+      assert.equal(spans, 6, 'three server and three attempt spans arrived');
+      assert.equal(await metric(gateway, 'sluice_tracing_export_failures_total'), 0);
+      return gateway.output();
+    } finally {
+      await gateway.stop();
+    }
+  }
+
+  test('the top-level proxy carries the exports, with its credentials', async () => {
+    const [logged, proxied, exports] = [exportsInProxyLog(), collector.proxiedExports, collector.exports];
+    const output = await traceThreeRequests({ topLevelProxy: proxy.url });
+    assert.ok(exportsInProxyLog() > logged, `no export in tinyproxy's log\n${proxy.log()}`);
+    assert.ok(collector.proxiedExports > proxied, 'the exports reached the collector with a Via header');
+    assert.equal(collector.proxiedExports - proxied, collector.exports - exports, 'every export came through the proxy');
+    // The choice is said at start, password masked.
+    assert.match(output.stdout + output.stderr, new RegExp(`tracing: exporting to ${collector.url}/v1/traces via proxy `
+      + `http://${PROXY_USER}:\\*\\*\\*@127\\.0\\.0\\.1:${proxy.port} \\(from the top-level proxy setting\\)`));
+    assert.ok(!output.stdout.includes(PROXY_PASSWORD) && !output.stderr.includes(PROXY_PASSWORD), 'the proxy password leaked');
+  });
+
+  test('policies.tracing.proxy: none sends the exports directly', async () => {
+    const [logged, proxied, exports] = [exportsInProxyLog(), collector.proxiedExports, collector.exports];
+    await traceThreeRequests({ topLevelProxy: proxy.url, tracingProxy: 'none' });
+    assert.ok(collector.exports > exports);
+    assert.equal(collector.proxiedExports, proxied, 'no export came through a proxy');
+    assert.equal(exportsInProxyLog(), logged, 'tinyproxy saw no export');
+  });
+
+  test('policies.tracing.proxy: URL is used even when the top level says none', async () => {
+    const [logged, proxied, exports] = [exportsInProxyLog(), collector.proxiedExports, collector.exports];
+    await traceThreeRequests({ topLevelProxy: 'none', tracingProxy: proxy.url });
+    assert.ok(exportsInProxyLog() > logged, `no export in tinyproxy's log\n${proxy.log()}`);
+    assert.equal(collector.proxiedExports - proxied, collector.exports - exports, 'every export came through the proxy');
   });
 });

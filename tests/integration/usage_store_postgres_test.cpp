@@ -78,7 +78,7 @@ TEST_F(PostgresStoreTest, InsertIsIdempotentAndSummarizes) {
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, 0u);
 
-  auto rows = (*store)->summarize(0, {"app", "streamed", "day"});
+  auto rows = (*store)->summarize({}, {"app", "streamed", "day"});
   ASSERT_TRUE(rows) << rows.error().message;
   std::int64_t requests = 0;
   std::int64_t total = 0;
@@ -152,13 +152,42 @@ TEST_F(PostgresStoreTest, UpgradesAnOlderTableAndSumsCacheHits) {
   auto inserted = (*store)->insert(records);
   ASSERT_TRUE(inserted) << inserted.error().message;
   EXPECT_EQ(*inserted, 3u);
-  auto rows = (*store)->summarize(1'800'000'000'000'000, {"app"});
+  auto rows = (*store)->summarize({.since_us = 1'800'000'000'000'000}, {"app"});
   ASSERT_TRUE(rows) << rows.error().message;
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].requests, 3);
   EXPECT_EQ((*rows)[0].cache_hits, 2);
   EXPECT_EQ((*rows)[0].tokens_saved, 20);
   EXPECT_EQ((*rows)[0].total_tokens, 10);
+}
+
+// Both ends bounded, as the console's custom chargeback range asks: `since` in, `until` out.
+TEST_F(PostgresStoreTest, SummarizesARangeBoundedAtBothEnds) {
+  auto store = open_store(url_);
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<UsageRecord> records;
+  for (int i = 0; i < 4; ++i) {
+    auto r = record("range-" + std::to_string(i), "range-app", 1 << i, 0);  // 1, 2, 4, 8 tokens
+    r.started_at_us = 1'900'000'000'000'000 + 1'000 * i;
+    records.push_back(std::move(r));
+  }
+  ASSERT_TRUE((*store)->insert(records));
+  auto tokens = [&](TimeRange range) -> std::int64_t {
+    auto rows = (*store)->summarize(range, {"app"});
+    EXPECT_TRUE(rows) << rows.error().message;
+    std::int64_t sum = 0;
+    if (rows) {
+      for (const auto& row : *rows) {
+        if (row.keys[0] == "range-app") sum += row.total_tokens;
+      }
+    }
+    return sum;
+  };
+  const std::int64_t t0 = 1'900'000'000'000'000;
+  EXPECT_EQ(tokens({.since_us = t0}), 15);
+  EXPECT_EQ(tokens({.since_us = t0 + 1'000, .until_us = t0 + 3'000}), 2 + 4);
+  EXPECT_EQ(tokens({.since_us = t0, .until_us = t0 + 1'000}), 1);
+  EXPECT_EQ(tokens({.since_us = t0 + 3'001}), 0);
 }
 
 }  // namespace

@@ -10,11 +10,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "sluice/http/proxy_endpoint.hpp"
 #include "sluice/http/url.hpp"
 #include "sluice/telemetry/otlp_encoding.hpp"
 #include "sluice/telemetry/span_queue.hpp"
@@ -24,6 +26,7 @@ namespace sluice::telemetry {
 struct OtlpExporterSettings {
   http::Url endpoint;  // the traces URL itself (…/v1/traces)
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. an API key for the collector
+  std::optional<http::ProxyEndpoint> proxy;  // the HTTP proxy exports go through; nullopt: direct
   std::size_t batch_size = 512;
   std::size_t queue_size = 4096;
   std::chrono::milliseconds interval{1'000};

@@ -9,6 +9,7 @@
 // Only the shipper thread (shipper.hpp) and `sluice usage` talk to a store; never the request
 // path. A Store object is one connection: use it from one thread at a time.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,6 +50,13 @@ struct SummaryRow {
   std::int64_t tokens_saved = 0;  // what those answers cost when they were made
 };
 
+// Which records a summary covers: started at or after `since_us` and before `until_us`
+// (microseconds since the Unix epoch; the default is everything).
+struct TimeRange {
+  std::int64_t since_us = 0;
+  std::int64_t until_us = std::numeric_limits<std::int64_t>::max();
+};
+
 // Grouping columns a report may name: app, key, client_ip, route, deployment, model, backend,
 // operation, status, source, cache, streamed, day, request_id.
 const std::vector<std::string_view>& summary_columns();
@@ -62,10 +70,10 @@ class Store {
   virtual core::Result<std::size_t> insert(std::span<const UsageRecord> records) = 0;
   virtual core::Result<std::size_t> insert_prompt_logs(std::span<const PromptLogEntry> entries) = 0;
 
-  // Sums of the records started at or after `since_us`, grouped by `columns` (names from
+  // Sums of the records started within `range`, grouped by `columns` (names from
   // summary_columns(), validated by the caller) and model.
   virtual core::Result<std::vector<SummaryRow>> summarize(
-      std::int64_t since_us, const std::vector<std::string>& columns) = 0;
+      TimeRange range, const std::vector<std::string>& columns) = 0;
 
   // Where this store is, for logs ("sqlite:/path", "postgresql://host:port/db"; never a password).
   virtual std::string describe() const = 0;

@@ -1,3 +1,5 @@
+#include <chrono>
+
 #include <boost/json.hpp>
 
 #include "gateway/backend_state.hpp"
@@ -8,6 +10,9 @@ namespace sluice::gateway::console {
 boost::json::object backends_view(const Runtime& runtime, const TrafficRing* traffic,
                                   std::int64_t now_minute) {
   auto view = backend_state_json(runtime);
+  const auto now = std::chrono::system_clock::now();
+  // backend_state_json lists the runtime's backends in order: the same index is the same backend.
+  std::size_t index = 0;
   TrafficSeries series;
   if (traffic) series = traffic->snapshot(now_minute, kRecentMinutes);
   for (auto& entry : view["backends"].as_array()) {
@@ -29,8 +34,15 @@ boost::json::object backends_view(const Runtime& runtime, const TrafficRing* tra
     recent["server_errors"] = sum.server_errors;
     recent["failovers"] = sum.failovers;
     backend["recent"] = std::move(recent);
-    // The gateway does not read a utilisation figure from backend responses yet.
-    backend["utilization"] = nullptr;
+    const auto& runtime_backend = *runtime.backends()[index++];
+    if (auto reading = runtime_backend.utilization.fresh(now)) {
+      boost::json::object utilization;
+      utilization["percent"] = reading->percent;
+      utilization["age_ms"] = reading->age.count();
+      backend["utilization"] = std::move(utilization);
+    } else {
+      backend["utilization"] = nullptr;  // never reported, or not within kUtilizationFreshFor
+    }
   }
   view["recent_source"] = traffic ? "usage records" : "not kept";
   return view;

@@ -2,8 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/console/chargeback_range.hpp"
 #include "gateway/console/console_views.hpp"
-#include "sluice/core/duration.hpp"
 #include "sluice/gateway/operation.hpp"
 #include "sluice/usage/report.hpp"
 #include "sluice/usage/store.hpp"
@@ -16,15 +16,21 @@ std::string or_default(std::string value, std::string fallback) {
   return value.empty() ? fallback : value;
 }
 
+boost::json::value text_or_null(const std::string& text) {
+  return text.empty() ? boost::json::value(nullptr) : boost::json::value(text);
+}
+
 }  // namespace
 
 ApiReply chargeback_view(const ConsoleSettings& settings, std::string_view query) {
-  const auto since_text = or_default(query_parameter(query, "since"), "24h");
-  auto since = core::parse_duration(since_text);
-  if (!since) {
-    return ApiReply::error(http::Status::bad_request, "invalid_since",
-                           "since=" + since_text + ": " + since.error().message);
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  auto period = chargeback_range(query, now);
+  if (period.refusal) {
+    return ApiReply::error(http::Status::bad_request, period.refusal->code,
+                           period.refusal->message);
   }
+  const auto& range = *period.range;
   auto columns = usage::parse_report_columns(
       or_default(query_parameter(query, "by"), "app,deployment,backend"));
   if (!columns)
@@ -42,12 +48,7 @@ ApiReply chargeback_view(const ConsoleSettings& settings, std::string_view query
         http::Status::service_unavailable, "usage_store_unavailable",
         usage::redact_store_url(settings.usage_store) + ": " + store.error().message);
   }
-  auto now = std::chrono::system_clock::now();
-  auto since_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      now.time_since_epoch() -
-                      std::chrono::duration_cast<std::chrono::system_clock::duration>(*since))
-                      .count();
-  auto summary = (*store)->summarize(since_us, *columns);
+  auto summary = (*store)->summarize(range.range, *columns);
   if (!summary) {
     return ApiReply::error(http::Status::service_unavailable, "usage_store_unavailable",
                            summary.error().message);
@@ -58,13 +59,17 @@ ApiReply chargeback_view(const ConsoleSettings& settings, std::string_view query
     ApiReply reply;
     reply.content_type = "text/csv; charset=utf-8";
     reply.body = usage::format_report(report, usage::ReportFormat::kCsv);
-    reply.download_name = "sluice-chargeback-" + since_text + ".csv";
+    reply.download_name = "sluice-chargeback-" + range.label + ".csv";
     return reply;
   }
   auto body = boost::json::parse(usage::format_report(report, usage::ReportFormat::kJson));
   auto& object = body.as_object();
-  object["since"] = since_text;
-  object["since_us"] = since_us;
+  // `since` for a duration, `from`/`until` for a range (null: open at that end).
+  object["since"] = text_or_null(range.since);
+  object["from"] = text_or_null(range.from);
+  object["until"] = text_or_null(range.until);
+  object["since_us"] = range.range.since_us;
+  if (!range.until.empty()) object["until_us"] = range.range.until_us;
   object["store"] = usage::redact_store_url(settings.usage_store);
   object["priced"] = report.priced;
   return ApiReply::json(boost::json::serialize(body));

@@ -70,11 +70,14 @@ const std::string_view kConsoleHtml = R"HTML(<!DOCTYPE html>
   </section>
 
   <section id="tab-chargeback" class="tab" hidden>
-    <h2>Chargeback <span class="hint">the usage store, as <code>sluice usage report</code></span></h2>
+    <h2>Chargeback <span class="hint">the usage store, as <code>sluice usage report</code>; times in UTC</span></h2>
     <form id="chargeback-form" class="filters">
-      <label>Since <select id="chargeback-since">
-        <option value="1h">1 hour</option><option value="24h" selected>24 hours</option>
-        <option value="7d">7 days</option><option value="30d">30 days</option></select></label>
+      <label>Period <select id="chargeback-since">
+        <option value="1h">last hour</option><option value="24h" selected>last 24 hours</option>
+        <option value="7d">last 7 days</option><option value="30d">last 30 days</option>
+        <option value="range">from – until</option></select></label>
+      <label title="UTC; empty: from the first record">From <input id="chargeback-from" type="datetime-local"></label>
+      <label title="UTC; empty: until now">Until <input id="chargeback-until" type="datetime-local"></label>
       <label>Group by <input id="chargeback-by" value="app,deployment,backend"></label>
       <button type="submit">Show</button>
       <button type="button" id="chargeback-csv">Download CSV</button>

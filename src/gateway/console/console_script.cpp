@@ -23,6 +23,14 @@ const std::string_view kConsoleScript = R"JS('use strict';
       sessionStorage.setItem(KEY_STORE, credential);
     }
     if (TABS.includes(params.get('tab'))) active = params.get('tab');
+    // A link may name a chargeback period: #tab=chargeback&from=2026-12-04T10:00&until=...
+    for (const end of ['from', 'until']) {
+      if (params.get(end)) {
+        document.getElementById('chargeback-' + end).value = params.get(end);
+        chooseRange();
+      }
+    }
+    if (params.get('since')) document.getElementById('chargeback-since').value = params.get('since');
     if (location.hash) history.replaceState(null, '', location.pathname + '#tab=' + active);
   }
 
@@ -103,7 +111,14 @@ const std::string_view kConsoleScript = R"JS('use strict';
         td.dataset.field = field;
         tr.appendChild(td);
       }
-      tr.appendChild(el('td', b.utilization === null ? 'not reported' : b.utilization + ' %'));
+      // The figure a provisioned deployment last sent (azure-openai-deployment-utilization) and
+      // how old it is; null when it never sent one or not within the last minute.
+      const u = b.utilization;
+      const utilization = u === null ? el('td', 'not reported')
+        : el('td', u.percent.toFixed(1) + ' % (' + Math.round(u.age_ms / 1000) + ' s ago)', 'num');
+      utilization.dataset.field = 'utilization';
+      if (u !== null) utilization.dataset.percent = String(u.percent);
+      tr.appendChild(utilization);
       tbody.appendChild(tr);
     }
     document.body.dataset.backendsRendered = String(body.backends.length);
@@ -206,11 +221,22 @@ const std::string_view kConsoleScript = R"JS('use strict';
   }
 
   // --- Chargeback
+  // A preset (since=24h) or the from-until range of the two datetime-local inputs, which the
+  // gateway reads as UTC (the page shows every time in UTC).
   function chargebackQuery() {
-    const since = document.getElementById('chargeback-since').value;
-    const by = document.getElementById('chargeback-by').value;
-    return 'since=' + encodeURIComponent(since) + '&by=' + encodeURIComponent(by);
+    const params = new URLSearchParams({by: document.getElementById('chargeback-by').value});
+    const period = document.getElementById('chargeback-since').value;
+    if (period === 'range') {
+      for (const end of ['from', 'until']) {
+        const value = document.getElementById('chargeback-' + end).value;
+        if (value) params.set(end, value);
+      }
+    } else {
+      params.set('since', period);
+    }
+    return params.toString();
   }
+  function chooseRange() { document.getElementById('chargeback-since').value = 'range'; }
   async function loadChargeback() {
     const body = await apiJson('chargeback?' + chargebackQuery());
     const table = document.getElementById('chargeback-table');
@@ -249,7 +275,9 @@ const std::string_view kConsoleScript = R"JS('use strict';
       fr.appendChild(td);
     }
     foot.appendChild(fr);
-    const notes = ['store: ' + body.store, 'since ' + body.since];
+    const period = body.since ? 'since ' + body.since
+      : 'from ' + (body.from || 'the first record') + ' until ' + (body.until || 'now');
+    const notes = ['store: ' + body.store, period];
     if (body.unpriced_models && body.unpriced_models.length) notes.push('no price for: ' + body.unpriced_models.join(', '));
     if (!body.priced) notes.push('no price table configured (console.prices)');
     document.getElementById('chargeback-note').textContent = notes.join(' · ');
@@ -363,6 +391,9 @@ const std::string_view kConsoleScript = R"JS('use strict';
     });
     document.getElementById('chargeback-form').addEventListener('submit', (e) => { e.preventDefault(); run(loadChargeback); });
     document.getElementById('chargeback-csv').addEventListener('click', () => run(downloadCsv));
+    for (const end of ['from', 'until']) {
+      document.getElementById('chargeback-' + end).addEventListener('input', chooseRange);
+    }
     document.getElementById('prompts-form').addEventListener('submit', (e) => { e.preventDefault(); run(loadPrompts); });
     start();
   });

@@ -48,9 +48,9 @@ boost::json::object traffic_view(const Runtime& runtime, const TrafficRing* traf
 // Most headroom rows the traffic view lists (counters keyed by client IP can be many).
 inline constexpr std::size_t kMaxHeadroomRows = 500;
 
-// `sluice usage report` over the console's store: query `since` (duration, default 24h), `by`
-// (comma-separated columns, default app,deployment,backend), `format` (json or csv). Blocking
-// store I/O.
+// `sluice usage report` over the console's store: query `since` (duration, default 24h) or
+// `from`/`until` (UTC, chargeback_range.hpp), `by` (comma-separated columns, default
+// app,deployment,backend), `format` (json or csv). Blocking store I/O.
 ApiReply chargeback_view(const ConsoleSettings& settings, std::string_view query);
 
 // The newest prompt log entries: query `app`, `since` (duration, default 24h), `q` (text), `limit`.

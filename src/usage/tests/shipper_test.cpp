@@ -38,7 +38,7 @@ bool append_pending(PendingRecords& pending, Journal& journal, const std::string
 std::int64_t total_in(const std::string& url, std::int64_t* requests = nullptr) {
   auto store = open_store(url);
   EXPECT_TRUE(store) << store.error().message;
-  auto rows = (*store)->summarize(0, {});
+  auto rows = (*store)->summarize({}, {});
   EXPECT_TRUE(rows);
   std::int64_t total = 0;
   std::int64_t count = 0;

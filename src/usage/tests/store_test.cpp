@@ -45,7 +45,7 @@ TEST(Store, SqliteInsertIsIdempotentAndSummarizes) {
   records[0].started_at_us += 1;  // same id, another request (ids are not trusted to be unique)
   EXPECT_EQ(*(*store)->insert(std::span(records).first(1)), 1u);
 
-  auto rows = (*store)->summarize(0, {"app", "day"});
+  auto rows = (*store)->summarize({}, {"app", "day"});
   ASSERT_TRUE(rows) << rows.error().message;
   ASSERT_EQ(rows->size(), 2u);
   std::map<std::string, SummaryRow> by_app;
@@ -54,11 +54,37 @@ TEST(Store, SqliteInsertIsIdempotentAndSummarizes) {
   EXPECT_EQ(by_app["a"].total_tokens, 10 + 11 + 10);
   EXPECT_EQ(by_app["a"].keys[1], "1970-01-02");
   EXPECT_EQ(by_app["b"].completion_tokens, 2);
-  auto later = (*store)->summarize(86'400'000'002, {"app"});
+  auto later = (*store)->summarize({.since_us = 86'400'000'002}, {"app"});
   ASSERT_TRUE(later);
   ASSERT_EQ(later->size(), 1u);
   EXPECT_EQ((*later)[0].keys[0], "b");
-  EXPECT_FALSE((*store)->summarize(0, {"app; DROP TABLE sluice_usage"}));
+  EXPECT_FALSE((*store)->summarize({}, {"app; DROP TABLE sluice_usage"}));
+}
+
+// A range bounds both ends: `since` included, `until` excluded, so consecutive ranges never count
+// a record twice.
+TEST(Store, SqliteSummarizesARangeBoundedAtBothEnds) {
+  TempDir dir;
+  auto store = open_store("sqlite:" + (dir.path() / "u.db").string());
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<UsageRecord> records(4);
+  for (int i = 0; i < 4; ++i) {
+    records[i].request_id = "r" + std::to_string(i);
+    records[i].started_at_us = 1'000 * (i + 1);  // 1000, 2000, 3000, 4000
+    records[i].app_id = "a";
+    records[i].total_tokens = 1 << i;  // 1, 2, 4, 8: the sum says which were counted
+  }
+  ASSERT_TRUE((*store)->insert(records));
+  auto tokens = [&](TimeRange range) -> std::int64_t {
+    auto rows = (*store)->summarize(range, {"app"});
+    EXPECT_TRUE(rows) << rows.error().message;
+    return rows && !rows->empty() ? (*rows)[0].total_tokens : 0;
+  };
+  EXPECT_EQ(tokens({}), 15);
+  EXPECT_EQ(tokens({.since_us = 2'000, .until_us = 4'000}), 2 + 4);
+  EXPECT_EQ(tokens({.since_us = 0, .until_us = 2'000}), 1);
+  EXPECT_EQ(tokens({.since_us = 4'001}), 0);
+  EXPECT_EQ(tokens({.since_us = 1'500, .until_us = 1'600}), 0);
 }
 
 // A usage.db made before the response cache had no cache columns: opening it adds them, old rows
@@ -97,14 +123,14 @@ TEST(Store, SqliteUpgradesAnOlderTableAndSumsCacheHits) {
     hits[i].tokens_saved = 7;
   }
   ASSERT_TRUE((*store)->insert(hits)) << "the new columns are there";
-  auto rows = (*store)->summarize(0, {"app"});
+  auto rows = (*store)->summarize({}, {"app"});
   ASSERT_TRUE(rows) << rows.error().message;
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].requests, 3);
   EXPECT_EQ((*rows)[0].cache_hits, 2);
   EXPECT_EQ((*rows)[0].tokens_saved, 14);
   EXPECT_EQ((*rows)[0].total_tokens, 7);
-  auto by_cache = (*store)->summarize(0, {"cache"});
+  auto by_cache = (*store)->summarize({}, {"cache"});
   ASSERT_TRUE(by_cache);
   EXPECT_EQ(by_cache->size(), 2u);  // "" and "exact"
 }

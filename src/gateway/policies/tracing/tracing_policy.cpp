@@ -87,7 +87,7 @@ void TracingPolicy::on_complete(RequestContext& context) {
 }
 
 PolicyPtr make_tracing_policy(const core::ConfigNode& section, PolicyServices& services) {
-  auto settings = TracingSettings::from_config(section);
+  auto settings = TracingSettings::from_config(section, services.proxies.get());
   // One exporter per collector per process, kept across reloads while its settings stay the same.
   auto key = "tracing:" + settings.exporter.endpoint.origin() + settings.exporter.endpoint.path;
   std::shared_ptr<SharedExporter> shared;
@@ -96,7 +96,7 @@ PolicyPtr make_tracing_policy(const core::ConfigNode& section, PolicyServices& s
     if (!(shared->exporter->settings() == settings.exporter)) {
       section.fail("the collector " + key.substr(8) +
                    " is already in use by a tracing policy with other batch, queue, timeout, "
-                   "header or resource settings; the same collector takes the same settings "
+                   "header, proxy or resource settings; the same collector takes the same settings "
                    "(changing them takes a restart)");
     }
   } else {

@@ -29,9 +29,33 @@ http::Url traces_url(const core::ConfigNode& node) {
   return *url;
 }
 
+// The section's own `proxy:` (a URL, or none) wins and is used as written, as a backend's own
+// `proxy:` is; without it the collector is reached as the backends are: the config's default
+// proxy for that URL, unless no_proxy names it.
+std::optional<http::ProxyEndpoint> exporter_proxy(const core::ConfigNode& node,
+                                                  const http::Url& endpoint,
+                                                  const http::ProxySelection* defaults) {
+  if (!node.find("proxy")) {
+    const auto* chosen = defaults ? defaults->for_target(endpoint) : nullptr;
+    return chosen ? std::optional<http::ProxyEndpoint>(*chosen) : std::nullopt;
+  }
+  auto text = node.required<std::string>("proxy");
+  if (text.empty() || text == "none" || text == "direct") return std::nullopt;
+  std::string why;
+  auto proxy = http::parse_proxy_url(text, &why);
+  if (!proxy) {
+    node.fail_at("proxy", why +
+                              "; expected http://[user:password@]host:port, or none to reach "
+                              "the collector directly");
+  }
+  proxy->source = "policies.tracing.proxy";
+  return proxy;
+}
+
 }  // namespace
 
-TracingSettings TracingSettings::from_config(const core::ConfigNode& node) {
+TracingSettings TracingSettings::from_config(const core::ConfigNode& node,
+                                             const http::ProxySelection* default_proxies) {
   TracingSettings s;
   auto& e = s.exporter;
   e.endpoint = traces_url(node);
@@ -75,6 +99,7 @@ TracingSettings TracingSettings::from_config(const core::ConfigNode& node) {
   for (const auto& [name, value] : node.section("headers").entries()) {
     e.headers.emplace_back(name, value.as<std::string>());
   }
+  e.proxy = exporter_proxy(node, e.endpoint, default_proxies);
   e.resource.scope_name = "sluice.gateway";
   node.finish();
   return s;

@@ -5,14 +5,17 @@
 //     tracing:
 //       endpoint: http://otel-collector:4318   # OTLP/HTTP base URL; /v1/traces is appended
 //       protocol: http/protobuf                # the only one (the collector's default)
-//       sample_ratio: 1.0                      # share of new traces kept (callers' own decision
-//       wins) batch_size: 512                        # spans per export request queue_size: 4096 #
-//       spans waiting for export; beyond: dropped, counted interval: 1s                           #
-//       longest wait before a partial batch goes out timeout: 5s                            # per
-//       export request, and for the flush at shutdown service_name: sluice                   #
-//       resource attribute service.name resource: {deployment.environment: prod}   # more resource
-//       attributes headers: {x-api-key: ${COLLECTOR_KEY}}     # sent with every export
+//       sample_ratio: 1.0                      # share of new traces kept
+//       batch_size: 512                        # spans per export request
+//       queue_size: 4096                       # spans waiting for export; beyond: dropped
+//       interval: 1s                           # longest wait before a partial batch goes out
+//       timeout: 5s                            # per export request, and the flush at shutdown
+//       service_name: sluice                   # resource attribute service.name
+//       resource: {deployment.environment: prod}
+//       headers: {x-api-key: ${COLLECTOR_KEY}} # sent with every export
+//       proxy: http://proxy:3128 | none        # default: the config's proxy for the endpoint
 #include "sluice/core/config_node.hpp"
+#include "sluice/http/proxy_selection.hpp"
 #include "sluice/telemetry/otlp_exporter.hpp"
 
 namespace sluice::gateway {
@@ -21,8 +24,11 @@ struct TracingSettings {
   double sample_ratio = 1.0;
   telemetry::OtlpExporterSettings exporter;
 
-  // Throws core::ConfigError naming file, line and key.
-  static TracingSettings from_config(const core::ConfigNode& node);
+  // `default_proxies`: the config's top-level `proxy:`/`no_proxy:` (else the environment), used
+  // for the endpoint unless the section says `proxy:`; null: direct. Throws core::ConfigError
+  // naming file, line and key.
+  static TracingSettings from_config(const core::ConfigNode& node,
+                                     const http::ProxySelection* default_proxies = nullptr);
 };
 
 }  // namespace sluice::gateway

@@ -85,5 +85,65 @@ TEST(TracingSettings, ErrorsNameTheFileLineAndKey) {
   EXPECT_NE(unknown.find("sample_ratio"), std::string::npos) << unknown;  // did you mean
 }
 
+// The config's default proxies as the gateway builds them from `proxy:` and `no_proxy:`.
+http::ProxySelection default_proxies(std::string proxy, std::string no_proxy = "") {
+  http::ProxyOptions options;
+  options.proxy = std::move(proxy);
+  options.proxy_source = "the top-level proxy setting";
+  if (!no_proxy.empty()) options.no_proxy = std::move(no_proxy);
+  std::string why;
+  auto selection = http::ProxySelection::make(options, http::ProxyEnvironment{}, &why);
+  EXPECT_TRUE(selection) << why;
+  return selection ? *selection : http::ProxySelection{};
+}
+
+TracingSettings parse_with(std::string_view yaml, const http::ProxySelection& defaults) {
+  auto root = core::load_config_string(yaml, "test.yaml");
+  return TracingSettings::from_config(root, &defaults);
+}
+
+TEST(TracingSettings, ExportsGoThroughTheConfigsDefaultProxy) {
+  auto defaults = default_proxies("http://user:pw@10.0.0.1:3128");
+  auto s = parse_with("endpoint: http://collector:4318\n", defaults);
+  ASSERT_TRUE(s.exporter.proxy);
+  EXPECT_EQ(s.exporter.proxy->address(), "10.0.0.1:3128");
+  EXPECT_EQ(s.exporter.proxy->username, "user");
+  EXPECT_FALSE(parse("endpoint: http://collector:4318\n").exporter.proxy) << "no defaults: direct";
+}
+
+TEST(TracingSettings, NoProxyExemptsTheCollector) {
+  auto defaults = default_proxies("http://10.0.0.1:3128", "collector,.internal");
+  EXPECT_FALSE(parse_with("endpoint: http://collector:4318\n", defaults).exporter.proxy);
+  EXPECT_FALSE(parse_with("endpoint: http://otel.internal:4318\n", defaults).exporter.proxy);
+  EXPECT_TRUE(parse_with("endpoint: http://otel.example.com:4318\n", defaults).exporter.proxy);
+}
+
+TEST(TracingSettings, ItsOwnProxyWinsAndNoneGoesDirect) {
+  auto defaults = default_proxies("http://10.0.0.1:3128", "collector");
+  auto own = parse_with("endpoint: http://collector:4318\nproxy: http://10.9.9.9:8080\n", defaults);
+  ASSERT_TRUE(own.exporter.proxy) << "named explicitly: no_proxy does not undo it";
+  EXPECT_EQ(own.exporter.proxy->address(), "10.9.9.9:8080");
+  EXPECT_EQ(own.exporter.proxy->source, "policies.tracing.proxy");
+  EXPECT_FALSE(
+      parse_with("endpoint: http://elsewhere:4318\nproxy: none\n", defaults).exporter.proxy);
+}
+
+TEST(TracingSettings, AnUnusableProxyNamesTheKeyAndHidesThePassword) {
+  auto socks = error_of("endpoint: http://c:4318\nproxy: socks5://u:hidden-pw@10.0.0.1:1080\n");
+  EXPECT_NE(socks.find("test.yaml:2"), std::string::npos) << socks;
+  EXPECT_NE(socks.find("proxy"), std::string::npos) << socks;
+  EXPECT_NE(socks.find("or none"), std::string::npos) << socks;
+  EXPECT_EQ(socks.find("hidden-pw"), std::string::npos) << socks;
+}
+
+TEST(TracingSettings, AnotherProxyIsAnotherExporterSetting) {
+  auto a = parse("endpoint: http://c:4318\nproxy: http://10.0.0.1:3128\n").exporter;
+  auto b = parse("endpoint: http://c:4318\nproxy: http://10.0.0.2:3128\n").exporter;
+  auto none = parse("endpoint: http://c:4318\n").exporter;
+  EXPECT_TRUE(a == parse("endpoint: http://c:4318\nproxy: http://10.0.0.1:3128\n").exporter);
+  EXPECT_FALSE(a == b);
+  EXPECT_FALSE(a == none);
+}
+
 }  // namespace
 }  // namespace sluice::gateway
