@@ -1,111 +1,15 @@
 #include "sluice/telemetry/otlp_encoding.hpp"
 
+#include "telemetry/otlp_fields.hpp"
 #include "telemetry/protobuf_writer.hpp"
 
 namespace sluice::telemetry {
 
 namespace {
 
-// Field numbers of opentelemetry-proto v1 (common, resource, trace, collector/trace).
-namespace field {
-constexpr int kResourceSpans = 1;  // ExportTraceServiceRequest
-constexpr int kResource = 1;       // ResourceSpans
-constexpr int kScopeSpans = 2;
-constexpr int kResourceAttributes = 1;  // Resource
-constexpr int kScope = 1;               // ScopeSpans
-constexpr int kSpans = 2;
-constexpr int kScopeName = 1;  // InstrumentationScope
-constexpr int kScopeVersion = 2;
-constexpr int kTraceId = 1;  // Span
-constexpr int kSpanId = 2;
-constexpr int kParentSpanId = 4;
-constexpr int kName = 5;
-constexpr int kKind = 6;
-constexpr int kStart = 7;
-constexpr int kEnd = 8;
-constexpr int kAttributes = 9;
-constexpr int kEvents = 11;
-constexpr int kStatus = 15;
-constexpr int kFlags = 16;
-constexpr int kEventTime = 1;  // Span.Event
-constexpr int kEventName = 2;
-constexpr int kEventAttributes = 3;
-constexpr int kStatusMessage = 2;  // Status
-constexpr int kStatusCode = 3;
-constexpr int kKey = 1;  // KeyValue
-constexpr int kValue = 2;
-constexpr int kStringValue = 1;  // AnyValue
-constexpr int kBoolValue = 2;
-constexpr int kIntValue = 3;
-constexpr int kDoubleValue = 4;
-}  // namespace field
-
-// SpanFlags: bits 8 and 9 say whether the parent is remote; sluice knows, so it says so.
-constexpr std::uint32_t kSampled = 0x1;  // the W3C trace flags in the low byte
-constexpr std::uint32_t kHasIsRemote = 0x100;
-constexpr std::uint32_t kIsRemote = 0x200;
-
-void write_attribute(ProtobufWriter& w, int field_number, const Attribute& attribute) {
-  auto kv = w.begin(field_number);
-  w.bytes_field(field::kKey, attribute.key);
-  auto value = w.begin(field::kValue);
-  std::visit(
-      [&](const auto& v) {
-        using V = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<V, std::string>) {
-          w.bytes_field(field::kStringValue, v);
-        } else if constexpr (std::is_same_v<V, bool>) {
-          w.int_field(field::kBoolValue, v ? 1 : 0);
-        } else if constexpr (std::is_same_v<V, std::int64_t>) {
-          w.int_field(field::kIntValue, v);
-        } else {
-          w.double_field(field::kDoubleValue, v);
-        }
-      },
-      attribute.value);
-  w.end(value);
-  w.end(kv);
-}
-
-void write_span(ProtobufWriter& w, const Span& span) {
-  auto s = w.begin(field::kSpans);
-  w.bytes_field(field::kTraceId, span.trace_id.data(), span.trace_id.size());
-  w.bytes_field(field::kSpanId, span.span_id.data(), span.span_id.size());
-  if (is_valid(span.parent_span_id)) {
-    w.bytes_field(field::kParentSpanId, span.parent_span_id.data(), span.parent_span_id.size());
-  }
-  w.bytes_field(field::kName, span.name);
-  w.int_field(field::kKind, static_cast<int>(span.kind));
-  w.fixed64_field(field::kStart, span.start_unix_ns);
-  w.fixed64_field(field::kEnd, span.end_unix_ns);
-  for (const auto& attribute : span.attributes) write_attribute(w, field::kAttributes, attribute);
-  for (const auto& event : span.events) {
-    auto e = w.begin(field::kEvents);
-    w.fixed64_field(field::kEventTime, event.time_unix_ns);
-    w.bytes_field(field::kEventName, event.name);
-    for (const auto& attribute : event.attributes) {
-      write_attribute(w, field::kEventAttributes, attribute);
-    }
-    w.end(e);
-  }
-  if (span.status != StatusCode::kUnset) {
-    auto st = w.begin(field::kStatus);
-    if (!span.status_message.empty()) w.bytes_field(field::kStatusMessage, span.status_message);
-    w.int_field(field::kStatusCode, static_cast<int>(span.status));
-    w.end(st);
-  }
-  std::uint32_t flags = kSampled | kHasIsRemote | (span.parent_is_remote ? kIsRemote : 0);
-  w.fixed32_field(field::kFlags, flags);
-  w.end(s);
-}
-
-}  // namespace
-
-std::string encode_export_request(const ResourceInfo& resource, std::span<const Span> spans) {
+std::string encode_resource(const ResourceInfo& resource) {
   std::string out;
-  out.reserve(256 + spans.size() * 512);
   ProtobufWriter w(out);
-  auto rs = w.begin(field::kResourceSpans);
   auto r = w.begin(field::kResource);
   for (const auto& [key, value] : resource.attributes) {
     auto kv = w.begin(field::kResourceAttributes);
@@ -116,15 +20,49 @@ std::string encode_export_request(const ResourceInfo& resource, std::span<const 
     w.end(kv);
   }
   w.end(r);
-  auto ss = w.begin(field::kScopeSpans);
+  return out;
+}
+
+std::string encode_scope(const ResourceInfo& resource) {
+  std::string out;
+  ProtobufWriter w(out);
   auto scope = w.begin(field::kScope);
   w.bytes_field(field::kScopeName, resource.scope_name);
   if (!resource.scope_version.empty()) w.bytes_field(field::kScopeVersion, resource.scope_version);
   w.end(scope);
-  for (const auto& span : spans) write_span(w, span);
-  w.end(ss);
-  w.end(rs);
   return out;
+}
+
+}  // namespace
+
+std::string encode_export_request(const ResourceInfo& resource,
+                                  std::span<const EncodedSpans> batches) {
+  // The lengths of ResourceSpans and ScopeSpans are known before their contents, so every byte is
+  // written once, where it belongs.
+  const auto resource_bytes = encode_resource(resource);
+  const auto scope_bytes = encode_scope(resource);
+  std::size_t spans_size = 0;
+  for (const auto& batch : batches) spans_size += batch.bytes.size();
+  const std::size_t scope_spans_size = scope_bytes.size() + spans_size;
+  const std::size_t resource_spans_size =
+      resource_bytes.size() + 1 + ProtobufWriter::varint_size(scope_spans_size) + scope_spans_size;
+
+  std::string out;
+  out.reserve(1 + ProtobufWriter::varint_size(resource_spans_size) + resource_spans_size);
+  ProtobufWriter w(out);
+  w.message_head(field::kResourceSpans, resource_spans_size);
+  out += resource_bytes;
+  w.message_head(field::kScopeSpans, scope_spans_size);
+  out += scope_bytes;
+  for (const auto& batch : batches) out += batch.bytes;
+  return out;
+}
+
+std::string encode_export_request(const ResourceInfo& resource, std::span<const Span> spans) {
+  SpanEncoder encoder(spans.size() * 512);
+  for (const auto& span : spans) write_span(encoder, span);
+  auto encoded = encoder.take();
+  return encode_export_request(resource, std::span<const EncodedSpans>(&encoded, 1));
 }
 
 }  // namespace sluice::telemetry

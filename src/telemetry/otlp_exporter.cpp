@@ -14,6 +14,12 @@ namespace asio = http::asio;
 constexpr std::chrono::milliseconds kAbortCheck{20};
 constexpr std::chrono::milliseconds kShutdownFlushMax{5'000};
 
+std::size_t span_count(const std::vector<EncodedSpans>& batches) {
+  std::size_t n = 0;
+  for (const auto& batch : batches) n += batch.count;
+  return n;
+}
+
 bool same_proxy(const std::optional<http::ProxyEndpoint>& a,
                 const std::optional<http::ProxyEndpoint>& b) {
   if (!a || !b) return !a && !b;
@@ -66,6 +72,12 @@ OtlpExporter::~OtlpExporter() {
   transport_->pool.reset();  // before its event loop goes
 }
 
+bool OtlpExporter::submit(const Span& span) {
+  SpanEncoder encoder;
+  write_span(encoder, span);
+  return submit(encoder.take());
+}
+
 std::chrono::steady_clock::time_point OtlpExporter::shutdown_deadline() const {
   auto ns = shutdown_deadline_ns_.load();
   return ns == 0 ? std::chrono::steady_clock::time_point::max()
@@ -79,9 +91,9 @@ void OtlpExporter::run() {
     auto batch = queue_.take(settings_.batch_size, settings_.interval);
     if (batch.empty()) continue;
     if (send(batch, settings_.timeout)) {
-      stats_.exported.fetch_add(batch.size(), std::memory_order_relaxed);
+      stats_.exported.fetch_add(span_count(batch), std::memory_order_relaxed);
     } else {
-      stats_.dropped_on_failure.fetch_add(batch.size(), std::memory_order_relaxed);
+      stats_.dropped_on_failure.fetch_add(span_count(batch), std::memory_order_relaxed);
     }
   }
   while (true) {
@@ -90,23 +102,24 @@ void OtlpExporter::run() {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         shutdown_deadline() - std::chrono::steady_clock::now());
     if (left.count() <= 0 || !send(batch, std::min(left, settings_.timeout))) {
-      auto lost = batch.size() + queue_.size();
+      auto lost = span_count(batch) + queue_.size();
       stats_.dropped_on_failure.fetch_add(lost, std::memory_order_relaxed);
       log->warn("tracing: {} spans not sent at shutdown (the collector at {} did not take them)",
                 lost, settings_.endpoint.origin());
       break;
     }
-    stats_.exported.fetch_add(batch.size(), std::memory_order_relaxed);
+    stats_.exported.fetch_add(span_count(batch), std::memory_order_relaxed);
   }
 }
 
-bool OtlpExporter::send(const std::vector<Span>& spans, std::chrono::milliseconds timeout) {
+bool OtlpExporter::send(const std::vector<EncodedSpans>& batches,
+                        std::chrono::milliseconds timeout) {
   stats_.export_requests.fetch_add(1, std::memory_order_relaxed);
   http::Request request{http::bhttp::verb::post, settings_.endpoint.path, 11};
   request.set(http::Field::host, settings_.endpoint.host_header());
   request.set(http::Field::content_type, "application/x-protobuf");
   for (const auto& [name, value] : settings_.headers) request.set(name, value);
-  request.body() = encode_export_request(settings_.resource, spans);
+  request.body() = encode_export_request(settings_.resource, batches);
   request.prepare_payload();
 
   const http::ProxyEndpoint* via = settings_.proxy ? &*settings_.proxy : nullptr;
@@ -147,7 +160,8 @@ bool OtlpExporter::send(const std::vector<Span>& spans, std::chrono::millisecond
     core::get_logger("tracing")->warn(
         "tracing: exporting {} spans to {}{} failed: {} ({} failed exports so far; spans of "
         "failed exports are dropped and counted in sluice_tracing_spans_dropped_total)",
-        spans.size(), settings_.endpoint.origin(), settings_.endpoint.path, problem, failures);
+        span_count(batches), settings_.endpoint.origin(), settings_.endpoint.path, problem,
+        failures);
   }
   return false;
 }

@@ -13,33 +13,34 @@ class ProtobufWriter {
  public:
   explicit ProtobufWriter(std::string& out) : out_(out) {}
 
+  // Each write below is one append: the bytes are put together on the stack first (appending byte
+  // by byte made varints the most expensive part of encoding a span).
   void varint(std::uint64_t value) {
-    while (value >= 0x80) {
-      out_ += static_cast<char>((value & 0x7f) | 0x80);
-      value >>= 7;
-    }
-    out_ += static_cast<char>(value);
+    char bytes[kMaxVarint];
+    out_.append(bytes, put_varint(bytes, value));
   }
   void tag(int field, int wire_type) { varint(static_cast<std::uint64_t>(field) << 3 | wire_type); }
 
   // Wire type 0 (varint): int64, bool, enum.
   void int_field(int field, std::int64_t value) {
-    tag(field, 0);
-    varint(static_cast<std::uint64_t>(value));
+    char bytes[2 * kMaxVarint];
+    std::size_t n = put_varint(bytes, key(field, 0));
+    n += put_varint(bytes + n, static_cast<std::uint64_t>(value));
+    out_.append(bytes, n);
   }
   // Wire type 1 (64-bit): fixed64, double.
   void fixed64_field(int field, std::uint64_t value) {
-    tag(field, 1);
-    char bytes[8];
-    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(value >> (8 * i));
-    out_.append(bytes, 8);
+    char bytes[kMaxVarint + 8];
+    std::size_t n = put_varint(bytes, key(field, 1));
+    for (int i = 0; i < 8; ++i) bytes[n++] = static_cast<char>(value >> (8 * i));
+    out_.append(bytes, n);
   }
   // Wire type 5 (32-bit): fixed32.
   void fixed32_field(int field, std::uint32_t value) {
-    tag(field, 5);
-    char bytes[4];
-    for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>(value >> (8 * i));
-    out_.append(bytes, 4);
+    char bytes[kMaxVarint + 4];
+    std::size_t n = put_varint(bytes, key(field, 5));
+    for (int i = 0; i < 4; ++i) bytes[n++] = static_cast<char>(value >> (8 * i));
+    out_.append(bytes, n);
   }
   void double_field(int field, double value) {
     std::uint64_t bits;
@@ -48,30 +49,70 @@ class ProtobufWriter {
   }
   // Wire type 2 (length-delimited): string, bytes.
   void bytes_field(int field, std::string_view value) {
-    tag(field, 2);
-    varint(value.size());
+    message_head(field, value.size());
     out_.append(value);
   }
   void bytes_field(int field, const std::uint8_t* data, std::size_t size) {
     bytes_field(field, std::string_view(reinterpret_cast<const char*>(data), size));
   }
 
-  // An embedded message: begin() before its fields, end() after; the length prefix is put in
-  // place by end() (the message's bytes move by the prefix's size, once per nesting level).
+  // The head of an embedded message whose length is known before its fields are written.
+  void message_head(int field, std::size_t length) {
+    char bytes[2 * kMaxVarint];
+    std::size_t n = put_varint(bytes, key(field, 2));
+    n += put_varint(bytes + n, length);
+    out_.append(bytes, n);
+  }
+  // An embedded message: begin() before its fields, end() after. begin() leaves one byte for the
+  // length, which is all a message under 128 bytes needs (every attribute of a span): end() writes
+  // it in place. A longer message moves its bytes by the extra prefix bytes, once per nesting
+  // level.
   std::size_t begin(int field) {
-    tag(field, 2);
+    char bytes[kMaxVarint + 1];
+    std::size_t n = put_varint(bytes, key(field, 2));
+    bytes[n++] = '\0';
+    out_.append(bytes, n);
     return out_.size();
   }
   void end(std::size_t start) {
     std::uint64_t length = out_.size() - start;
-    char prefix[10];
-    std::size_t n = 0;
-    while (length >= 0x80) {
-      prefix[n++] = static_cast<char>((length & 0x7f) | 0x80);
-      length >>= 7;
+    if (length < 0x80) {
+      out_[start - 1] = static_cast<char>(length);
+      return;
     }
-    prefix[n++] = static_cast<char>(length);
-    out_.insert(start, prefix, n);
+    char prefix[kMaxVarint];
+    std::size_t n = put_varint(prefix, length);
+    out_.insert(start, n - 1, '\0');
+    std::memcpy(out_.data() + start - 1, prefix, n);
+  }
+
+  // For a caller that knows a message's size before its bytes: `n` bytes at the end, to be
+  // written through the pointer (one growth of the string instead of an append per field).
+  char* grow(std::size_t n) {
+    auto at = out_.size();
+    out_.resize(at + n);
+    return out_.data() + at;
+  }
+
+  static constexpr std::size_t kMaxVarint = 10;
+  // A field's key: its number and wire type.
+  static constexpr std::uint64_t key(int field, int wire_type) {
+    return static_cast<std::uint64_t>(field) << 3 | static_cast<std::uint64_t>(wire_type);
+  }
+  static constexpr std::size_t varint_size(std::uint64_t value) {
+    std::size_t n = 1;
+    for (; value >= 0x80; value >>= 7) ++n;
+    return n;
+  }
+  // Writes `value` as a varint at `at`; returns its size.
+  static std::size_t put_varint(char* at, std::uint64_t value) {
+    std::size_t n = 0;
+    while (value >= 0x80) {
+      at[n++] = static_cast<char>((value & 0x7f) | 0x80);
+      value >>= 7;
+    }
+    at[n++] = static_cast<char>(value);
+    return n;
   }
 
  private:

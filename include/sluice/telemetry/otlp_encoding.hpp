@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sluice/telemetry/span.hpp"
+#include "sluice/telemetry/span_encoder.hpp"
 
 namespace sluice::telemetry {
 
@@ -17,7 +18,12 @@ struct ResourceInfo {
   std::string scope_version;
 };
 
-// The serialized request. Pure function; any thread.
+// The serialized request around spans already encoded (span_encoder.hpp), which are copied in
+// once, in order. Pure function; any thread.
+std::string encode_export_request(const ResourceInfo& resource,
+                                  std::span<const EncodedSpans> batches);
+
+// The same for Span objects.
 std::string encode_export_request(const ResourceInfo& resource, std::span<const Span> spans);
 
 }  // namespace sluice::telemetry

@@ -52,8 +52,11 @@ class OtlpExporter {
   OtlpExporter(const OtlpExporter&) = delete;
   OtlpExporter& operator=(const OtlpExporter&) = delete;
 
-  // Queues a finished span, or drops it (queue full, counted). Never waits for the exporter.
-  bool submit(Span&& span) { return queue_.push(std::move(span)); }
+  // Queues finished spans, already encoded, or drops them (queue full, counted). Never waits for
+  // the exporter.
+  bool submit(EncodedSpans&& spans) { return queue_.push(std::move(spans)); }
+  // The same for one Span object (encoded here, on the caller's thread).
+  bool submit(const Span& span);
 
   const OtlpExporterSettings& settings() const noexcept { return settings_; }
   const SpanQueue& queue() const noexcept { return queue_; }
@@ -64,7 +67,7 @@ class OtlpExporter {
   void run();
   // One POST of `spans`, bounded by `timeout` and by the shutdown deadline once there is one;
   // true when the collector answered 2xx.
-  bool send(const std::vector<Span>& spans, std::chrono::milliseconds timeout);
+  bool send(const std::vector<EncodedSpans>& batches, std::chrono::milliseconds timeout);
   std::chrono::steady_clock::time_point shutdown_deadline() const;
 
   const OtlpExporterSettings settings_;

@@ -1,6 +1,7 @@
 #pragma once
-// One finished span, as OTLP carries it (opentelemetry/proto/trace/v1/trace.proto): plain data,
-// built on the request's thread once the work it describes is over, then handed to the exporter.
+// One finished span as plain data (opentelemetry/proto/trace/v1/trace.proto), for code that wants
+// to look at spans: tests, and callers outside the request path. The request path does not build
+// these; it writes its spans straight into protobuf (span_writer.hpp, span_encoder.hpp).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -8,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "sluice/telemetry/span_writer.hpp"
 #include "sluice/telemetry/trace_ids.hpp"
 
 namespace sluice::telemetry {
@@ -16,16 +18,11 @@ namespace sluice::telemetry {
 using AttributeValue = std::variant<std::string, bool, std::int64_t, double>;
 
 // The key is a view: span attribute keys are the semantic conventions' names, string literals that
-// outlive every span (a request builds ~40 attributes; owning their keys cost an allocation each).
+// outlive every span.
 struct Attribute {
   std::string_view key;
   AttributeValue value;
 };
-
-// Span.SpanKind numbers of the OTLP schema.
-enum class SpanKind : int { kInternal = 1, kServer = 2, kClient = 3 };
-// Status.StatusCode numbers of the OTLP schema.
-enum class StatusCode : int { kUnset = 0, kOk = 1, kError = 2 };
 
 struct SpanEvent {
   std::string name;
@@ -64,7 +61,32 @@ struct Span {
   }
 };
 
-// Rough in-memory size of a span, for queue accounting.
-std::size_t approximate_size(const Span& span) noexcept;
+// Writes `span` to `writer`, part by part.
+void write_span(SpanWriter& writer, const Span& span);
+
+// A SpanWriter that builds Span objects. Attribute keys are kept as views: they must outlive the
+// spans (string literals do).
+class SpanCollector final : public SpanWriter {
+ public:
+  void begin_span(const SpanStart& start) override;
+  void end_span() override {}
+  void begin_event(std::string_view name, std::uint64_t time_unix_ns) override;
+  void end_event() override { in_event_ = false; }
+  void status(StatusCode code, std::string_view message) override;
+
+  std::vector<Span>& spans() noexcept { return spans_; }
+
+ protected:
+  void put_string(std::string_view key, std::string_view value) override;
+  void put_bool(std::string_view key, bool value) override { add(key, value); }
+  void put_int(std::string_view key, std::int64_t value) override { add(key, value); }
+  void put_double(std::string_view key, double value) override { add(key, value); }
+
+ private:
+  void add(std::string_view key, AttributeValue value);
+
+  std::vector<Span> spans_;
+  bool in_event_ = false;
+};
 
 }  // namespace sluice::telemetry

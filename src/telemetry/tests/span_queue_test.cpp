@@ -5,10 +5,9 @@
 namespace sluice::telemetry {
 namespace {
 
-Span named(std::string name) {
-  Span span;
-  span.name = std::move(name);
-  return span;
+// An entry of `count` spans whose bytes are its name (the queue never looks inside).
+EncodedSpans named(std::string name, std::size_t count = 1) {
+  return EncodedSpans{std::move(name), count};
 }
 
 TEST(SpanQueue, DropsAndCountsSpansBeyondItsBound) {
@@ -19,8 +18,8 @@ TEST(SpanQueue, DropsAndCountsSpansBeyondItsBound) {
   EXPECT_EQ(queue.dropped(), 2u);
   auto taken = queue.take(10, std::chrono::milliseconds(0));
   ASSERT_EQ(taken.size(), 3u);
-  EXPECT_EQ(taken[0].name, "s0");  // the oldest are kept, the newest dropped
-  EXPECT_EQ(taken[2].name, "s2");
+  EXPECT_EQ(taken[0].bytes, "s0");  // the oldest are kept, the newest dropped
+  EXPECT_EQ(taken[2].bytes, "s2");
   EXPECT_TRUE(queue.push(named("after")));  // room again
 }
 
@@ -29,10 +28,10 @@ TEST(SpanQueue, TakesAtMostABatchOldestFirst) {
   for (int i = 0; i < 5; ++i) queue.push(named("s" + std::to_string(i)));
   auto first = queue.take(2, std::chrono::milliseconds(0));
   ASSERT_EQ(first.size(), 2u);
-  EXPECT_EQ(first[0].name, "s0");
+  EXPECT_EQ(first[0].bytes, "s0");
   auto rest = queue.take(10, std::chrono::milliseconds(0));
   ASSERT_EQ(rest.size(), 3u);
-  EXPECT_EQ(rest[0].name, "s2");
+  EXPECT_EQ(rest[0].bytes, "s2");
   EXPECT_EQ(queue.size(), 0u);
 }
 
@@ -44,7 +43,25 @@ TEST(SpanQueue, ClosedQueueRefusesSpansButGivesUpWhatItHolds) {
   EXPECT_EQ(queue.dropped(), 1u);
   auto taken = queue.take(10, std::chrono::hours(1));  // closed: does not wait
   ASSERT_EQ(taken.size(), 1u);
-  EXPECT_EQ(taken[0].name, "kept");
+  EXPECT_EQ(taken[0].bytes, "kept");
+}
+
+TEST(SpanQueue, CountsAndBoundsSpansNotEntries) {
+  SpanQueue queue(5);
+  EXPECT_TRUE(queue.push(named("a", 2)));
+  EXPECT_TRUE(queue.push(named("b", 2)));
+  EXPECT_FALSE(queue.push(named("c", 2)));  // 6 spans would pass the bound of 5
+  EXPECT_TRUE(queue.push(named("d", 1)));
+  EXPECT_EQ(queue.size(), 5u);
+  EXPECT_EQ(queue.pushed(), 5u);
+  EXPECT_EQ(queue.dropped(), 2u);
+  auto first = queue.take(3, std::chrono::milliseconds(0));  // "a" fits, "b" would make 4
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].bytes, "a");
+  EXPECT_EQ(queue.size(), 3u);
+  auto one = queue.take(1, std::chrono::milliseconds(0));  // an entry above the batch still goes
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].bytes, "b");
 }
 
 }  // namespace

@@ -6,8 +6,9 @@ namespace sluice::gateway {
 
 namespace {
 
-using telemetry::Span;
 using telemetry::SpanKind;
+using telemetry::SpanStart;
+using telemetry::SpanWriter;
 using telemetry::StatusCode;
 
 // gen_ai.operation.name values of the GenAI semantic conventions.
@@ -37,12 +38,12 @@ std::uint64_t unix_ns(std::chrono::steady_clock::time_point t, std::chrono::nano
   return ns.count() > 0 ? static_cast<std::uint64_t>(ns.count()) : 0;
 }
 
-void set_server_address(Span& span, const BackendSettings& backend) {
-  span.set("server.address", backend.url.host);
-  span.set("server.port", static_cast<std::int64_t>(backend.url.port));
+void write_server_address(SpanWriter& span, const BackendSettings& backend) {
+  span.attribute("server.address", backend.url.host);
+  span.attribute("server.port", backend.url.port);
   const auto [provider, system] = provider_of(backend);
-  span.set("gen_ai.provider.name", provider);
-  span.set("gen_ai.system", system);
+  span.attribute("gen_ai.provider.name", provider);
+  span.attribute("gen_ai.system", system);
 }
 
 // How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
@@ -56,15 +57,18 @@ const char* attempt_outcome(const RequestContext& context, const Attempt& attemp
 
 }  // namespace
 
-std::vector<Span> request_spans(const RequestContext& context, const RequestTrace& trace,
-                                std::chrono::nanoseconds offset) {
-  std::vector<Span> spans;
-  spans.reserve(1 + context.attempts.size());
+void write_request_spans(SpanWriter& out, const RequestContext& context, const RequestTrace& trace,
+                         std::chrono::nanoseconds offset) {
   const char* operation = genai_operation(context.target.operation);
   const auto& request = context.exchange.request();
+  // GenAI span names are "{operation} {model}"; other paths are named by method, as HTTP spans.
+  std::string name = operation ? std::string(operation) : std::string(request.method_string());
+  if (operation && !context.deployment.empty()) name.append(" ").append(context.deployment);
+  auto received = context.received_at != std::chrono::steady_clock::time_point{}
+                      ? context.received_at
+                      : context.completed_at;
 
-  Span server;
-  server.attributes.reserve(32);
+  SpanStart server;
   server.trace_id = trace.trace_id;
   server.span_id = trace.span_id;
   if (trace.caller) {
@@ -72,79 +76,72 @@ std::vector<Span> request_spans(const RequestContext& context, const RequestTrac
     server.parent_is_remote = true;
   }
   server.kind = SpanKind::kServer;
-  // GenAI span names are "{operation} {model}"; other paths are named by method, as HTTP spans.
-  server.name = operation ? std::string(operation) + (context.deployment.empty() ? "" : " ") +
-                                context.deployment
-                          : std::string(request.method_string());
-  auto received = context.received_at != std::chrono::steady_clock::time_point{}
-                      ? context.received_at
-                      : context.completed_at;
+  server.name = name;
   server.start_unix_ns = unix_ns(received, offset);
   server.end_unix_ns = unix_ns(context.completed_at, offset);
-
-  if (operation) server.set("gen_ai.operation.name", operation);
-  if (!context.deployment.empty()) server.set("gen_ai.request.model", context.deployment);
-  if (!context.response_model.empty()) server.set("gen_ai.response.model", context.response_model);
-  if (context.body.max_tokens) server.set("gen_ai.request.max_tokens", *context.body.max_tokens);
-  if (context.usage.source != UsageSource::kNone) {
-    server.set("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
-    server.set("gen_ai.usage.output_tokens", context.usage.completion_tokens);
-    server.set("sluice.usage.source", to_string(context.usage.source));
+  out.begin_span(server);
+  if (operation) out.attribute("gen_ai.operation.name", operation);
+  if (!context.deployment.empty()) out.attribute("gen_ai.request.model", context.deployment);
+  if (!context.response_model.empty()) {
+    out.attribute("gen_ai.response.model", context.response_model);
   }
-  server.set("http.request.method", std::string(request.method_string()));
-  server.set("url.path", std::string(request.target().substr(0, request.target().find('?'))));
-  server.set("http.response.status_code", context.status);
-  if (!context.client_ip.empty()) server.set("client.address", context.client_ip);
-  server.set("sluice.request_id", context.request_id);
-  if (!context.identity.app_id.empty()) server.set("sluice.app_id", context.identity.app_id);
-  if (context.route) server.set("sluice.route", context.route->name);
+  if (context.body.max_tokens) out.attribute("gen_ai.request.max_tokens", *context.body.max_tokens);
+  if (context.usage.source != UsageSource::kNone) {
+    out.attribute("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
+    out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
+    out.attribute("sluice.usage.source", to_string(context.usage.source));
+  }
+  const std::string_view target = request.target();
+  out.attribute("http.request.method", std::string_view(request.method_string()));
+  out.attribute("url.path", target.substr(0, target.find('?')));
+  out.attribute("http.response.status_code", context.status);
+  if (!context.client_ip.empty()) out.attribute("client.address", context.client_ip);
+  out.attribute("sluice.request_id", context.request_id);
+  if (!context.identity.app_id.empty()) out.attribute("sluice.app_id", context.identity.app_id);
+  if (context.route) out.attribute("sluice.route", context.route->name);
   if (!context.backend.empty()) {
-    server.set("sluice.backend", context.backend);
+    out.attribute("sluice.backend", context.backend);
     for (auto it = context.attempts.rbegin(); it != context.attempts.rend(); ++it) {
       if (it->backend == context.backend && it->settings) {
-        set_server_address(server, *it->settings);
+        write_server_address(out, *it->settings);
         break;
       }
     }
   }
-  server.set("sluice.streamed", context.streamed);
-  server.set("sluice.attempts", static_cast<std::int64_t>(context.attempts.size()));
+  out.attribute("sluice.streamed", context.streamed);
+  out.attribute("sluice.attempts", context.attempts.size());
   if (!context.cache_decision.empty()) {
-    server.set("sluice.cache", std::string(context.cache_decision));
+    out.attribute("sluice.cache", context.cache_decision);
     if (!context.cache.kind.empty()) {
-      server.set("sluice.cache.kind", context.cache.kind);
-      server.set("sluice.cache.tokens_saved", context.cache.tokens_saved);
+      out.attribute("sluice.cache.kind", context.cache.kind);
+      out.attribute("sluice.cache.tokens_saved", context.cache.tokens_saved);
     }
   }
-  if (!context.limit_decision.empty()) {
-    server.set("sluice.limit", std::string(context.limit_decision));
-  }
-  if (!context.error_code.empty()) server.set("sluice.error_code", context.error_code);
-  if (context.client_disconnected) server.set("sluice.client_disconnected", true);
-  if (context.upstream_truncated) server.set("sluice.upstream_truncated", true);
+  if (!context.limit_decision.empty()) out.attribute("sluice.limit", context.limit_decision);
+  if (!context.error_code.empty()) out.attribute("sluice.error_code", context.error_code);
+  if (context.client_disconnected) out.attribute("sluice.client_disconnected", true);
+  if (context.upstream_truncated) out.attribute("sluice.upstream_truncated", true);
   // A server span is an error for 5xx only (4xx are the caller's, per the HTTP conventions).
   if (context.status >= 500 || context.status == 0 || context.upstream_truncated) {
-    server.status = StatusCode::kError;
-    server.set("error.type",
-               !context.error_code.empty() ? context.error_code : std::to_string(context.status));
-    server.status_message = context.error_code;
+    if (!context.error_code.empty()) {
+      out.attribute("error.type", context.error_code);
+    } else {
+      out.attribute("error.type", std::to_string(context.status));
+    }
+    out.status(StatusCode::kError, context.error_code);
   }
   if (context.first_token_at != std::chrono::steady_clock::time_point{}) {
-    telemetry::SpanEvent first;
-    first.name = "gen_ai.first_token";
-    first.time_unix_ns = unix_ns(context.first_token_at, offset);
-    first.attributes.push_back(
-        {"gen_ai.server.time_to_first_token",
-         std::chrono::duration<double>(context.first_token_at - received).count()});
-    server.events.push_back(std::move(first));
+    out.begin_event("gen_ai.first_token", unix_ns(context.first_token_at, offset));
+    out.attribute("gen_ai.server.time_to_first_token",
+                  std::chrono::duration<double>(context.first_token_at - received).count());
+    out.end_event();
   }
+  out.end_span();
 
-  std::vector<Span> attempts;
   for (std::size_t i = 0; i < context.attempts.size(); ++i) {
     const auto& attempt = context.attempts[i];
     bool last = i + 1 == context.attempts.size();
-    Span span;
-    span.attributes.reserve(16);
+    SpanStart span;
     span.trace_id = trace.trace_id;
     span.span_id =
         i < trace.attempt_span_ids.size() && telemetry::is_valid(trace.attempt_span_ids[i])
@@ -152,46 +149,47 @@ std::vector<Span> request_spans(const RequestContext& context, const RequestTrac
             : telemetry::random_span_id();
     span.parent_span_id = trace.span_id;
     span.kind = SpanKind::kClient;
-    span.name = server.name;
+    span.name = name;
     auto started = attempt.started_at != std::chrono::steady_clock::time_point{}
                        ? attempt.started_at
                        : received;
     span.start_unix_ns = unix_ns(started, offset);
     span.end_unix_ns = unix_ns(started + attempt.duration, offset);
-    if (operation) span.set("gen_ai.operation.name", operation);
-    if (!context.deployment.empty()) span.set("gen_ai.request.model", context.deployment);
+    out.begin_span(span);
+    if (operation) out.attribute("gen_ai.operation.name", operation);
+    if (!context.deployment.empty()) out.attribute("gen_ai.request.model", context.deployment);
     if (attempt.settings) {
-      set_server_address(span, *attempt.settings);
+      write_server_address(out, *attempt.settings);
       if (auto it = attempt.settings->deployments.find(context.deployment);
           it != attempt.settings->deployments.end()) {
-        span.set("sluice.upstream_deployment", it->second);
+        out.attribute("sluice.upstream_deployment", it->second);
       }
     }
-    span.set("sluice.backend", attempt.backend);
-    span.set("sluice.attempt", static_cast<std::int64_t>(i + 1));
-    if (attempt.status != 0) span.set("http.response.status_code", attempt.status);
-    const char* outcome = attempt_outcome(context, attempt, last);
-    span.set("sluice.attempt.outcome", outcome);
-    if (std::string_view(outcome) != "ok") {
+    out.attribute("sluice.backend", attempt.backend);
+    out.attribute("sluice.attempt", i + 1);
+    if (attempt.status != 0) out.attribute("http.response.status_code", attempt.status);
+    const std::string_view outcome = attempt_outcome(context, attempt, last);
+    out.attribute("sluice.attempt.outcome", outcome);
+    if (outcome != "ok") {
       std::string reason =
           !attempt.error.empty() ? attempt.error : "HTTP " + std::to_string(attempt.status);
-      if (std::string_view(outcome) == "failover") span.set("sluice.failover_reason", reason);
-      span.set("error.type",
-               attempt.status != 0 ? std::to_string(attempt.status) : std::string("connection"));
-      span.status = StatusCode::kError;
-      span.status_message = std::move(reason);
+      if (outcome == "failover") out.attribute("sluice.failover_reason", reason);
+      if (attempt.status != 0) {
+        out.attribute("error.type", std::to_string(attempt.status));
+      } else {
+        out.attribute("error.type", "connection");
+      }
+      out.status(StatusCode::kError, reason);
     }
     if (last && context.backend == attempt.backend && context.usage.source != UsageSource::kNone) {
-      if (!context.response_model.empty())
-        span.set("gen_ai.response.model", context.response_model);
-      span.set("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
-      span.set("gen_ai.usage.output_tokens", context.usage.completion_tokens);
+      if (!context.response_model.empty()) {
+        out.attribute("gen_ai.response.model", context.response_model);
+      }
+      out.attribute("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
+      out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
     }
-    attempts.push_back(std::move(span));
+    out.end_span();
   }
-  spans.push_back(std::move(server));
-  for (auto& span : attempts) spans.push_back(std::move(span));
-  return spans;
 }
 
 }  // namespace sluice::gateway

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sluice/gateway/request_context.hpp"
-#include "sluice/telemetry/span.hpp"
+#include "sluice/telemetry/span_writer.hpp"
 #include "sluice/telemetry/trace_context.hpp"
 
 namespace sluice::gateway {
@@ -24,9 +24,10 @@ struct RequestTrace {
   std::vector<telemetry::SpanId> attempt_span_ids;
 };
 
-// Builds the request's spans (the SERVER span first). `system_minus_steady` turns the context's
-// steady-clock times into wall-clock ones. Runs in the log phase, on the request's thread.
-std::vector<telemetry::Span> request_spans(const RequestContext& context, const RequestTrace& trace,
-                                           std::chrono::nanoseconds system_minus_steady);
+// Writes the request's spans to `out` (the SERVER span first, then one CLIENT span per attempt).
+// `system_minus_steady` turns the context's steady-clock times into wall-clock ones. Runs in the
+// log phase, on the request's thread.
+void write_request_spans(telemetry::SpanWriter& out, const RequestContext& context,
+                         const RequestTrace& trace, std::chrono::nanoseconds system_minus_steady);
 
 }  // namespace sluice::gateway

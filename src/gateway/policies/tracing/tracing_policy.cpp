@@ -83,7 +83,10 @@ void TracingPolicy::on_complete(RequestContext& context) {
   auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::system_clock::now().time_since_epoch() -
       std::chrono::steady_clock::now().time_since_epoch());
-  for (auto& span : request_spans(context, trace, offset)) exporter_->submit(std::move(span));
+  // Encoded here, into one string: the exporter's thread only concatenates (span_encoder.hpp).
+  telemetry::SpanEncoder encoder;
+  write_request_spans(encoder, context, trace, offset);
+  exporter_->submit(encoder.take());
 }
 
 PolicyPtr make_tracing_policy(const core::ConfigNode& section, PolicyServices& services) {

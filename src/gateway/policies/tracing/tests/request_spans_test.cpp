@@ -4,6 +4,7 @@
 
 #include "gateway/policies/identity/tests/fake_exchange.hpp"
 #include "sluice/gateway/settings.hpp"
+#include "sluice/telemetry/span.hpp"
 
 namespace sluice::gateway {
 namespace {
@@ -22,6 +23,14 @@ const telemetry::AttributeValue* find(const Span& span, std::string_view key) {
 std::string text(const Span& span, std::string_view key) {
   auto* v = find(span, key);
   return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "<absent>";
+}
+
+// The spans as objects, by the same code that encodes them on the request path.
+std::vector<Span> request_spans(const RequestContext& context, const RequestTrace& trace,
+                                std::chrono::nanoseconds offset) {
+  telemetry::SpanCollector collector;
+  write_request_spans(collector, context, trace, offset);
+  return std::move(collector.spans());
 }
 
 std::int64_t number(const Span& span, std::string_view key) {
