@@ -86,14 +86,6 @@ class ProtobufWriter {
     std::memcpy(out_.data() + start - 1, prefix, n);
   }
 
-  // For a caller that knows a message's size before its bytes: `n` bytes at the end, to be
-  // written through the pointer (one growth of the string instead of an append per field).
-  char* grow(std::size_t n) {
-    auto at = out_.size();
-    out_.resize(at + n);
-    return out_.data() + at;
-  }
-
   static constexpr std::size_t kMaxVarint = 10;
   // A field's key: its number and wire type.
   static constexpr std::uint64_t key(int field, int wire_type) {

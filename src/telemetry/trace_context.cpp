@@ -55,13 +55,24 @@ std::optional<TraceContext> parse_traceparent(std::string_view value) noexcept {
 }
 
 std::string format_traceparent(const TraceContext& context) {
-  std::string out;
-  out.reserve(55);
-  out += "00-";
-  append_hex(out, context.trace_id.data(), context.trace_id.size());
-  out += '-';
-  append_hex(out, context.span_id.data(), context.span_id.size());
-  out += context.sampled ? "-01" : "-00";
+  // Filled in place: one per backend attempt, on the request path.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(55, '-');
+  char* p = out.data();
+  p[0] = '0';
+  p[1] = '0';
+  p += 3;
+  for (auto byte : context.trace_id) {
+    *p++ = kHex[byte >> 4];
+    *p++ = kHex[byte & 15];
+  }
+  ++p;
+  for (auto byte : context.span_id) {
+    *p++ = kHex[byte >> 4];
+    *p++ = kHex[byte & 15];
+  }
+  p[1] = '0';
+  p[2] = context.sampled ? '1' : '0';
   return out;
 }
 

@@ -39,9 +39,20 @@ class SpanEncoder final : public SpanWriter {
  private:
   // The field number attributes go to: the span's, or the open event's.
   int attribute_field() const noexcept;
+  // `n` more bytes at the end, to write through the pointer. The string is kept longer than what
+  // is written (`used_` is the real end), so most writes are a pointer bump, not a string append.
+  char* extend(std::size_t n);
+  // A length-delimited message opened with a one-byte length; closes it (nested messages of a span
+  // are short, so the byte usually suffices; otherwise the message moves to make room).
+  std::size_t open_message(int field_number);
+  void close_message(std::size_t start);
+  void put_field_bytes(int field_number, std::string_view value);
+  // One attribute: KeyValue{key, AnyValue{`any_head` `any_tail`}}.
+  void put_key_value(std::string_view key, std::string_view any_head, std::string_view any_tail);
 
   EncodedSpans out_;
-  std::size_t span_start_ = 0;   // where the open span's fields begin (ProtobufWriter::begin)
+  std::size_t used_ = 0;
+  std::size_t span_start_ = 0;   // where the open span's fields begin
   std::size_t event_start_ = 0;  // the open event's; 0 when none is open
 };
 
