@@ -1,15 +1,18 @@
 // `sluice usage`: chargeback reports from the usage store, and shipping a journal by hand.
-//   sluice usage report --store URL --by app,deployment,backend --since 24h
+//   sluice usage report --store URL --by app,deployment,backend
+//                       [--since 24h | --from 2026-12-01T00:00Z --until 2026-12-02T00:00Z]
 //                       [--format table|csv|json] [--prices FILE]
 //   sluice usage ship --journal DIR --store URL     (a journal no gateway is running on)
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/command.hpp"
 #include "sluice/core/duration.hpp"
+#include "sluice/core/utc_timestamp.hpp"
 #include "sluice/usage/report.hpp"
 #include "sluice/usage/shipper.hpp"
 #include "sluice/usage/store.hpp"
@@ -21,11 +24,60 @@ namespace {
 struct UsageOptions {
   std::string store;
   std::string by = "app,deployment,backend";
-  std::string since = "24h";
+  std::string since;  // default 24h, unless --from/--until
+  std::string from;
+  std::string until;
   std::string format = "table";
   std::string prices;
   std::string journal;
 };
+
+// The period of a report: --since (a duration back from `now`, default 24h), or --from and/or
+// --until (UTC instants; an open end is unbounded). Every problem is printed; nullopt if any.
+std::optional<usage::TimeRange> report_range(const UsageOptions& o,
+                                             std::chrono::system_clock::time_point now) {
+  using std::chrono::microseconds;
+  bool ok = true;
+  auto complain = [&](const std::string& option, const std::string& value, std::string_view why) {
+    std::fprintf(stderr, "sluice usage report: %s %s: %.*s\n", option.c_str(), value.c_str(),
+                 static_cast<int>(why.size()), why.data());
+    ok = false;
+  };
+  usage::TimeRange range;
+  if (o.from.empty() && o.until.empty()) {
+    const std::string since_text = o.since.empty() ? "24h" : o.since;
+    auto since = core::parse_duration(since_text);
+    if (!since) {
+      complain("--since", since_text, since.error().message);
+      return std::nullopt;
+    }
+    range.since_us =
+        std::chrono::duration_cast<microseconds>(
+            (now - std::chrono::duration_cast<std::chrono::system_clock::duration>(*since))
+                .time_since_epoch())
+            .count();
+    return range;
+  }
+  if (!o.since.empty()) {
+    complain("--since", o.since,
+             "give either --since or --from/--until, not both (--since counts back from now)");
+  }
+  std::optional<core::UtcMicros> from;
+  std::optional<core::UtcMicros> until;
+  if (!o.from.empty() && !(from = core::parse_utc_timestamp(o.from))) {
+    complain("--from", o.from, core::kUtcTimestampExpected);
+  }
+  if (!o.until.empty() && !(until = core::parse_utc_timestamp(o.until))) {
+    complain("--until", o.until, core::kUtcTimestampExpected);
+  }
+  if (from && until && *from >= *until) {
+    complain("--from", o.from, "must be before --until " + o.until);
+  }
+  if (!ok) return std::nullopt;
+  if (from) range.since_us = from->time_since_epoch().count();
+  if (until) range.until_us = until->time_since_epoch().count();
+  return range;
+}
 
 int run_report(const UsageOptions& o) {
   auto columns = usage::parse_report_columns(o.by);
@@ -33,12 +85,8 @@ int run_report(const UsageOptions& o) {
     std::fprintf(stderr, "sluice usage report: --by: %s\n", columns.error().message.c_str());
     return 2;
   }
-  auto since = core::parse_duration(o.since);
-  if (!since) {
-    std::fprintf(stderr, "sluice usage report: --since %s: %s\n", o.since.c_str(),
-                 since.error().message.c_str());
-    return 2;
-  }
+  auto range = report_range(o, std::chrono::system_clock::now());
+  if (!range) return 2;
   usage::ReportFormat format = o.format == "csv"    ? usage::ReportFormat::kCsv
                                : o.format == "json" ? usage::ReportFormat::kJson
                                                     : usage::ReportFormat::kTable;
@@ -49,13 +97,7 @@ int run_report(const UsageOptions& o) {
     std::fprintf(stderr, "sluice usage report: %s\n", store.error().message.c_str());
     return 1;
   }
-  auto now = std::chrono::system_clock::now();
-  auto since_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(
-          (now - std::chrono::duration_cast<std::chrono::system_clock::duration>(*since))
-              .time_since_epoch())
-          .count();
-  auto rows = (*store)->summarize({.since_us = since_us}, *columns);
+  auto rows = (*store)->summarize(*range, *columns);
   if (!rows) {
     std::fprintf(stderr, "sluice usage report: %s\n", rows.error().message.c_str());
     return 1;
@@ -93,8 +135,12 @@ Command add_usage_command(CLI::App& root) {
                    "Comma-separated grouping: app, key, client_ip, route, deployment, model, "
                    "backend, operation, status, source, cache, streamed, day, request_id")
       ->capture_default_str();
-  report->add_option("--since", options->since, "Records started within this long (e.g. 24h, 7d)")
-      ->capture_default_str();
+  report->add_option("--since", options->since,
+                     "Records started within this long (e.g. 24h, 7d; default 24h)");
+  report->add_option("--from", options->from,
+                     "Records started at or after this UTC time (2026-12-01T00:00Z)");
+  report->add_option("--until", options->until,
+                     "Records started before this UTC time (2026-12-02T00:00Z)");
   report->add_option("--format", options->format, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();

@@ -4,7 +4,7 @@
 // simulator's own accounting per app and per deployment. Also: /metrics passes `promtool check
 // metrics`, and every query of the Grafana dashboard and alert rules names an exported metric.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -316,6 +316,30 @@ for (const kind of ['sqlite', 'postgresql']) {
         ['usage', 'report', '--store', store, '--by', 'app,deployment,backend'], { encoding: 'utf8' });
       assert.match(table, /^app\s+deployment\s+backend\s+requests/m);
       assert.match(table, /TOTAL/);
+    });
+
+    test('sluice usage report --from/--until bounds the period at both ends', () => {
+      const bin = process.env.SLUICE_BIN || join(repo, 'build/sluice');
+      const report = (...range) => JSON.parse(execFileSync(bin,
+        ['usage', 'report', '--store', store, '--by', 'app', '--format', 'json', ...range], { encoding: 'utf8' }));
+      const all = sumBy(rows, () => 'all').all;
+      const iso = (ms) => new Date(ms).toISOString();
+      const hour = 3600e3;
+      assert.equal(report('--from', iso(Date.now() - hour), '--until', iso(Date.now() + hour)).total.requests, all.requests);
+      assert.equal(report('--from', iso(Date.now() - hour)).total.requests, all.requests, 'open end: until now');
+      assert.equal(report('--until', iso(Date.now() - hour)).total.requests, 0, 'all records are newer');
+      assert.equal(report('--from', iso(Date.now() + hour)).total.requests, 0, 'all records are older');
+      // Every problem of the command line in one run, each naming the option and the expected form.
+      const refused = spawnSync(bin, ['usage', 'report', '--store', store, '--since', '1h',
+        '--from', 'yesterday', '--until', '2026-02-30T00:00'], { encoding: 'utf8' });
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /--since 1h: give either --since or --from\/--until/);
+      assert.match(refused.stderr, /--from yesterday: expected a UTC date and time as YYYY-MM-DDTHH:MM/);
+      assert.match(refused.stderr, /--until 2026-02-30T00:00: expected a UTC date and time/);
+      const backwards = spawnSync(bin, ['usage', 'report', '--store', store,
+        '--from', '2026-12-02T00:00Z', '--until', '2026-12-01T00:00Z'], { encoding: 'utf8' });
+      assert.equal(backwards.status, 2);
+      assert.match(backwards.stderr, /--from 2026-12-02T00:00Z: must be before --until 2026-12-01T00:00Z/);
     });
   });
 }

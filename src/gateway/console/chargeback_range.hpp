@@ -9,18 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/core/utc_timestamp.hpp"
 #include "sluice/usage/store.hpp"
 
 namespace sluice::gateway::console {
 
-using UtcMicros = std::chrono::sys_time<std::chrono::microseconds>;
-
-// `YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z]`, always UTC. nullopt for anything else, including
-// impossible dates (2026-02-30) and times (24:00). Thread-safe.
-std::optional<UtcMicros> parse_utc_timestamp(std::string_view text);
-
-// `2026-12-04T10:00:00Z` (microseconds shown only when not zero).
-std::string format_utc_timestamp(UtcMicros at);
+using core::format_utc_timestamp;
+using core::parse_utc_timestamp;
+using core::UtcMicros;
 
 struct ChargebackRange {
   usage::TimeRange range;
