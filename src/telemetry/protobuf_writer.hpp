@@ -1,7 +1,8 @@
 #pragma once
-// The few protobuf wire-format primitives OTLP export needs, appended to a std::string. Written by
-// hand rather than pulling in libprotobuf and generated code for five small messages; the e2e tests
-// decode what it writes with the official opentelemetry-proto schema.
+// The few protobuf wire-format primitives OTLP export needs. Written by hand rather than pulling in
+// libprotobuf and generated code for five small messages; the e2e tests decode what is written with
+// the official opentelemetry-proto schema. The static helpers are what SpanEncoder writes spans
+// with; the members append the export request's small resource and scope heads to a std::string.
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -13,47 +14,10 @@ class ProtobufWriter {
  public:
   explicit ProtobufWriter(std::string& out) : out_(out) {}
 
-  // Each write below is one append: the bytes are put together on the stack first (appending byte
-  // by byte made varints the most expensive part of encoding a span).
-  void varint(std::uint64_t value) {
-    char bytes[kMaxVarint];
-    out_.append(bytes, put_varint(bytes, value));
-  }
-  void tag(int field, int wire_type) { varint(static_cast<std::uint64_t>(field) << 3 | wire_type); }
-
-  // Wire type 0 (varint): int64, bool, enum.
-  void int_field(int field, std::int64_t value) {
-    char bytes[2 * kMaxVarint];
-    std::size_t n = put_varint(bytes, key(field, 0));
-    n += put_varint(bytes + n, static_cast<std::uint64_t>(value));
-    out_.append(bytes, n);
-  }
-  // Wire type 1 (64-bit): fixed64, double.
-  void fixed64_field(int field, std::uint64_t value) {
-    char bytes[kMaxVarint + 8];
-    std::size_t n = put_varint(bytes, key(field, 1));
-    for (int i = 0; i < 8; ++i) bytes[n++] = static_cast<char>(value >> (8 * i));
-    out_.append(bytes, n);
-  }
-  // Wire type 5 (32-bit): fixed32.
-  void fixed32_field(int field, std::uint32_t value) {
-    char bytes[kMaxVarint + 4];
-    std::size_t n = put_varint(bytes, key(field, 5));
-    for (int i = 0; i < 4; ++i) bytes[n++] = static_cast<char>(value >> (8 * i));
-    out_.append(bytes, n);
-  }
-  void double_field(int field, double value) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &value, 8);
-    fixed64_field(field, bits);
-  }
   // Wire type 2 (length-delimited): string, bytes.
   void bytes_field(int field, std::string_view value) {
     message_head(field, value.size());
     out_.append(value);
-  }
-  void bytes_field(int field, const std::uint8_t* data, std::size_t size) {
-    bytes_field(field, std::string_view(reinterpret_cast<const char*>(data), size));
   }
 
   // The head of an embedded message whose length is known before its fields are written.

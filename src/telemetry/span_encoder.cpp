@@ -1,6 +1,7 @@
 #include "sluice/telemetry/span_encoder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "telemetry/otlp_fields.hpp"
@@ -23,6 +24,11 @@ struct AnyValueHead {
   void put_varint(std::uint64_t value) { size += W::put_varint(bytes + size, value); }
   std::string_view view() const { return {bytes, size}; }
 };
+
+template <std::size_t N>
+std::string_view bytes_of(const std::array<std::uint8_t, N>& id) {
+  return {reinterpret_cast<const char*>(id.data()), N};
+}
 
 char* put_bytes(char* at, const void* data, std::size_t size) {
   std::memcpy(at, data, size);
@@ -77,16 +83,10 @@ void SpanEncoder::put_field_bytes(int field_number, std::string_view value) {
 void SpanEncoder::begin_span(const SpanStart& start) {
   span_start_ = open_message(field::kSpans);
   event_start_ = 0;
-  put_field_bytes(field::kTraceId,
-                  std::string_view(reinterpret_cast<const char*>(start.trace_id.data()),
-                                   start.trace_id.size()));
-  put_field_bytes(
-      field::kSpanId,
-      std::string_view(reinterpret_cast<const char*>(start.span_id.data()), start.span_id.size()));
+  put_field_bytes(field::kTraceId, bytes_of(start.trace_id));
+  put_field_bytes(field::kSpanId, bytes_of(start.span_id));
   if (is_valid(start.parent_span_id)) {
-    put_field_bytes(field::kParentSpanId,
-                    std::string_view(reinterpret_cast<const char*>(start.parent_span_id.data()),
-                                     start.parent_span_id.size()));
+    put_field_bytes(field::kParentSpanId, bytes_of(start.parent_span_id));
   }
   put_field_bytes(field::kName, start.name);
   // kind (varint), start and end (fixed64): one-byte keys.

@@ -1,8 +1,5 @@
 #include "gateway/console/chargeback_range.hpp"
 
-#include <charconv>
-#include <cstdio>
-
 #include "sluice/core/duration.hpp"
 #include "sluice/gateway/operation.hpp"
 
