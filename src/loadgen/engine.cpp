@@ -322,7 +322,7 @@ std::string next_traceparent(const telemetry::SpanId& prefix) {
   std::copy(random_half.begin(), random_half.end(), context.trace_id.begin() + 8);
   context.span_id = telemetry::random_span_id();
   context.sampled = true;
-  return telemetry::format_traceparent(context);
+  return std::string(telemetry::format_traceparent(context).view());
 }
 
 struct Attempt {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "telemetry/otlp_fields.hpp"
@@ -13,18 +14,6 @@ namespace {
 
 using W = ProtobufWriter;
 
-// Bytes of an AnyValue's one field: its key, and its value for a scalar or its length for a string
-// (whose bytes follow separately).
-struct AnyValueHead {
-  char bytes[2 * W::kMaxVarint + 8];
-  std::size_t size = 0;
-  void put_key(int field_number, int wire_type) {
-    size += W::put_varint(bytes + size, W::key(field_number, wire_type));
-  }
-  void put_varint(std::uint64_t value) { size += W::put_varint(bytes + size, value); }
-  std::string_view view() const { return {bytes, size}; }
-};
-
 template <std::size_t N>
 std::string_view bytes_of(const std::array<std::uint8_t, N>& id) {
   return {reinterpret_cast<const char*>(id.data()), N};
@@ -35,41 +24,55 @@ char* put_bytes(char* at, const void* data, std::size_t size) {
   return at + size;
 }
 
+// A fixed32 or fixed64 field's value: little-endian, as the wire format is and as every machine
+// sluice builds for (x86-64, arm64) stores it.
+static_assert(std::endian::native == std::endian::little);
+template <class Unsigned>
+char* put_fixed(char* at, Unsigned value) {
+  return put_bytes(at, &value, sizeof value);
+}
+
 }  // namespace
 
 SpanEncoder::SpanEncoder(std::size_t reserve) {
   out_.bytes.resize(reserve);
 }
 
-inline char* SpanEncoder::extend(std::size_t n) {
-  if (used_ + n > out_.bytes.size()) [[unlikely]] {
-    out_.bytes.resize(std::max(out_.bytes.size() * 2, used_ + n));
-  }
-  char* at = out_.bytes.data() + used_;
-  used_ += n;
-  return at;
+void SpanEncoder::grow(std::size_t n) {
+  // The header's tags are the schema's field numbers (here, where the private constants are seen).
+  static_assert(SpanEncoder::kSpanAttributesTag == W::key(field::kAttributes, 2));
+  static_assert(SpanEncoder::kEventAttributesTag == W::key(field::kEventAttributes, 2));
+  static_assert(SpanEncoder::kKeyTag == W::key(field::kKey, 2));
+  static_assert(SpanEncoder::kValueTag == W::key(field::kValue, 2));
+  static_assert(SpanEncoder::kStringValueTag == W::key(field::kStringValue, 2));
+  static_assert(SpanEncoder::kBoolValueTag == W::key(field::kBoolValue, 0));
+  static_assert(SpanEncoder::kIntValueTag == W::key(field::kIntValue, 0));
+  static_assert(SpanEncoder::kDoubleValueTag == W::key(field::kDoubleValue, 1));
+  out_.bytes.resize(std::max(out_.bytes.size() * 2, used_ + n));
 }
 
-std::size_t SpanEncoder::open_message(int field_number) {
+std::size_t SpanEncoder::open_message(int field_number, std::size_t length_bytes) {
   const auto key = W::key(field_number, 2);
-  char* p = extend(W::varint_size(key) + 1);
-  p += W::put_varint(p, key);
-  *p = 0;
+  char* p = extend(W::varint_size(key) + length_bytes);
+  W::put_varint(p, key);
   return used_;
 }
 
-void SpanEncoder::close_message(std::size_t start) {
+void SpanEncoder::close_message(std::size_t start, std::size_t length_bytes) {
   const std::size_t length = used_ - start;
-  if (length < 0x80) {
-    out_.bytes[start - 1] = static_cast<char>(length);
-    return;
-  }
   char prefix[W::kMaxVarint];
   const std::size_t n = W::put_varint(prefix, length);
-  extend(n - 1);
-  char* data = out_.bytes.data();
-  std::memmove(data + start + n - 1, data + start, length);
-  std::memcpy(data + start - 1, prefix, n);
+  if (n != length_bytes) [[unlikely]] {
+    // The guess was wrong: move the message to fit its length's real size.
+    if (n > length_bytes) {
+      extend(n - length_bytes);
+    } else {
+      used_ -= length_bytes - n;
+    }
+    char* data = out_.bytes.data();
+    std::memmove(data + start - length_bytes + n, data + start, length);
+  }
+  std::memcpy(out_.bytes.data() + start - length_bytes, prefix, n);
 }
 
 void SpanEncoder::put_field_bytes(int field_number, std::string_view value) {
@@ -80,58 +83,65 @@ void SpanEncoder::put_field_bytes(int field_number, std::string_view value) {
   put_bytes(p, value.data(), value.size());
 }
 
+// A span's head has a fixed shape apart from its name, so it is written with one bounds check and
+// no varint loops: the ids are 16 and 8 bytes, the times 8, the flags 4.
 void SpanEncoder::begin_span(const SpanStart& start) {
-  span_start_ = open_message(field::kSpans);
+  span_start_ = open_message(field::kSpans, kSpanLengthBytes);
   event_start_ = 0;
-  put_field_bytes(field::kTraceId, bytes_of(start.trace_id));
-  put_field_bytes(field::kSpanId, bytes_of(start.span_id));
-  if (is_valid(start.parent_span_id)) {
-    put_field_bytes(field::kParentSpanId, bytes_of(start.parent_span_id));
-  }
+  const bool has_parent = is_valid(start.parent_span_id);
+  constexpr std::size_t kIds = 2 + 16 + 2 + 8;
+  constexpr std::size_t kParent = 2 + 8;
+  constexpr std::size_t kKindTimesFlags = 2 + 2 * 9 + 2 + 4;
+  char* p = extend(kIds + (has_parent ? kParent : 0));
+  auto put_id = [&p](int number, std::string_view id) {
+    *p++ = static_cast<char>(W::key(number, 2));
+    *p++ = static_cast<char>(id.size());
+    p = put_bytes(p, id.data(), id.size());
+  };
+  put_id(field::kTraceId, bytes_of(start.trace_id));
+  put_id(field::kSpanId, bytes_of(start.span_id));
+  if (has_parent) put_id(field::kParentSpanId, bytes_of(start.parent_span_id));
   put_field_bytes(field::kName, start.name);
-  // kind (varint), start and end (fixed64): one-byte keys.
-  char* p = extend(2 + 2 * 9);
+  p = extend(kKindTimesFlags);
   *p++ = static_cast<char>(W::key(field::kKind, 0));
   *p++ = static_cast<char>(start.kind);
-  for (auto [number, value] :
-       {std::pair{field::kStart, start.start_unix_ns}, std::pair{field::kEnd, start.end_unix_ns}}) {
-    *p++ = static_cast<char>(W::key(number, 1));
-    for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(value >> (8 * i));
-  }
+  *p++ = static_cast<char>(W::key(field::kStart, 1));
+  p = put_fixed(p, start.start_unix_ns);
+  *p++ = static_cast<char>(W::key(field::kEnd, 1));
+  p = put_fixed(p, start.end_unix_ns);
   // flags (fixed32, field 16: a two-byte key).
+  static_assert(W::varint_size(W::key(field::kFlags, 5)) == 2);
   const std::uint32_t flags =
       field::kSampled | field::kHasIsRemote | (start.parent_is_remote ? field::kIsRemote : 0);
-  const auto flags_key = W::key(field::kFlags, 5);
-  p = extend(W::varint_size(flags_key) + 4);
-  p += W::put_varint(p, flags_key);
-  for (int i = 0; i < 4; ++i) *p++ = static_cast<char>(flags >> (8 * i));
+  p += W::put_varint(p, W::key(field::kFlags, 5));
+  put_fixed(p, flags);
 }
 
 void SpanEncoder::end_span() {
-  close_message(span_start_);
+  close_message(span_start_, kSpanLengthBytes);
   ++out_.count;
 }
 
 void SpanEncoder::begin_event(std::string_view name, std::uint64_t time_unix_ns) {
-  event_start_ = open_message(field::kEvents);
+  event_start_ = open_message(field::kEvents, 1);
   char* p = extend(9);
   *p++ = static_cast<char>(W::key(field::kEventTime, 1));
-  for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(time_unix_ns >> (8 * i));
+  put_fixed(p, time_unix_ns);
   put_field_bytes(field::kEventName, name);
 }
 
 void SpanEncoder::end_event() {
-  close_message(event_start_);
+  close_message(event_start_, 1);
   event_start_ = 0;
 }
 
 void SpanEncoder::status(StatusCode code, std::string_view message) {
-  const auto st = open_message(field::kStatus);
+  const auto st = open_message(field::kStatus, 1);
   if (!message.empty()) put_field_bytes(field::kStatusMessage, message);
   char* p = extend(2);
   *p++ = static_cast<char>(W::key(field::kStatusCode, 0));
   *p = static_cast<char>(code);
-  close_message(st);
+  close_message(st, 1);
 }
 
 EncodedSpans SpanEncoder::take() {
@@ -142,73 +152,25 @@ EncodedSpans SpanEncoder::take() {
   return taken;
 }
 
-int SpanEncoder::attribute_field() const noexcept {
-  return event_start_ != 0 ? field::kEventAttributes : field::kAttributes;
-}
-
-// Each attribute is written in one piece, every length known before the bytes (a request's spans
-// have ~45 attributes; appending them field by field cost more than all the rest of tracing).
+// An attribute whose KeyValue is 128 bytes or more (a long prompt-derived value, say): its lengths
+// take more than a byte each. Shorter ones are written in the header.
 void SpanEncoder::put_key_value(std::string_view key, std::string_view any_head,
                                 std::string_view any_tail) {
   const std::size_t any_size = any_head.size() + any_tail.size();
-  const int field_number = attribute_field();
-  // Nearly every attribute: the KeyValue is under 128 bytes, so every length is one byte.
-  if (const std::size_t short_kv_size = 4 + key.size() + any_size; short_kv_size < 0x80) {
-    char* p = extend(2 + short_kv_size);
-    p[0] = static_cast<char>(W::key(field_number, 2));
-    p[1] = static_cast<char>(short_kv_size);
-    p[2] = static_cast<char>(W::key(field::kKey, 2));
-    p[3] = static_cast<char>(key.size());
-    p = put_bytes(p + 4, key.data(), key.size());
-    p[0] = static_cast<char>(W::key(field::kValue, 2));
-    p[1] = static_cast<char>(any_size);
-    p = put_bytes(p + 2, any_head.data(), any_head.size());
-    put_bytes(p, any_tail.data(), any_tail.size());
-    return;
-  }
   const std::size_t kv_size =
       1 + W::varint_size(key.size()) + key.size() + 1 + W::varint_size(any_size) + any_size;
-  const auto kv_key = W::key(field_number, 2);
+  const std::uint64_t kv_key =
+      static_cast<unsigned char>(event_start_ != 0 ? kEventAttributesTag : kSpanAttributesTag);
   char* p = extend(W::varint_size(kv_key) + W::varint_size(kv_size) + kv_size);
   p += W::put_varint(p, kv_key);
   p += W::put_varint(p, kv_size);
-  *p++ = static_cast<char>(W::key(field::kKey, 2));
+  *p++ = kKeyTag;
   p += W::put_varint(p, key.size());
   p = put_bytes(p, key.data(), key.size());
-  *p++ = static_cast<char>(W::key(field::kValue, 2));
+  *p++ = kValueTag;
   p += W::put_varint(p, any_size);
   p = put_bytes(p, any_head.data(), any_head.size());
   put_bytes(p, any_tail.data(), any_tail.size());
-}
-
-void SpanEncoder::put_string(std::string_view key, std::string_view value) {
-  AnyValueHead head;
-  head.put_key(field::kStringValue, 2);
-  head.put_varint(value.size());
-  put_key_value(key, head.view(), value);
-}
-
-void SpanEncoder::put_bool(std::string_view key, bool value) {
-  AnyValueHead head;
-  head.put_key(field::kBoolValue, 0);
-  head.put_varint(value ? 1 : 0);
-  put_key_value(key, head.view(), {});
-}
-
-void SpanEncoder::put_int(std::string_view key, std::int64_t value) {
-  AnyValueHead head;
-  head.put_key(field::kIntValue, 0);
-  head.put_varint(static_cast<std::uint64_t>(value));
-  put_key_value(key, head.view(), {});
-}
-
-void SpanEncoder::put_double(std::string_view key, double value) {
-  AnyValueHead head;
-  head.put_key(field::kDoubleValue, 1);
-  std::uint64_t bits;
-  std::memcpy(&bits, &value, 8);
-  for (int i = 0; i < 8; ++i) head.bytes[head.size++] = static_cast<char>(bits >> (8 * i));
-  put_key_value(key, head.view(), {});
 }
 
 }  // namespace sluice::telemetry

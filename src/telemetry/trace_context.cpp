@@ -1,5 +1,8 @@
 #include "sluice/telemetry/trace_context.hpp"
 
+#include <array>
+#include <cstring>
+
 namespace sluice::telemetry {
 
 namespace {
@@ -54,25 +57,38 @@ std::optional<TraceContext> parse_traceparent(std::string_view value) noexcept {
   return context;
 }
 
-std::string format_traceparent(const TraceContext& context) {
-  // Filled in place: one per backend attempt, on the request path.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(55, '-');
-  char* p = out.data();
-  p[0] = '0';
-  p[1] = '0';
-  p += 3;
-  for (auto byte : context.trace_id) {
-    *p++ = kHex[byte >> 4];
-    *p++ = kHex[byte & 15];
+namespace {
+
+// Every byte's two lower-case hex digits: one copy per byte, not two lookups and shifts.
+constexpr auto kHexPairs = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (int byte = 0; byte < 256; ++byte) {
+    pairs[2 * byte] = kHex[byte >> 4];
+    pairs[2 * byte + 1] = kHex[byte & 15];
   }
-  ++p;
-  for (auto byte : context.span_id) {
-    *p++ = kHex[byte >> 4];
-    *p++ = kHex[byte & 15];
+  return pairs;
+}();
+
+template <std::size_t N>
+char* put_hex(char* at, const std::array<std::uint8_t, N>& id) {
+  for (auto byte : id) {
+    std::memcpy(at, &kHexPairs[2 * byte], 2);
+    at += 2;
   }
-  p[1] = '0';
-  p[2] = context.sampled ? '1' : '0';
+  return at;
+}
+
+}  // namespace
+
+TraceparentText format_traceparent(const TraceContext& context) noexcept {
+  TraceparentText out;
+  char* p = out.bytes;
+  std::memcpy(p, "00-", 3);
+  p = put_hex(p + 3, context.trace_id);
+  *p++ = '-';
+  p = put_hex(p, context.span_id);
+  std::memcpy(p, context.sampled ? "-01" : "-00", 3);
   return out;
 }
 

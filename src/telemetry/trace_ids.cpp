@@ -18,21 +18,33 @@ std::mt19937_64& generator() {
   return random;
 }
 
+// Whole 64-bit words: ids are 8 or 16 bytes. An all-zero id is invalid, so it is drawn again.
 template <std::size_t N>
 std::array<std::uint8_t, N> random_bytes() {
-  std::array<std::uint8_t, N> id{};
-  do {
-    for (std::size_t i = 0; i < N; i += 8) {
-      std::uint64_t bits = generator()();
-      std::memcpy(id.data() + i, &bits, std::min<std::size_t>(8, N - i));
+  static_assert(N % 8 == 0);
+  std::array<std::uint64_t, N / 8> words;
+  bool any = false;
+  while (!any) {
+    for (auto& word : words) {
+      word = generator()();
+      any |= word != 0;
     }
-  } while (std::all_of(id.begin(), id.end(), [](std::uint8_t b) { return b == 0; }));
+  }
+  std::array<std::uint8_t, N> id;
+  std::memcpy(id.data(), words.data(), N);
   return id;
 }
 
 template <std::size_t N>
 bool any_set(const std::array<std::uint8_t, N>& id) noexcept {
-  return std::any_of(id.begin(), id.end(), [](std::uint8_t b) { return b != 0; });
+  static_assert(N % 8 == 0);
+  std::uint64_t any = 0;
+  for (std::size_t i = 0; i < N; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, id.data() + i, 8);
+    any |= word;
+  }
+  return any != 0;
 }
 
 }  // namespace

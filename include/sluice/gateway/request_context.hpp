@@ -1,6 +1,7 @@
 #pragma once
 // Per-request state shared by the pipeline and every policy. One per request, on the worker thread
 // that accepted it; policies read what earlier phases resolved and record what they did.
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -120,7 +121,10 @@ class RequestContext {
   struct PolicyState {
     virtual ~PolicyState() = default;
   };
-  std::vector<std::pair<const void*, std::unique_ptr<PolicyState>>> policy_state;
+  // Room for a few in place: the token limit, cache and tracing policies each keep one per request,
+  // and the vector's own allocation would be one more per request.
+  boost::container::small_vector<std::pair<const void*, std::unique_ptr<PolicyState>>, 3>
+      policy_state;
 
   template <class T>
   T* state_for(const void* policy) {

@@ -47,15 +47,30 @@ class SpanWriter {
 
   // An attribute of the span (or of the open event). Each key once per span. Overloads for the
   // value types of OTLP's AnyValue; a string literal is a string, never a bool.
-  void attribute(std::string_view key, std::string_view value) { put_string(key, value); }
-  void attribute(std::string_view key, const char* value) { put_string(key, value); }
-  void attribute(std::string_view key, const std::string& value) { put_string(key, value); }
-  void attribute(std::string_view key, bool value) { put_bool(key, value); }
-  void attribute(std::string_view key, double value) { put_double(key, value); }
+  // Always inlined: through a SpanEncoder (final) the put_* below then become its inline code,
+  // which is most of what tracing costs a request (span_encoder.hpp).
+#define SLUICE_ALWAYS_INLINE [[gnu::always_inline]] inline
+  SLUICE_ALWAYS_INLINE void attribute(std::string_view key, std::string_view value) {
+    put_string(key, value);
+  }
+  SLUICE_ALWAYS_INLINE void attribute(std::string_view key, const char* value) {
+    put_string(key, value);
+  }
+  SLUICE_ALWAYS_INLINE void attribute(std::string_view key, const std::string& value) {
+    put_string(key, value);
+  }
+  SLUICE_ALWAYS_INLINE void attribute(std::string_view key, bool value) {
+    put_bool(key, value);
+  }
+  SLUICE_ALWAYS_INLINE void attribute(std::string_view key, double value) {
+    put_double(key, value);
+  }
   template <std::integral I>
-  requires(!std::same_as<I, bool>) void attribute(std::string_view key, I value) {
+  requires(!std::same_as<I, bool>) SLUICE_ALWAYS_INLINE
+      void attribute(std::string_view key, I value) {
     put_int(key, static_cast<std::int64_t>(value));
   }
+#undef SLUICE_ALWAYS_INLINE
 
  protected:
   virtual void put_string(std::string_view key, std::string_view value) = 0;

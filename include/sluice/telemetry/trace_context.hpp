@@ -3,6 +3,7 @@
 // strictly; a higher version is read by its first four fields as the spec asks, so a future
 // client still joins the trace. Anything malformed is ignored (a new trace starts), never an error
 // for the request.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,12 @@ struct TraceContext {
 // non-hex digits, version ff, all-zero trace or span id, or extra fields after version 00.
 std::optional<TraceContext> parse_traceparent(std::string_view value) noexcept;
 
-// "00-<trace id>-<span id>-<01|00>".
-std::string format_traceparent(const TraceContext& context);
+// "00-<trace id>-<span id>-<01|00>", held in place: the gateway writes one per backend attempt.
+struct TraceparentText {
+  static constexpr std::size_t kSize = 55;
+  char bytes[kSize];
+  std::string_view view() const noexcept { return {bytes, kSize}; }
+};
+TraceparentText format_traceparent(const TraceContext& context) noexcept;
 
 }  // namespace sluice::telemetry

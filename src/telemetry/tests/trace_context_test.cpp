@@ -13,7 +13,7 @@ TEST(TraceContext, ParsesTheSpecExample) {
   EXPECT_EQ(to_hex(context->trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(to_hex(context->span_id), "00f067aa0ba902b7");
   EXPECT_TRUE(context->sampled);
-  EXPECT_EQ(format_traceparent(*context), kValid);
+  EXPECT_EQ(format_traceparent(*context).view(), kValid);
 }
 
 TEST(TraceContext, ReadsTheSampledFlagOnly) {

@@ -38,12 +38,61 @@ std::uint64_t unix_ns(std::chrono::steady_clock::time_point t, std::chrono::nano
   return ns.count() > 0 ? static_cast<std::uint64_t>(ns.count()) : 0;
 }
 
-void write_server_address(SpanWriter& span, const BackendSettings& backend) {
-  span.attribute("server.address", backend.url.host);
-  span.attribute("server.port", backend.url.port);
-  const auto [provider, system] = provider_of(backend);
+// The attributes that say which backend served: sluice.backend, then, when its settings are
+// known, server.address/port and the provider.
+template <class Writer>
+void write_backend(Writer& span, std::string_view name, const BackendSettings* backend) {
+  span.attribute("sluice.backend", name);
+  if (!backend) return;
+  span.attribute("server.address", backend->url.host);
+  span.attribute("server.port", backend->url.port);
+  const auto [provider, system] = provider_of(*backend);
   span.attribute("gen_ai.provider.name", provider);
   span.attribute("gen_ai.system", system);
+}
+
+// The same attributes, encoded once per backend and thread: they are the same on every request
+// to a backend, and five of a span's ~20. An entry is used only while what it was encoded from is
+// unchanged, so settings replaced by a reload (even at the same address) are encoded anew.
+class EncodedBackends {
+ public:
+  std::string_view get(std::string_view name, const BackendSettings& backend) {
+    for (const auto& entry : entries_) {
+      if (entry.settings == &backend && entry.name == name && entry.host == backend.url.host &&
+          entry.port == backend.url.port && entry.kind == backend.kind) {
+        return entry.bytes;
+      }
+    }
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    telemetry::SpanEncoder encoder(256);
+    write_backend<telemetry::SpanEncoder>(encoder, name, &backend);  // the generic writer
+    auto& entry =
+        entries_.emplace_back(Entry{&backend, std::string(name), backend.url.host, backend.url.port,
+                                    backend.kind, std::move(encoder.take().bytes)});
+    return entry.bytes;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 64;
+  struct Entry {
+    const BackendSettings* settings;
+    std::string name;
+    std::string host;
+    decltype(http::Url::port) port;
+    BackendKind kind;
+    std::string bytes;
+  };
+  std::vector<Entry> entries_;
+};
+
+void write_backend(telemetry::SpanEncoder& span, std::string_view name,
+                   const BackendSettings* backend) {
+  if (!backend) {
+    span.attribute("sluice.backend", name);
+    return;
+  }
+  thread_local EncodedBackends encoded;
+  span.put_encoded_attributes(encoded.get(name, *backend));
 }
 
 // How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
@@ -55,10 +104,9 @@ const char* attempt_outcome(const RequestContext& context, const Attempt& attemp
   return context.client_disconnected ? "client_gone" : "error";
 }
 
-}  // namespace
-
-void write_request_spans(SpanWriter& out, const RequestContext& context, const RequestTrace& trace,
-                         std::chrono::nanoseconds offset) {
+template <class Writer>
+void write_spans(Writer& out, const RequestContext& context, const RequestTrace& trace,
+                 std::chrono::nanoseconds offset) {
   const char* operation = genai_operation(context.target.operation);
   const auto& request = context.exchange.request();
   // GenAI span names are "{operation} {model}"; other paths are named by method, as HTTP spans.
@@ -100,13 +148,14 @@ void write_request_spans(SpanWriter& out, const RequestContext& context, const R
   if (!context.identity.app_id.empty()) out.attribute("sluice.app_id", context.identity.app_id);
   if (context.route) out.attribute("sluice.route", context.route->name);
   if (!context.backend.empty()) {
-    out.attribute("sluice.backend", context.backend);
+    const BackendSettings* settings = nullptr;
     for (auto it = context.attempts.rbegin(); it != context.attempts.rend(); ++it) {
       if (it->backend == context.backend && it->settings) {
-        write_server_address(out, *it->settings);
+        settings = it->settings;
         break;
       }
     }
+    write_backend(out, context.backend, settings);
   }
   out.attribute("sluice.streamed", context.streamed);
   out.attribute("sluice.attempts", context.attempts.size());
@@ -158,16 +207,22 @@ void write_request_spans(SpanWriter& out, const RequestContext& context, const R
     out.begin_span(span);
     if (operation) out.attribute("gen_ai.operation.name", operation);
     if (!context.deployment.empty()) out.attribute("gen_ai.request.model", context.deployment);
+    write_backend(out, attempt.backend, attempt.settings);
     if (attempt.settings) {
-      write_server_address(out, *attempt.settings);
       if (auto it = attempt.settings->deployments.find(context.deployment);
           it != attempt.settings->deployments.end()) {
         out.attribute("sluice.upstream_deployment", it->second);
       }
     }
-    out.attribute("sluice.backend", attempt.backend);
     out.attribute("sluice.attempt", i + 1);
     if (attempt.status != 0) out.attribute("http.response.status_code", attempt.status);
+    if (last && context.backend == attempt.backend && context.usage.source != UsageSource::kNone) {
+      if (!context.response_model.empty()) {
+        out.attribute("gen_ai.response.model", context.response_model);
+      }
+      out.attribute("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
+      out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
+    }
     const std::string_view outcome = attempt_outcome(context, attempt, last);
     out.attribute("sluice.attempt.outcome", outcome);
     if (outcome != "ok") {
@@ -179,17 +234,22 @@ void write_request_spans(SpanWriter& out, const RequestContext& context, const R
       } else {
         out.attribute("error.type", "connection");
       }
-      out.status(StatusCode::kError, reason);
-    }
-    if (last && context.backend == attempt.backend && context.usage.source != UsageSource::kNone) {
-      if (!context.response_model.empty()) {
-        out.attribute("gen_ai.response.model", context.response_model);
-      }
-      out.attribute("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
-      out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
+      out.status(StatusCode::kError, reason);  // last: the encoder writes it where it is called
     }
     out.end_span();
   }
+}
+
+}  // namespace
+
+void write_request_spans(SpanWriter& out, const RequestContext& context, const RequestTrace& trace,
+                         std::chrono::nanoseconds offset) {
+  write_spans(out, context, trace, offset);
+}
+
+void write_request_spans(telemetry::SpanEncoder& out, const RequestContext& context,
+                         const RequestTrace& trace, std::chrono::nanoseconds offset) {
+  write_spans(out, context, trace, offset);
 }
 
 }  // namespace sluice::gateway

@@ -73,8 +73,9 @@ void TracingPolicy::on_upstream(RequestContext& context, http::Request& upstream
   if (trace.attempt_span_ids.size() <= index) trace.attempt_span_ids.resize(index + 1);
   trace.attempt_span_ids[index] = telemetry::random_span_id();
   // Replaces the caller's own traceparent, which the gateway copied with the other headers.
-  upstream.set("traceparent", telemetry::format_traceparent(telemetry::TraceContext{
-                                  trace.trace_id, trace.attempt_span_ids[index], trace.sampled}));
+  const auto traceparent = telemetry::format_traceparent(
+      telemetry::TraceContext{trace.trace_id, trace.attempt_span_ids[index], trace.sampled});
+  upstream.set("traceparent", traceparent.view());
 }
 
 void TracingPolicy::on_complete(RequestContext& context) {

@@ -4,6 +4,7 @@
 
 #include "gateway/policies/identity/tests/fake_exchange.hpp"
 #include "sluice/gateway/settings.hpp"
+#include "sluice/telemetry/otlp_encoding.hpp"
 #include "sluice/telemetry/span.hpp"
 
 namespace sluice::gateway {
@@ -168,6 +169,33 @@ TEST_F(RequestSpansTest, AGatewayRefusalHasNoAttemptsAndAFailedBackendIsAnError)
   auto failed = request_spans(context_, trace_, std::chrono::nanoseconds(0));
   EXPECT_EQ(failed[0].status, StatusCode::kError);
   EXPECT_EQ(text(failed[0], "error.type"), "bad_gateway");
+}
+
+// The request path's encoder (which writes each backend's attributes from a per-thread cache)
+// writes exactly what encoding the collected spans does, also after a backend's settings change
+// in place, where a stale cache entry would name the old host.
+TEST_F(RequestSpansTest, TheEncoderWritesWhatTheCollectedSpansEncodeTo) {
+  const auto offset = std::chrono::nanoseconds(1'700'000'000'000'000'000);
+  telemetry::ResourceInfo resource;
+  auto expect_same_bytes = [&](const char* when) {
+    telemetry::SpanEncoder encoder;
+    write_request_spans(encoder, context_, trace_, offset);
+    const auto encoded = encoder.take();
+    EXPECT_EQ(encoded.count, 1 + context_.attempts.size()) << when;
+    const auto collected = request_spans(context_, trace_, offset);
+    EXPECT_EQ(telemetry::encode_export_request(
+                  resource, std::span<const telemetry::EncodedSpans>(&encoded, 1)),
+              telemetry::encode_export_request(resource, std::span<const Span>(collected)))
+        << when;
+  };
+  expect_same_bytes("first request");
+  expect_same_bytes("second request, from the cache");
+  paygo_.url = *http::parse_url("https://paygo-2.example:8443");
+  paygo_.kind = BackendKind::kAzure;
+  expect_same_bytes("after the backend's settings changed in place");
+  context_.backend = "ptu";
+  context_.attempts.pop_back();
+  expect_same_bytes("another backend");
 }
 
 }  // namespace
