@@ -8,11 +8,22 @@
 #   start_nginx WORKERS SERVERS [NAME]  nginx in the foreground with the given server blocks
 #   fixed_json_server PORT BODY    prints a server block answering BODY to every request
 #   gateway_config PORT            prints a gateway config in front of $upstream_port
-#   wrk_measure NAME URL [PID]     wrk POSTing $work/post.lua at URL ($connections, $duration);
+#   wrk_measure NAME URL [PID]     wrk POSTing $work/post.lua at URL ($connections, $duration;
+#                                  on CPU $wrk_cpu when set);
 #                                  prints "rps p50 cpu_us_per_request" (CPU of PID, 0 without);
 #                                  exits naming NAME on non-2xx answers
 #   start_gateway NAME YAML        a gateway of gateway_config + YAML; sets gateway_url[NAME], gateway_pids[NAME]
+#   pin_to_cpu CPU PID...          moves the processes, their threads and children onto CPU
 #   post_lua FILE BODY HEADER VALUE  writes a wrk script POSTing BODY as JSON with HEADER: VALUE
+
+pin_to_cpu() {  # cpu pid...: the processes and all their threads and children onto one CPU
+  local cpu="$1" pid child
+  shift
+  for pid in "$@"; do
+    taskset -a -p -c "$cpu" "$pid" >/dev/null
+    for child in $(pgrep -P "$pid" || true); do taskset -a -p -c "$cpu" "$child" >/dev/null; done
+  done
+}
 
 bench_require() {
   local tool
@@ -120,7 +131,7 @@ start_gateway() {  # name extra-yaml
 wrk_measure() {  # name url [pid]
   local out="$work/wrk-$1.out" before=0 after=0 rps p50 errors requests
   [ -n "${3:-}" ] && before="$(cpu_seconds "$3")"
-  wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "$2" >"$out" 2>&1 || true
+  ${wrk_cpu:+taskset -c "$wrk_cpu"} wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "$2" >"$out" 2>&1 || true
   [ -n "${3:-}" ] && after="$(cpu_seconds "$3")"
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
   p50="$(awk '$1=="50%"{print $2}' "$out")"

@@ -9,8 +9,15 @@
 # neighbouring runs; the best round of each variant is printed too. CPU per request includes the
 # exporter thread.
 # Prints:  tracing: req/s off=X on=Y ratio=R   and   tracing: cpu_us/req off=A on=B
+# With PIN=1 (the default on a machine of 2 or more CPUs) the gateways (all their threads, the
+# exporter's included) run on CPU 1 and nginx and wrk on CPU 0: the gateway has a core to itself,
+# as it does in production, so req/s measures what the gateway costs and not how the scheduler
+# happened to share two cores between five busy processes (unpinned, the same binary's ratio
+# swings by ±0.1 from run to run, and the kernel's wake-ups of wrk and nginx from the gateway's
+# sends grow with every extra runnable thread). The collector's own work (nginx reading the
+# exports) stays on CPU 0, beside the upstream, as a collector on another machine would be.
 # Knobs: DURATION (s per round, default 3), ROUNDS (default 8), CONNECTIONS (default 32),
-# WORKERS (gateway threads, default 1), SLUICE_BIN.
+# WORKERS (gateway threads, default 1), PIN (0 or 1), SLUICE_BIN.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -19,6 +26,7 @@ duration="${DURATION:-3}"
 rounds="${ROUNDS:-8}"
 connections="${CONNECTIONS:-32}"
 workers="${WORKERS:-1}"
+pin="${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}"
 
 bench_name="bench/gateway/tracing"
 source "$root/bench/lib.sh"
@@ -38,6 +46,13 @@ start_gateway off "admin: {address: 127.0.0.1, port: 0}"
 start_gateway on "admin: {address: 127.0.0.1, port: 0}
 policies:
   tracing: {endpoint: \"http://127.0.0.1:$collector_port\", sample_ratio: 1.0}"
+
+if [ "$pin" = 1 ]; then
+  bench_require taskset
+  pin_to_cpu 0 "${pids[0]}"
+  pin_to_cpu 1 "${gateway_pids[off]}" "${gateway_pids[on]}"
+  wrk_cpu=0
+fi
 
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
@@ -75,7 +90,7 @@ dropped="$(awk '$1 ~ /^sluice_tracing_spans_dropped_total/{s += $2} END{print s 
 [ "${exported:-0}" -gt 0 ] || { echo "$bench_name: no spans were exported" >&2; exit 1; }
 
 echo
-echo "tracing cost: $connections connections, $workers gateway thread(s), $rounds alternating rounds x ${duration}s; $exported spans exported, $dropped dropped"
+echo "tracing cost: $connections connections, $workers gateway thread(s), $rounds alternating rounds x ${duration}s$([ "$pin" = 1 ] && echo ", gateways on CPU 1, nginx and wrk on CPU 0"); $exported spans exported, $dropped dropped"
 printf '%-8s %12s %10s\n' variant "req/s" "p50"
 for variant in off on; do
   printf '%-8s %12.0f %10s\n' "$variant" "${best_rps[$variant]}" "${best_p50[$variant]}"
