@@ -29,27 +29,30 @@ constexpr std::size_t kMaxErrorBody = 1 << 20;
 // pool allows a plain response (http::ClientSettings::max_response_body).
 constexpr std::size_t kMaxRelayedBody = 64 << 20;
 
-bool is_hop_by_hop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "connection",          "keep-alive", "proxy-authenticate",
-      "proxy-authorization", "te",         "trailer",
-      "transfer-encoding",   "upgrade",    "content-length",
-      "proxy-connection"};
-  for (auto n : kNames) {
-    if (name.size() == n.size() &&
-        std::equal(name.begin(), name.end(), n.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
+// By the parser's field code: every hop-by-hop name is one Beast knows, so a switch decides it
+// with no string compare (this runs for every header of every request and response).
+bool is_hop_by_hop(Field name) {
+  switch (name) {
+    case Field::connection:
+    case Field::keep_alive:
+    case Field::proxy_authenticate:
+    case Field::proxy_authorization:
+    case Field::te:
+    case Field::trailer:
+    case Field::transfer_encoding:
+    case Field::upgrade:
+    case Field::content_length:
+    case Field::proxy_connection:
       return true;
-    }
+    default:
+      return false;
   }
-  return false;
 }
 
 template <class Fields>
 void copy_end_to_end_headers(const Fields& from, http::ResponseHeader& to) {
   for (const auto& field : from) {
-    if (!is_hop_by_hop(field.name_string())) to.insert(field.name_string(), field.value());
+    if (!is_hop_by_hop(field.name())) to.insert(field.name(), field.name_string(), field.value());
   }
 }
 
@@ -57,7 +60,7 @@ void copy_end_to_end_headers(const Fields& from, http::ResponseHeader& to) {
 // (copying them cost an allocation each), the hop-by-hop ones go.
 void remove_hop_by_hop_headers(http::ResponseHeader& header) {
   for (auto it = header.begin(); it != header.end();) {
-    it = is_hop_by_hop(it->name_string()) ? header.erase(it) : std::next(it);
+    it = is_hop_by_hop(it->name()) ? header.erase(it) : std::next(it);
   }
 }
 
@@ -404,13 +407,13 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
 
   http::Request upstream{request_.method(), path, 11};
   for (const auto& field : request_) {
-    auto name = field.name_string();
-    if (is_hop_by_hop(name) || field.name() == Field::host ||
-        field.name() == Field::authorization || field.name() == Field::accept_encoding ||
-        name == "api-key" || name == "Api-Key") {
+    const auto name = field.name();
+    if (is_hop_by_hop(name) || name == Field::host || name == Field::authorization ||
+        name == Field::accept_encoding ||
+        (name == Field::unknown && boost::beast::iequals(field.name_string(), "api-key"))) {
       continue;
     }
-    upstream.insert(name, field.value());
+    upstream.insert(name, field.name_string(), field.value());
   }
   if (!rewrite.model.empty() || rewrite.add_include_usage) {
     auto body = rewrite_request_body(request_.body(), rewrite);
@@ -846,7 +849,7 @@ http::Task<std::optional<http::Response>> Proxy::send(RequestContext& parent, ht
     auto name = field.name();
     if (name == Field::content_length || name == Field::content_type ||
         name == Field::transfer_encoding || name == Field::cache_control ||
-        name == Field::accept_encoding || is_hop_by_hop(field.name_string()) ||
+        name == Field::accept_encoding || is_hop_by_hop(name) ||
         request.find(field.name_string()) != request.end()) {
       continue;
     }

@@ -1,5 +1,7 @@
 #include "http/message_head.hpp"
 
+#include <cstring>
+
 namespace sluice::http {
 
 namespace {
@@ -11,14 +13,25 @@ void append_version(unsigned version, std::string& out) {
   out += static_cast<char>('0' + version % 10);
 }
 
+// Sized first, then written through a pointer: four appends per field (each checking capacity)
+// were a measurable part of a proxied request.
 void append_fields(const bhttp::fields& fields, std::string& out) {
+  std::size_t size = 2;
+  for (const auto& field : fields) size += field.name_string().size() + field.value().size() + 4;
+  const std::size_t start = out.size();
+  out.resize(start + size);
+  char* p = out.data() + start;
+  auto put = [&p](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  };
   for (const auto& field : fields) {
-    out += field.name_string();
-    out += ": ";
-    out += field.value();
-    out += "\r\n";
+    put(field.name_string());
+    put(": ");
+    put(field.value());
+    put("\r\n");
   }
-  out += "\r\n";
+  put("\r\n");
 }
 
 }  // namespace
