@@ -19,6 +19,7 @@ benches=(
   "gateway-limits|gateway/limits.sh|gateway with limits off"
   "gateway-cache|gateway/cache.sh|nginx reverse proxy (same response)"
   "gateway-tracing|gateway/tracing.sh|gateway with tracing off"
+  "gateway-scaling|gateway/scaling.sh|nginx reverse proxy, 1 and 2 workers"
   "load|load/run.sh|wrk"
   "load-timing|load/timing.sh|the simulator's timing model"
 )
@@ -40,7 +41,7 @@ for entry in "${benches[@]}"; do
   {
     printf '%-20s baseline: %s [%s]\n' "$name" "$baseline" "$status"
     # Each script ends its output with grep-able "name: key=value ..." lines.
-    grep -E '^(tokenizer|sim|sim-streams|gateway|gateway-streams|accounting|auth|limits|tracing|load|memory)[a-z-]*:' "$log" | sed 's/^/    /'
+    grep -E '^(tokenizer|sim|sim-streams|gateway|gateway-streams|accounting|auth|limits|tracing|scaling|load|memory)[a-z-]*:' "$log" | sed 's/^/    /'
   } >>"$summary"
 done
 echo
