@@ -164,7 +164,7 @@ Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Con
     co_return std::pair{ClientResult<Response>(c.read_error(rec)), parser.got_some()};
   }
   c.answered = true;
-  c.keep_alive = parser.get().keep_alive();
+  c.keep_alive = parser.keep_alive();  // from the parse: no search of the fields
   co_return std::pair{ClientResult<Response>(parser.release()), true};
 }
 
@@ -425,7 +425,7 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
       co_return std::move(*refused);
     }
     connection->answered = true;
-    connection->keep_alive = connection->stream_parser->get().keep_alive();
+    connection->keep_alive = connection->stream_parser->keep_alive();
     co_return std::make_unique<StreamingResponse>(std::move(connection), this);
   }
 }

@@ -139,11 +139,14 @@ struct Server::Impl {
 template <class Stream>
 class SessionExchange final : public Exchange {
  public:
-  SessionExchange(Stream& stream, Request request, const std::string& peer, int worker,
-                  const ServerSettings& settings, std::atomic<bool>& draining,
+  // `request_keep_alive`: what the parser read of the request's version and Connection header
+  // (asking the message again costs a string search of its fields each time).
+  SessionExchange(Stream& stream, Request request, bool request_keep_alive, const std::string& peer,
+                  int worker, const ServerSettings& settings, std::atomic<bool>& draining,
                   ReadAhead* read_ahead, std::string& head_buffer)
       : stream_(stream),
         request_(std::move(request)),
+        request_keep_alive_(request_keep_alive),
         peer_(peer),
         worker_(worker),
         settings_(settings),
@@ -159,20 +162,20 @@ class SessionExchange final : public Exchange {
   int worker() const override { return worker_; }
 
   bool keep_alive() const {
-    return request_.keep_alive() && !close_ && !failed_ &&
-           !draining_.load(std::memory_order_relaxed);
+    return request_keep_alive_ && !close_ && !failed_ && !draining_.load(std::memory_order_relaxed);
   }
 
   Task<bool> send(Response response) override {
     if (responded_) co_return false;
     responded_ = true;
     response.version(request_.version());
-    response.keep_alive(keep_alive());
+    const bool keep = keep_alive();
+    response.keep_alive(keep);
     if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
     auto ec = co_await write_message(stream_, response, head_buffer_);
     if (ec) failed_ = true;
-    close_ = close_ || !response.keep_alive();
+    close_ = close_ || !keep;
     co_return !ec;
   }
 
@@ -238,6 +241,7 @@ class SessionExchange final : public Exchange {
  private:
   Stream& stream_;
   Request request_;
+  bool request_keep_alive_;
   const std::string& peer_;
   int worker_;
   const ServerSettings& settings_;
@@ -353,8 +357,10 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
         watched = true;
       }
     }
-    SessionExchange<Stream> exchange(stream, parser.release(), peer, worker.index, settings,
-                                     draining, watched ? &read_ahead : nullptr, head_buffer);
+    const bool request_keep_alive = parser.keep_alive();
+    SessionExchange<Stream> exchange(stream, parser.release(), request_keep_alive, peer,
+                                     worker.index, settings, draining,
+                                     watched ? &read_ahead : nullptr, head_buffer);
     bool handler_failed = false;
     try {
       co_await handler(exchange);

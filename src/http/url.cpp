@@ -15,15 +15,44 @@ bool fail(std::string* error, std::string message) {
 }
 }  // namespace
 
+namespace {
+
+// "host" or "[v6:host]", then ":port" when asked: built in one string of the right size (both are
+// made for every proxied request, as the Host header and the connection pool's key).
+void append_host_port(std::string& out, const std::string& host, std::uint16_t port,
+                      bool with_port) {
+  const bool bracketed = host.find(':') != std::string::npos;
+  char digits[8];
+  std::size_t digit_count = 0;
+  if (with_port) {
+    digit_count =
+        static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, port).ptr - digits);
+  }
+  out.reserve(out.size() + host.size() + (bracketed ? 2 : 0) + (with_port ? 1 + digit_count : 0));
+  if (bracketed) out += '[';
+  out += host;
+  if (bracketed) out += ']';
+  if (with_port) {
+    out += ':';
+    out.append(digits, digit_count);
+  }
+}
+
+}  // namespace
+
 std::string Url::host_header() const {
-  std::string host_text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port == default_port(scheme)) return host_text;
-  return host_text + ":" + std::to_string(port);
+  std::string out;
+  append_host_port(out, host, port, port != default_port(scheme));
+  return out;
 }
 
 std::string Url::origin() const {
-  std::string host_text = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return scheme + "://" + host_text + ":" + std::to_string(port);
+  std::string out;
+  out.reserve(scheme.size() + 3 + host.size() + 8);
+  out += scheme;
+  out += "://";
+  append_host_port(out, host, port, true);
+  return out;
 }
 
 std::optional<Url> parse_url(std::string_view text, std::string* error) {

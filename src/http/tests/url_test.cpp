@@ -13,6 +13,7 @@ TEST(Url, ParsesSchemesPortsAndPaths) {
   EXPECT_EQ(url->port, 443);
   EXPECT_EQ(url->path, "/openai?x=1");
   EXPECT_EQ(url->host_header(), "myaoai.openai.azure.com");
+  EXPECT_EQ(url->origin(), "https://myaoai.openai.azure.com:443");  // the pool key keeps the port
 
   auto local = parse_url("http://127.0.0.1:8080");
   ASSERT_TRUE(local);
@@ -25,6 +26,14 @@ TEST(Url, ParsesSchemesPortsAndPaths) {
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->host_header(), "[::1]:9000");
+  EXPECT_EQ(v6->origin(), "http://[::1]:9000");
+  auto v6_default = parse_url("https://[2001:db8::7]/");
+  ASSERT_TRUE(v6_default);
+  EXPECT_EQ(v6_default->host_header(), "[2001:db8::7]");
+  EXPECT_EQ(v6_default->origin(), "https://[2001:db8::7]:443");
+  auto highest = parse_url("http://h:65535");
+  ASSERT_TRUE(highest);
+  EXPECT_EQ(highest->host_header(), "h:65535");
 }
 
 TEST(Url, RejectsWhatIsNotAnAbsoluteHttpUrl) {
