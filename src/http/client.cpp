@@ -206,7 +206,7 @@ ClientPool::ClientPool(asio::any_io_executor executor, ClientSettings settings)
 ClientPool::~ClientPool() = default;
 
 std::size_t ClientPool::idle_connections() const {
-  return idle_.size();
+  return idle_count_;
 }
 
 void ClientPool::release(std::unique_ptr<Connection> connection) {
@@ -214,34 +214,35 @@ void ClientPool::release(std::unique_ptr<Connection> connection) {
   // Bytes past the end of the response (a Content-Length shorter than what was sent) would be
   // read as the next request's answer: such a connection is closed, never reused.
   if (connection->buffer.size() > 0) return;
-  std::size_t same = idle_.count(connection->key);
-  if (same >= settings_.max_idle_per_origin) return;
+  auto& same = idle_[connection->key];
+  if (same.size() >= settings_.max_idle_per_origin) return;
   connection->stream_parser.reset();
   connection->idle_since = std::chrono::steady_clock::now();
   connection->deadline->rest();
-  std::string key = connection->key;
-  idle_.emplace(std::move(key), std::move(connection));
+  same.push_back(std::move(connection));
+  ++idle_count_;
 }
 
 Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     const Url& origin, const ProxyEndpoint* via, bool* reused, asio::cancellation_slot cancel) {
   const std::string key = pool_key(origin, via);
   auto now = std::chrono::steady_clock::now();
-  for (auto range = idle_.equal_range(key); range.first != range.second;) {
-    auto it = std::prev(range.second);
-    auto connection = std::move(it->second);
-    bool last = it == range.first;
-    idle_.erase(it);
-    auto idle = now - connection->idle_since;
-    // A connection idle for a moment is checked with a peek (one syscall) before reuse; a hot one
-    // is reused directly, and the rare close race is covered by the retry in fetch()/open().
-    if (idle < settings_.pooled_idle_timeout &&
-        (idle < std::chrono::seconds(1) || connection->still_open())) {
-      *reused = true;
-      co_return std::move(connection);
+  if (auto found = idle_.find(key); found != idle_.end()) {
+    auto& same = found->second;
+    while (!same.empty()) {
+      auto connection = std::move(same.back());
+      same.pop_back();
+      --idle_count_;
+      auto idle = now - connection->idle_since;
+      // A connection idle for a moment is checked with a peek (one syscall) before reuse; a hot
+      // one is reused directly, and the rare close race is covered by the retry in
+      // fetch()/open().
+      if (idle < settings_.pooled_idle_timeout &&
+          (idle < std::chrono::seconds(1) || connection->still_open())) {
+        *reused = true;
+        co_return std::move(connection);
+      }
     }
-    if (last) break;
-    range = idle_.equal_range(key);
   }
   *reused = false;
 
