@@ -564,6 +564,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
 
   if (!worker_.pool) {
     http::ClientSettings client_settings;
+    client_settings.idle_timers_keep_waiting = true;  // the server stops its workers' loops itself
     worker_.pool = std::make_unique<http::ClientPool>(exchange_.executor(), client_settings);
   }
   std::string error;

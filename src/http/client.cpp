@@ -218,7 +218,11 @@ void ClientPool::release(std::unique_ptr<Connection> connection) {
   if (same.size() >= settings_.max_idle_per_origin) return;
   connection->stream_parser.reset();
   connection->idle_since = std::chrono::steady_clock::now();
-  connection->deadline->rest();
+  if (settings_.idle_timers_keep_waiting) {
+    connection->deadline->disarm();
+  } else {
+    connection->deadline->rest();
+  }
   same.push_back(std::move(connection));
   ++idle_count_;
 }

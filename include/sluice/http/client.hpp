@@ -30,6 +30,12 @@ struct ClientSettings {
   // "host:port" → address to connect to instead of resolving (curl's --resolve / --connect-to).
   std::map<std::string, std::string> resolve_overrides;
   std::string bind_address;  // optional local address for outgoing connections
+  // Leave a pooled connection's read timer waiting while the connection is idle (disarmed, so it
+  // ends by itself at its old expiry) instead of cancelling it on the way into the pool and
+  // starting it again on the way out: that was two timer operations and one more completion
+  // through the event loop per request. Only for an event loop that is stopped explicitly, as the
+  // gateway's workers are: a waiting timer keeps run() from returning.
+  bool idle_timers_keep_waiting = false;
 };
 
 enum class ClientErrorKind {
