@@ -316,6 +316,37 @@ TEST_F(ServerClientTest, ClientTimesOutAWholeResponseAndAStalledStream) {
   EXPECT_EQ(pool_->idle_connections(), 0u);
 }
 
+// The gateway's pools leave an idle connection's read timer waiting (idle_timers_keep_waiting):
+// a reused connection must still time out at its new, shorter deadline, and a connection given
+// back with its timer still waiting is reused as any other.
+TEST_F(ServerClientTest, APoolWhoseIdleTimersKeepWaitingStillTimesOutAReusedConnection) {
+  ClientSettings settings;
+  settings.idle_timers_keep_waiting = true;
+  auto pool = std::make_unique<ClientPool>(io_.get_executor(), settings);
+  // An hour: were the shorter deadline below not to replace the timer's wait, the test would
+  // hang past ctest's limit instead of passing.
+  constexpr auto kLong = std::chrono::hours(1);
+  for (int i = 0; i < 3; ++i) {
+    auto echoed = run_task<ClientResult<Response>>([&] {
+      return pool->fetch(origin_, post("/echo", "warm " + std::to_string(i)), kLong);
+    });
+    ASSERT_TRUE(echoed.ok()) << echoed.error().message;
+    EXPECT_EQ(echoed->body(), "warm " + std::to_string(i));
+  }
+  EXPECT_EQ(pool->connections_opened(), 1u);
+  EXPECT_EQ(pool->idle_connections(), 1u);
+
+  auto hung = run_task<ClientResult<Response>>([&] {
+    return pool->fetch(origin_, Request{bhttp::verb::get, "/hang", 11}, 200ms);
+  });
+  ASSERT_FALSE(hung.ok());
+  EXPECT_EQ(hung.error().kind, ClientErrorKind::kTimeout) << hung.error().message;
+  EXPECT_EQ(pool->connections_opened(), 1u);  // the timeout was on the reused connection
+  EXPECT_EQ(pool->idle_connections(), 0u);
+  // Destroyed on its event loop's thread, which its connections belong to, before the test ends.
+  asio::post(io_, asio::use_future([&pool] { pool.reset(); })).get();
+}
+
 // A server destroyed while clients still hold keep-alive connections destroys the sessions
 // suspended on them, and each session's bookkeeping must still be alive when it goes.
 TEST(ServerLifetime, DestroyedWithKeepAliveConnectionsOpen) {
