@@ -43,6 +43,11 @@ TEST(RequestTarget, QueryParameterDecoding) {
   EXPECT_EQ(query_parameter("a=1&api-version=2024%2D10%2D21&b", "api-version"), "2024-10-21");
   EXPECT_EQ(query_parameter("a=1&b", "b"), "");
   EXPECT_EQ(query_parameter("a=%zz", "a"), "%zz");
+  // Plain runs between escapes, escapes at either end, '+' as a space, an escape cut short.
+  EXPECT_EQ(query_parameter("q=a+b%2Bc+", "q"), "a b+c ");
+  EXPECT_EQ(query_parameter("q=%41bc%5A", "q"), "AbcZ");
+  EXPECT_EQ(query_parameter("q=ab%4", "q"), "ab%4");
+  EXPECT_EQ(query_parameter("q=plain", "q"), "plain");
 }
 
 }  // namespace
