@@ -2,6 +2,8 @@
 # Flame graphs of where sluice's cycles go under load, written to docs/flame/<name>.svg:
 #   gateway   the gateway's plain path (default policies) at 64 connections, nginx upstream
 #   sim       the simulator answering chat completions at 64 connections (no pacing)
+#   tracing   the gateway's plain path with tracing at 100 % sampling, exporting to an nginx
+#             collector, at 64 connections (the exporter thread is in the graph too)
 # perf samples the one sluice process (user and kernel, DWARF call stacks: the build keeps no frame
 # pointers) for SECONDS while wrk keeps it busy; bench/flamegraph.mjs draws the SVG.
 # Usage: bench/flame.sh [gateway|sim ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
@@ -34,7 +36,7 @@ sample() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gateway sim)
+[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing)
 for target in "${targets[@]}"; do
   case "$target" in
     gateway)
@@ -48,6 +50,20 @@ for target in "${targets[@]}"; do
       for _ in $(seq 1 100); do grep -q "listening on" "$work/gateway.out" && break; sleep 0.1; done
       sample "$pid" "http://127.0.0.1:$port$path" gateway-c64 "sluice gateway, plain path, 64 connections"
       ;;
+    tracing)
+      upstream_port="$(free_port)"; collector_port="$(free_port)"; port="$(free_port)"
+      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")
+$(fixed_json_server "$collector_port" '{}')" tracing-upstream
+      wait_http "http://127.0.0.1:$upstream_port/"
+      { gateway_config "$port"; printf '%s\n' "policies:
+  tracing: {endpoint: \"http://127.0.0.1:$collector_port\", sample_ratio: 1.0}"; } >"$work/tracing.yaml"
+      "$bin" gateway --config "$work/tracing.yaml" >"$work/tracing.out" 2>&1 &
+      pid=$!; pids+=("$pid")
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/tracing.out" && break; sleep 0.1; done
+      sample "$pid" "http://127.0.0.1:$port$path" gateway-tracing-c64 \
+        "sluice gateway, tracing at 100 % sampling, 64 connections"
+      ;;
     sim)
       port="$(free_port)"
       "$bin" sim --host 127.0.0.1 --port "$port" --threads 1 --tpm 0 --ttft-ms 0 --tokens-per-second 0 \
@@ -56,6 +72,6 @@ for target in "${targets[@]}"; do
       for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.out" && break; sleep 0.1; done
       sample "$pid" "http://127.0.0.1:$port$path" sim-c64 "sluice sim, chat completions, 64 connections"
       ;;
-    *) echo "bench/flame: unknown target '$target' (gateway, sim)" >&2; exit 2 ;;
+    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing)" >&2; exit 2 ;;
   esac
 done
