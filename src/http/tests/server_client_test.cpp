@@ -327,9 +327,8 @@ TEST_F(ServerClientTest, APoolWhoseIdleTimersKeepWaitingStillTimesOutAReusedConn
   // hang past ctest's limit instead of passing.
   constexpr auto kLong = std::chrono::hours(1);
   for (int i = 0; i < 3; ++i) {
-    auto echoed = run_task<ClientResult<Response>>([&] {
-      return pool->fetch(origin_, post("/echo", "warm " + std::to_string(i)), kLong);
-    });
+    auto echoed = run_task<ClientResult<Response>>(
+        [&] { return pool->fetch(origin_, post("/echo", "warm " + std::to_string(i)), kLong); });
     ASSERT_TRUE(echoed.ok()) << echoed.error().message;
     EXPECT_EQ(echoed->body(), "warm " + std::to_string(i));
   }
