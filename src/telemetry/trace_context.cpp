@@ -1,6 +1,5 @@
 #include "sluice/telemetry/trace_context.hpp"
 
-#include <array>
 #include <cstring>
 
 namespace sluice::telemetry {
@@ -57,37 +56,13 @@ std::optional<TraceContext> parse_traceparent(std::string_view value) noexcept {
   return context;
 }
 
-namespace {
-
-// Every byte's two lower-case hex digits: one copy per byte, not two lookups and shifts.
-constexpr auto kHexPairs = [] {
-  constexpr char kHex[] = "0123456789abcdef";
-  std::array<char, 512> pairs{};
-  for (int byte = 0; byte < 256; ++byte) {
-    pairs[2 * byte] = kHex[byte >> 4];
-    pairs[2 * byte + 1] = kHex[byte & 15];
-  }
-  return pairs;
-}();
-
-template <std::size_t N>
-char* put_hex(char* at, const std::array<std::uint8_t, N>& id) {
-  for (auto byte : id) {
-    std::memcpy(at, &kHexPairs[2 * byte], 2);
-    at += 2;
-  }
-  return at;
-}
-
-}  // namespace
-
 TraceparentText format_traceparent(const TraceContext& context) noexcept {
   TraceparentText out;
   char* p = out.bytes;
   std::memcpy(p, "00-", 3);
-  p = put_hex(p + 3, context.trace_id);
+  p = write_hex(p + 3, context.trace_id.data(), context.trace_id.size());
   *p++ = '-';
-  p = put_hex(p, context.span_id);
+  p = write_hex(p, context.span_id.data(), context.span_id.size());
   std::memcpy(p, context.sampled ? "-01" : "-00", 3);
   return out;
 }

@@ -1,6 +1,5 @@
 #include "sluice/telemetry/trace_ids.hpp"
 
-#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -65,12 +64,33 @@ bool is_valid(const SpanId& id) noexcept {
   return any_set(id);
 }
 
-void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 15];
+namespace {
+
+// Every byte's two lower-case hex digits: one copy per byte, not two lookups and shifts.
+constexpr auto kHexPairs = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (int byte = 0; byte < 256; ++byte) {
+    pairs[2 * byte] = kHex[byte >> 4];
+    pairs[2 * byte + 1] = kHex[byte & 15];
   }
+  return pairs;
+}();
+
+}  // namespace
+
+char* write_hex(char* out, const std::uint8_t* bytes, std::size_t size) noexcept {
+  for (std::size_t i = 0; i < size; ++i) {
+    std::memcpy(out, &kHexPairs[2 * bytes[i]], 2);
+    out += 2;
+  }
+  return out;
+}
+
+void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t size) {
+  const std::size_t start = out.size();
+  out.resize(start + 2 * size);
+  write_hex(out.data() + start, bytes, size);
 }
 
 std::string to_hex(const TraceId& id) {

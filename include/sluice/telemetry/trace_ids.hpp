@@ -25,6 +25,9 @@ std::string to_hex(const SpanId& id);
 // An 8-byte id from 16 lower-case hex digits; nullopt for anything else or all zero.
 std::optional<SpanId> span_id_from_hex(std::string_view hex) noexcept;
 
+// Writes the lower-case hex of `bytes` (2 * size characters) at `out`; returns the end. No
+// allocation: the gateway writes a traceparent per backend attempt with it.
+char* write_hex(char* out, const std::uint8_t* bytes, std::size_t size) noexcept;
 // Appends the lower-case hex of `bytes` to `out`.
 void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t size);
 
