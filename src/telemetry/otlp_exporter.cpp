@@ -1,5 +1,6 @@
 #include "sluice/telemetry/otlp_exporter.hpp"
 
+#include <iterator>
 #include <optional>
 
 #include "sluice/core/logging.hpp"
@@ -48,6 +49,7 @@ struct OtlpExporter::Transport {
 OtlpExporter::OtlpExporter(OtlpExporterSettings settings)
     : settings_(std::move(settings)),
       queue_(settings_.queue_size),
+      staging_(queue_, settings_.batch_size),
       transport_(std::make_unique<Transport>()) {
   http::ClientSettings client;
   client.connect_timeout = settings_.timeout;
@@ -67,6 +69,9 @@ OtlpExporter::~OtlpExporter() {
   auto bound = std::min(settings_.timeout, kShutdownFlushMax);
   shutdown_deadline_ns_.store(
       (std::chrono::steady_clock::now() + bound).time_since_epoch().count());
+  // Staged spans into the queue first: after this, what a request thread writes is dropped and
+  // counted, so nothing is pushed behind the final flush's back.
+  staging_.collect(/*close=*/true);
   queue_.close();
   if (thread_.joinable()) thread_.join();
   transport_->pool.reset();  // before its event loop goes
@@ -87,8 +92,23 @@ std::chrono::steady_clock::time_point OtlpExporter::shutdown_deadline() const {
 void OtlpExporter::run() {
   auto log = core::get_logger("tracing");
   // Batches while running; once the queue is closed, what is left goes out in the flush below.
+  auto collected_at = std::chrono::steady_clock::now();
   while (!queue_.closed()) {
     auto batch = queue_.take(settings_.batch_size, settings_.interval);
+    const auto now = std::chrono::steady_clock::now();
+    if (const auto n = span_count(batch); n < settings_.batch_size) {
+      // The interval passed without a full batch: blocks request threads have not filled go too.
+      staging_.collect();
+      collected_at = now;
+      auto more =
+          queue_.take(settings_.batch_size - n, std::chrono::milliseconds(0), batch.empty());
+      batch.insert(batch.end(), std::make_move_iterator(more.begin()),
+                   std::make_move_iterator(more.end()));
+    } else if (now - collected_at >= settings_.interval) {
+      // Full batches keep coming, but a quiet thread's block must not wait for them to stop.
+      staging_.collect();
+      collected_at = now;
+    }
     if (batch.empty()) continue;
     if (send(batch, settings_.timeout)) {
       stats_.exported.fetch_add(span_count(batch), std::memory_order_relaxed);

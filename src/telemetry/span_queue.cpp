@@ -8,33 +8,57 @@ namespace sluice::telemetry {
 SpanQueue::SpanQueue(std::size_t capacity) : capacity_(std::max<std::size_t>(1, capacity)) {}
 
 bool SpanQueue::push(EncodedSpans&& spans) {
+  {
+    // Under the lock, so nothing pushed after close() is left behind in a queue no one drains.
+    std::lock_guard lock(mutex_);
+    if (closed_ || !reserve(spans.count)) {
+      if (closed_) dropped_.fetch_add(spans.count, std::memory_order_relaxed);
+      return false;
+    }
+  }
+  push_reserved(std::move(spans));
+  return true;
+}
+
+bool SpanQueue::reserve(std::size_t count) {
+  if (refusing_.load(std::memory_order_acquire)) {
+    dropped_.fetch_add(count, std::memory_order_relaxed);
+    return false;
+  }
+  if (held_.fetch_add(count, std::memory_order_relaxed) + count > capacity_) {
+    held_.fetch_sub(count, std::memory_order_relaxed);
+    dropped_.fetch_add(count, std::memory_order_relaxed);
+    return false;
+  }
+  pushed_.fetch_add(count, std::memory_order_relaxed);
+  return true;
+}
+
+void SpanQueue::push_reserved(EncodedSpans&& spans) {
   const std::size_t count = spans.count;
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    if (closed_ || spans_ + count > capacity_) {
-      dropped_.fetch_add(count, std::memory_order_relaxed);
-      return false;
-    }
     entries_.push_back(std::move(spans));
     // Wake the exporter only when this push completes a batch; otherwise its interval does.
     wake = spans_ < batch_hint_ && spans_ + count >= batch_hint_;
     spans_ += count;
-    size_.store(spans_, std::memory_order_relaxed);
   }
-  pushed_.fetch_add(count, std::memory_order_relaxed);
   if (wake) ready_.notify_one();
-  return true;
 }
 
-std::vector<EncodedSpans> SpanQueue::take(std::size_t batch, std::chrono::milliseconds wait) {
+std::vector<EncodedSpans> SpanQueue::take(std::size_t batch, std::chrono::milliseconds wait,
+                                          bool at_least_one) {
   batch = std::max<std::size_t>(1, batch);
   std::unique_lock lock(mutex_);
   batch_hint_ = batch;
-  ready_.wait_for(lock, wait, [&] { return closed_ || spans_ >= batch; });
+  if (wait.count() > 0) {
+    ready_.wait_for(lock, wait, [&] { return closed_ || spans_ >= batch; });
+  }
   std::size_t n = 0;
   std::size_t taken_spans = 0;
-  while (n < entries_.size() && (n == 0 || taken_spans + entries_[n].count <= batch)) {
+  while (n < entries_.size() &&
+         ((n == 0 && at_least_one) || taken_spans + entries_[n].count <= batch)) {
     taken_spans += entries_[n].count;
     ++n;
   }
@@ -47,7 +71,7 @@ std::vector<EncodedSpans> SpanQueue::take(std::size_t batch, std::chrono::millis
     entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(n));
   }
   spans_ -= taken_spans;
-  size_.store(spans_, std::memory_order_relaxed);
+  held_.fetch_sub(taken_spans, std::memory_order_relaxed);
   return out;
 }
 
@@ -55,6 +79,7 @@ void SpanQueue::close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
+    refusing_.store(true, std::memory_order_release);
   }
   ready_.notify_all();
 }

@@ -1,5 +1,7 @@
 #include "sluice/telemetry/trace_ids.hpp"
 
+#include <array>
+#include <bit>
 #include <cstring>
 #include <random>
 
@@ -7,13 +9,42 @@ namespace sluice::telemetry {
 
 namespace {
 
-// Ids need to be unique, not secret: a seeded 64-bit generator per thread is enough and costs
-// nothing on the request path.
-std::mt19937_64& generator() {
-  thread_local std::mt19937_64 random([] {
+// Ids need to be unique, not secret: a 64-bit generator per thread, seeded from the system's, is
+// enough. xoshiro256** (Blackman and Vigna) rather than std::mt19937_64, whose 2.5 KB state is
+// refilled every 312 draws: a traced request's three ids went from ~235 to ~155 instructions.
+class IdGenerator {
+ public:
+  IdGenerator() {
     std::random_device seed;
-    return (static_cast<std::uint64_t>(seed()) << 32) ^ seed();
-  }());
+    // splitmix64 spreads the seed over the four words (an all-zero state would stay zero).
+    std::uint64_t x = (static_cast<std::uint64_t>(seed()) << 32) ^ seed();
+    for (auto& word : state_) {
+      x += 0x9e3779b97f4a7c15ULL;
+      std::uint64_t z = x;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      word = z ^ (z >> 31);
+    }
+  }
+
+  std::uint64_t operator()() noexcept {
+    const std::uint64_t result = std::rotl(state_[1] * 5, 7) * 9;
+    const std::uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = std::rotl(state_[3], 45);
+    return result;
+  }
+
+ private:
+  std::array<std::uint64_t, 4> state_{};
+};
+
+IdGenerator& generator() {
+  thread_local IdGenerator random;
   return random;
 }
 

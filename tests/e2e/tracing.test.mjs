@@ -269,6 +269,11 @@ describe('tracing with a live collector', () => {
       assert.equal(span.name, `chat ${e.deployment}`);
       const firstToken = span.events.filter((ev) => ev.name === 'gen_ai.first_token');
       assert.equal(firstToken.length, e.streamed ? 1 : 0, `first-token event on ${e.streamed ? 'a stream' : 'a plain answer'}`);
+      // What a trace backend totals over the request's spans is the usage record, counted once.
+      const traced = [span, ...children(span)];
+      const total = (key) => traced.reduce((sum, s) => sum + (s.attributes[key] ?? 0), 0);
+      assert.equal(total('gen_ai.usage.input_tokens'), row.prompt_tokens, `input tokens over the spans of ${e.id}`);
+      assert.equal(total('gen_ai.usage.output_tokens'), row.completion_tokens, `output tokens over the spans of ${e.id}`);
     }
   });
 

@@ -1,7 +1,8 @@
 #pragma once
 // Sends finished spans to an OpenTelemetry collector over OTLP/HTTP (protobuf), from its own
-// thread and event loop: request threads only push into a bounded queue (span_queue.hpp). Spans are
-// sent in batches of `batch_size`, or whatever is queued once `interval` has passed. An export that
+// thread and event loop: request threads only encode into their own block (span_staging.hpp),
+// which goes into a bounded queue (span_queue.hpp) when full. Spans are sent in batches of
+// `batch_size`, or whatever is queued and staged once `interval` has passed. An export that
 // fails (collector down, non-2xx answer, no answer within `timeout`) loses its batch, counted; the
 // exporter does not retry, so a sick collector never builds a backlog.
 //
@@ -20,6 +21,7 @@
 #include "sluice/http/url.hpp"
 #include "sluice/telemetry/otlp_encoding.hpp"
 #include "sluice/telemetry/span_queue.hpp"
+#include "sluice/telemetry/span_staging.hpp"
 
 namespace sluice::telemetry {
 
@@ -55,6 +57,9 @@ class OtlpExporter {
   // Queues finished spans, already encoded, or drops them (queue full, counted). Never waits for
   // the exporter.
   bool submit(EncodedSpans&& spans) { return queue_.push(std::move(spans)); }
+  // The calling thread's block, for one request's spans: write them with the Write's encoder(),
+  // then commit() (span_staging.hpp). The cheapest way in for a request thread.
+  SpanStaging::Write stage() { return staging_.begin(); }
   // The same for one Span object (encoded here, on the caller's thread).
   bool submit(const Span& span);
 
@@ -72,6 +77,7 @@ class OtlpExporter {
 
   const OtlpExporterSettings settings_;
   SpanQueue queue_;
+  SpanStaging staging_;
   OtlpExporterStats stats_;
   std::unique_ptr<Transport> transport_;
   std::atomic<std::int64_t> shutdown_deadline_ns_{0};  // steady clock; 0 while running

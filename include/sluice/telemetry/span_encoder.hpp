@@ -32,6 +32,21 @@ class SpanEncoder final : public SpanWriter {
   // The spans written so far; the encoder is empty afterwards.
   EncodedSpans take();
 
+  // Bytes and whole spans written so far, and a point to go back to: a request thread's block
+  // (span_staging.hpp) takes back what one request wrote when the queue has no room for it.
+  std::size_t size() const noexcept { return used_; }
+  std::size_t count() const noexcept { return out_.count; }
+  struct Mark {
+    std::size_t used;
+    std::size_t count;
+  };
+  Mark mark() const noexcept { return {used_, out_.count}; }
+  // Forgets what was written after `mark`; no span may be open.
+  void roll_back(Mark mark) noexcept {
+    used_ = mark.used;
+    out_.count = mark.count;
+  }
+
   // Span attributes another SpanEncoder wrote outside any span (what take() returned from it):
   // for attributes that are the same on many spans, encoded once.
   void put_encoded_attributes(std::string_view encoded) {

@@ -1,8 +1,10 @@
 #pragma once
-// The bounded hand-off between request threads and the exporter's thread. Entries are a request's
-// spans, already encoded (span_encoder.hpp); the bound and every count are in spans. A full queue
-// drops the new entry and counts its spans: a slow or dead collector costs spans, never request
-// latency or memory.
+// The bounded hand-off between request threads and the exporter's thread. Entries are spans
+// already encoded (span_encoder.hpp): a request thread's block of them (span_staging.hpp) or one
+// submitter's. The bound and every count are in spans, and the bound covers spans still staged in
+// request threads' blocks as well as queued ones: they are counted against it (reserve()) when
+// they are written. A full queue drops the new spans and counts them: a slow or dead collector
+// costs spans, never request latency or memory.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,17 +23,28 @@ class SpanQueue {
   // Appends `spans`, or drops them (counted in dropped()) when they would take the queue beyond
   // `capacity` spans, or it is closed. The lock is held only to append. Any thread.
   bool push(EncodedSpans&& spans);
+  // Counts `count` spans against the bound, without a lock: true, and they are counted in
+  // pushed(), when they fit; false, and they are counted in dropped(), when they would pass it or
+  // the queue is closed. Spans reserved are appended later with push_reserved(). Any thread.
+  bool reserve(std::size_t count);
+  // Appends spans already reserved; never drops. Any thread.
+  void push_reserved(EncodedSpans&& spans);
+  // Counts spans lost before they reached the queue (written while it was shutting down).
+  void count_dropped(std::size_t count) noexcept {
+    dropped_.fetch_add(count, std::memory_order_relaxed);
+  }
   // Waits until `batch` spans are queued, `wait` has passed or close() was called, then takes
   // entries (oldest first) holding up to `batch` spans in all, and at least one entry when any is
-  // queued. Consumer only.
-  std::vector<EncodedSpans> take(std::size_t batch, std::chrono::milliseconds wait);
+  // queued and `at_least_one`. Consumer only.
+  std::vector<EncodedSpans> take(std::size_t batch, std::chrono::milliseconds wait,
+                                 bool at_least_one = true);
   // Refuses further pushes and wakes the consumer; what is queued stays takeable.
   void close();
   bool closed() const;
 
   std::size_t capacity() const noexcept { return capacity_; }
-  // Spans queued, pushed and dropped.
-  std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+  // Spans held (reserved: staged or queued), pushed and dropped.
+  std::size_t size() const noexcept { return held_.load(std::memory_order_relaxed); }
   std::uint64_t pushed() const noexcept { return pushed_.load(std::memory_order_relaxed); }
   std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
@@ -43,7 +56,8 @@ class SpanQueue {
   std::size_t spans_ = 0;       // in entries_
   std::size_t batch_hint_ = 1;  // the consumer's batch size: push wakes it when one is ready
   bool closed_ = false;
-  std::atomic<std::size_t> size_{0};
+  std::atomic<bool> refusing_{false};  // closed_, for reserve(), which takes no lock
+  std::atomic<std::size_t> held_{0};   // reserved and not yet taken: what the bound applies to
   std::atomic<std::uint64_t> pushed_{0};
   std::atomic<std::uint64_t> dropped_{0};
 };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 
 #include "core/tests/eventually.hpp"
 #include "sluice/http/server.hpp"
@@ -99,6 +100,35 @@ TEST(OtlpExporter, FlushesWhatIsQueuedWhenDestroyed) {
     for (int i = 0; i < 7; ++i) exporter.submit(some_span());
   }
   EXPECT_EQ(receiver.spans(), 7u);
+}
+
+// Spans written into a request thread's block (stage()) wait there for no more than an interval,
+// and the exporter's shutdown sends what is still staged, from every thread.
+TEST(OtlpExporter, SendsStagedSpansWithinAnIntervalAndAtShutdown) {
+  Receiver receiver;
+  auto stage_one = [](OtlpExporter& exporter) {
+    auto write = exporter.stage();
+    write_span(write.encoder(), some_span());
+    write.commit();
+  };
+  {
+    OtlpExporter exporter(settings_for(receiver.url()));  // batches of 10, every 20 ms
+    for (int i = 0; i < 3; ++i) stage_one(exporter);      // far from a full block or batch
+    ASSERT_TRUE(eventually([&] { return exporter.stats().exported.load() == 3; }));
+  }
+  EXPECT_EQ(receiver.spans(), 3u);
+  {
+    auto settings = settings_for(receiver.url());
+    settings.interval = std::chrono::hours(1);  // only the shutdown flush can send them
+    settings.batch_size = 1000;
+    OtlpExporter exporter(settings);
+    for (int i = 0; i < 5; ++i) stage_one(exporter);
+    std::thread([&] {
+      for (int i = 0; i < 4; ++i) stage_one(exporter);
+    }).join();
+    EXPECT_EQ(exporter.queue().pushed(), 9u);
+  }
+  EXPECT_EQ(receiver.spans(), 12u);
 }
 
 TEST(OtlpExporter, CountsFailedExportsAndTheirSpansWhenTheCollectorIsDown) {

@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sluice/telemetry/trace_ids.hpp"
+
 namespace sluice::telemetry {
 namespace {
 
@@ -65,6 +72,33 @@ TEST(TraceIds, RandomIdsAreValidAndDistinct) {
   EXPECT_NE(a, b);
   EXPECT_TRUE(is_valid(random_span_id()));
   EXPECT_EQ(to_hex(a).size(), 32u);
+}
+
+TEST(TraceIds, RandomIdsDoNotRepeatOverManyDraws) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 10'000; ++i) seen.insert(to_hex(random_span_id()));
+  EXPECT_EQ(seen.size(), 10'000u);
+}
+
+// Every byte value in every position of a 4-byte group and of the tail, against printf's digits.
+TEST(TraceIds, HexDigitsMatchPrintfForEveryByte) {
+  for (std::size_t size : {1u, 3u, 4u, 5u, 8u, 16u}) {
+    for (int byte = 0; byte < 256; ++byte) {
+      for (std::size_t at = 0; at < size; ++at) {
+        std::vector<std::uint8_t> bytes(size, static_cast<std::uint8_t>(0x5a ^ at));
+        bytes[at] = static_cast<std::uint8_t>(byte);
+        std::string expected;
+        for (auto b : bytes) {
+          char two[3];
+          std::snprintf(two, sizeof two, "%02x", b);
+          expected += two;
+        }
+        std::string got;
+        append_hex(got, bytes.data(), bytes.size());
+        ASSERT_EQ(got, expected) << "size " << size << ", byte " << byte << " at " << at;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -11,26 +11,29 @@ using telemetry::SpanStart;
 using telemetry::SpanWriter;
 using telemetry::StatusCode;
 
-// gen_ai.operation.name values of the GenAI semantic conventions.
-const char* genai_operation(Operation operation) {
+// gen_ai.operation.name values of the GenAI semantic conventions. Views of literals, here and
+// below: an attribute value's length is then known without a strlen per attribute.
+std::string_view genai_operation(Operation operation) {
+  using namespace std::string_view_literals;
   switch (operation) {
     case Operation::kChatCompletions:
-      return "chat";
+      return "chat"sv;
     case Operation::kCompletions:
-      return "text_completion";
+      return "text_completion"sv;
     case Operation::kEmbeddings:
-      return "embeddings";
+      return "embeddings"sv;
     case Operation::kOther:
       break;
   }
-  return nullptr;
+  return {};
 }
 
 // gen_ai.provider.name (current conventions) and gen_ai.system (the older name many backends still
 // index on) of a backend.
-std::pair<const char*, const char*> provider_of(const BackendSettings& backend) {
-  return backend.kind == BackendKind::kAzure ? std::pair{"azure.ai.openai", "az.ai.openai"}
-                                             : std::pair{"openai", "openai"};
+std::pair<std::string_view, std::string_view> provider_of(const BackendSettings& backend) {
+  using namespace std::string_view_literals;
+  return backend.kind == BackendKind::kAzure ? std::pair{"azure.ai.openai"sv, "az.ai.openai"sv}
+                                             : std::pair{"openai"sv, "openai"sv};
 }
 
 std::uint64_t unix_ns(std::chrono::steady_clock::time_point t, std::chrono::nanoseconds offset) {
@@ -97,21 +100,24 @@ void write_backend(telemetry::SpanEncoder& span, std::string_view name,
 
 // How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
 // and it was the last), "client_gone" (the client left while it ran).
-const char* attempt_outcome(const RequestContext& context, const Attempt& attempt, bool last) {
+std::string_view attempt_outcome(const RequestContext& context, const Attempt& attempt, bool last) {
+  using namespace std::string_view_literals;
   bool failed = attempt.status == 0 || !attempt.error.empty() || attempt.status >= 400;
-  if (!failed) return "ok";
-  if (!last) return "failover";
-  return context.client_disconnected ? "client_gone" : "error";
+  if (!failed) return "ok"sv;
+  if (!last) return "failover"sv;
+  return context.client_disconnected ? "client_gone"sv : "error"sv;
 }
 
 template <class Writer>
 void write_spans(Writer& out, const RequestContext& context, const RequestTrace& trace,
                  std::chrono::nanoseconds offset) {
-  const char* operation = genai_operation(context.target.operation);
+  const std::string_view operation = genai_operation(context.target.operation);
   const auto& request = context.exchange.request();
   // GenAI span names are "{operation} {model}"; other paths are named by method, as HTTP spans.
-  std::string name = operation ? std::string(operation) : std::string(request.method_string());
-  if (operation && !context.deployment.empty()) name.append(" ").append(context.deployment);
+  std::string name =
+      !operation.empty() ? std::string(operation) : std::string(request.method_string());
+  if (!operation.empty() && !context.deployment.empty())
+    name.append(" ").append(context.deployment);
   auto received = context.received_at != std::chrono::steady_clock::time_point{}
                       ? context.received_at
                       : context.completed_at;
@@ -128,7 +134,7 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
   server.start_unix_ns = unix_ns(received, offset);
   server.end_unix_ns = unix_ns(context.completed_at, offset);
   out.begin_span(server);
-  if (operation) out.attribute("gen_ai.operation.name", operation);
+  if (!operation.empty()) out.attribute("gen_ai.operation.name", operation);
   if (!context.deployment.empty()) out.attribute("gen_ai.request.model", context.deployment);
   if (!context.response_model.empty()) {
     out.attribute("gen_ai.response.model", context.response_model);
@@ -205,7 +211,7 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
     span.start_unix_ns = unix_ns(started, offset);
     span.end_unix_ns = unix_ns(started + attempt.duration, offset);
     out.begin_span(span);
-    if (operation) out.attribute("gen_ai.operation.name", operation);
+    if (!operation.empty()) out.attribute("gen_ai.operation.name", operation);
     if (!context.deployment.empty()) out.attribute("gen_ai.request.model", context.deployment);
     write_backend(out, attempt.backend, attempt.settings);
     if (attempt.settings) {
@@ -216,13 +222,9 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
     }
     out.attribute("sluice.attempt", i + 1);
     if (attempt.status != 0) out.attribute("http.response.status_code", attempt.status);
-    if (last && context.backend == attempt.backend && context.usage.source != UsageSource::kNone) {
-      if (!context.response_model.empty()) {
-        out.attribute("gen_ai.response.model", context.response_model);
-      }
-      out.attribute("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
-      out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
-    }
+    // No gen_ai.usage.* or gen_ai.response.model here: the request's SERVER span carries them.
+    // Trace backends that total tokens over a trace's GenAI spans (Langfuse, Azure Monitor's
+    // GenAI views) would count a request's tokens twice if the answering attempt repeated them.
     const std::string_view outcome = attempt_outcome(context, attempt, last);
     out.attribute("sluice.attempt.outcome", outcome);
     if (outcome != "ok") {

@@ -84,10 +84,11 @@ void TracingPolicy::on_complete(RequestContext& context) {
   auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::system_clock::now().time_since_epoch() -
       std::chrono::steady_clock::now().time_since_epoch());
-  // Encoded here, into one string: the exporter's thread only concatenates (span_encoder.hpp).
-  telemetry::SpanEncoder encoder;
-  write_request_spans(encoder, context, trace, offset);
-  exporter_->submit(encoder.take());
+  // Encoded here, into this thread's block: the exporter's thread only concatenates blocks
+  // (span_staging.hpp).
+  auto staged = exporter_->stage();
+  write_request_spans(staged.encoder(), context, trace, offset);
+  staged.commit();
 }
 
 PolicyPtr make_tracing_policy(const core::ConfigNode& section, PolicyServices& services) {
