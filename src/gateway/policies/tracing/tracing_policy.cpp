@@ -22,8 +22,9 @@ void contribute_metrics(SharedExporter& shared, usage::MetricRegistry& registry)
           out += name + labels + " " + std::to_string(value()) + "\n";
         }));
   };
-  add("sluice_tracing_spans_queued_total", "Spans accepted into the tracing export queue.",
-      "counter", "", [exporter] { return exporter->queue().pushed(); });
+  add("sluice_tracing_spans_queued_total",
+      "Spans accepted for export (into a worker's block or the export queue).", "counter", "",
+      [exporter] { return exporter->queue().pushed(); });
   add("sluice_tracing_spans_exported_total", "Spans the OTLP collector accepted.", "counter", "",
       [exporter] { return exporter->stats().exported.load(); });
   const char* dropped = "Spans lost: export queue full, or their export request failed.";
