@@ -1,30 +1,61 @@
 #include "gateway/usage_extraction.hpp"
 
+#include <array>
+#include <optional>
+
 namespace sluice::gateway {
 
 namespace {
 
 using namespace simdjson;
 
-std::int64_t int_field(dom::object object, std::string_view key) {
+// The values of `keys` in `object`, found in one pass over its fields (the first of a repeated
+// key, as object[key] finds it). object[key] for each would scan the object once per key: a
+// response's usage took five scans of the usage object and two of the whole response.
+template <std::size_t N>
+std::array<std::optional<dom::element>, N> fields_of(dom::object object,
+                                                     const std::array<std::string_view, N>& keys) {
+  std::array<std::optional<dom::element>, N> found{};
+  std::size_t missing = N;
+  for (dom::key_value_pair field : object) {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (!found[i] && field.key == keys[i]) {
+        found[i] = field.value;
+        --missing;
+        break;
+      }
+    }
+    if (missing == 0) break;
+  }
+  return found;
+}
+
+std::int64_t int_of(const std::optional<dom::element>& element) {
   std::int64_t value = 0;
-  if (object[key].get_int64().get(value) != SUCCESS) return 0;
+  if (!element || element->get_int64().get(value) != SUCCESS) return 0;
   return value;
+}
+
+// A usage-details object's one count we keep (`cached_tokens`, `reasoning_tokens`), into `out`
+// when the object is there.
+void read_detail(const std::optional<dom::element>& element, std::string_view key,
+                 std::int64_t& out) {
+  dom::object details;
+  if (!element || element->get_object().get(details) != SUCCESS) return;
+  out = int_of(fields_of<1>(details, {key})[0]);
 }
 
 bool read_usage(dom::element element, TokenUsage& usage) {
   dom::object object;
   if (element.get_object().get(object) != SUCCESS) return false;
-  usage.prompt_tokens = int_field(object, "prompt_tokens");
-  usage.completion_tokens = int_field(object, "completion_tokens");
-  usage.total_tokens = int_field(object, "total_tokens");
-  dom::object details;
-  if (object["prompt_tokens_details"].get_object().get(details) == SUCCESS) {
-    usage.cached_tokens = int_field(details, "cached_tokens");
-  }
-  if (object["completion_tokens_details"].get_object().get(details) == SUCCESS) {
-    usage.reasoning_tokens = int_field(details, "reasoning_tokens");
-  }
+  const auto [prompt, completion, total, prompt_details, completion_details] =
+      fields_of<5>(object, {"prompt_tokens", "completion_tokens", "total_tokens",
+                            "prompt_tokens_details", "completion_tokens_details"});
+  usage.prompt_tokens = int_of(prompt);
+  usage.completion_tokens = int_of(completion);
+  usage.total_tokens = int_of(total);
+  read_detail(prompt_details, "cached_tokens", usage.cached_tokens);
+  read_detail(completion_details, "reasoning_tokens", usage.reasoning_tokens);
   if (usage.total_tokens == 0) usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
   usage.source = UsageSource::kReported;
   return true;
@@ -65,11 +96,13 @@ bool extract_usage(std::string_view body, JsonScratch& scratch, TokenUsage& usag
                    std::string& model) {
   dom::element doc;
   if (scratch.parse(body).get(doc) != SUCCESS) return false;
+  dom::object object;
+  if (doc.get_object().get(object) != SUCCESS) return false;
+  const auto [model_field, usage_field] = fields_of<2>(object, {"model", "usage"});
   std::string_view name;
-  if (doc["model"].get_string().get(name) == SUCCESS) model = std::string(name);
-  dom::element element;
-  if (doc["usage"].get(element) != SUCCESS) return false;
-  return read_usage(element, usage);
+  if (model_field && model_field->get_string().get(name) == SUCCESS) model = std::string(name);
+  if (!usage_field) return false;
+  return read_usage(*usage_field, usage);
 }
 
 StreamChunk inspect_stream_chunk(std::string_view data, JsonScratch& scratch, TokenUsage& usage,

@@ -24,6 +24,31 @@ TEST(UsageExtraction, ReadsUsageAndDetailsFromAWholeResponse) {
   EXPECT_EQ(model, "gpt-4o-2024-08-06");
 }
 
+// Keys in any order, a repeated key read as its first occurrence (as a lookup by key reads it),
+// nested objects with the same key names left alone, and details that are absent leave the
+// counts they would set untouched.
+TEST(UsageExtraction, ReadsEachKeyOnceInAnyOrder) {
+  JsonScratch scratch;
+  TokenUsage usage;
+  usage.cached_tokens = 3;  // e.g. from an earlier chunk
+  std::string model;
+  std::string body = R"({"usage":{"total_tokens":30,"extra":{"prompt_tokens":99},
+    "prompt_tokens":10,"completion_tokens":20,"prompt_tokens":77},
+    "choices":[{"message":{"model":"nested"}}],"model":"first","model":"second","usage":{}})";
+  ASSERT_TRUE(extract_usage(body, scratch, usage, model));
+  EXPECT_EQ(usage.prompt_tokens, 10);
+  EXPECT_EQ(usage.completion_tokens, 20);
+  EXPECT_EQ(usage.total_tokens, 30);
+  EXPECT_EQ(usage.cached_tokens, 3);
+  EXPECT_EQ(usage.reasoning_tokens, 0);
+  EXPECT_EQ(model, "first");
+
+  TokenUsage other;
+  EXPECT_FALSE(extract_usage(R"(["usage",{"usage":{}}])", scratch, other, model));  // not an object
+  EXPECT_TRUE(extract_usage(R"({"usage":{}})", scratch, other, model));
+  EXPECT_EQ(other.total_tokens, 0);
+}
+
 TEST(UsageExtraction, NoUsageInGarbageOrErrors) {
   JsonScratch scratch;
   TokenUsage usage;
