@@ -11,6 +11,9 @@ namespace sluice::sim {
 namespace json = boost::json;
 
 std::string form_decode(std::string_view s) {
+  // Most values (an api-version, a client id) have nothing to decode: one copy, not a character
+  // at a time.
+  if (s.find_first_of("%+") == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
   auto hex = [](char c) -> int {

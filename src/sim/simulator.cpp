@@ -95,6 +95,7 @@ std::string query_value(std::string_view target, std::string_view name, bool* pr
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> out;
+  out.reserve(8);  // /openai/deployments/{name}/chat/completions: one allocation, not four
   std::size_t pos = 0;
   while (pos < path.size()) {
     if (path[pos] == '/') {

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cctype>
+#include <regex>
+#include <set>
+#include <string>
 
 namespace sluice::sim {
 namespace {
@@ -68,6 +72,36 @@ TEST(Wire, ErrorBodies) {
   EXPECT_EQ(o.at("error").at("code").as_string(), "x");
   EXPECT_EQ(random_uuid().size(), 36u);
   EXPECT_EQ(random_id("chatcmpl-", 29).size(), 38u);
+}
+
+// The id and UUID shapes clients and the Azure SDKs see, and that every alphabet character
+// turns up (a skipped index or an off-by-one in the 6-bit draws would leave one out).
+TEST(Wire, RandomIdsAndUuidsHaveTheirShapes) {
+  std::set<char> seen;
+  std::set<std::string> ids;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = random_id("chatcmpl-", 29);
+    ASSERT_EQ(id.size(), 38u);
+    ASSERT_EQ(id.substr(0, 9), "chatcmpl-");
+    for (char c : id.substr(9)) {
+      ASSERT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << id;
+      seen.insert(c);
+    }
+    ids.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 62u);
+  EXPECT_EQ(ids.size(), 2000u);
+  EXPECT_EQ(random_id("", 0), "");
+  EXPECT_EQ(random_id("x-", 1).size(), 3u);
+
+  const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  std::set<std::string> uuids;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string u = random_uuid();
+    ASSERT_TRUE(std::regex_match(u, uuid)) << u;
+    uuids.insert(u);
+  }
+  EXPECT_EQ(uuids.size(), 1000u);
 }
 
 TEST(Wire, EmbeddingsBody) {
