@@ -98,7 +98,11 @@ void SpanStaging::collect(bool close) {
   for (const auto& slot : slots) {
     std::lock_guard lock(slot->mutex);
     hand_over(*slot);
-    if (close) slot->closed = true;
+    if (close) {
+      slot->closed = true;
+      // Its thread may keep the slot until it next writes spans anywhere: not the block, though.
+      slot->encoder = SpanEncoder(0);
+    }
   }
 }
 
