@@ -82,7 +82,7 @@ void run(benchmark::State& state, const PolicyPtr& policy, const char* header, s
           RequestContext context(exchange, "bench");
           auto answer = co_await policy->on_request(context);
           refused = refused || answer.has_value();
-          benchmark::DoNotOptimize(context.identity.app_id.data());
+          benchmark::DoNotOptimize(context.identity().app_id.data());
         }
       },
       asio::detached);

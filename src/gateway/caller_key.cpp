@@ -52,9 +52,9 @@ std::string CallerKeyPart::to_string() const {
 std::string_view CallerKeyPart::value_in(const RequestContext& context) const {
   switch (kind) {
     case Kind::kAppId:
-      return context.identity.app_id;
+      return context.identity().app_id;
     case Kind::kApiKey:
-      return context.identity.key_id;
+      return context.identity().key_id;
     case Kind::kClientIp:
       return context.client_ip;
     case Kind::kDeployment:
@@ -67,8 +67,8 @@ std::string_view CallerKeyPart::value_in(const RequestContext& context) const {
       return {};
     }
     case Kind::kClaim: {
-      auto it = context.identity.claims.find(name);
-      return it == context.identity.claims.end() ? std::string_view()
+      auto it = context.identity().claims.find(name);
+      return it == context.identity().claims.end() ? std::string_view()
                                                  : std::string_view(it->second);
     }
   }

@@ -10,6 +10,11 @@ bool Identity::has_role(const std::string& role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
+const Identity& anonymous_identity() noexcept {
+  static const Identity anonymous;
+  return anonymous;
+}
+
 const char* to_string(IdentityKind kind) {
   switch (kind) {
     case IdentityKind::kAnonymous:

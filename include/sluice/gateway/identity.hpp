@@ -23,4 +23,7 @@ struct Identity {
 
 const char* to_string(IdentityKind kind);
 
+// The identity of a request no identity policy has resolved: kind anonymous, every field empty.
+const Identity& anonymous_identity() noexcept;
+
 }  // namespace sluice::gateway

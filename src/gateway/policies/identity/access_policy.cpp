@@ -11,7 +11,7 @@ AccessPolicy::AccessPolicy(AccessRules rules)
     : rules_(std::move(rules)), log_(core::get_logger("identity")) {}
 
 http::Task<std::optional<http::Response>> AccessPolicy::on_request(RequestContext& context) {
-  if (auto refusal = rules_.check(context.identity)) {
+  if (auto refusal = rules_.check(context.identity())) {
     co_return refuse_request(context, *refusal, "", *log_);
   }
   co_return std::nullopt;

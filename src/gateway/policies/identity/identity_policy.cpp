@@ -45,7 +45,6 @@ IdentityPolicy::IdentityPolicy(IdentitySettings settings, std::shared_ptr<JwksSo
 
 http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestContext& context) {
   const http::Request& request = context.exchange.request();
-  Identity& identity = context.identity;
   auto& stats = identity_stats();
   std::optional<Refusal> refusal;
 
@@ -58,7 +57,9 @@ http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestCont
 
   if (credential.kind == Kind::kApiKey) {
     if (const Identity* known = api_keys_->find(credential.value)) {
-      identity = *known;
+      // Not owned: the key table lives in this policy, which the request's runtime holds.
+      context.set_identity(
+          std::shared_ptr<const Identity>(std::shared_ptr<const Identity>(), known));
       stats.api_key_accepted.fetch_add(1, std::memory_order_relaxed);
     } else {
       refusal = Refusal{RefusalReason::kInvalidApiKey, "API key not configured"};
@@ -66,7 +67,10 @@ http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestCont
   } else if (credential.kind == Kind::kBearerToken && jwks_) {
     const std::string_view token = credential.value;
     if (jwks_->due_for_refresh()) jwks_->refresh_in_background(context.exchange.executor());
-    if (!cached_token(token, identity)) {
+    if (auto cached = cached_token(token)) {
+      context.set_identity(std::move(cached));
+    } else {
+      std::shared_ptr<const Identity> identity;
       Refusal problem;
       auto keys = jwks_->keys();
       TokenStep step = check_token(token, keys.get(), true, identity, problem);
@@ -74,35 +78,39 @@ http::Task<std::optional<http::Response>> IdentityPolicy::on_request(RequestCont
         keys = co_await jwks_->refresh(context.exchange.executor());
         step = check_token(token, keys.get(), false, identity, problem);
       }
-      if (step != TokenStep::kAccepted) refusal = std::move(problem);
+      if (step == TokenStep::kAccepted) {
+        context.set_identity(std::move(identity));
+      } else {
+        refusal = std::move(problem);
+      }
     }
   } else if (settings_.access.allow_anonymous) {
-    identity = Identity{};
+    context.set_identity(nullptr);
     stats.anonymous_accepted.fetch_add(1, std::memory_order_relaxed);
   } else {
     refusal = Refusal{RefusalReason::kMissingCredentials, why_no_credentials(credential.kind)};
   }
 
-  if (!refusal) refusal = settings_.access.check(identity);
+  if (!refusal) refusal = settings_.access.check(context.identity());
   if (refusal) co_return refuse_request(context, *refusal, audience_, *log_);
   co_return std::nullopt;
 }
 
-bool IdentityPolicy::cached_token(std::string_view token, Identity& identity) const {
+std::shared_ptr<const Identity> IdentityPolicy::cached_token(std::string_view token) const {
   const JwtSettings& jwt = *settings_.jwt;
-  if (jwt.cache_size == 0 || token.size() > jwt.max_token_size) return false;
+  if (jwt.cache_size == 0 || token.size() > jwt.max_token_size) return nullptr;
   auto hit = thread_token_cache(instance_, jwt.cache_size)
                  .find(token, unix_seconds(clock_.system_now()), jwks_->generation());
-  if (!hit) return false;
-  identity = *hit;
+  if (!hit) return nullptr;
   auto& stats = identity_stats();
   stats.jwt_cache_hits.fetch_add(1, std::memory_order_relaxed);
   stats.jwt_accepted.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  return hit;
 }
 
 IdentityPolicy::TokenStep IdentityPolicy::check_token(std::string_view token, const KeySet* keys,
-                                                      bool may_refresh, Identity& identity,
+                                                      bool may_refresh,
+                                                      std::shared_ptr<const Identity>& identity,
                                                       Refusal& refusal) const {
   const JwtSettings& jwt = *settings_.jwt;
   auto& stats = identity_stats();
@@ -172,7 +180,7 @@ IdentityPolicy::TokenStep IdentityPolicy::check_token(std::string_view token, co
                                     keys->generation},
                   now);
   }
-  identity = *resolved;
+  identity = std::move(resolved);
   stats.jwt_accepted.fetch_add(1, std::memory_order_relaxed);
   return TokenStep::kAccepted;
 }

@@ -65,12 +65,12 @@ class IdentityPolicy final : public Policy {
 
  private:
   // The identity of a token validated before (the per-thread cache): no key set, no crypto.
-  bool cached_token(std::string_view token, Identity& identity) const;
+  std::shared_ptr<const Identity> cached_token(std::string_view token) const;
   enum class TokenStep { kAccepted, kRefused, kNeedKeys };
   // Validates a bearer JWT with `keys` (may be null) into `identity`. kNeedKeys: the keys lack
   // the token's kid (or there are none) and `may_refresh` — fetch and call again.
   TokenStep check_token(std::string_view token, const KeySet* keys, bool may_refresh,
-                        Identity& identity, Refusal& refusal) const;
+                        std::shared_ptr<const Identity>& identity, Refusal& refusal) const;
   std::optional<http::Response> refuse(RequestContext& context, const Refusal& refusal) const;
 
   IdentitySettings settings_;

@@ -1,6 +1,13 @@
 #include "gateway/policies/identity/presented_credential.hpp"
 
+#include <array>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sluice::gateway::identity {
 
@@ -24,26 +31,60 @@ PresentedCredential read_authorization(std::string_view value) {
   return {Kind::kBearerToken, value};
 }
 
-bool is_base64url(char c) noexcept {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+// 1 for the base64url alphabet, 2 for '.', 0 for anything else.
+constexpr std::array<std::uint8_t, 256> kTokenBytes = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = 1;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = 1;
+  for (int c = '0'; c <= '9'; ++c) table[c] = 1;
+  table['-'] = table['_'] = 1;
+  table['.'] = 2;
+  return table;
+}();
+
+// Where the first byte of [p, end) that is neither base64url nor '.' is, or `end`. A token is
+// ~1-2 KB and this runs on every request that carries one (the cache lookup comes after), so
+// sixteen bytes a step with SSE2; `isalnum` a byte at a time cost ~17 instructions a byte.
+const char* find_non_token_byte(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  // x <= limit, unsigned, for every byte: min(x, limit) == x.
+  auto at_most = [](__m128i x, char limit) {
+    return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(limit)), x);
+  };
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // OR 0x20 folds 'A'-'Z' onto 'a'-'z' and maps nothing else there.
+    const __m128i letter =
+        at_most(_mm_sub_epi8(_mm_or_si128(bytes, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')), 25);
+    const __m128i digit = at_most(_mm_sub_epi8(bytes, _mm_set1_epi8('0')), 9);
+    const __m128i punctuation =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('-')),
+                                  _mm_cmpeq_epi8(bytes, _mm_set1_epi8('_'))),
+                     _mm_cmpeq_epi8(bytes, _mm_set1_epi8('.')));
+    const __m128i allowed = _mm_or_si128(_mm_or_si128(letter, digit), punctuation);
+    if (const int mask = _mm_movemask_epi8(allowed); mask != 0xffff) {
+      return p + __builtin_ctz(~mask);
+    }
+  }
+#endif
+  for (; p != end; ++p) {
+    if (kTokenBytes[static_cast<unsigned char>(*p)] == 0) return p;
+  }
+  return end;
 }
 
 }  // namespace
 
 bool looks_like_jwt(std::string_view token) noexcept {
-  std::size_t segment = 0;
-  std::size_t length = 0;
-  for (char c : token) {
-    if (c == '.') {
-      if (length == 0 || ++segment > 2) return false;  // header and payload are never empty
-      length = 0;
-    } else if (!is_base64url(c)) {
-      return false;
-    } else {
-      ++length;
-    }
-  }
-  return segment == 2;
+  const char* begin = token.data();
+  const char* end = begin + token.size();
+  if (find_non_token_byte(begin, end) != end) return false;
+  // Exactly two dots; header and payload never empty (the signature is, for alg none).
+  const auto* first = static_cast<const char*>(std::memchr(begin, '.', token.size()));
+  if (first == nullptr || first == begin) return false;
+  const auto* second = static_cast<const char*>(std::memchr(first + 1, '.', end - first - 1));
+  if (second == nullptr || second == first + 1) return false;
+  return std::memchr(second + 1, '.', end - second - 1) == nullptr;
 }
 
 PresentedCredential find_credential(const http::Request& request,

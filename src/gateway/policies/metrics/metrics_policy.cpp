@@ -208,10 +208,10 @@ void MetricsPolicy::on_complete(RequestContext& c) {
     std::string_view value;
     switch (d.kind) {
       case Kind::kApp:
-        value = c.identity.app_id;
+        value = c.identity().app_id;
         break;
       case Kind::kKey:
-        value = c.identity.key_id;
+        value = c.identity().key_id;
         break;
       case Kind::kClientIp:
         value = c.client_ip;
@@ -239,7 +239,7 @@ void MetricsPolicy::on_complete(RequestContext& c) {
         break;
       }
       case Kind::kClaim:
-        if (auto it = c.identity.claims.find(d.name); it != c.identity.claims.end())
+        if (auto it = c.identity().claims.find(d.name); it != c.identity().claims.end())
           value = it->second;
         break;
     }

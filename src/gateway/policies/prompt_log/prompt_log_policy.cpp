@@ -83,7 +83,7 @@ void PromptLogPolicy::capture(const RequestContext& context, std::string_view re
   e.started_at_us =
       std::chrono::duration_cast<std::chrono::microseconds>(context.started_at.time_since_epoch())
           .count();
-  e.app_id = context.identity.app_id;
+  e.app_id = context.identity().app_id;
   e.deployment = context.deployment;
   e.model = context.response_model;
   e.backend = context.backend;

@@ -151,7 +151,7 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
   out.attribute("http.response.status_code", context.status);
   if (!context.client_ip.empty()) out.attribute("client.address", context.client_ip);
   out.attribute("sluice.request_id", context.request_id);
-  if (!context.identity.app_id.empty()) out.attribute("sluice.app_id", context.identity.app_id);
+  if (!context.identity().app_id.empty()) out.attribute("sluice.app_id", context.identity().app_id);
   if (context.route) out.attribute("sluice.route", context.route->name);
   if (!context.backend.empty()) {
     const BackendSettings* settings = nullptr;

@@ -69,8 +69,8 @@ usage::UsageRecord make_usage_record(const RequestContext& c) {
           .count();
   r.duration_us = micros(now - received);
   r.completed_at_us = r.started_at_us + r.duration_us;
-  r.app_id = c.identity.app_id;
-  r.key_id = c.identity.key_id;
+  r.app_id = c.identity().app_id;
+  r.key_id = c.identity().key_id;
   r.client_ip = c.client_ip;
   if (c.route) r.route = c.route->name;
   r.deployment = c.deployment;

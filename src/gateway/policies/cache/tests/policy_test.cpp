@@ -44,7 +44,7 @@ struct Call {
     JsonScratch scratch;
     EXPECT_FALSE(inspect_request_body(exchange.request().body(), scratch, context.body));
     context.deployment = context.target.deployment;
-    context.identity.app_id = std::move(app);
+    context.set_identity(std::make_shared<Identity>(Identity{.app_id = std::move(app)}));
   }
   std::string header(std::string_view name) const {
     for (const auto& [key, value] : context.response_headers) {

@@ -177,7 +177,7 @@ class IdentityPolicyTest : public ::testing::Test {
     if (upstream) {
       for (const auto& policy : policies) policy->on_upstream(context, *upstream);
     }
-    outcome.identity = context.identity;
+    outcome.identity = context.identity();
     outcome.error_code = context.error_code;
     return outcome;
   }

@@ -106,5 +106,31 @@ TEST(PresentedCredential, JwtShape) {
   EXPECT_FALSE(looks_like_jwt(""));
 }
 
+// The block scan must judge every byte value at every position of a long token as the
+// definition does: one byte swapped into an otherwise valid token, at each of the positions
+// that fall in a 16-byte block, in a block's tail and in the scalar remainder.
+TEST(PresentedCredential, JwtShapeJudgesEveryByteAnywhere) {
+  std::string token(40, 'a');
+  token += '.';
+  token += std::string(37, 'Z');
+  token += '.';
+  token += std::string(21, '9');
+  ASSERT_TRUE(looks_like_jwt(token));
+  auto base64url = [](unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  };
+  for (std::size_t at = 0; at < token.size(); ++at) {
+    if (token[at] == '.') continue;
+    for (int value = 0; value < 256; ++value) {
+      std::string changed = token;
+      changed[at] = static_cast<char>(value);
+      // A third dot is never a JWT either.
+      ASSERT_EQ(looks_like_jwt(changed), base64url(static_cast<unsigned char>(value)))
+          << "byte " << value << " at " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::gateway::identity

@@ -138,7 +138,7 @@ TEST_F(TokenLimitPolicyTest, ReservesTheTokenizerEstimatePlusMaxTokensAndSaysSoI
   auto policy = make(kPerApp);
   auto body = chat_body("The quick brown fox jumps over the lazy dog.", 50);
   auto c = call(body);
-  c->context->identity.app_id = "app-1";
+  c->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
   EXPECT_FALSE(request(*policy, *c));
   std::int64_t prompt = prompt_of(body);
   ASSERT_GT(prompt, 10);
@@ -149,7 +149,7 @@ TEST_F(TokenLimitPolicyTest, ReservesTheTokenizerEstimatePlusMaxTokensAndSaysSoI
 
   // Without max_tokens the limit's default_completion_tokens (256) is reserved.
   auto second = call(chat_body("The quick brown fox jumps over the lazy dog.", std::nullopt));
-  second->context->identity.app_id = "app-1";
+  second->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
   EXPECT_FALSE(request(*policy, *second));
   EXPECT_EQ(second->header("x-ratelimit-consumed-tokens"), std::to_string(prompt + 256));
   EXPECT_EQ(second->header("x-ratelimit-remaining-tokens"),
@@ -159,11 +159,11 @@ TEST_F(TokenLimitPolicyTest, ReservesTheTokenizerEstimatePlusMaxTokensAndSaysSoI
 TEST_F(TokenLimitPolicyTest, RefusesWith429RetryAfterAndTheLimitsName) {
   auto policy = make(kPerApp);
   auto first = call(chat_body("hi", 900));
-  first->context->identity.app_id = "app-1";
+  first->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
   ASSERT_FALSE(request(*policy, *first));
   clock.advance(15s);
   auto second = call(chat_body("hi", 200));
-  second->context->identity.app_id = "app-1";
+  second->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
   auto refused = request(*policy, *second);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->result_int(), 429);
@@ -183,7 +183,7 @@ TEST_F(TokenLimitPolicyTest, RefusesWith429RetryAfterAndTheLimitsName) {
   policy->on_complete(*second->context);
   clock.advance(46s);
   auto third = call(chat_body("hi", 200));
-  third->context->identity.app_id = "app-1";
+  third->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
   EXPECT_FALSE(request(*policy, *third));
 }
 
@@ -205,13 +205,13 @@ limits:
   clock.set_system_time(std::chrono::sys_days(std::chrono::year(2024) / 5 / 17) + 22h);
   for (int i = 0; i < 2; ++i) {
     auto c = call(chat_body("hi", 400));
-    c->context->identity.app_id = "app-1";
+    c->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
     ASSERT_FALSE(request(*policy, *c));
     succeed(*c, 10, 400);
     policy->on_complete(*c->context);
   }
   auto c = call(chat_body("hi", 400));
-  c->context->identity.app_id = "app-1";
+  c->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
   auto refused = request(*policy, *c);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->result_int(), 403);
@@ -224,7 +224,7 @@ limits:
 
   clock.advance(2h);
   auto next_day = call(chat_body("hi", 400));
-  next_day->context->identity.app_id = "app-1";
+  next_day->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-1"}));
   EXPECT_FALSE(request(*policy, *next_day));
 }
 
@@ -295,10 +295,10 @@ limits:
   - {name: per-deployment, counter_key: deployment, tokens_per_minute: 1500}
 )");
   auto a = call(chat_body("hi", 800));
-  a->context->identity.app_id = "app-a";
+  a->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-a"}));
   ASSERT_FALSE(request(*policy, *a));
   auto b = call(chat_body("hi", 800));
-  b->context->identity.app_id = "app-b";
+  b->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-b"}));
   auto refused = request(*policy, *b);
   ASSERT_TRUE(refused);
   EXPECT_NE(message_of(*refused).find("limit 'per-deployment'"), std::string::npos);
@@ -307,12 +307,12 @@ limits:
             std::to_string(1500 - 800 - prompt_of(chat_body("hi", 800))));
   // app-b was not charged: a request that fits the deployment's remainder is admitted.
   auto small = call(chat_body("hi", 100));
-  small->context->identity.app_id = "app-b";
+  small->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-b"}));
   ASSERT_FALSE(request(*policy, *small));
   EXPECT_EQ(small->header("x-ratelimit-remaining-tokens"),
             std::to_string(1500 - 900 - 2 * prompt_of(chat_body("hi", 100))));
   auto again = call(chat_body("hi", 300));
-  again->context->identity.app_id = "app-a";
+  again->context->set_identity(std::make_shared<Identity>(Identity{.app_id = "app-a"}));
   auto app_refused = request(*policy, *again);
   ASSERT_TRUE(app_refused);
   EXPECT_NE(message_of(*app_refused).find("limit 'per-app'"), std::string::npos);
@@ -326,7 +326,7 @@ limits:
   const auto& limit = policy->settings().limits[0];
   auto c = call(chat_body("hi"));
   c->exchange.request_.set("x-team", "red|blue");
-  c->context->identity.claims["tid"] = "tenant%1";
+  c->context->set_identity(std::make_shared<Identity>(Identity{.claims = {{"tid", "tenant%1"}}}));
   EXPECT_EQ(TokenLimitPolicy::counter_value(limit, *c->context), "red%7Cblue|tenant%251|10.1.2.3");
   auto missing = call(chat_body("hi"));
   EXPECT_EQ(TokenLimitPolicy::counter_value(limit, *missing->context), "||10.1.2.3");

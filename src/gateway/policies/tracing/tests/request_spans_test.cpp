@@ -49,7 +49,7 @@ class RequestSpansTest : public ::testing::Test {
     paygo_.kind = BackendKind::kOpenAi;
     context_.target = parse_request_target(exchange_.request().target());
     context_.deployment = "gpt-4o";
-    context_.identity.app_id = "app-a";
+    context_.set_identity(std::make_shared<Identity>(Identity{.app_id = "app-a"}));
     context_.received_at = std::chrono::steady_clock::now();
     context_.completed_at = context_.received_at + std::chrono::milliseconds(40);
     context_.status = 200;
