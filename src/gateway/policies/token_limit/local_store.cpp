@@ -4,6 +4,8 @@
 #include <functional>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 namespace sluice::gateway::token_limit {
 
 namespace {
@@ -50,23 +52,25 @@ ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant
   ReserveResult result;
   result.standing.resize(charges.size());
 
-  std::vector<std::string> names;
-  std::vector<std::size_t> order;  // shard indices, ascending and unique
-  names.reserve(charges.size());
+  // Small inline vectors: a request has one or two charges, and these were four allocations
+  // a request.
+  boost::container::small_vector<std::string, 4> names;
+  boost::container::small_vector<std::size_t, 4> shards;  // per charge
+  boost::container::small_vector<std::size_t, 4> order;   // shard indices, ascending and unique
   for (const auto& charge : charges) {
     names.push_back(counter_name(*charge.limit, charge.counter));
-    order.push_back(shard_of(names.back()));
+    shards.push_back(shard_of(names.back()));
   }
+  order.assign(shards.begin(), shards.end());
   std::sort(order.begin(), order.end());
   order.erase(std::unique(order.begin(), order.end()), order.end());
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(order.size());
+  boost::container::small_vector<std::unique_lock<std::mutex>, 4> locks;
   for (std::size_t index : order) locks.emplace_back(shards_[index].mutex);
 
-  std::vector<Counter*> counters(charges.size());
+  boost::container::small_vector<Counter*, 4> counters(charges.size());
   std::int64_t window_ms = now.window_ms;  // never older than a time the windows have seen
   for (std::size_t i = 0; i < charges.size(); ++i) {
-    counters[i] = &shards_[shard_of(names[i])].counters[names[i]];
+    counters[i] = &shards_[shards[i]].counters[names[i]];
     window_ms = std::max(window_ms, counters[i]->latest_ms);
   }
   result.bucket = bucket_of(window_ms);
@@ -77,8 +81,11 @@ ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant
     Standing& standing = result.standing[i];
     if (limit.tokens_per_minute > 0) {
       standing.window_used = counter.window.used(window_ms);
-      standing.wait_ms =
-          counter.window.wait_ms(window_ms, needed(charges[i]), limit.tokens_per_minute);
+      // The wait is only worth working out when the request does not fit now (0 when it does).
+      const std::int64_t need = needed(charges[i]);
+      if (standing.window_used + need > limit.tokens_per_minute) {
+        standing.wait_ms = counter.window.wait_ms(window_ms, need, limit.tokens_per_minute);
+      }
     }
     if (limit.token_quota > 0) {
       standing.period = period_bounds(limit.token_quota_period, now.wall);

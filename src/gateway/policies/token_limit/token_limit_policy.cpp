@@ -1,5 +1,6 @@
 #include "gateway/policies/token_limit/token_limit_policy.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
 
@@ -75,9 +76,10 @@ TokenLimitStats& token_limit_stats() {
   return stats;
 }
 
+// Inline room for two limits: a request rarely meets more, and each vector was an allocation.
 struct TokenLimitPolicy::Reservation final : RequestContext::PolicyState {
-  std::vector<Charge> charges;
-  std::vector<std::int64_t> period_starts;  // per charge
+  boost::container::small_vector<Charge, 2> charges;
+  boost::container::small_vector<std::int64_t, 2> period_starts;  // per charge
   std::int64_t bucket = 0;
   bool fallback = false;  // reserved in the local fallback store while Redis was unreachable
 };
@@ -163,7 +165,7 @@ void TokenLimitPolicy::log_store_failure(const std::string& error) {
 }
 
 void TokenLimitPolicy::add_headers(RequestContext& context, const ReserveResult& result,
-                                   const std::vector<Charge>& charges, bool admitted) const {
+                                   std::span<const Charge> charges, bool admitted) const {
   std::optional<std::int64_t> remaining_tokens;
   std::optional<std::int64_t> remaining_quota;
   std::int64_t consumed = 0;
@@ -181,6 +183,7 @@ void TokenLimitPolicy::add_headers(RequestContext& context, const ReserveResult&
     consumed = std::max(consumed, charges[i].tokens);
   }
   const auto& names = settings_.headers;
+  context.response_headers.reserve(context.response_headers.size() + 3);
   if (remaining_tokens && !names.remaining_tokens.empty()) {
     context.response_headers.emplace_back(names.remaining_tokens,
                                           std::to_string(*remaining_tokens));
@@ -194,7 +197,7 @@ void TokenLimitPolicy::add_headers(RequestContext& context, const ReserveResult&
 }
 
 http::Response TokenLimitPolicy::refusal(const ReserveResult& result,
-                                         const std::vector<Charge>& charges) const {
+                                         std::span<const Charge> charges) const {
   const Charge& charge = charges[result.refused];
   const LimitSpec& limit = *charge.limit;
   const auto& standing = result.standing[result.refused];
@@ -340,7 +343,7 @@ void TokenLimitPolicy::on_complete(RequestContext& context) {
     used = 0;
   }
 
-  std::vector<Settlement> settlements;
+  boost::container::small_vector<Settlement, 2> settlements;
   settlements.reserve(state->charges.size());
   for (std::size_t i = 0; i < state->charges.size(); ++i) {
     const Charge& charge = state->charges[i];

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -98,9 +99,9 @@ class TokenLimitPolicy final : public Policy {
   token_limit::Instant local_now() const;
   token_limit::Instant shared_now() const;
   http::Response refusal(const token_limit::ReserveResult& result,
-                         const std::vector<token_limit::Charge>& charges) const;
+                         std::span<const token_limit::Charge> charges) const;
   void add_headers(RequestContext& context, const token_limit::ReserveResult& result,
-                   const std::vector<token_limit::Charge>& charges, bool admitted) const;
+                   std::span<const token_limit::Charge> charges, bool admitted) const;
   void log_store_failure(const std::string& error);
 
   token_limit::TokenLimitSettings settings_;
