@@ -291,6 +291,22 @@ TEST_F(IdentityPolicyTest, RefusesATamperedPayloadEvenAfterTheOriginalWasCached)
   std::string flipped = token;
   flipped[second + 5] = flipped[second + 5] == 'A' ? 'B' : 'A';
   EXPECT_EQ(bearer(policy, flipped).error_code, "bad_signature");
+
+  // A forgery of the cached token's exact length with its signature: the cache hashes only a
+  // token's tail, so this one lands in the same bucket and must still miss.
+  auto reader = v1();
+  reader["roles"] = json::array{"Reader"};
+  auto signed_token = testing::token(rsa1(), reader);
+  ASSERT_EQ(bearer(policy, signed_token).status(), 200u);
+  auto writer = reader;
+  writer["roles"] = json::array{"Writer"};
+  auto dot = signed_token.find('.');
+  auto signature = signed_token.find('.', dot + 1);
+  std::string same_length = signed_token.substr(0, dot) + "." +
+                            testing::b64url(json::serialize(writer)) +
+                            signed_token.substr(signature);
+  ASSERT_EQ(same_length.size(), signed_token.size());
+  EXPECT_EQ(bearer(policy, same_length).error_code, "bad_signature");
 }
 
 TEST_F(IdentityPolicyTest, RefusesAlgNoneAndHmacWithThePublicKey) {
