@@ -142,3 +142,24 @@ wrk_measure() {  # name url [pid]
   requests="$(awk '/requests in/{print $1}' "$out")"
   echo "${rps:-0} ${p50:-?} $(awk -v a="$after" -v b="$before" -v n="${requests:-0}" 'BEGIN{printf "%.1f", (n>0)?(a-b)*1e6/n:0}')"
 }
+
+# An RSA key, its JWKS (<dir>/jwks.json, kid "bench") and an Entra-shaped v2 client-credentials
+# token signed with it, valid for two hours (<dir>/token, ~850 bytes).
+entra_token() {  # dir tenant app
+  node - "$1" "$2" "$3" <<'NODE'
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const [dir, tenant, app] = process.argv.slice(2);
+const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+fs.writeFileSync(`${dir}/jwks.json`, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig' }] }));
+const now = Math.floor(Date.now() / 1000);
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const input = `${b64({ typ: 'JWT', alg: 'RS256', kid: 'bench' })}.${b64({
+  aud: 'https://cognitiveservices.azure.com', iss: `https://login.microsoftonline.com/${tenant}/v2.0`,
+  iat: now - 300, nbf: now - 300, exp: now + 7200, azp: app, azpacr: '1', idtyp: 'app',
+  oid: app, sub: app, tid: tenant, roles: ['Inference.User'], ver: '2.0',
+})}`;
+const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+fs.writeFileSync(`${dir}/token`, `${input}.${signature}`);
+NODE
+}

@@ -34,25 +34,9 @@ bench_require wrk nginx node curl
 bench_workdir
 
 
-# An RSA key, its JWKS, and a v2 client-credentials token valid for two hours.
 tenant=00000000-0000-4000-8000-0000000b0001
 app=aaaaaaaa-0000-4000-8000-0000000b0002
-node - "$work" "$tenant" "$app" <<'NODE'
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const [dir, tenant, app] = process.argv.slice(2);
-const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-fs.writeFileSync(`${dir}/jwks.json`, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig' }] }));
-const now = Math.floor(Date.now() / 1000);
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const input = `${b64({ typ: 'JWT', alg: 'RS256', kid: 'bench' })}.${b64({
-  aud: 'https://cognitiveservices.azure.com', iss: `https://login.microsoftonline.com/${tenant}/v2.0`,
-  iat: now - 300, nbf: now - 300, exp: now + 7200, azp: app, azpacr: '1', idtyp: 'app',
-  oid: app, sub: app, tid: tenant, roles: ['Inference.User'], ver: '2.0',
-})}`;
-const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
-fs.writeFileSync(`${dir}/token`, `${input}.${signature}`);
-NODE
+entra_token "$work" "$tenant" "$app"
 token="$(cat "$work/token")"
 api_key=bench-client-key-5d9c0a7e
 api_key_sha="$(printf %s "$api_key" | sha256sum | cut -d' ' -f1)"

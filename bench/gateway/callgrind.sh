@@ -19,22 +19,7 @@ bench_require wrk nginx node curl valgrind
 bench_workdir
 tenant=00000000-0000-4000-8000-0000000b0001
 app=aaaaaaaa-0000-4000-8000-0000000b0002
-node - "$work" "$tenant" "$app" <<'NODE'
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const [dir, tenant, app] = process.argv.slice(2);
-const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-fs.writeFileSync(`${dir}/jwks.json`, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig' }] }));
-const now = Math.floor(Date.now() / 1000);
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const input = `${b64({ typ: 'JWT', alg: 'RS256', kid: 'bench' })}.${b64({
-  aud: 'https://cognitiveservices.azure.com', iss: `https://login.microsoftonline.com/${tenant}/v2.0`,
-  iat: now - 300, nbf: now - 300, exp: now + 7200, azp: app, azpacr: '1', idtyp: 'app',
-  oid: app, sub: app, tid: tenant, roles: ['Inference.User'], ver: '2.0',
-})}`;
-const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
-fs.writeFileSync(`${dir}/token`, `${input}.${signature}`);
-NODE
+entra_token "$work" "$tenant" "$app"
 token="$(cat "$work/token")"
 upstream_port="$(free_port)"
 body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
@@ -67,13 +52,8 @@ valgrind --tool=callgrind --callgrind-out-file="$out_dir/$variant.out" \
 vpid=$!
 for _ in $(seq 1 300); do grep -q "listening on" "$work/g.out" && break; sleep 0.2; done
 grep -q "listening on" "$work/g.out" || { cat "$work/g.err"; exit 1; }
-cat > "$work/p.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.headers["x-team"] = "bench"
-LUA
+post_lua "$work/p.lua" '{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}' x-team bench
+echo "wrk.headers[\"Authorization\"] = \"Bearer $token\"" >>"$work/p.lua"
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
   -H "Authorization: Bearer $token" -H 'x-team: bench' \
