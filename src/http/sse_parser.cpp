@@ -1,5 +1,7 @@
 #include "sluice/http/sse_parser.hpp"
 
+#include "sluice/core/find_any_byte.hpp"
+
 namespace sluice::http {
 
 SseParser::SseParser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
@@ -21,7 +23,7 @@ bool SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
       }
     }
     if (c != '\r' && c != '\n') {
-      auto next = buffer_.find_first_of("\r\n", pos);
+      auto next = core::find_any_byte(buffer_, "\r\n", pos);
       pos = next == std::string::npos ? buffer_.size() : next;
       continue;
     }
