@@ -68,7 +68,17 @@ std::string with_basic_credentials(std::string form, std::string_view authorizat
 }
 
 EntraService::EntraService(AuthSettings settings, RsaKey key)
-    : settings_(std::move(settings)), key_(std::move(key)) {}
+    : settings_(std::move(settings)), key_(std::move(key)) {
+  std::call_once(key_made_, [] {});
+}
+
+EntraService::EntraService(AuthSettings settings, std::function<RsaKey()> make_key)
+    : settings_(std::move(settings)), make_key_(std::move(make_key)) {}
+
+const RsaKey& EntraService::key() const {
+  std::call_once(key_made_, [this] { key_.emplace(make_key_()); });
+  return *key_;
+}
 
 std::string EntraService::issuer(bool v2) const {
   return v2 ? "https://login.microsoftonline.com/" + settings_.tenant_id + "/v2.0"
@@ -229,7 +239,7 @@ EntraReply EntraService::token(std::string_view tenant, bool v2, std::string_vie
   claims["tid"] = settings_.tenant_id;
   claims["uti"] = random_id("", 22);
   claims["ver"] = v2 ? "2.0" : "1.0";
-  const std::string jwt = make_jwt(key_, json::serialize(claims));
+  const std::string jwt = make_jwt(key(), json::serialize(claims));
   if (jwt.empty()) return error(500, "server_error", 50000, "Signing the token failed.", now);
 
   json::object out;
@@ -283,11 +293,11 @@ EntraReply EntraService::openid_configuration(std::string_view tenant, bool v2,
 }
 
 EntraReply EntraService::jwks() const {
-  return EntraReply{200, "{\"keys\":[" + key_.jwk_json() + "]}"};
+  return EntraReply{200, "{\"keys\":[" + key().jwk_json() + "]}"};
 }
 
 JwtCheck EntraService::verify(std::string_view token, std::int64_t now) const {
-  JwtCheck c = verify_jwt(key_, token, settings_.audience, {issuer(false), issuer(true)}, now);
+  JwtCheck c = verify_jwt(key(), token, settings_.audience, {issuer(false), issuer(true)}, now);
   if (c.ok() && c.claims.tid != settings_.tenant_id) {
     c.error = JwtError::kBadIssuer;
     c.detail = "tenant " + c.claims.tid;

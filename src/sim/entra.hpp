@@ -5,6 +5,9 @@
 // AADSTS code, error_codes, timestamp, trace_id, correlation_id, error_uri).
 // Read-only after construction: any thread.
 #include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +24,9 @@ struct EntraReply {
 class EntraService {
  public:
   EntraService(AuthSettings settings, RsaKey key);
+  // The key is made by `make_key` when first needed: generating an RSA key is ~2 billion
+  // instructions (~0.2 s), which every simulator start paid though most runs never sign a token.
+  EntraService(AuthSettings settings, std::function<RsaKey()> make_key);
 
   // POST /{tenant}/oauth2/token (v2 = false) and /{tenant}/oauth2/v2.0/token (v2 = true).
   // `form` is the application/x-www-form-urlencoded body; `now` is Unix seconds.
@@ -35,7 +41,8 @@ class EntraService {
   JwtCheck verify(std::string_view token, std::int64_t now) const;
 
   const AuthSettings& settings() const { return settings_; }
-  const RsaKey& key() const { return key_; }
+  // The signing key, made on first use. Any thread.
+  const RsaKey& key() const;
   std::string issuer(bool v2) const;
 
  private:
@@ -43,7 +50,9 @@ class EntraService {
                    const std::string& description, std::int64_t now) const;
 
   AuthSettings settings_;
-  RsaKey key_;
+  std::function<RsaKey()> make_key_;
+  mutable std::once_flag key_made_;
+  mutable std::optional<RsaKey> key_;
 };
 
 // Decodes one application/x-www-form-urlencoded value ('+' is a space, %XX escapes).

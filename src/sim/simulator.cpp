@@ -128,6 +128,13 @@ double jittered(double value, double jitter) {
   return std::max(0.0, value * (1.0 + jitter * (2.0 * rng.unit() - 1.0)));
 }
 
+// The simulated Entra's signing key: the configured PEM file, read now (a bad file fails the
+// start), or a key generated when a token is first signed or checked.
+std::function<RsaKey()> signing_key(const AuthSettings& auth) {
+  if (auth.signing_key_file.empty()) return [] { return RsaKey::generate(); };
+  return [key = RsaKey::from_pem_file(auth.signing_key_file)] { return key; };
+}
+
 std::string format_percent(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%", v);
@@ -139,9 +146,7 @@ std::string format_percent(double v) {
 struct Simulator::Impl {
   explicit Impl(SimSettings s)
       : settings(std::move(s)),
-        entra(settings.auth, settings.auth.signing_key_file.empty()
-                                 ? RsaKey::generate()
-                                 : RsaKey::from_pem_file(settings.auth.signing_key_file)),
+        entra(settings.auth, signing_key(settings.auth)),
         faults(settings.faults) {
     std::unordered_map<std::string, std::shared_ptr<const TextGenerator>> generators;
     for (const auto& d : settings.deployments) {

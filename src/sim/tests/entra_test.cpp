@@ -161,3 +161,26 @@ TEST(Form, DecodesValues) {
 
 }  // namespace
 }  // namespace sluice::sim
+
+namespace sluice::sim {
+namespace {
+
+// The key is made when a token or the JWKS first needs it, once, whichever thread asks first.
+TEST(EntraService, MakesItsKeyOnFirstUseAndOnlyOnce) {
+  static const RsaKey key = RsaKey::generate(2048);
+  int made = 0;
+  EntraService service(AuthSettings{}, std::function<RsaKey()>([&] {
+                         ++made;
+                         return key;
+                       }));
+  EXPECT_EQ(made, 0);
+  auto jwks = json::parse(service.jwks().body).as_object();
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(jwks.at("keys").as_array().at(0).as_object().at("kid").as_string(), key.kid());
+  service.jwks();
+  EXPECT_EQ(service.key().kid(), key.kid());
+  EXPECT_EQ(made, 1);
+}
+
+}  // namespace
+}  // namespace sluice::sim
