@@ -4,9 +4,13 @@
 #   sim       the simulator answering chat completions at 64 connections (no pacing)
 #   tracing   the gateway's plain path with tracing at 100 % sampling, exporting to an nginx
 #             collector, at 64 connections (the exporter thread is in the graph too)
+#   policies  the gateway with Entra JWT validation (cache on; an ~850-byte RS256 bearer token on
+#             every request) and a local token limit, at 64 connections
+#   load      `sluice load` (64 VUs, one thread, every sample recorded) against an nginx answering
+#             "ok": the load generator's own cycles
 # perf samples the one sluice process (user and kernel, DWARF call stacks: the build keeps no frame
 # pointers) for SECONDS while wrk keeps it busy; bench/flamegraph.mjs draws the SVG.
-# Usage: bench/flame.sh [gateway|sim ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
+# Usage: bench/flame.sh [gateway|sim|tracing|policies|load ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
 # Needs perf (Debian linux-perf) and permission to profile (root, or perf_event_paranoid <= 1).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -72,6 +76,58 @@ $(fixed_json_server "$collector_port" '{}')" tracing-upstream
       for _ in $(seq 1 100); do grep -q "listening on" "$work/sim.out" && break; sleep 0.1; done
       sample "$pid" "http://127.0.0.1:$port$path" sim-c64 "sluice sim, chat completions, 64 connections"
       ;;
-    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing)" >&2; exit 2 ;;
+    policies)
+      upstream_port="$(free_port)"; port="$(free_port)"
+      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" policies-upstream
+      wait_http "http://127.0.0.1:$upstream_port/"
+      tenant=00000000-0000-4000-8000-0000000b0001
+      app=aaaaaaaa-0000-4000-8000-0000000b0002
+      entra_token "$work" "$tenant" "$app"
+      { gateway_config "$port"; cat <<YAML
+policies:
+  identity:
+    jwt:
+      issuers: ["https://login.microsoftonline.com/{tid}/v2.0"]
+      tenants: [$tenant]
+      audiences: [https://cognitiveservices.azure.com]
+      jwks_file: $work/jwks.json
+  token_limit:
+    limits:
+      - {name: per-app, counter_key: app_id, tokens_per_minute: 1000000000000}
+YAML
+      } >"$work/policies.yaml"
+      "$bin" gateway --config "$work/policies.yaml" >"$work/policies.out" 2>&1 &
+      pid=$!; pids+=("$pid")
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/policies.out" && break; sleep 0.1; done
+      cp "$work/post.lua" "$work/post-plain.lua"
+      echo "wrk.headers[\"Authorization\"] = \"Bearer $(cat "$work/token")\"" >>"$work/post.lua"
+      sample "$pid" "http://127.0.0.1:$port$path" gateway-policies-c64 \
+        "sluice gateway, JWT (cached) + local token limit, 64 connections"
+      mv "$work/post-plain.lua" "$work/post.lua"
+      ;;
+    load)
+      port="$(free_port)"
+      start_nginx 1 "server { listen 127.0.0.1:$port; location / { default_type text/plain; return 200 \"ok\"; } }" load-target
+      wait_http "http://127.0.0.1:$port/"
+      cat >"$work/load.yaml" <<YAML
+testId: flame-load
+target: {endpoint: "http://127.0.0.1:$port/", path: /, timeout: 10s}
+request: {method: GET, body: "", response: plain, label: get}
+autoStop: disable
+load: {virtualUsers: 64, duration: $((seconds + 2))s}
+YAML
+      "$bin" load run "$work/load.yaml" --threads 1 --quiet --out "$work/load-out" >/dev/null 2>&1 &
+      pid=$!; pids+=("$pid")
+      sleep 1
+      perf record -q -F 499 --call-graph dwarf,16384 -p "$pid" -o "$work/perf.data" -- sleep "$seconds" \
+        >/dev/null 2>&1
+      wait "$pid" || true
+      perf script -i "$work/perf.data" 2>/dev/null |
+        node "$here/flamegraph.mjs" "sluice load, 64 VUs against nginx, every sample recorded" \
+          >"$root/docs/flame/load-c64.svg"
+      echo "load-c64: $(python3 -c "import json; print(json.load(open('$work/load-out/results.json'))['summary']['requests'])") requests → docs/flame/load-c64.svg"
+      ;;
+    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load)" >&2; exit 2 ;;
   esac
 done
