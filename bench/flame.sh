@@ -40,7 +40,7 @@ sample() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing)
+[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load)
 for target in "${targets[@]}"; do
   case "$target" in
     gateway)
