@@ -7,6 +7,8 @@
 #                the api-key header wins over the bearer token the client also sends)
 #   jwt          identity policy, Entra-shaped RS256 bearer JWT, validation cache on (default)
 #   jwt_nocache  the same with cache_size: 0                       (RSA verification per request)
+#   jwt_limit    jwt, and a local token limit per app              (issue 14's "JWT (cached) +
+#                local token limit" row: prompt estimate, reservation and settlement per request)
 #   off_again    `off` once more, measured last in each round: the control. Its distance from
 #                `off` is the noise floor of this run; read the other ratios against it.
 # Each variant runs ROUNDS times, interleaved, at CONNECTIONS connections. Two figures per variant:
@@ -60,7 +62,7 @@ YAML
 }
 
 declare -A port gateway_pid
-variants=(off api_key jwt jwt_nocache off_again)
+variants=(off api_key jwt jwt_nocache jwt_limit off_again)
 for variant in "${variants[@]}"; do
   port[$variant]="$(free_port)"
   {
@@ -69,6 +71,10 @@ for variant in "${variants[@]}"; do
       api_key) printf 'policies:\n  identity:\n    api_keys: {keys: [{id: bench, sha256: %s}]}\n' "$api_key_sha" ;;
       jwt) jwt_section 4096 ;;
       jwt_nocache) jwt_section 0 ;;
+      jwt_limit)
+        jwt_section 4096
+        printf '  token_limit:\n    limits:\n      - {name: per-app, counter_key: app_id, tokens_per_minute: 1000000000000}\n'
+        ;;
     esac
   } >"$work/$variant.yaml"
   "$bin" gateway --config "$work/$variant.yaml" >"$work/$variant.out" 2>"$work/$variant.err" &
@@ -107,10 +113,17 @@ LUA
     api_key) auth=(-H "api-key: $api_key" -H "Authorization: Bearer $token") ;;
     *) auth=(-H "Authorization: Bearer $token") ;;
   esac
-  status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  headers="$(curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' \
     ${auth[@]+"${auth[@]}"} --data "$request" \
     "http://127.0.0.1:${port[$variant]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")"
+  status="$(sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' <<<"$headers")"
   [ "$status" = 200 ] || { echo "bench/gateway/auth: $variant answers $status" >&2; cat "$work/$variant.err" >&2; exit 1; }
+  # The limited variant must really be limiting, the others not.
+  limited=no
+  grep -qi '^x-ratelimit-remaining-tokens:' <<<"$headers" && limited=yes
+  if [ "$limited" != "$([ "$variant" = jwt_limit ] && echo yes || echo no)" ]; then
+    echo "bench/gateway/auth: $variant limiting=$limited" >&2; exit 1
+  fi
 done
 
 cpu_ticks() {  # pid → utime + stime in clock ticks
