@@ -81,17 +81,8 @@ $(fixed_json_server "$collector_port" '{}')" tracing-upstream
       body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
       start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" policies-upstream
       wait_http "http://127.0.0.1:$upstream_port/"
-      tenant=00000000-0000-4000-8000-0000000b0001
-      app=aaaaaaaa-0000-4000-8000-0000000b0002
-      entra_token "$work" "$tenant" "$app"
-      { gateway_config "$port"; cat <<YAML
-policies:
-  identity:
-    jwt:
-      issuers: ["https://login.microsoftonline.com/{tid}/v2.0"]
-      tenants: [$tenant]
-      audiences: [https://cognitiveservices.azure.com]
-      jwks_file: $work/jwks.json
+      entra_token "$work"
+      { gateway_config "$port"; echo "policies:"; jwt_identity_yaml "$work" 4096; cat <<YAML
   token_limit:
     limits:
       - {name: per-app, counter_key: app_id, tokens_per_minute: 1000000000000}

@@ -143,10 +143,14 @@ wrk_measure() {  # name url [pid]
   echo "${rps:-0} ${p50:-?} $(awk -v a="$after" -v b="$before" -v n="${requests:-0}" 'BEGIN{printf "%.1f", (n>0)?(a-b)*1e6/n:0}')"
 }
 
+# The benchmarks' Entra tenant and app (client) id.
+bench_tenant=00000000-0000-4000-8000-0000000b0001
+bench_app=aaaaaaaa-0000-4000-8000-0000000b0002
+
 # An RSA key, its JWKS (<dir>/jwks.json, kid "bench") and an Entra-shaped v2 client-credentials
-# token signed with it, valid for two hours (<dir>/token, ~850 bytes).
-entra_token() {  # dir tenant app
-  node - "$1" "$2" "$3" <<'NODE'
+# token for $bench_app in $bench_tenant signed with it, valid for two hours (<dir>/token, ~850 bytes).
+entra_token() {  # dir
+  node - "$1" "$bench_tenant" "$bench_app" <<'NODE'
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const [dir, tenant, app] = process.argv.slice(2);
@@ -162,4 +166,17 @@ const input = `${b64({ typ: 'JWT', alg: 'RS256', kid: 'bench' })}.${b64({
 const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
 fs.writeFileSync(`${dir}/token`, `${input}.${signature}`);
 NODE
+}
+
+# The identity policy's YAML (under `policies:`) accepting entra_token's tokens from <dir>.
+jwt_identity_yaml() {  # dir cache_size
+  cat <<YAML
+  identity:
+    jwt:
+      issuers: ["https://login.microsoftonline.com/{tid}/v2.0"]
+      tenants: [$bench_tenant]
+      audiences: [https://cognitiveservices.azure.com]
+      jwks_file: $1/jwks.json
+      cache_size: $2
+YAML
 }

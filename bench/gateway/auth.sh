@@ -36,9 +36,7 @@ bench_require wrk nginx node curl
 bench_workdir
 
 
-tenant=00000000-0000-4000-8000-0000000b0001
-app=aaaaaaaa-0000-4000-8000-0000000b0002
-entra_token "$work" "$tenant" "$app"
+entra_token "$work"
 token="$(cat "$work/token")"
 api_key=bench-client-key-5d9c0a7e
 api_key_sha="$(printf %s "$api_key" | sha256sum | cut -d' ' -f1)"
@@ -49,16 +47,8 @@ start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")"
 wait_http "http://127.0.0.1:$upstream_port/"
 
 jwt_section() {  # cache_size
-  cat <<YAML
-policies:
-  identity:
-    jwt:
-      issuers: ["https://login.microsoftonline.com/{tid}/v2.0"]
-      tenants: [$tenant]
-      audiences: [https://cognitiveservices.azure.com]
-      jwks_file: $work/jwks.json
-      cache_size: $1
-YAML
+  echo "policies:"
+  jwt_identity_yaml "$work" "$1"
 }
 
 declare -A port gateway_pid

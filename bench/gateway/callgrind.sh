@@ -17,9 +17,7 @@ bench_name=bench/gateway/callgrind
 source "$root/bench/lib.sh"
 bench_require wrk nginx node curl valgrind
 bench_workdir
-tenant=00000000-0000-4000-8000-0000000b0001
-app=aaaaaaaa-0000-4000-8000-0000000b0002
-entra_token "$work" "$tenant" "$app"
+entra_token "$work"
 token="$(cat "$work/token")"
 upstream_port="$(free_port)"
 body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
@@ -29,16 +27,7 @@ port=$(free_port)
 {
   gateway_config "$port"
   echo "policies:"
-  case "$variant" in auth|both) cat <<YAML
-  identity:
-    jwt:
-      issuers: ["https://login.microsoftonline.com/{tid}/v2.0"]
-      tenants: [$tenant]
-      audiences: [https://cognitiveservices.azure.com]
-      jwks_file: $work/jwks.json
-      cache_size: 4096
-YAML
-  ;; esac
+  case "$variant" in auth|both) jwt_identity_yaml "$work" 4096 ;; esac
   case "$variant" in limit|both) cat <<YAML
   token_limit:
     limits:

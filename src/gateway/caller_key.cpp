@@ -69,7 +69,7 @@ std::string_view CallerKeyPart::value_in(const RequestContext& context) const {
     case Kind::kClaim: {
       auto it = context.identity().claims.find(name);
       return it == context.identity().claims.end() ? std::string_view()
-                                                 : std::string_view(it->second);
+                                                   : std::string_view(it->second);
     }
   }
   return {};
