@@ -68,9 +68,7 @@ std::string with_basic_credentials(std::string form, std::string_view authorizat
 }
 
 EntraService::EntraService(AuthSettings settings, RsaKey key)
-    : settings_(std::move(settings)), key_(std::move(key)) {
-  std::call_once(key_made_, [] {});
-}
+    : EntraService(std::move(settings), [key = std::move(key)] { return key; }) {}
 
 EntraService::EntraService(AuthSettings settings, std::function<RsaKey()> make_key)
     : settings_(std::move(settings)), make_key_(std::move(make_key)) {}

@@ -11,10 +11,7 @@ bool SpanQueue::push(EncodedSpans&& spans) {
   {
     // Under the lock, so nothing pushed after close() is left behind in a queue no one drains.
     std::lock_guard lock(mutex_);
-    if (closed_ || !reserve(spans.count)) {
-      if (closed_) dropped_.fetch_add(spans.count, std::memory_order_relaxed);
-      return false;
-    }
+    if (!reserve(spans.count)) return false;  // refuses, and counts, once closed
   }
   push_reserved(std::move(spans));
   return true;

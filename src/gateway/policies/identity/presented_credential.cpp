@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cctype>
-#include <cstdint>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -31,14 +30,13 @@ PresentedCredential read_authorization(std::string_view value) {
   return {Kind::kBearerToken, value};
 }
 
-// 1 for the base64url alphabet, 2 for '.', 0 for anything else.
-constexpr std::array<std::uint8_t, 256> kTokenBytes = [] {
-  std::array<std::uint8_t, 256> table{};
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = 1;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = 1;
-  for (int c = '0'; c <= '9'; ++c) table[c] = 1;
-  table['-'] = table['_'] = 1;
-  table['.'] = 2;
+// The bytes a JWS compact serialization is made of: the base64url alphabet and '.'.
+constexpr std::array<bool, 256> kTokenBytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  table['-'] = table['_'] = table['.'] = true;
   return table;
 }();
 
@@ -68,7 +66,7 @@ const char* find_non_token_byte(const char* p, const char* end) noexcept {
   }
 #endif
   for (; p != end; ++p) {
-    if (kTokenBytes[static_cast<unsigned char>(*p)] == 0) return p;
+    if (!kTokenBytes[static_cast<unsigned char>(*p)]) return p;
   }
   return end;
 }
