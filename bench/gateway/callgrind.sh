@@ -2,9 +2,10 @@
 # Instructions a request, counted exactly: the gateway under `valgrind --tool=callgrind` (cpu-clock
 # sampling on a VM under-attributes short functions), driven by wrk at c=4 for 10 s with an
 # Entra-shaped RS256 bearer token (~850 bytes) and an x-team header on every request.
-#   bench/gateway/callgrind.sh off|auth|limit|both [out-dir]
+#   bench/gateway/callgrind.sh off|auth|limit|both|usage [out-dir]
 # off: no policies; auth: the identity policy with JWT validation (cache on); limit: a local token
-# limit keyed by x-team; both: the two. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
+# limit keyed by x-team; both: the two; usage: accounting as accounting.sh runs it (the usage
+# journal and SQLite store, and the metrics policy), counting every thread's instructions. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
 # prints the request count: divide a function's inclusive count by it. Needs valgrind, wrk, nginx.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,6 +35,11 @@ port=$(free_port)
       - {name: per-team, counter_key: "header:x-team", tokens_per_minute: 1000000000000, token_quota: 1000000000000, token_quota_period: daily}
 YAML
   ;; esac
+  [ "$variant" = usage ] && cat <<YAML
+  usage: {journal: $work/journal, store: $work/usage.db}
+  metrics: {dimensions: [app, deployment, model, backend, operation, client_ip]}
+YAML
+  true
 } > "$work/g.yaml"
 [ "$variant" = off ] && sed -i '/^policies:$/d' "$work/g.yaml"
 valgrind --tool=callgrind --callgrind-out-file="$out_dir/$variant.out" \

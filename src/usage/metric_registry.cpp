@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <unordered_map>
 
 namespace sluice::usage {
@@ -137,11 +138,21 @@ std::uint32_t MetricFamily::resolve(const std::string& key, bool& cacheable) {
 }
 
 MetricFamily::Series MetricFamily::series(std::span<const std::string_view> values) {
+  // The key is the values joined by kSeparator, written in one pass into space sized first: a
+  // checked append per value and separator cost ~240 instructions a look-up, five a request.
   thread_local std::string key;
-  key.clear();
-  for (std::size_t i = 0; i < spec_.labels.size(); ++i) {
-    if (i) key.push_back(kSeparator);
-    if (i < values.size()) key.append(values[i]);
+  const std::size_t labels = spec_.labels.size();
+  const std::size_t given = std::min(labels, values.size());
+  std::size_t size = labels > 0 ? labels - 1 : 0;
+  for (std::size_t i = 0; i < given; ++i) size += values[i].size();
+  key.resize(size);
+  char* at = key.data();
+  for (std::size_t i = 0; i < labels; ++i) {
+    if (i) *at++ = kSeparator;
+    if (i < given && !values[i].empty()) {
+      std::memcpy(at, values[i].data(), values[i].size());
+      at += values[i].size();
+    }
   }
   Shard& s = shard();
   std::uint32_t id;

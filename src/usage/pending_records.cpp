@@ -23,7 +23,7 @@ bool PendingRecords::append(Journal& journal, std::string_view line,
   }
   try {
     if (records_.size() < limit_) {
-      records_.push_back({std::move(record), span});
+      records_.emplace_back(std::move(record), span);  // one move, not two
       return true;
     }
   } catch (...) {  // std::bad_alloc: same as a full queue

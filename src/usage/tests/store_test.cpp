@@ -61,6 +61,66 @@ TEST(Store, SqliteInsertIsIdempotentAndSummarizes) {
   EXPECT_FALSE((*store)->summarize({}, {"app; DROP TABLE sluice_usage"}));
 }
 
+// Inserts go 32 rows to a statement and one at a time for the rest: a batch of 70 holding 3 rows
+// already stored (one in each full statement, one in the rest) and a row twice stores each row
+// once, with every value in its column, and counts only the new ones.
+TEST(Store, SqliteInsertsLargeBatchesWholeAndSkipsRowsAlreadyThere) {
+  TempDir dir;
+  auto path = (dir.path() / "u.db").string();
+  auto store = open_store("sqlite:" + path);
+  ASSERT_TRUE(store) << store.error().message;
+  std::vector<UsageRecord> records(70);
+  for (int i = 0; i < 70; ++i) {
+    records[i].request_id = "id" + std::to_string(i);
+    records[i].started_at_us = 1'000 + i;
+    records[i].app_id = "app" + std::to_string(i % 3);
+    records[i].model = "gpt-4o";
+    records[i].prompt_tokens = i;
+    records[i].total_tokens = 2 * i;
+    records[i].purpose = i % 2 ? "" : "cache_lookup";
+  }
+  std::vector<UsageRecord> earlier = {records[5], records[40], records[69]};
+  ASSERT_EQ(*(*store)->insert(earlier), 3u);
+  records[20] = records[10];  // twice in one statement
+  EXPECT_EQ(*(*store)->insert(records), 66u);
+  EXPECT_EQ(*(*store)->insert(records), 0u);
+
+  std::vector<PromptLogEntry> prompts(33);
+  for (int i = 0; i < 33; ++i) {
+    prompts[i].request_id = "p" + std::to_string(i);
+    prompts[i].started_at_us = i;
+    prompts[i].prompt = "prompt " + std::to_string(i);
+  }
+  EXPECT_EQ(*(*store)->insert_prompt_logs(prompts), 33u);
+  store->reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto query = [&](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::string text;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(s); ++c) {
+        auto* value = sqlite3_column_text(s, c);
+        text += (c ? "|" : "") + std::string(value ? reinterpret_cast<const char*>(value) : "");
+      }
+      text += "\n";
+    }
+    sqlite3_finalize(s);
+    return text;
+  };
+  // 69 distinct rows: id20 was never sent (its place held id10 again).
+  EXPECT_EQ(query("SELECT COUNT(*), SUM(prompt_tokens), SUM(total_tokens), "
+                  "SUM(purpose = 'cache_lookup') FROM sluice_usage"),
+            "69|2395|4790|34\n");
+  EXPECT_EQ(query("SELECT request_id, started_at_us, app_id, prompt_tokens FROM sluice_usage "
+                  "WHERE request_id IN ('id31', 'id32', 'id64', 'id68') ORDER BY started_at_us"),
+            "id31|1031|app1|31\nid32|1032|app2|32\nid64|1064|app1|64\nid68|1068|app2|68\n");
+  EXPECT_EQ(query("SELECT COUNT(*), MAX(prompt) FROM sluice_prompt_log"), "33|prompt 9\n");
+  sqlite3_close(db);
+}
+
 // A range bounds both ends: `since` included, `until` excluded, so consecutive ranges never count
 // a record twice.
 TEST(Store, SqliteSummarizesARangeBoundedAtBothEnds) {

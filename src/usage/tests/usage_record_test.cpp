@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace sluice::usage {
 namespace {
 
@@ -45,6 +47,40 @@ TEST(UsageRecord, RoundTripsThroughOneLine) {
   auto parsed = parse_record_line(line);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(*parsed, sample());
+}
+
+// The line is written into space sized beforehand from the strings' lengths plus a fixed 1,024
+// bytes for keys and numbers: the largest numbers and strings that need the most escaping must fit.
+TEST(UsageRecord, ExtremeValuesRoundTripAndFitTheSpaceSizedForThem) {
+  UsageRecord r;
+  r.started_at_us = r.completed_at_us = r.prompt_tokens = r.completion_tokens = r.total_tokens =
+      r.cached_tokens = r.reasoning_tokens = r.ttft_us = r.duration_us = r.tokens_saved =
+          r.similarity_ppm = std::numeric_limits<std::int64_t>::min();
+  r.status = r.attempts = std::numeric_limits<int>::min();
+  r.streamed = r.client_disconnected = false;
+  std::string line;
+  append_record_line(line, r);
+  EXPECT_LT(line.size(), 1024u) << "keys and numbers alone: " << line;
+  r.request_id = "id";  // a record needs one to parse
+  line.clear();
+  append_record_line(line, r);
+  auto parsed = parse_record_line(line);
+  ASSERT_TRUE(parsed) << line;
+  EXPECT_EQ(*parsed, r);
+
+  std::string controls;
+  for (int c = 1; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
+  for (auto* value :
+       {&r.request_id, &r.app_id, &r.key_id, &r.client_ip, &r.route, &r.deployment, &r.model,
+        &r.backend, &r.operation, &r.error_code, &r.usage_source, &r.cache, &r.purpose}) {
+    *value = controls + "\"\\\x7f\xc3\xa9" + std::string(300, '\x01');
+  }
+  line = "kept";
+  append_record_line(line, r);
+  ASSERT_EQ(line.substr(0, 4), "kept") << "the line is appended after what was there";
+  parsed = parse_record_line(std::string_view(line).substr(4));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(*parsed, r);
 }
 
 TEST(UsageRecord, NoStrictPrefixParses) {
