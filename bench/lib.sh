@@ -15,6 +15,7 @@
 #   start_gateway NAME YAML        a gateway of gateway_config + YAML; sets gateway_url[NAME], gateway_pids[NAME]
 #   pin_to_cpu CPU PID...          moves the processes, their threads and children onto CPU
 #   post_lua FILE BODY HEADER VALUE  writes a wrk script POSTing BODY as JSON with HEADER: VALUE
+#   jwt_identity_yaml DIR SIZE, accounting_policies_yaml DIR  policy YAML the scripts share
 
 pin_to_cpu() {  # cpu pid...: the processes and all their threads and children onto one CPU
   local cpu="$1" pid child
@@ -178,5 +179,14 @@ jwt_identity_yaml() {  # dir cache_size
       audiences: [https://cognitiveservices.azure.com]
       jwks_file: $1/jwks.json
       cache_size: $2
+YAML
+}
+
+# The usage and metrics policies' YAML (under `policies:`) that accounting.sh measures: a journal
+# and SQLite store in <dir>, token metrics by six dimensions.
+accounting_policies_yaml() {  # dir
+  cat <<YAML
+  usage: {journal: $1/journal, store: $1/usage.db}
+  metrics: {dimensions: [app, deployment, model, backend, operation, client_ip]}
 YAML
 }

@@ -36,11 +36,8 @@ for variant in "${variants[@]}"; do
     gateway_config "${port[$variant]}"
     echo "admin: {address: 127.0.0.1, port: 0}"
     if [ "$variant" = on ]; then
-      cat <<YAML
-policies:
-  usage: {journal: $work/journal, store: $work/usage.db}
-  metrics: {dimensions: [app, deployment, model, backend, operation, client_ip]}
-YAML
+      echo "policies:"
+      accounting_policies_yaml "$work"
     fi
   } >"$work/$variant.yaml"
   "$bin" gateway --config "$work/$variant.yaml" >"$work/$variant.out" 2>"$work/$variant.err" &

@@ -35,10 +35,7 @@ port=$(free_port)
       - {name: per-team, counter_key: "header:x-team", tokens_per_minute: 1000000000000, token_quota: 1000000000000, token_quota_period: daily}
 YAML
   ;; esac
-  [ "$variant" = usage ] && cat <<YAML
-  usage: {journal: $work/journal, store: $work/usage.db}
-  metrics: {dimensions: [app, deployment, model, backend, operation, client_ip]}
-YAML
+  [ "$variant" = usage ] && accounting_policies_yaml "$work"
   true
 } > "$work/g.yaml"
 [ "$variant" = off ] && sed -i '/^policies:$/d' "$work/g.yaml"

@@ -14,6 +14,7 @@
 #include "http/message_writer.hpp"
 #include "http/read_ahead.hpp"
 #include "http/read_deadline.hpp"
+#include "sluice/core/thread_name.hpp"
 
 namespace sluice::http {
 
@@ -474,6 +475,7 @@ void Server::start() {
     Worker& worker = *worker_ptr;
     asio::co_spawn(worker.io, impl_->accept_loop(worker), asio::detached);
     worker.thread = std::thread([&worker] {
+      core::name_this_thread("http-worker");
       auto guard = asio::make_work_guard(worker.io);
       worker.io.run();
     });

@@ -12,6 +12,7 @@
 #include "openai_response.hpp"
 #include "prometheus_scraper.hpp"
 #include "sluice/core/find_any_byte.hpp"
+#include "sluice/core/thread_name.hpp"
 #include "sluice/http/sse_parser.hpp"
 #include "sluice/loadgen/cookie_jar.hpp"
 #include "sluice/loadgen/extractor.hpp"
@@ -1070,6 +1071,7 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
   for (auto& w : workers) {
     Worker* worker = w.get();
     worker->thread = std::thread([worker] {
+      core::name_this_thread("load-worker");
       worker->ioc.run();
       worker->finished = true;
     });

@@ -1,6 +1,7 @@
 #include "prometheus_scraper.hpp"
 
 #include <map>
+#include "sluice/core/thread_name.hpp"
 
 namespace sluice::loadgen {
 namespace asio = http::asio;
@@ -30,7 +31,10 @@ void PrometheusScraper::start() {
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     asio::co_spawn(ioc_, scrape_loop(i), asio::detached);
   }
-  thread_ = std::thread([this] { ioc_.run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("load-scraper");
+    ioc_.run();
+  });
 }
 
 void PrometheusScraper::stop() {

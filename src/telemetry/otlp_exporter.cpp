@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "sluice/core/logging.hpp"
+#include "sluice/core/thread_name.hpp"
 #include "sluice/http/client.hpp"
 
 namespace sluice::telemetry {
@@ -60,7 +61,10 @@ OtlpExporter::OtlpExporter(OtlpExporterSettings settings)
                                       settings_.endpoint.origin(), settings_.endpoint.path,
                                       settings_.proxy->display(), settings_.proxy->source);
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("otlp-export");
+    run();
+  });
 }
 
 OtlpExporter::~OtlpExporter() {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "sluice/core/logging.hpp"
+#include "sluice/core/thread_name.hpp"
 
 namespace sluice::usage {
 
@@ -84,7 +85,10 @@ Journal::Journal(JournalSettings settings) : settings_(std::move(settings)) {
   append_end_ = {sequence, 0};
   // Every older segment belongs to a process that is gone: sealed.
   sealed_below_.store(sequence);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("usage-journal");
+    run();
+  });
 }
 
 Journal::~Journal() {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sluice/core/logging.hpp"
+#include "sluice/core/thread_name.hpp"
 
 namespace sluice::usage {
 
@@ -60,7 +61,12 @@ Shipper::~Shipper() {
 }
 
 void Shipper::start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] {
+      core::name_this_thread("usage-shipper");
+      run();
+    });
+  }
 }
 
 void Shipper::wake() {

@@ -1,6 +1,7 @@
 #include "gateway/policies/prompt_log/prompt_log_writer.hpp"
 
 #include "sluice/core/logging.hpp"
+#include "sluice/core/thread_name.hpp"
 
 namespace sluice::gateway {
 
@@ -21,7 +22,10 @@ PromptLogWriter::PromptLogWriter(PromptLogSinkSettings settings)
     if (!description_.empty()) description_ += ",";
     description_ += usage::redact_store_url(settings_.store_url);
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::name_this_thread("prompt-log");
+    run();
+  });
 }
 
 PromptLogWriter::~PromptLogWriter() {

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <utility>
+#include "sluice/core/thread_name.hpp"
 
 namespace sluice::gateway::token_limit {
 
@@ -62,7 +63,11 @@ RedisPool::RedisPool(RedisSettings settings, std::vector<std::string> scripts,
     : settings_(std::move(settings)),
       scripts_(std::move(scripts)),
       delivered_(std::move(delivered)) {
-  for (int i = 0; i < settings_.pool_size; ++i) threads_.emplace_back([this] { run(); });
+  for (int i = 0; i < settings_.pool_size; ++i)
+    threads_.emplace_back([this] {
+      core::name_this_thread("redis-limit");
+      run();
+    });
 }
 
 RedisPool::~RedisPool() {
