@@ -2,10 +2,11 @@
 # Instructions a request, counted exactly: the gateway under `valgrind --tool=callgrind` (cpu-clock
 # sampling on a VM under-attributes short functions), driven by wrk at c=4 for 10 s with an
 # Entra-shaped RS256 bearer token (~850 bytes) and an x-team header on every request.
-#   bench/gateway/callgrind.sh off|auth|limit|both|usage [out-dir]
+#   bench/gateway/callgrind.sh off|auth|limit|both|usage|tracing [out-dir]
 # off: no policies; auth: the identity policy with JWT validation (cache on); limit: a local token
 # limit keyed by x-team; both: the two; usage: accounting as accounting.sh runs it (the usage
-# journal and SQLite store, and the metrics policy), counting every thread's instructions. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
+# journal and SQLite store, and the metrics policy), counting every thread's instructions;
+# tracing: every request traced (sample ratio 1.0) and exported to a collector nginx answers. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
 # prints the request count: divide a function's inclusive count by it. Needs valgrind, wrk, nginx.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,7 +23,9 @@ entra_token "$work"
 token="$(cat "$work/token")"
 upstream_port="$(free_port)"
 body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")"
+collector_port="$(free_port)"
+start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")
+$(fixed_json_server "$collector_port" '{}')"
 wait_http "http://127.0.0.1:$upstream_port/"
 port=$(free_port)
 {
@@ -36,6 +39,8 @@ port=$(free_port)
 YAML
   ;; esac
   [ "$variant" = usage ] && accounting_policies_yaml "$work"
+  [ "$variant" = tracing ] &&
+    echo "  tracing: {endpoint: \"http://127.0.0.1:$collector_port\", sample_ratio: 1.0}"
   true
 } > "$work/g.yaml"
 [ "$variant" = off ] && sed -i '/^policies:$/d' "$work/g.yaml"
