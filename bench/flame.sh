@@ -8,9 +8,11 @@
 #             every request) and a local token limit, at 64 connections
 #   load      `sluice load` (64 VUs, one thread, every sample recorded) against an nginx answering
 #             "ok": the load generator's own cycles
+#   accounting  the gateway with the usage journal, SQLite store and metrics of accounting.sh, at
+#             64 connections (the shipper thread is in the graph too)
 # perf samples the one sluice process (user and kernel, DWARF call stacks: the build keeps no frame
 # pointers) for SECONDS while wrk keeps it busy; bench/flamegraph.mjs draws the SVG.
-# Usage: bench/flame.sh [gateway|sim|tracing|policies|load ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
+# Usage: bench/flame.sh [gateway|sim|tracing|policies|load|accounting ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
 # Needs perf (Debian linux-perf) and permission to profile (root, or perf_event_paranoid <= 1).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -40,7 +42,7 @@ sample() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load)
+[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load accounting)
 for target in "${targets[@]}"; do
   case "$target" in
     gateway)
@@ -119,6 +121,18 @@ YAML
           >"$root/docs/flame/load-c64.svg"
       echo "load-c64: $(python3 -c "import json; print(json.load(open('$work/load-out/results.json'))['summary']['requests'])") requests → docs/flame/load-c64.svg"
       ;;
-    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load)" >&2; exit 2 ;;
+    accounting)
+      upstream_port="$(free_port)"; port="$(free_port)"
+      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" accounting-upstream
+      wait_http "http://127.0.0.1:$upstream_port/"
+      { gateway_config "$port"; echo "policies:"; accounting_policies_yaml "$work"; } >"$work/accounting.yaml"
+      "$bin" gateway --config "$work/accounting.yaml" >"$work/accounting.out" 2>&1 &
+      pid=$!; pids+=("$pid")
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/accounting.out" && break; sleep 0.1; done
+      sample "$pid" "http://127.0.0.1:$port$path" accounting-on \
+        "sluice gateway, usage journal + SQLite store + metrics, 64 connections"
+      ;;
+    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting)" >&2; exit 2 ;;
   esac
 done
