@@ -10,9 +10,11 @@
 #             "ok": the load generator's own cycles
 #   accounting  the gateway with the usage journal, SQLite store and metrics of accounting.sh, at
 #             64 connections (the shipper thread is in the graph too)
+#   redis     the gateway with limits.sh's token limit kept in a private redis-server, at 64
+#             connections (the pool's `redis-limit` threads are in the graph too)
 # perf samples the one sluice process (user and kernel, DWARF call stacks: the build keeps no frame
 # pointers) for SECONDS while wrk keeps it busy; bench/flamegraph.mjs draws the SVG.
-# Usage: bench/flame.sh [gateway|sim|tracing|policies|load|accounting ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
+# Usage: bench/flame.sh [gateway|sim|tracing|policies|load|accounting|redis ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
 # Needs perf (Debian linux-perf) and permission to profile (root, or perf_event_paranoid <= 1).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -42,7 +44,7 @@ sample() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load accounting)
+[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load accounting redis)
 for target in "${targets[@]}"; do
   case "$target" in
     gateway)
@@ -133,6 +135,34 @@ YAML
       sample "$pid" "http://127.0.0.1:$port$path" accounting-on \
         "sluice gateway, usage journal + SQLite store + metrics, 64 connections"
       ;;
-    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting)" >&2; exit 2 ;;
+    redis)
+      bench_require redis-server redis-cli
+      upstream_port="$(free_port)"; port="$(free_port)"; redis_port="$(free_port)"
+      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" redis-upstream
+      wait_http "http://127.0.0.1:$upstream_port/"
+      redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+        --loglevel warning >"$work/redis.log" 2>&1 &
+      pids+=($!)
+      for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+      { gateway_config "$port"; cat <<YAML
+policies:
+  token_limit:
+    limits:
+      - {name: per-team, counter_key: "header:x-team", tokens_per_minute: 1000000000000}
+    store: redis
+    redis: {url: "redis://127.0.0.1:$redis_port", timeout: 200ms, pool_size: 4, key_prefix: "flame:"}
+YAML
+      } >"$work/redis.yaml"
+      "$bin" gateway --config "$work/redis.yaml" >"$work/redis.out" 2>&1 &
+      pid=$!; pids+=("$pid")
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/redis.out" && break; sleep 0.1; done
+      cp "$work/post.lua" "$work/post-plain.lua"
+      echo 'wrk.headers["x-team"] = "flame"' >>"$work/post.lua"
+      sample "$pid" "http://127.0.0.1:$port$path" gateway-redis-limit-c64 \
+        "sluice gateway, token limit in Redis, 64 connections"
+      mv "$work/post-plain.lua" "$work/post.lua"
+      ;;
+    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting, redis)" >&2; exit 2 ;;
   esac
 done
