@@ -12,9 +12,12 @@
 #             64 connections (the shipper thread is in the graph too)
 #   redis     the gateway with limits.sh's token limit kept in a private redis-server, at 64
 #             connections (the pool's `redis-limit` threads are in the graph too)
+#   streams   the gateway relaying 1,000 concurrent streamed chat completions from `sluice sim`
+#             (streams.sh's set-up at 10 tokens a second, 40 tokens each, so that the streams
+#             outlast the sampling)
 # perf samples the one sluice process (user and kernel, DWARF call stacks: the build keeps no frame
 # pointers) for SECONDS while wrk keeps it busy; bench/flamegraph.mjs draws the SVG.
-# Usage: bench/flame.sh [gateway|sim|tracing|policies|load|accounting|redis ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
+# Usage: bench/flame.sh [gateway|sim|tracing|policies|load|accounting|redis|streams ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
 # Needs perf (Debian linux-perf) and permission to profile (root, or perf_event_paranoid <= 1).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -44,7 +47,7 @@ sample() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load accounting redis)
+[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load accounting redis streams)
 for target in "${targets[@]}"; do
   case "$target" in
     gateway)
@@ -163,6 +166,38 @@ YAML
         "sluice gateway, token limit in Redis, 64 connections"
       mv "$work/post-plain.lua" "$work/post.lua"
       ;;
-    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting, redis)" >&2; exit 2 ;;
+    streams)
+      "$bin" sim --host 127.0.0.1 --port 0 --deployment bench=gpt-4o --api-key bench=bench-key \
+        --ttft-ms 300 --tokens-per-second 10 --tpm 0 >"$work/streams-sim.out" 2>&1 &
+      pids+=($!)
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/streams-sim.out" && break; sleep 0.1; done
+      sim_url="$(sed -n 's/^sluice sim listening on \(http:[^ ]*\).*/\1/p' "$work/streams-sim.out" | head -1)"
+      port="$(free_port)"
+      cat >"$work/streams.yaml" <<YAML
+listeners: [{address: 127.0.0.1, port: $port, threads: 1}]
+backends:
+  - {name: sim, url: "$sim_url", auth: {type: api-key, key: bench-key}, stream_usage: never}
+pools:
+  - {name: bench, members: [{backend: sim}]}
+routes:
+  - {name: bench, match: {deployments: [bench]}, pool: bench}
+YAML
+      "$bin" gateway --config "$work/streams.yaml" >"$work/streams.out" 2>&1 &
+      pid=$!; pids+=("$pid")
+      for _ in $(seq 1 100); do grep -q "listening on" "$work/streams.out" && break; sleep 0.1; done
+      node "$here/sim/streams.mjs" --url "http://127.0.0.1:$port" --streams 1000 --ttft-ms 300 \
+        --itl-ms 100 --tokens 40 --ramp-ms 1000 --deadline-ms 60000 --key bench-key \
+        >"$work/streams-client.out" 2>&1 &
+      local_client=$!
+      sleep 1
+      perf record -q -F 499 --call-graph dwarf,16384 -p "$pid" -o "$work/perf.data" -- sleep "$seconds" \
+        >/dev/null 2>&1
+      wait "$local_client" || true
+      perf script -i "$work/perf.data" 2>/dev/null |
+        node "$here/flamegraph.mjs" "sluice gateway relaying 1,000 concurrent streams from sluice sim" \
+          >"$root/docs/flame/gateway-streams.svg"
+      echo "gateway-streams: $(grep -o 'ok=[0-9]*' "$work/streams-client.out" | head -1) → docs/flame/gateway-streams.svg"
+      ;;
+    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting, redis, streams)" >&2; exit 2 ;;
   esac
 done
