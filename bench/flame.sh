@@ -34,16 +34,32 @@ mkdir -p "$root/docs/flame"
 post_lua "$work/post.lua" '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}' api-key client
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 
-# Samples process $1 while wrk drives $2 at 64 connections; draws docs/flame/$3.svg titled $4.
-sample() {
+# Records process $1 with perf for $seconds (user and kernel, DWARF stacks) and draws
+# docs/flame/$2.svg titled $3.
+record() {  # pid name title
+  perf record -q -F 499 --call-graph dwarf,16384 -p "$1" -o "$work/perf.data" -- sleep "$seconds" \
+    >/dev/null 2>&1
+  perf script -i "$work/perf.data" 2>/dev/null | node "$here/flamegraph.mjs" "$3" >"$root/docs/flame/$2.svg"
+}
+
+# Records process $1 while wrk drives $2 at 64 connections; draws docs/flame/$3.svg titled $4.
+sample() {  # pid url name title
   wrk -t1 -c64 -d"$((seconds + 2))s" -s "$work/post.lua" "$2" >"$work/wrk.out" 2>&1 &
   local load=$!
   sleep 1
-  perf record -q -F 499 --call-graph dwarf,16384 -p "$1" -o "$work/perf.data" -- sleep "$seconds" \
-    >/dev/null 2>&1
+  record "$1" "$3" "$4"
   wait "$load" || true
-  perf script -i "$work/perf.data" 2>/dev/null | node "$here/flamegraph.mjs" "$4" >"$root/docs/flame/$3.svg"
   echo "$3: $(sed -n 's/^Requests\/sec:[[:space:]]*//p' "$work/wrk.out") req/s while sampled → docs/flame/$3.svg"
+}
+
+# Records gateway NAME (started with start_gateway in front of a fresh nginx upstream answering
+# a chat completion, EXTRA_YAML appended to its config) under wrk; draws docs/flame/$2.svg.
+sample_gateway() {  # name svg-name title extra-yaml
+  upstream_port="$(free_port)"
+  start_nginx 1 "$(fixed_json_server "$upstream_port" "$chat_completion_body")" "$1-upstream"
+  wait_http "http://127.0.0.1:$upstream_port/"
+  start_gateway "$1" "$4"
+  sample "${gateway_pids[$1]}" "${gateway_url[$1]}$path" "$2" "$3"
 }
 
 targets=("$@")
@@ -51,29 +67,15 @@ targets=("$@")
 for target in "${targets[@]}"; do
   case "$target" in
     gateway)
-      upstream_port="$(free_port)"; port="$(free_port)"
-      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" upstream
-      wait_http "http://127.0.0.1:$upstream_port/"
-      gateway_config "$port" >"$work/gateway.yaml"
-      "$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>&1 &
-      pid=$!; pids+=("$pid")
-      for _ in $(seq 1 100); do grep -q "listening on" "$work/gateway.out" && break; sleep 0.1; done
-      sample "$pid" "http://127.0.0.1:$port$path" gateway-c64 "sluice gateway, plain path, 64 connections"
+      sample_gateway gateway gateway-c64 "sluice gateway, plain path, 64 connections" ""
       ;;
     tracing)
-      upstream_port="$(free_port)"; collector_port="$(free_port)"; port="$(free_port)"
-      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")
-$(fixed_json_server "$collector_port" '{}')" tracing-upstream
-      wait_http "http://127.0.0.1:$upstream_port/"
-      { gateway_config "$port"; printf '%s\n' "policies:
-  tracing: {endpoint: \"http://127.0.0.1:$collector_port\", sample_ratio: 1.0}"; } >"$work/tracing.yaml"
-      "$bin" gateway --config "$work/tracing.yaml" >"$work/tracing.out" 2>&1 &
-      pid=$!; pids+=("$pid")
-      for _ in $(seq 1 100); do grep -q "listening on" "$work/tracing.out" && break; sleep 0.1; done
-      sample "$pid" "http://127.0.0.1:$port$path" gateway-tracing-c64 \
-        "sluice gateway, tracing at 100 % sampling, 64 connections"
+      collector_port="$(free_port)"
+      start_nginx 1 "$(fixed_json_server "$collector_port" '{}')" collector
+      wait_http "http://127.0.0.1:$collector_port/"
+      sample_gateway tracing gateway-tracing-c64 \
+        "sluice gateway, tracing at 100 % sampling, 64 connections" "policies:
+  tracing: {endpoint: \"http://127.0.0.1:$collector_port\", sample_ratio: 1.0}"
       ;;
     sim)
       port="$(free_port)"
@@ -84,24 +86,15 @@ $(fixed_json_server "$collector_port" '{}')" tracing-upstream
       sample "$pid" "http://127.0.0.1:$port$path" sim-c64 "sluice sim, chat completions, 64 connections"
       ;;
     policies)
-      upstream_port="$(free_port)"; port="$(free_port)"
-      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" policies-upstream
-      wait_http "http://127.0.0.1:$upstream_port/"
       entra_token "$work"
-      { gateway_config "$port"; echo "policies:"; jwt_identity_yaml "$work" 4096; cat <<YAML
-  token_limit:
-    limits:
-      - {name: per-app, counter_key: app_id, tokens_per_minute: 1000000000000}
-YAML
-      } >"$work/policies.yaml"
-      "$bin" gateway --config "$work/policies.yaml" >"$work/policies.out" 2>&1 &
-      pid=$!; pids+=("$pid")
-      for _ in $(seq 1 100); do grep -q "listening on" "$work/policies.out" && break; sleep 0.1; done
       cp "$work/post.lua" "$work/post-plain.lua"
       echo "wrk.headers[\"Authorization\"] = \"Bearer $(cat "$work/token")\"" >>"$work/post.lua"
-      sample "$pid" "http://127.0.0.1:$port$path" gateway-policies-c64 \
-        "sluice gateway, JWT (cached) + local token limit, 64 connections"
+      sample_gateway policies gateway-policies-c64 \
+        "sluice gateway, JWT (cached) + local token limit, 64 connections" "policies:
+$(jwt_identity_yaml "$work" 4096)
+  token_limit:
+    limits:
+      - {name: per-app, counter_key: app_id, tokens_per_minute: 1000000000000}"
       mv "$work/post-plain.lua" "$work/post.lua"
       ;;
     load)
@@ -118,52 +111,28 @@ YAML
       "$bin" load run "$work/load.yaml" --threads 1 --quiet --out "$work/load-out" >/dev/null 2>&1 &
       pid=$!; pids+=("$pid")
       sleep 1
-      perf record -q -F 499 --call-graph dwarf,16384 -p "$pid" -o "$work/perf.data" -- sleep "$seconds" \
-        >/dev/null 2>&1
+      record "$pid" load-c64 "sluice load, 64 VUs against nginx, every sample recorded"
       wait "$pid" || true
-      perf script -i "$work/perf.data" 2>/dev/null |
-        node "$here/flamegraph.mjs" "sluice load, 64 VUs against nginx, every sample recorded" \
-          >"$root/docs/flame/load-c64.svg"
       echo "load-c64: $(python3 -c "import json; print(json.load(open('$work/load-out/results.json'))['summary']['requests'])") requests → docs/flame/load-c64.svg"
       ;;
     accounting)
-      upstream_port="$(free_port)"; port="$(free_port)"
-      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" accounting-upstream
-      wait_http "http://127.0.0.1:$upstream_port/"
-      { gateway_config "$port"; echo "policies:"; accounting_policies_yaml "$work"; } >"$work/accounting.yaml"
-      "$bin" gateway --config "$work/accounting.yaml" >"$work/accounting.out" 2>&1 &
-      pid=$!; pids+=("$pid")
-      for _ in $(seq 1 100); do grep -q "listening on" "$work/accounting.out" && break; sleep 0.1; done
-      sample "$pid" "http://127.0.0.1:$port$path" accounting-on \
-        "sluice gateway, usage journal + SQLite store + metrics, 64 connections"
+      sample_gateway accounting accounting-on \
+        "sluice gateway, usage journal + SQLite store + metrics, 64 connections" "policies:
+$(accounting_policies_yaml "$work")"
       ;;
     redis)
       bench_require redis-server redis-cli
-      upstream_port="$(free_port)"; port="$(free_port)"; redis_port="$(free_port)"
-      body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-      start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")" redis-upstream
-      wait_http "http://127.0.0.1:$upstream_port/"
-      redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-        --loglevel warning >"$work/redis.log" 2>&1 &
-      pids+=($!)
-      for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-      { gateway_config "$port"; cat <<YAML
-policies:
-  token_limit:
-    limits:
-      - {name: per-team, counter_key: "header:x-team", tokens_per_minute: 1000000000000}
-    store: redis
-    redis: {url: "redis://127.0.0.1:$redis_port", timeout: 200ms, pool_size: 4, key_prefix: "flame:"}
-YAML
-      } >"$work/redis.yaml"
-      "$bin" gateway --config "$work/redis.yaml" >"$work/redis.out" 2>&1 &
-      pid=$!; pids+=("$pid")
-      for _ in $(seq 1 100); do grep -q "listening on" "$work/redis.out" && break; sleep 0.1; done
+      redis_port="$(free_port)"
+      start_redis "$redis_port"
       cp "$work/post.lua" "$work/post-plain.lua"
       echo 'wrk.headers["x-team"] = "flame"' >>"$work/post.lua"
-      sample "$pid" "http://127.0.0.1:$port$path" gateway-redis-limit-c64 \
-        "sluice gateway, token limit in Redis, 64 connections"
+      sample_gateway redis gateway-redis-limit-c64 \
+        "sluice gateway, token limit in Redis, 64 connections" "policies:
+  token_limit:
+    limits:
+      - {name: per-team, counter_key: \"header:x-team\", tokens_per_minute: 1000000000000}
+    store: redis
+    redis: {url: \"redis://127.0.0.1:$redis_port\", timeout: 200ms, pool_size: 4, key_prefix: \"flame:\"}"
       mv "$work/post-plain.lua" "$work/post.lua"
       ;;
     streams)
@@ -173,29 +142,17 @@ YAML
       for _ in $(seq 1 100); do grep -q "listening on" "$work/streams-sim.out" && break; sleep 0.1; done
       sim_url="$(sed -n 's/^sluice sim listening on \(http:[^ ]*\).*/\1/p' "$work/streams-sim.out" | head -1)"
       port="$(free_port)"
-      cat >"$work/streams.yaml" <<YAML
-listeners: [{address: 127.0.0.1, port: $port, threads: 1}]
-backends:
-  - {name: sim, url: "$sim_url", auth: {type: api-key, key: bench-key}, stream_usage: never}
-pools:
-  - {name: bench, members: [{backend: sim}]}
-routes:
-  - {name: bench, match: {deployments: [bench]}, pool: bench}
-YAML
+      sim_gateway_yaml "$port" "$sim_url" >"$work/streams.yaml"
       "$bin" gateway --config "$work/streams.yaml" >"$work/streams.out" 2>&1 &
       pid=$!; pids+=("$pid")
       for _ in $(seq 1 100); do grep -q "listening on" "$work/streams.out" && break; sleep 0.1; done
       node "$here/sim/streams.mjs" --url "http://127.0.0.1:$port" --streams 1000 --ttft-ms 300 \
         --itl-ms 100 --tokens 40 --ramp-ms 1000 --deadline-ms 60000 --key bench-key \
         >"$work/streams-client.out" 2>&1 &
-      local_client=$!
+      client=$!
       sleep 1
-      perf record -q -F 499 --call-graph dwarf,16384 -p "$pid" -o "$work/perf.data" -- sleep "$seconds" \
-        >/dev/null 2>&1
-      wait "$local_client" || true
-      perf script -i "$work/perf.data" 2>/dev/null |
-        node "$here/flamegraph.mjs" "sluice gateway relaying 1,000 concurrent streams from sluice sim" \
-          >"$root/docs/flame/gateway-streams.svg"
+      record "$pid" gateway-streams "sluice gateway relaying 1,000 concurrent streams from sluice sim"
+      wait "$client" || true
       echo "gateway-streams: $(grep -o 'ok=[0-9]*' "$work/streams-client.out" | head -1) → docs/flame/gateway-streams.svg"
       ;;
     *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting, redis, streams)" >&2; exit 2 ;;

@@ -16,6 +16,9 @@
 #   pin_to_cpu CPU PID...          moves the processes, their threads and children onto CPU
 #   post_lua FILE BODY HEADER VALUE  writes a wrk script POSTing BODY as JSON with HEADER: VALUE
 #   jwt_identity_yaml DIR SIZE, accounting_policies_yaml DIR  policy YAML the scripts share
+#   start_redis PORT               a private redis-server on loopback; sets redis_pid
+#   sim_gateway_yaml PORT SIM_URL  a gateway in front of `sluice sim` (deployment bench, as streams.sh)
+#   $chat_completion_body          the fixed chat completion nginx answers as the upstream
 
 pin_to_cpu() {  # cpu pid...: the processes and all their threads and children onto one CPU
   local cpu="$1" pid child
@@ -188,5 +191,31 @@ accounting_policies_yaml() {  # dir
   cat <<YAML
   usage: {journal: $1/journal, store: $1/usage.db}
   metrics: {dimensions: [app, deployment, model, backend, operation, client_ip]}
+YAML
+}
+
+# A chat completion as an upstream answers it (nginx serves it with fixed_json_server).
+chat_completion_body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
+
+# A private redis-server on loopback (no persistence), stopped at exit; waits until it answers.
+start_redis() {  # port
+  redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --loglevel warning >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  pids+=($!)
+  for _ in $(seq 1 50); do redis-cli -p "$1" ping >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
+# The YAML of one gateway (one thread) on PORT in front of a `sluice sim` serving deployment
+# `bench` with api-key bench-key; the gateway counts stream tokens itself (stream_usage: never).
+sim_gateway_yaml() {  # port sim_url
+  cat <<YAML
+listeners: [{address: 127.0.0.1, port: $1, threads: 1}]
+backends:
+  - {name: sim, url: "$2", auth: {type: api-key, key: bench-key}, stream_usage: never}
+pools:
+  - {name: bench, members: [{backend: sim}]}
+routes:
+  - {name: bench, match: {deployments: [bench]}, pool: bench}
 YAML
 }

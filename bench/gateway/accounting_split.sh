@@ -16,8 +16,7 @@ source "$root/bench/lib.sh"
 bench_require wrk nginx node curl
 bench_workdir
 upstream_port="$(free_port)"
-body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")"
+start_nginx 1 "$(fixed_json_server "$upstream_port" "$chat_completion_body")"
 wait_http "http://127.0.0.1:$upstream_port/"
 post_lua "$work/p.lua" '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}' x-team bench
 ticks_per_second="$(getconf CLK_TCK)"
@@ -32,21 +31,13 @@ thread_times() {
   done
 }
 for variant in off on; do
-  port=$(free_port)
-  {
-    gateway_config "$port"
-    if [ "$variant" = on ]; then
-      echo "policies:"
-      accounting_policies_yaml "$work"
-    fi
-  } >"$work/$variant.yaml"
-  "$bin" gateway --config "$work/$variant.yaml" >"$work/$variant.out" 2>"$work/$variant.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do grep -q "listening on" "$work/$variant.out" && break; sleep 0.1; done
-  grep -q "listening on" "$work/$variant.out" || { cat "$work/$variant.err" >&2; exit 1; }
+  extra=""
+  [ "$variant" = on ] && extra="policies:
+$(accounting_policies_yaml "$work")"
+  start_gateway "$variant" "$extra"
+  pid="${gateway_pids[$variant]}"
   thread_times "$pid" >"$work/$variant.before"
-  requests=$(wrk -t1 -c32 -d"${duration}s" -s "$work/p.lua" "http://127.0.0.1:$port$url_path" |
+  requests=$(wrk -t1 -c32 -d"${duration}s" -s "$work/p.lua" "${gateway_url[$variant]}$url_path" |
     awk '/requests in/ {print $1}')
   thread_times "$pid" >"$work/$variant.after"
   echo "$variant: $requests requests"

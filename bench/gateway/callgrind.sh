@@ -22,9 +22,8 @@ bench_workdir
 entra_token "$work"
 token="$(cat "$work/token")"
 upstream_port="$(free_port)"
-body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
 collector_port="$(free_port)"
-start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")
+start_nginx 1 "$(fixed_json_server "$upstream_port" "$chat_completion_body")
 $(fixed_json_server "$collector_port" '{}')"
 wait_http "http://127.0.0.1:$upstream_port/"
 port=$(free_port)

@@ -30,14 +30,8 @@ bench_workdir
 
 upstream_port="$(free_port)"
 redis_port="$(free_port)"
-body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I help you today?"}}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}'
-
-start_nginx 1 "$(fixed_json_server "$upstream_port" "$body")"
-
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-  --loglevel warning >"$work/redis.log" 2>&1 &
-redis_pid=$!
-pids+=($!)
+start_nginx 1 "$(fixed_json_server "$upstream_port" "$chat_completion_body")"
+start_redis "$redis_port"
 
 policy_local='
 policies:
@@ -52,7 +46,6 @@ start_gateway off ""
 start_gateway local "$policy_local"
 start_gateway redis "$policy_redis"
 wait_http "http://127.0.0.1:$upstream_port/"
-for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'

@@ -11,6 +11,8 @@ streams="${STREAMS:-1000}"
 tokens="${TOKENS:-20}"
 ttft=300
 tps=20
+bench_name=bench/gateway/streams
+source "$root/bench/lib.sh"  # sim_gateway_yaml
 [ -x "$bin" ] || { echo "bench/gateway: $bin not built (make build)" >&2; exit 2; }
 ulimit -n 65536 2>/dev/null || true
 
@@ -38,15 +40,7 @@ wait_line() {  # file pattern
 pids+=($!)
 sim_url="$(wait_line "$work/sim.out" "sluice sim listening on")"
 
-cat >"$work/gateway.yaml" <<YAML
-listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
-backends:
-  - {name: sim, url: "$sim_url", auth: {type: api-key, key: bench-key}, stream_usage: never}
-pools:
-  - {name: bench, members: [{backend: sim}]}
-routes:
-  - {name: bench, match: {deployments: [bench]}, pool: bench}
-YAML
+sim_gateway_yaml 0 "$sim_url" >"$work/gateway.yaml"
 "$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.err" &
 pids+=($!)
 gateway_url="$(wait_line "$work/gateway.out" "sluice gateway listening on")"

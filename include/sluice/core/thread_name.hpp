@@ -5,7 +5,6 @@
 // leaves the inherited name.
 #include <pthread.h>
 
-#include <string>
 #include <string_view>
 
 namespace sluice::core {
