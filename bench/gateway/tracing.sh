@@ -88,6 +88,7 @@ metrics="$(curl -s "$(admin_of on)/metrics")"
 exported="$(awk '$1=="sluice_tracing_spans_exported_total"{print $2}' <<<"$metrics")"
 dropped="$(awk '$1 ~ /^sluice_tracing_spans_dropped_total/{s += $2} END{print s + 0}' <<<"$metrics")"
 [ "${exported:-0}" -gt 0 ] || { echo "$bench_name: no spans were exported" >&2; exit 1; }
+[ "$dropped" = 0 ] || { echo "$bench_name: $dropped spans dropped: the collector did not keep up" >&2; exit 1; }
 
 echo
 echo "tracing cost: $connections connections, $workers gateway thread(s), $rounds alternating rounds x ${duration}s$([ "$pin" = 1 ] && echo ", gateways on CPU 1, nginx and wrk on CPU 0"); $exported spans exported, $dropped dropped"
