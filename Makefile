@@ -47,7 +47,7 @@ demo: build
 bench: build
 	./bench/run-all.sh
 
-# Flame graphs of the gateway (plain, with tracing, with JWT + a local limit, with accounting, with a Redis limit, relaying streams), the simulator and the load generator under load, into docs/flame/ (needs linux-perf).
+# Flame graphs of the gateway (plain, with tracing, with JWT + a local limit, with accounting, with a Redis limit, relaying streams, answering from the cache, with two workers), the simulator and the load generator under load, into docs/flame/ (needs linux-perf).
 flame: build
 	./bench/flame.sh
 

@@ -15,9 +15,13 @@
 #   streams   the gateway relaying 1,000 concurrent streamed chat completions from `sluice sim`
 #             (streams.sh's set-up at 10 tokens a second, 40 tokens each, so that the streams
 #             outlast the sampling)
+#   cache     the gateway with the exact cache, every request a hit (cache.sh's set-up), at 64
+#             connections: the upstream is not called
+#   scaling   the gateway's plain path with two worker threads, driven by two wrk threads at 64
+#             connections (scaling.sh's two-worker case)
 # perf samples the one sluice process (user and kernel, DWARF call stacks: the build keeps no frame
 # pointers) for SECONDS while wrk keeps it busy; bench/flamegraph.mjs draws the SVG.
-# Usage: bench/flame.sh [gateway|sim|tracing|policies|load|accounting|redis|streams ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
+# Usage: bench/flame.sh [gateway|sim|tracing|policies|load|accounting|redis|streams|cache|scaling ...]   Knobs: SAMPLE_SECONDS (default 4), SLUICE_BIN.
 # Needs perf (Debian linux-perf) and permission to profile (root, or perf_event_paranoid <= 1).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -44,7 +48,7 @@ record() {  # pid name title
 
 # Records process $1 while wrk drives $2 at 64 connections; draws docs/flame/$3.svg titled $4.
 sample() {  # pid url name title
-  wrk -t1 -c64 -d"$((seconds + 2))s" -s "$work/post.lua" "$2" >"$work/wrk.out" 2>&1 &
+  wrk -t"$workers" -c64 -d"$((seconds + 2))s" -s "$work/post.lua" "$2" >"$work/wrk.out" 2>&1 &
   local load=$!
   sleep 1
   record "$1" "$3" "$4"
@@ -63,7 +67,7 @@ sample_gateway() {  # name svg-name title extra-yaml
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load accounting redis streams)
+[ ${#targets[@]} -gt 0 ] || targets=(gateway sim tracing policies load accounting redis streams cache scaling)
 for target in "${targets[@]}"; do
   case "$target" in
     gateway)
@@ -155,6 +159,25 @@ $(accounting_policies_yaml "$work")"
       wait "$client" || true
       echo "gateway-streams: $(grep -o 'ok=[0-9]*' "$work/streams-client.out" | head -1) → docs/flame/gateway-streams.svg"
       ;;
-    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting, redis, streams)" >&2; exit 2 ;;
+    cache)
+      cp "$work/post.lua" "$work/post-plain.lua"
+      # cache.sh's request: deterministic (temperature 0), so the cache answers it.
+      post_lua "$work/post.lua" '{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}' api-key client
+      sample_gateway cache gateway-cache-hit-c64 \
+        "sluice gateway, exact cache, every request a hit, 64 connections" "policies:
+  cache: {ttl: 1h}"
+      curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' -H 'api-key: client' \
+        --data '{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}' \
+        "${gateway_url[cache]}$path" | grep -qi '^x-sluice-cache: hit' ||
+        { echo "bench/flame: the cache target's requests are not cache hits" >&2; exit 1; }
+      mv "$work/post-plain.lua" "$work/post.lua"
+      ;;
+    scaling)
+      workers=2
+      sample_gateway scaling gateway-2-workers-c64 \
+        "sluice gateway, plain path, two worker threads, 64 connections" ""
+      workers=1
+      ;;
+    *) echo "bench/flame: unknown target '$target' (gateway, sim, tracing, policies, load, accounting, redis, streams, cache, scaling)" >&2; exit 2 ;;
   esac
 done

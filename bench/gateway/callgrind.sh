@@ -2,11 +2,12 @@
 # Instructions a request, counted exactly: the gateway under `valgrind --tool=callgrind` (cpu-clock
 # sampling on a VM under-attributes short functions), driven by wrk at c=4 for 10 s with an
 # Entra-shaped RS256 bearer token (~850 bytes) and an x-team header on every request.
-#   bench/gateway/callgrind.sh off|auth|limit|both|usage|tracing [out-dir]
+#   bench/gateway/callgrind.sh off|auth|limit|both|usage|tracing|cache [out-dir]
 # off: no policies; auth: the identity policy with JWT validation (cache on); limit: a local token
 # limit keyed by x-team; both: the two; usage: accounting as accounting.sh runs it (the usage
 # journal and SQLite store, and the metrics policy), counting every thread's instructions;
-# tracing: every request traced (sample ratio 1.0) and exported to a collector nginx answers. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
+# tracing: every request traced (sample ratio 1.0) and exported to a collector nginx answers;
+# cache: the exact cache, every request (temperature 0) a hit after the first. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
 # prints the request count: divide a function's inclusive count by it. Needs valgrind, wrk, nginx.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -38,6 +39,7 @@ port=$(free_port)
 YAML
   ;; esac
   [ "$variant" = usage ] && accounting_policies_yaml "$work"
+  [ "$variant" = cache ] && echo "  cache: {ttl: 1h}"
   [ "$variant" = tracing ] &&
     echo "  tracing: {endpoint: \"http://127.0.0.1:$collector_port\", sample_ratio: 1.0}"
   true
@@ -48,7 +50,9 @@ valgrind --tool=callgrind --callgrind-out-file="$out_dir/$variant.out" \
 vpid=$!
 for _ in $(seq 1 300); do grep -q "listening on" "$work/g.out" && break; sleep 0.2; done
 grep -q "listening on" "$work/g.out" || { cat "$work/g.err"; exit 1; }
-post_lua "$work/p.lua" '{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}' x-team bench
+request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'
+[ "$variant" = cache ] && request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}'
+post_lua "$work/p.lua" "$request" x-team bench
 echo "wrk.headers[\"Authorization\"] = \"Bearer $token\"" >>"$work/p.lua"
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \

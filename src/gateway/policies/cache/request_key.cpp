@@ -1,13 +1,12 @@
 #include "gateway/policies/cache/request_key.hpp"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
 #include <boost/json.hpp>
 
+#include "gateway/sha256.hpp"
 #include "sluice/core/json_string.hpp"
 
 namespace sluice::gateway::cache {
@@ -125,11 +124,10 @@ std::string request_key(const KeyParts& parts) {
   for (auto part : {parts.route, parts.deployment, parts.operation, parts.partition, parts.body}) {
     append_part(text, part);
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  const std::string digest = sha256(text);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string key;
-  key.reserve(2 * SHA256_DIGEST_LENGTH);
+  key.reserve(2 * digest.size());
   for (unsigned char byte : digest) {
     key.push_back(kHex[byte >> 4]);
     key.push_back(kHex[byte & 15]);

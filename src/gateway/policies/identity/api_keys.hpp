@@ -45,7 +45,4 @@ class ApiKeyTable {
   std::unordered_map<std::string, Identity> by_digest_;
 };
 
-// SHA-256 of `data` as 32 raw bytes. Any thread.
-std::string sha256(std::string_view data);
-
 }  // namespace sluice::gateway::identity

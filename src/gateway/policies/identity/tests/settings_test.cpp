@@ -8,6 +8,7 @@
 
 #include "gateway/policies/identity/identity_policy.hpp"
 #include "gateway/policies/identity/tests/test_keys.hpp"
+#include "gateway/sha256.hpp"
 #include "sluice/core/config.hpp"
 #include "sluice/core/fake_clock.hpp"
 
