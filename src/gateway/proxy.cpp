@@ -11,6 +11,7 @@
 #include "gateway/usage_extraction.hpp"
 #include "sluice/core/duration.hpp"
 #include "sluice/http/sse_parser.hpp"
+#include "sluice/usage/append_batch.hpp"
 
 namespace sluice::gateway {
 
@@ -192,6 +193,7 @@ class Transaction {
         context_(exchange, std::move(id)) {
     context_.internal_requests = &internal;
     context_.purpose = purpose;
+    context_.response_end_may_batch = true;  // await_response_end_write() waits for it
   }
 
   // Runs the pipeline, then the log phase exactly once.
@@ -223,6 +225,7 @@ class Transaction {
   AttemptOutcome failed_attempt(PoolMemberRuntime& member, const PoolSettings& pool, Attempt record,
                                 const http::ClientError& error);
   void run_response_end_phase(std::string_view body);
+  bool response_end_write_pending();
   void run_log_phase();
 
   http::Exchange& exchange_;
@@ -266,6 +269,27 @@ void Transaction::run_response_end_phase(std::string_view body) {
   }
 }
 
+// A write a policy batched at the response end (the usage record) must be done before the
+// response leaves. The first response of an event-loop turn posts the batch's write behind the
+// handlers already ready to run, so the responses they complete join it; each response then
+// yields to the loop until its own record is written: one write() for them all, and none of them
+// sent before its record is in the journal.
+//
+// Called in a loop, `while (response_end_write_pending()) co_await yield_to_loop`, in the
+// coroutine that sends the response (a coroutine of its own would cost a frame per response).
+bool Transaction::response_end_write_pending() {
+  auto& batch = context_.response_end_write;
+  if (!batch) return false;
+  if (batch->written(context_.response_end_ticket)) {
+    batch.reset();
+    return false;
+  }
+  if (batch->claim_flush()) {
+    http::asio::post(exchange_.executor(), [batch] { batch->flush(); });
+  }
+  return true;
+}
+
 http::Task<void> Transaction::respond(http::Response response) {
   for (const auto& [name, value] : context_.response_headers) response.set(name, value);
   if (response.find("x-request-id") == response.end())
@@ -274,6 +298,7 @@ http::Task<void> Transaction::respond(http::Response response) {
   response.set("x-sluice-request-id", context_.request_id);
   context_.status = response.result_int();
   run_response_end_phase(response.body());
+  while (response_end_write_pending()) co_await http::asio::post(http::asio::use_awaitable);
   if (!co_await exchange_.send(std::move(response))) context_.client_disconnected = true;
 }
 
@@ -812,6 +837,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
                                                   ". The answer is incomplete.");
     }
     run_response_end_phase({});
+    while (response_end_write_pending()) co_await http::asio::post(http::asio::use_awaitable);
     if (!held.empty() && !co_await exchange_.write(held)) {
       context_.client_disconnected = true;
     } else if (!co_await exchange_.finish_stream()) {

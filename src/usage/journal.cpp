@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -109,7 +110,7 @@ Journal::~Journal() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-bool Journal::append(std::string_view line, JournalSpan* span) noexcept {
+bool Journal::append(std::string_view line, JournalSpan* span, std::size_t records) noexcept {
   ssize_t written = -1;
   {
     std::lock_guard lock(append_mutex_);
@@ -132,8 +133,10 @@ bool Journal::append(std::string_view line, JournalSpan* span) noexcept {
   if (written != static_cast<ssize_t>(line.size())) {
     // A short write leaves a torn line that the shipper skips; never retry the remainder, it could
     // land after another thread's record.
-    auto failures = stats_.append_failures.fetch_add(1, std::memory_order_relaxed);
-    if ((failures & (failures - 1)) == 0) {  // 1st, 2nd, 4th, 8th... failure: bounded log volume
+    const auto before = stats_.append_failures.fetch_add(records, std::memory_order_relaxed);
+    const auto failures = before + records - 1;  // the count before this write's last record
+    // Logged when a failure count of 0 or a power of two is among this write's: bounded volume.
+    if (before == 0 || std::bit_floor(failures) >= before) {
       static auto log = core::get_logger("usage");
       log->error("usage journal: cannot append to {}: {} ({} records lost so far)",
                  settings_.directory.string(),
@@ -141,7 +144,8 @@ bool Journal::append(std::string_view line, JournalSpan* span) noexcept {
     }
     return false;
   }
-  stats_.appended.fetch_add(1, std::memory_order_relaxed);
+  stats_.appended.fetch_add(records, std::memory_order_relaxed);
+  stats_.writes.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes.fetch_add(line.size(), std::memory_order_relaxed);
   return true;
 }

@@ -298,6 +298,12 @@ for (const kind of ['sqlite', 'postgresql']) {
         assert.equal(total, store[app].total_tokens, `sluice_tokens_total for ${app}`);
       }
       assert.match(text, /sluice_usage_store_up\{journal="[^"]+"\} 1/);
+      // Every record in the store went through the journal; records completed in the same
+      // event-loop turn share a write(), so there are never more writes than records.
+      const counter = (name) => Number(text.match(new RegExp(`^${name}\\{journal="[^"]+"\\} (\\d+)$`, 'm'))?.[1]);
+      assert.equal(counter('sluice_usage_records_total'), rows.length);
+      assert.ok(counter('sluice_usage_journal_writes_total') >= 1);
+      assert.ok(counter('sluice_usage_journal_writes_total') <= rows.length);
       assert.match(text, /gen_ai_server_time_to_first_token_seconds_bucket\{/);
       assert.match(text, /gen_ai_client_token_usage_bucket\{gen_ai_token_type="input"/);
     });

@@ -16,6 +16,10 @@
 #include "sluice/gateway/usage.hpp"
 #include "sluice/http/server.hpp"
 
+namespace sluice::usage {
+class AppendBatch;
+}  // namespace sluice::usage
+
 namespace sluice::gateway {
 
 struct RouteSettings;
@@ -108,7 +112,13 @@ class RequestContext {
   std::string completion_text;  // streamed text, kept for estimation and prompt/response logging
   std::int64_t estimated_prompt_tokens = -1;  // set by whoever counted it first (token limit)
   bool response_end_observed = false;         // the on_response_end phase ran (see policy.hpp)
-  CacheHit cache;                             // the answer came from the response cache
+  // Set by the pipeline when it waits, after on_response_end, for a write a policy batched there
+  // (the usage record, written with the other responses of the event-loop turn): the response
+  // leaves only once `response_end_write` has written ticket `response_end_ticket`.
+  bool response_end_may_batch = false;
+  std::shared_ptr<usage::AppendBatch> response_end_write;
+  std::uint64_t response_end_ticket = 0;
+  CacheHit cache;  // the answer came from the response cache
   // What the token limit and cache policies decided ("" when they did not run), for traces:
   // limit "admitted", "rate_limited", "quota_exceeded", "unavailable", "fail_open_admitted", ...;
   // cache "hit", "miss", "bypass", "unavailable".

@@ -4,11 +4,12 @@
 // database is never in the request path).
 //
 // A journal is a directory of segments `usage-<16-digit sequence>.log`, each a series of JSON lines
-// (usage_record.hpp). Appending is one write() on a file opened O_APPEND, from any thread, with no
-// lock: the kernel orders concurrent appends to a regular file, and a record written with write()
-// survives the process being killed (it is in the page cache). A background thread makes it
-// survive power loss too, with one fdatasync() every `sync_interval` (batched, never per record),
-// and rolls to a new segment when the active one reaches `segment_bytes`.
+// (usage_record.hpp). Appending one or more records is one write() on a file opened O_APPEND, from
+// any thread, with no lock needed for the bytes themselves: the kernel orders concurrent appends to
+// a regular file, and a record written with write() survives the process being killed (it is in the
+// page cache). A background thread makes it survive power loss too, with one fdatasync() every
+// `sync_interval` (batched, never per record), and rolls to a new segment when the active one
+// reaches `segment_bytes`.
 //
 // Rolling keeps the file descriptor number the request path writes to and swaps the file behind
 // it (dup2), so appends never see a closed descriptor. An append that started just before a roll
@@ -56,6 +57,7 @@ struct JournalStats {
   std::atomic<std::uint64_t> appended{0};         // records written
   std::atomic<std::uint64_t> append_failures{0};  // write() failed or was short (disk full)
   std::atomic<std::uint64_t> bytes{0};            // bytes written by this process
+  std::atomic<std::uint64_t> writes{0};           // write() calls that wrote records
   std::atomic<std::uint64_t> syncs{0};
   std::atomic<std::uint64_t> sync_failures{0};
 };
@@ -70,11 +72,12 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Appends one or more complete record lines (each ending in '\n') with a single write(). Any
-  // thread; holds a lock for the write() only. Returns false (and counts it) when the write failed
-  // or was short. `written`, when given, receives where the bytes landed (also after a short
-  // write, so a reader sees the gap).
-  bool append(std::string_view lines, JournalSpan* written = nullptr) noexcept;
+  // Appends one or more complete record lines (each ending in '\n'; `records` of them) with a
+  // single write(). Any thread; holds a lock for the write() only. Returns false (and counts the
+  // records as failed) when the write failed or was short. `written`, when given, receives where
+  // the bytes landed (also after a short write, so a reader sees the gap).
+  bool append(std::string_view lines, JournalSpan* written = nullptr,
+              std::size_t records = 1) noexcept;
 
   // Segments with a sequence number below this are sealed: nothing more can be appended to them.
   std::uint64_t sealed_below() const noexcept {

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +41,12 @@ class PendingRecords {
   // the journal; when the journal append fails, keeps it on the unjournaled list. Any thread.
   // False only when the record could be kept nowhere (journal failed and that list is full).
   bool append(Journal& journal, std::string_view line, UsageRecord&& record) noexcept;
+  // The same for several records with one journal write: `lines` holds their lines in order,
+  // record i's ending at `line_ends[i]`. Moves from `records`. Any thread. Returns how many
+  // records could be kept nowhere.
+  std::size_t append(Journal& journal, std::string_view lines,
+                     std::span<const std::size_t> line_ends,
+                     std::span<UsageRecord> records) noexcept;
 
   // Moves everything appended since the last take into `out` (cleared first; its capacity is
   // reused), oldest first. False when some of those records were left out (the queue was full):

@@ -7,24 +7,14 @@
 #include "core/tests/eventually.hpp"
 #include "sluice/usage/usage_log.hpp"
 #include "usage/tests/test_dir.hpp"
+#include "usage/tests/test_records.hpp"
 
 namespace sluice::usage {
 namespace {
 
+using testing::record;
 using testing::TempDir;
-
-UsageRecord record(const std::string& id, std::int64_t tokens) {
-  UsageRecord r;
-  r.request_id = id;
-  r.started_at_us = 1'000'000;
-  r.app_id = "app";
-  r.deployment = "gpt-4o";
-  r.model = "gpt-4o";
-  r.prompt_tokens = tokens;
-  r.total_tokens = tokens;
-  r.usage_source = "reported";
-  return r;
-}
+using testing::total_in;
 
 // What UsageLog::append does: the record to the journal and to memory.
 bool append_pending(PendingRecords& pending, Journal& journal, const std::string& id,
@@ -33,21 +23,6 @@ bool append_pending(PendingRecords& pending, Journal& journal, const std::string
   auto r = record(id, tokens);
   append_record_line(line, r);
   return pending.append(journal, line, std::move(r));
-}
-
-std::int64_t total_in(const std::string& url, std::int64_t* requests = nullptr) {
-  auto store = open_store(url);
-  EXPECT_TRUE(store) << store.error().message;
-  auto rows = (*store)->summarize({}, {});
-  EXPECT_TRUE(rows);
-  std::int64_t total = 0;
-  std::int64_t count = 0;
-  for (const auto& row : *rows) {
-    total += row.total_tokens;
-    count += row.requests;
-  }
-  if (requests) *requests = count;
-  return total;
 }
 
 // One pass ships `records` new records, none twice; `read_back` of all shipped so far came from

@@ -32,6 +32,10 @@ void contribute_metrics(SharedJournal& shared, usage::MetricRegistry& registry) 
   };
   add("sluice_usage_records_total", "Usage records appended to the journal.", "counter",
       [log] { return log->journal().stats().appended.load(); });
+  add("sluice_usage_journal_writes_total",
+      "Journal write() calls that wrote records: the records of responses completed in the same "
+      "event-loop turn share one.",
+      "counter", [log] { return log->journal().stats().writes.load(); });
   add("sluice_usage_record_failures_total",
       "Usage records that could not be appended to the journal (disk full, I/O error).", "counter",
       [log] { return log->journal().stats().append_failures.load(); });
@@ -101,6 +105,10 @@ UsagePolicy::UsagePolicy(std::shared_ptr<usage::UsageLog> log, std::shared_ptr<v
     : log_(std::move(log)), keep_alive_(std::move(keep_alive)), traffic_(std::move(traffic)) {}
 
 void UsagePolicy::append(const RequestContext& context) {
+  log_->append(record(context));  // moved, not copied: ~400 instructions of string copies
+}
+
+usage::UsageRecord UsagePolicy::record(const RequestContext& context) {
   auto record = make_usage_record(context);
   if (traffic_) {
     // The console's per-minute counts, from the same record, so its charts agree with the store.
@@ -118,11 +126,19 @@ void UsagePolicy::append(const RequestContext& context) {
     }
     traffic_->record(sample);
   }
-  log_->append(std::move(record));  // moved, not copied: ~400 instructions of string copies
+  return record;
 }
 
 void UsagePolicy::on_response_end(RequestContext& context, std::string_view) {
-  append(context);
+  if (!context.response_end_may_batch || context.response_end_write) {
+    append(context);
+    return;
+  }
+  // Written with the records of the other responses of this event-loop turn, by one write(); the
+  // pipeline sends the response once it is written.
+  auto batch = log_->batch_of_this_thread();
+  context.response_end_ticket = batch->add(record(context));
+  context.response_end_write = std::move(batch);
 }
 
 void UsagePolicy::on_complete(RequestContext& context) {

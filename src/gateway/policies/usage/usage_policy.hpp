@@ -17,8 +17,10 @@
 // [DONE]), so a crash can never leave a client with a complete response and no record; requests
 // that never reached that point (client gone) are recorded in on_complete. Either way exactly once.
 //
-// Threads: one object shared by all workers; both hooks run on the request's worker and do one
-// write() to the journal, no lock, no database.
+// Threads: one object shared by all workers; both hooks run on the request's worker, no database.
+// on_complete does one write() to the journal. on_response_end, in the gateway's pipeline, adds
+// the record to the worker's batch instead (sluice/usage/append_batch.hpp): the responses one
+// event-loop turn completes share one write(), and each waits for it before it is sent.
 #include <memory>
 
 #include "gateway/console/traffic_ring.hpp"
@@ -49,6 +51,8 @@ class UsagePolicy final : public Policy {
 
  private:
   void append(const RequestContext& context);
+  // The record of `context`, counted in the console's traffic ring.
+  usage::UsageRecord record(const RequestContext& context);
 
   std::shared_ptr<usage::UsageLog> log_;
   std::shared_ptr<void> keep_alive_;  // the journal's metric contributions

@@ -1,0 +1,68 @@
+#pragma once
+// Usage records added on one thread and written to the journal together, with one write(): the
+// records of the responses that one turn of a gateway worker's event loop completes
+// (gateway/policies/usage/usage_policy.hpp). The write() per record was a third of what
+// accounting cost a request (docs/performance.md): each append that grows an ext4 file dirties
+// its inode.
+//
+// Each record added gets a ticket, and written(ticket) turns true once a flush() has written it
+// (or, when the journal failed, kept it in memory as UsageLog::append does). The caller arranges
+// the flush and holds the response until its record is written, so records stay durable before
+// the response completes. The gateway posts one flush per batch to the worker's event loop,
+// behind the handlers already ready, whose responses join the batch:
+//
+//   auto ticket = batch.add(std::move(record));
+//   if (batch.claim_flush()) post(executor, [batch] { batch->flush(); });
+//   while (!batch.written(ticket)) co_await post(executor);   // then send the response
+//
+// One thread adds and flushes; the lock is for the log's shutdown (UsageLog's destructor), which
+// flushes what is left from its own thread.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sluice/usage/usage_record.hpp"
+
+namespace sluice::usage {
+
+class UsageLog;
+
+class AppendBatch {
+ public:
+  explicit AppendBatch(UsageLog& log) : log_(&log) {}
+  AppendBatch(const AppendBatch&) = delete;
+  AppendBatch& operator=(const AppendBatch&) = delete;
+
+  // Adds `record` to the next flush; returns its ticket. A record whose line cannot be built
+  // (out of memory) is appended at once instead (ticket 0: written).
+  std::uint64_t add(UsageRecord&& record) noexcept;
+  // True for the first caller since the last flush: that caller arranges the next one.
+  bool claim_flush() noexcept;
+  // Writes every record added since the last flush with one journal write.
+  void flush() noexcept;
+  bool written(std::uint64_t ticket) const noexcept {
+    return ticket <= written_.load(std::memory_order_acquire);
+  }
+  // Records added and not yet flushed.
+  std::size_t size() const;
+
+  // The log is shutting down: flushes what is left, and any later add() appends at once.
+  void close() noexcept;
+
+ private:
+  void flush_locked() noexcept;
+
+  mutable std::mutex mutex_;
+  UsageLog* log_;  // null once closed
+  std::string lines_;
+  std::vector<std::size_t> line_ends_;  // where each record's line ends in `lines_`
+  std::vector<UsageRecord> records_;
+  std::uint64_t open_ticket_ = 1;  // the ticket of the records being added now
+  std::atomic<std::uint64_t> written_{0};
+  bool flush_claimed_ = false;
+};
+
+}  // namespace sluice::usage

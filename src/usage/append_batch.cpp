@@ -1,0 +1,61 @@
+#include "sluice/usage/append_batch.hpp"
+
+#include "sluice/usage/usage_log.hpp"
+
+namespace sluice::usage {
+
+std::uint64_t AppendBatch::add(UsageRecord&& record) noexcept {
+  std::lock_guard lock(mutex_);
+  if (log_ == nullptr) [[unlikely]] {
+    // Closed, so the log is gone: unreachable, since a policy that adds records holds its log
+    // and UsageLog::batch_of_this_thread() never hands out a closed batch. Nowhere to put it.
+    return 0;  // a ticket written() at once
+  }
+  const std::size_t size_before = lines_.size();
+  try {
+    append_record_line(lines_, record);
+    line_ends_.push_back(lines_.size());
+    records_.push_back(std::move(record));
+  } catch (...) {  // std::bad_alloc: undo, and append on its own (which counts the failure)
+    lines_.resize(size_before);
+    if (line_ends_.size() > records_.size()) line_ends_.pop_back();
+    log_->append(std::move(record));
+    return 0;
+  }
+  return open_ticket_;
+}
+
+bool AppendBatch::claim_flush() noexcept {
+  std::lock_guard lock(mutex_);
+  return !std::exchange(flush_claimed_, true);
+}
+
+void AppendBatch::flush() noexcept {
+  std::lock_guard lock(mutex_);
+  flush_locked();
+}
+
+void AppendBatch::flush_locked() noexcept {
+  flush_claimed_ = false;
+  if (!records_.empty() && log_ != nullptr) {
+    log_->append(lines_, line_ends_, records_);
+    lines_.clear();
+    line_ends_.clear();
+    records_.clear();
+  }
+  written_.store(open_ticket_, std::memory_order_release);
+  ++open_ticket_;
+}
+
+std::size_t AppendBatch::size() const {
+  std::lock_guard lock(mutex_);
+  return records_.size();
+}
+
+void AppendBatch::close() noexcept {
+  std::lock_guard lock(mutex_);
+  flush_locked();
+  log_ = nullptr;
+}
+
+}  // namespace sluice::usage
