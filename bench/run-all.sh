@@ -41,7 +41,7 @@ for entry in "${benches[@]}"; do
   {
     printf '%-20s baseline: %s [%s]\n' "$name" "$baseline" "$status"
     # Each script ends its output with grep-able "name: key=value ..." lines.
-    grep -E '^(tokenizer|sim|sim-streams|gateway|gateway-streams|accounting|auth|limits|tracing|scaling|load|memory)[a-z-]*:' "$log" | sed 's/^/    /'
+    grep -E '^(tokenizer|sim|sim-streams|gateway|gateway-streams|accounting|auth|limits|cache|semantic|tracing|scaling|load|memory)[a-z-]*:' "$log" | sed 's/^/    /'
   } >>"$summary"
 done
 echo
