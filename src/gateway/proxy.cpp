@@ -193,7 +193,7 @@ class Transaction {
         context_(exchange, std::move(id)) {
     context_.internal_requests = &internal;
     context_.purpose = purpose;
-    context_.response_end_may_batch = true;  // await_response_end_write() waits for it
+    context_.response_end_may_batch = true;  // response_end_write_pending() waits for it
   }
 
   // Runs the pipeline, then the log phase exactly once.
