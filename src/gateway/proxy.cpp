@@ -269,25 +269,16 @@ void Transaction::run_response_end_phase(std::string_view body) {
   }
 }
 
-// A write a policy batched at the response end (the usage record) must be done before the
-// response leaves. The first response of an event-loop turn posts the batch's write behind the
-// handlers already ready to run, so the responses they complete join it; each response then
-// yields to the loop until its own record is written: one write() for them all, and none of them
-// sent before its record is in the journal.
-//
-// Called in a loop, `while (response_end_write_pending()) co_await yield_to_loop`, in the
-// coroutine that sends the response (a coroutine of its own would cost a frame per response).
+// A write a policy batched at the response end (the usage record, usage_policy.hpp) must be done
+// before the response leaves: the response yields to the event loop until it is. Called in a
+// loop, `while (response_end_write_pending()) co_await yield`, in the coroutine that sends the
+// response (a coroutine of its own would cost a frame per response).
 bool Transaction::response_end_write_pending() {
   auto& batch = context_.response_end_write;
   if (!batch) return false;
-  if (batch->written(context_.response_end_ticket)) {
-    batch.reset();
-    return false;
-  }
-  if (batch->claim_flush()) {
-    http::asio::post(exchange_.executor(), [batch] { batch->flush(); });
-  }
-  return true;
+  if (!batch->written(context_.response_end_ticket)) return true;
+  batch.reset();
+  return false;
 }
 
 http::Task<void> Transaction::respond(http::Response response) {

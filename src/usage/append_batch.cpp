@@ -4,13 +4,14 @@
 
 namespace sluice::usage {
 
-std::uint64_t AppendBatch::add(UsageRecord&& record) noexcept {
+AppendBatch::Added AppendBatch::add(UsageRecord&& record) noexcept {
   std::lock_guard lock(mutex_);
   if (log_ == nullptr) [[unlikely]] {
     // Closed, so the log is gone: unreachable, since a policy that adds records holds its log
     // and UsageLog::batch_of_this_thread() never hands out a closed batch. Nowhere to put it.
-    return 0;  // a ticket written() at once
+    return {};  // ticket 0: written at once
   }
+  const bool opened = records_.empty();
   const std::size_t size_before = lines_.size();
   try {
     append_record_line(lines_, record);
@@ -20,14 +21,9 @@ std::uint64_t AppendBatch::add(UsageRecord&& record) noexcept {
     lines_.resize(size_before);
     if (line_ends_.size() > records_.size()) line_ends_.pop_back();
     log_->append(std::move(record));
-    return 0;
+    return {};
   }
-  return open_ticket_;
-}
-
-bool AppendBatch::claim_flush() noexcept {
-  std::lock_guard lock(mutex_);
-  return !std::exchange(flush_claimed_, true);
+  return {open_ticket_, opened};
 }
 
 void AppendBatch::flush() noexcept {
@@ -36,7 +32,6 @@ void AppendBatch::flush() noexcept {
 }
 
 void AppendBatch::flush_locked() noexcept {
-  flush_claimed_ = false;
   if (!records_.empty() && log_ != nullptr) {
     log_->append(lines_, line_ends_, records_);
     lines_.clear();

@@ -6,30 +6,8 @@ namespace sluice::usage {
 
 bool PendingRecords::append(Journal& journal, std::string_view line,
                             UsageRecord&& record) noexcept {
-  std::lock_guard lock(mutex_);
-  JournalSpan span;
-  if (!journal.append(line, &span)) {
-    // A torn line, if any landed, is skipped by every journal reader: this copy is the record.
-    try {
-      if (unjournaled_records_.size() < limit_) {
-        unjournaled_records_.push_back(std::move(record));
-        unjournaled_.fetch_add(1, std::memory_order_relaxed);
-        return true;
-      }
-    } catch (...) {  // std::bad_alloc: kept nowhere
-    }
-    lost_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  try {
-    if (records_.size() < limit_) {
-      records_.emplace_back(std::move(record), span);  // one move, not two
-      return true;
-    }
-  } catch (...) {  // std::bad_alloc: same as a full queue
-  }
-  left_out_ = true;  // in the journal; the shipper will read it there
-  return true;
+  const std::size_t line_end = line.size();
+  return append(journal, line, std::span(&line_end, 1), std::span(&record, 1)) == 0;
 }
 
 std::size_t PendingRecords::append(Journal& journal, std::string_view lines,
@@ -39,8 +17,9 @@ std::size_t PendingRecords::append(Journal& journal, std::string_view lines,
   JournalSpan span;
   std::size_t lost = 0;
   if (!journal.append(lines, &span, records.size())) {
-    // As for one record: these copies are the records. Lines before a tear did land; the shipper
-    // may read them back too, and the store ignores a request id it already has.
+    // These copies are the records. A torn line is skipped by every journal reader; whole lines
+    // before the tear did land, and the shipper may read them back too: the store ignores a
+    // request id it already has.
     for (auto& record : records) {
       try {
         if (unjournaled_records_.size() < limit_) {
@@ -62,9 +41,9 @@ std::size_t PendingRecords::append(Journal& journal, std::string_view lines,
     const JournalPosition end{span.end.segment, first + line_ends[i]};
     try {
       if (records_.size() < limit_) {
-        records_.emplace_back(std::move(records[i]), JournalSpan{previous, end});
+        records_.emplace_back(std::move(records[i]), JournalSpan{previous, end});  // one move
       } else {
-        left_out_ = true;
+        left_out_ = true;  // in the journal; the shipper will read it there
       }
     } catch (...) {  // std::bad_alloc: same as a full queue
       left_out_ = true;

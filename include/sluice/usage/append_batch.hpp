@@ -6,13 +6,13 @@
 // its inode.
 //
 // Each record added gets a ticket, and written(ticket) turns true once a flush() has written it
-// (or, when the journal failed, kept it in memory as UsageLog::append does). The caller arranges
-// the flush and holds the response until its record is written, so records stay durable before
-// the response completes. The gateway posts one flush per batch to the worker's event loop,
-// behind the handlers already ready, whose responses join the batch:
+// (or, when the journal failed, kept it in memory as UsageLog::append does). The caller whose
+// record opened the batch arranges its flush; every caller holds its response until its record is
+// written, so records stay durable before the response completes. The gateway posts the flush to
+// the worker's event loop, behind the handlers already ready, whose responses join the batch:
 //
-//   auto ticket = batch.add(std::move(record));
-//   if (batch.claim_flush()) post(executor, [batch] { batch->flush(); });
+//   auto [ticket, opened] = batch.add(std::move(record));
+//   if (opened) post(executor, [batch] { batch->flush(); });
 //   while (!batch.written(ticket)) co_await post(executor);   // then send the response
 //
 // One thread adds and flushes; the lock is for the log's shutdown (UsageLog's destructor), which
@@ -36,11 +36,13 @@ class AppendBatch {
   AppendBatch(const AppendBatch&) = delete;
   AppendBatch& operator=(const AppendBatch&) = delete;
 
-  // Adds `record` to the next flush; returns its ticket. A record whose line cannot be built
-  // (out of memory) is appended at once instead (ticket 0: written).
-  std::uint64_t add(UsageRecord&& record) noexcept;
-  // True for the first caller since the last flush: that caller arranges the next one.
-  bool claim_flush() noexcept;
+  struct Added {
+    std::uint64_t ticket = 0;
+    bool opened = false;  // the first record since the last flush: the caller arranges the next
+  };
+  // Adds `record` to the next flush. A record whose line cannot be built (out of memory) is
+  // appended at once instead (ticket 0: written).
+  Added add(UsageRecord&& record) noexcept;
   // Writes every record added since the last flush with one journal write.
   void flush() noexcept;
   bool written(std::uint64_t ticket) const noexcept {
@@ -62,7 +64,6 @@ class AppendBatch {
   std::vector<UsageRecord> records_;
   std::uint64_t open_ticket_ = 1;  // the ticket of the records being added now
   std::atomic<std::uint64_t> written_{0};
-  bool flush_claimed_ = false;
 };
 
 }  // namespace sluice::usage

@@ -144,25 +144,26 @@ TEST(AppendBatch, WritesWhatWasAddedOnFlushAndTheLogClosesItWithWhatIsLeft) {
     std::thread([&] { other = log.batch_of_this_thread(); }).join();
     EXPECT_NE(other, batch);
 
-    const auto first = batch->add(record("a", 1));
-    const auto second = batch->add(record("b", 2));
+    const auto [first, opened_first] = batch->add(record("a", 1));
+    const auto [second, opened_second] = batch->add(record("b", 2));
     EXPECT_EQ(first, second) << "records added before a flush share it";
     EXPECT_FALSE(batch->written(first));
     EXPECT_EQ(batch->size(), 2u);
     EXPECT_EQ(log.journal().stats().appended.load(), 0u) << "nothing written before the flush";
-    EXPECT_TRUE(batch->claim_flush());
-    EXPECT_FALSE(batch->claim_flush()) << "one flush is arranged per batch";
+    EXPECT_TRUE(opened_first);
+    EXPECT_FALSE(opened_second) << "one flush is arranged per batch";
 
     batch->flush();
     EXPECT_TRUE(batch->written(first));
     EXPECT_EQ(batch->size(), 0u);
     EXPECT_EQ(log.journal().stats().appended.load(), 2u);
     EXPECT_EQ(log.journal().stats().writes.load(), 1u);
-    EXPECT_TRUE(batch->claim_flush()) << "the next batch needs its own flush";
     batch->flush();  // an empty flush writes nothing
     EXPECT_EQ(log.journal().stats().appended.load(), 2u);
 
-    last_ticket = batch->add(record("c", 4));
+    const auto last = batch->add(record("c", 4));
+    last_ticket = last.ticket;
+    EXPECT_TRUE(last.opened) << "the next batch needs its own flush";
     EXPECT_GT(last_ticket, first);
     EXPECT_FALSE(batch->written(last_ticket));
     // The log shuts down with "c" still in the batch (its worker stopped before the flush).

@@ -134,10 +134,13 @@ void UsagePolicy::on_response_end(RequestContext& context, std::string_view) {
     append(context);
     return;
   }
-  // Written with the records of the other responses of this event-loop turn, by one write(); the
-  // pipeline sends the response once it is written.
+  // Written with the records of the other responses of this event-loop turn, by one write()
+  // posted behind the handlers ready now (whose responses join the batch); the pipeline sends the
+  // response once it is written.
   auto batch = log_->batch_of_this_thread();
-  context.response_end_ticket = batch->add(record(context));
+  const auto [ticket, opened] = batch->add(record(context));
+  if (opened) http::asio::post(context.exchange.executor(), [batch] { batch->flush(); });
+  context.response_end_ticket = ticket;
   context.response_end_write = std::move(batch);
 }
 
