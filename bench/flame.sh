@@ -162,12 +162,13 @@ $(accounting_policies_yaml "$work")"
     cache)
       cp "$work/post.lua" "$work/post-plain.lua"
       # cache.sh's request: deterministic (temperature 0), so the cache answers it.
-      post_lua "$work/post.lua" '{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}' api-key client
+      cache_request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}'
+      post_lua "$work/post.lua" "$cache_request" api-key client
       sample_gateway cache gateway-cache-hit-c64 \
         "sluice gateway, exact cache, every request a hit, 64 connections" "policies:
   cache: {ttl: 1h}"
       curl -s -D - -o /dev/null -X POST -H 'Content-Type: application/json' -H 'api-key: client' \
-        --data '{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}' \
+        --data "$cache_request" \
         "${gateway_url[cache]}$path" | grep -qi '^x-sluice-cache: hit' ||
         { echo "bench/flame: the cache target's requests are not cache hits" >&2; exit 1; }
       mv "$work/post-plain.lua" "$work/post.lua"

@@ -14,6 +14,9 @@
 #                                  exits naming NAME on non-2xx answers
 #   start_gateway NAME YAML        a gateway of gateway_config + YAML; sets gateway_url[NAME], gateway_pids[NAME]
 #   pin_to_cpu CPU PID...          moves the processes, their threads and children onto CPU
+#   pin_gateways NGINX_PID GW_PID...  with $pin = 1 (knob PIN; default 1 on 2 or more CPUs): nginx
+#                                  and wrk on CPU 0, the gateways on CPU 1; $pin_note says so
+#   median                         prints the median of the numbers on stdin (spaces or lines)
 #   post_lua FILE BODY HEADER VALUE  writes a wrk script POSTing BODY as JSON with HEADER: VALUE
 #   jwt_identity_yaml DIR SIZE, accounting_policies_yaml DIR  policy YAML the scripts share
 #   start_redis PORT               a private redis-server on loopback; sets redis_pid
@@ -27,6 +30,23 @@ pin_to_cpu() {  # cpu pid...: the processes and all their threads and children o
     taskset -a -p -c "$cpu" "$pid" >/dev/null
     for child in $(pgrep -P "$pid" || true); do taskset -a -p -c "$cpu" "$child" >/dev/null; done
   done
+}
+
+pin="${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}"
+pin_note=""
+pin_gateways() {  # nginx_pid gateway_pid...: the gateway's core to itself, as in production
+  [ "$pin" = 1 ] || return 0
+  bench_require taskset
+  pin_to_cpu 0 "$1"
+  shift
+  pin_to_cpu 1 "$@"
+  wrk_cpu=0
+  pin_note=", gateways on CPU 1, nginx and wrk on CPU 0"
+}
+
+median() {
+  tr -s ' ' '\n' | grep . | sort -g |
+    awk '{v[NR] = $1} END{print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
 bench_require() {

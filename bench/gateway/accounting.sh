@@ -22,7 +22,6 @@ duration="${DURATION:-4}"
 rounds="${ROUNDS:-6}"
 connections="${CONNECTIONS:-32}"
 workers="${WORKERS:-1}"
-pin="${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}"
 
 bench_name="bench/gateway/accounting"
 source "$root/bench/lib.sh"
@@ -59,12 +58,7 @@ for variant in "${variants[@]}"; do
   grep -q "admin on" "$work/$variant.out" || { cat "$work/$variant.err" >&2; exit 1; }
 done
 
-if [ "$pin" = 1 ]; then
-  bench_require taskset
-  pin_to_cpu 0 "${pids[0]}"
-  pin_to_cpu 1 "${pid_of[off]}" "${pid_of[on]}"
-  wrk_cpu=0
-fi
+pin_gateways "${pids[0]}" "${pid_of[off]}" "${pid_of[on]}"
 
 request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
 url_of() { echo "http://127.0.0.1:${port[$1]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"; }
@@ -107,7 +101,7 @@ for round in $(seq 1 "$rounds"); do
   done
   ratios+=("$(awk -v off="${round_rps[off]}" -v on="${round_rps[on]}" 'BEGIN{printf "%.4f", on / off}')")
 done
-median_ratio="$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END{print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
+median_ratio="$(median <<<"${ratios[*]}")"
 
 # The accounting side must have kept up: every request measured (plus the probe) has its record.
 expected=$(( ${sent[on]} + 1 ))
@@ -119,7 +113,7 @@ done
 [ "$stored" -ge "$expected" ] || { echo "bench/gateway/accounting: $stored records in the store, $expected expected" >&2; exit 1; }
 
 echo
-echo "accounting cost: $connections connections, $workers gateway thread(s), $rounds alternating rounds x ${duration}s$([ "$pin" = 1 ] && echo ", gateways on CPU 1, nginx and wrk on CPU 0"), $stored records stored"
+echo "accounting cost: $connections connections, $workers gateway thread(s), $rounds alternating rounds x ${duration}s$pin_note, $stored records stored"
 printf '%-8s %12s %10s %10s\n' variant "req/s" "p50 us" "p99 us"
 for variant in "${variants[@]}"; do
   printf '%-8s %12.0f %10.0f %10.0f\n' "$variant" "${best_rps[$variant]}" "${best_p50[$variant]}" "${best_p99[$variant]}"

@@ -151,7 +151,6 @@ if [ -n "${PERF:-}" ]; then
   echo "bench/gateway/auth: profile of $PERF in perf-auth-$PERF.data (perf report -i ...)" >&2
 fi
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A cpu
 for variant in "${variants[@]}"; do cpu[$variant]="$(median <<<"${cpu_samples[$variant]}")"; done
 

@@ -71,7 +71,6 @@ rps_of() {  # url
   sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out"
 }
 
-median() { sort -g | awk '{v[NR] = $1} END{print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 declare -A samples
 orders=("sluice-1 sluice-2 nginx-1 nginx-2" "nginx-2 nginx-1 sluice-2 sluice-1"
@@ -85,7 +84,7 @@ for round in $(seq 1 "$rounds"); do
 done
 declare -A med
 for name in sluice-1 sluice-2 nginx-1 nginx-2; do
-  med[$name]="$(tr ' ' '\n' <<<"${samples[$name]}" | grep . | median)"
+  med[$name]="$(median <<<"${samples[$name]}")"
 done
 
 echo

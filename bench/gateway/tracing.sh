@@ -26,7 +26,6 @@ duration="${DURATION:-3}"
 rounds="${ROUNDS:-8}"
 connections="${CONNECTIONS:-32}"
 workers="${WORKERS:-1}"
-pin="${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}"
 
 bench_name="bench/gateway/tracing"
 source "$root/bench/lib.sh"
@@ -47,12 +46,7 @@ start_gateway on "admin: {address: 127.0.0.1, port: 0}
 policies:
   tracing: {endpoint: \"http://127.0.0.1:$collector_port\", sample_ratio: 1.0}"
 
-if [ "$pin" = 1 ]; then
-  bench_require taskset
-  pin_to_cpu 0 "${pids[0]}"
-  pin_to_cpu 1 "${gateway_pids[off]}" "${gateway_pids[on]}"
-  wrk_cpu=0
-fi
+pin_gateways "${pids[0]}" "${gateway_pids[off]}" "${gateway_pids[on]}"
 
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 request='{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'
@@ -80,7 +74,7 @@ for round in $(seq 1 "$rounds"); do
   done
   ratios+=("$(awk -v off="${round_rps[off]}" -v on="${round_rps[on]}" 'BEGIN{printf "%.4f", on / off}')")
 done
-median_ratio="$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END{print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
+median_ratio="$(median <<<"${ratios[*]}")"
 
 # Tracing must really have been on, and the collector must have kept up: spans exported, none lost.
 admin_of() { grep -o 'admin on http://[^ ]*' "$work/$1.out" | head -1 | sed 's/admin on //'; }
@@ -91,7 +85,7 @@ dropped="$(awk '$1 ~ /^sluice_tracing_spans_dropped_total/{s += $2} END{print s 
 [ "$dropped" = 0 ] || { echo "$bench_name: $dropped spans dropped: the collector did not keep up" >&2; exit 1; }
 
 echo
-echo "tracing cost: $connections connections, $workers gateway thread(s), $rounds alternating rounds x ${duration}s$([ "$pin" = 1 ] && echo ", gateways on CPU 1, nginx and wrk on CPU 0"); $exported spans exported, $dropped dropped"
+echo "tracing cost: $connections connections, $workers gateway thread(s), $rounds alternating rounds x ${duration}s$pin_note; $exported spans exported, $dropped dropped"
 printf '%-8s %12s %10s\n' variant "req/s" "p50"
 for variant in off on; do
   printf '%-8s %12.0f %10s\n' "$variant" "${best_rps[$variant]}" "${best_p50[$variant]}"
