@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -97,6 +96,29 @@ class RedisServer {
     freeReplyObject(reply);
     redisFree(context);
   }
+  // A bulk-string reply's text (INFO's), or "" on failure.
+  std::string text(const char* command) const {
+    timeval tv{1, 0};
+    redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    std::string out;
+    if (context && !context->err) {
+      auto* reply = static_cast<redisReply*>(redisCommand(context, command));
+      if (reply && reply->type == REDIS_REPLY_STRING) out.assign(reply->str, reply->len);
+      if (reply) freeReplyObject(reply);
+    }
+    if (context) redisFree(context);
+    return out;
+  }
+  // How many times `name` ran, from INFO commandstats.
+  long long calls_of(const std::string& name) const {
+    auto stats = text("INFO commandstats");
+    auto at = stats.find("cmdstat_" + name + ":calls=");
+    if (at == std::string::npos) return 0;
+    return std::stoll(stats.substr(at + 8 + name.size() + 7));
+  }
+  // A server that takes connections and requests and answers nothing (SIGSTOP), and back.
+  void pause() const { ::kill(pid_, SIGSTOP); }
+  void resume() const { ::kill(pid_, SIGCONT); }
   // The fields of hash `key` as integers (every field of a window hash is one).
   std::map<std::string, long long> hash(const std::string& key) const {
     std::map<std::string, long long> fields;
@@ -159,25 +181,41 @@ class RedisStoreTest : public ::testing::Test {
     // server refuses connections at once, so the outage tests do not wait for them.)
     s.timeout = 10s;
     s.connect_timeout = 10s;
-    s.pool_size = 2;
     s.retry_interval = 300ms;
     return s;
   }
 
+  // The calling thread's event loop, as a gateway worker has one: the store's connection for this
+  // thread lives on it from one call to the next.
+  static asio::io_context& loop() {
+    thread_local asio::io_context io{1};
+    return io;
+  }
+  // Runs the calling thread's loop until `done()`: a connection always has a read pending, so the
+  // loop never runs out of work by itself.
+  template <class Done>
+  static void run_until(Done done) {
+    while (!done()) {
+      loop().restart();
+      loop().run_one();
+    }
+  }
+
   static RedisStore::Answer reserve(RedisStore& store, std::vector<Charge> charges,
                                     const Instant& now) {
-    asio::io_context io;
     std::optional<RedisStore::Answer> answer;
     asio::co_spawn(
-        io, [&]() -> http::Task<void> { answer = co_await store.reserve(charges, now); },
+        loop(), [&]() -> http::Task<void> { answer = co_await store.reserve(charges, now); },
         asio::detached);
-    io.run();
+    run_until([&] { return answer.has_value(); });
     return std::move(*answer);
   }
   static bool settle(RedisStore& store, std::vector<Settlement> settlements, const Instant& now) {
-    std::promise<bool> done;
-    store.settle(settlements, now, [&](bool ok, const std::string&) { done.set_value(ok); });
-    return done.get_future().get();
+    std::optional<bool> outcome;
+    store.settle(loop().get_executor(), settlements, now,
+                 [&](bool ok, const std::string&) { outcome = ok; });
+    run_until([&] { return outcome.has_value(); });
+    return *outcome;
   }
 
   static RedisServer* server_;
@@ -292,7 +330,7 @@ TEST_F(RedisStoreTest, MakesExactlyTheLocalStoresDecisions) {
   EXPECT_GT(refused, 50);
 }
 
-// Two stores (two gateway instances, each with its own connection pool) and eight threads share
+// Two stores (two gateway instances, each with its own connections) and eight threads share
 // one limit: in every 61 consecutive buckets the sum admitted across both stays within the limit.
 TEST_F(RedisStoreTest, TwoInstancesShareOneBudgetUnderConcurrency) {
   RedisStore first(settings("t4:"));
@@ -368,7 +406,8 @@ TEST_F(RedisStoreTest, CoalescedSettlementsAddUpExactly) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      std::vector<std::future<bool>> outcomes;
+      // A flush carries other threads' settlements too, and answers them on its own loop.
+      std::atomic<int> answered{0};
       for (int i = 0; i < kEach; ++i) {
         // Refunds and charges, to both counters; some charges to a bucket that has left the window
         // (they move to the current bucket), some refunds to one (they are dropped).
@@ -379,14 +418,12 @@ TEST_F(RedisStoreTest, CoalescedSettlementsAddUpExactly) {
           std::lock_guard lock(local_mutex);
           local.settle(settlements, now);
         }
-        auto promise = std::make_shared<std::promise<bool>>();
-        outcomes.push_back(promise->get_future());
-        redis.settle(settlements, now,
-                     [promise](bool ok, const std::string&) { promise->set_value(ok); });
+        redis.settle(loop().get_executor(), settlements, now, [&](bool ok, const std::string&) {
+          answered.fetch_add(1);
+          if (!ok) failed.fetch_add(1);
+        });
       }
-      for (auto& outcome : outcomes) {
-        if (!outcome.get()) failed.fetch_add(1);
-      }
+      run_until([&] { return answered.load() == kEach; });
     });
   }
   for (auto& thread : threads) thread.join();
@@ -487,14 +524,14 @@ TEST_F(RedisStoreTest, AnOutageIsReportedAndThenAnsweredWithoutARoundTrip) {
   own.stop();
   auto down = reserve(store, {{&limit, "a", 10}}, at(kT0));
   EXPECT_EQ(down.status, RedisReply::Status::kUnavailable);
-  EXPECT_FALSE(store.pool().up());
-  const auto connects = store.pool().connects();
-  const auto failures = store.pool().failures();
+  EXPECT_FALSE(store.client().up());
+  const auto connects = store.client().connects();
+  const auto failures = store.client().failures();
   auto again = reserve(store, {{&limit, "a", 10}}, at(kT0));
   EXPECT_EQ(again.status, RedisReply::Status::kUnavailable);
   EXPECT_NE(again.error.find("marked down"), std::string::npos) << again.error;
-  EXPECT_EQ(store.pool().connects(), connects);
-  EXPECT_EQ(store.pool().failures(), failures);
+  EXPECT_EQ(store.client().connects(), connects);
+  EXPECT_EQ(store.client().failures(), failures);
 }
 
 TEST_F(RedisStoreTest, ARestartedServerIsPickedUpAfterTheRetryInterval) {
@@ -524,6 +561,98 @@ TEST_F(RedisStoreTest, ARestartedServerIsPickedUpAfterTheRetryInterval) {
   // Settlements are sent again.
   EXPECT_TRUE(settle(store, {{&limit, "a", back.result.bucket, 0, -4}}, at(kT0)));
   EXPECT_EQ(reserve(store, {{&limit, "a", 0}}, at(kT0)).result.standing[0].window_used, 6);
+}
+
+// A worker's requests share its one connection: fifty reservations at once from one event loop
+// make one connection, go out pipelined, and run as EVALSHA under the SHA-1 the gateway computed
+// (a wrong one would show as NOSCRIPT and an EVAL per call).
+TEST_F(RedisStoreTest, OneEventLoopsReservationsShareOneConnection) {
+  RedisServer own(free_port());
+  auto s = settings("t10:");
+  s.port = own.port();
+  RedisStore store(s);
+  auto limit = spec("x", 1'000'000);
+  ASSERT_EQ(reserve(store, {{&limit, "a", 1}}, at(kT0)).status, RedisReply::Status::kOk);
+  const auto evals = own.calls_of("eval");
+  const auto evalshas = own.calls_of("evalsha");
+  constexpr int kCalls = 50;
+  std::vector<Charge> charges{{&limit, "a", 10}};
+  int ok = 0;
+  int answered = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    asio::co_spawn(
+        loop(),
+        [&]() -> http::Task<void> {
+          auto answer = co_await store.reserve(charges, at(kT0));
+          if (answer.status == RedisReply::Status::kOk && answer.result.admitted) ++ok;
+          ++answered;
+        },
+        asio::detached);
+  }
+  run_until([&] { return answered == kCalls; });
+  EXPECT_EQ(ok, kCalls);
+  EXPECT_EQ(store.client().connects(), 1u);
+  EXPECT_EQ(own.calls_of("evalsha"), evalshas + kCalls);
+  EXPECT_EQ(own.calls_of("eval"), evals);
+  EXPECT_EQ(reserve(store, {{&limit, "a", 0}}, at(kT0)).result.standing[0].window_used,
+            1 + 10 * kCalls);
+}
+
+// A connection the server dropped while it sat idle (a restart, or a timeout of idle clients) is
+// replaced by the next call: no failure, no outage.
+TEST_F(RedisStoreTest, AnIdleConnectionTheServerClosedIsReplaced) {
+  RedisStore store(settings("t11:"));
+  auto limit = spec("x", 1000);
+  ASSERT_EQ(reserve(store, {{&limit, "a", 10}}, at(kT0)).status, RedisReply::Status::kOk);
+  const auto connects = store.client().connects();
+  server_->command("CLIENT KILL TYPE normal");
+  auto after = reserve(store, {{&limit, "a", 10}}, at(kT0));
+  ASSERT_EQ(after.status, RedisReply::Status::kOk) << after.error;
+  EXPECT_EQ(after.result.standing[0].window_used, 20);
+  EXPECT_EQ(store.client().connects(), connects + 1);
+  EXPECT_EQ(store.client().failures(), 0u);
+  EXPECT_TRUE(store.client().up());
+}
+
+// A server that takes the script and never answers: the reservation fails when its timeout is up,
+// and Redis is marked down.
+TEST_F(RedisStoreTest, AnUnansweredReservationFailsAtItsTimeout) {
+  RedisServer own(free_port());
+  auto s = settings("t12:");
+  s.port = own.port();
+  s.timeout = 300ms;
+  s.retry_interval = std::chrono::hours(1);
+  RedisStore store(s);
+  auto limit = spec("x", 1000);
+  ASSERT_EQ(reserve(store, {{&limit, "a", 10}}, at(kT0)).status, RedisReply::Status::kOk);
+  own.pause();
+  auto late = reserve(store, {{&limit, "a", 10}}, at(kT0));
+  own.resume();
+  EXPECT_EQ(late.status, RedisReply::Status::kUnavailable);
+  EXPECT_NE(late.error.find("did not answer within 300 ms"), std::string::npos) << late.error;
+  EXPECT_FALSE(store.client().up());
+  EXPECT_EQ(store.client().failures(), 1u);
+}
+
+// A store replaced by a reload while its settlement is still on the way: the connection outlives
+// the store, delivers the settlement, and closes once it has nothing left to answer.
+TEST_F(RedisStoreTest, ASettlementOutlivesItsStore) {
+  auto limit = spec("x", 1000);
+  std::optional<bool> outcome;
+  std::int64_t bucket = 0;
+  {
+    RedisStore store(settings("t13:"));
+    auto reserved = reserve(store, {{&limit, "a", 100}}, at(kT0));
+    ASSERT_EQ(reserved.status, RedisReply::Status::kOk) << reserved.error;
+    bucket = reserved.result.bucket;
+    std::vector<Settlement> refund{{&limit, "a", bucket, 0, -40}};
+    store.settle(loop().get_executor(), refund, at(kT0),
+                 [&](bool ok, const std::string&) { outcome = ok; });
+  }
+  run_until([&] { return outcome.has_value(); });
+  EXPECT_TRUE(*outcome);
+  RedisStore next(settings("t13:"));
+  EXPECT_EQ(reserve(next, {{&limit, "a", 0}}, at(kT0)).result.standing[0].window_used, 60);
 }
 
 }  // namespace

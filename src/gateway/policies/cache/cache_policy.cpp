@@ -420,7 +420,7 @@ void CachePolicy::on_response_end(RequestContext& context, std::string_view body
     }
   }
   if (redis_) {
-    redis_->insert(pending->key, *shared, settings_.ttl, [](bool ok) {
+    redis_->insert(context.exchange.executor(), pending->key, *shared, settings_.ttl, [](bool ok) {
       (ok ? cache_stats().stores : cache_stats().store_failures).fetch_add(1, kRelaxed);
     });
     return;

@@ -60,13 +60,13 @@ bool decode_answer(std::string_view value, CachedAnswer& answer, std::int64_t& s
 }
 
 RedisAnswerStore::RedisAnswerStore(token_limit::RedisSettings settings)
-    : settings_(std::move(settings)), pool_(settings_, scripts()) {}
+    : settings_(std::move(settings)), client_(settings_, scripts()) {}
 
 http::Task<RedisAnswerStore::Found> RedisAnswerStore::find(
     const std::string& key, std::chrono::steady_clock::time_point now) {
   // Built before the co_await: GCC 12 cannot keep braced temporaries across a suspension.
   std::vector<std::string> keys{settings_.key_prefix + "cache:" + key};
-  auto reply = co_await token_limit::eval_on(pool_, kGet, std::move(keys), {},
+  auto reply = co_await token_limit::eval_on(client_, kGet, std::move(keys), {},
                                              std::chrono::steady_clock::now() + settings_.timeout);
   Found found;
   if (reply.status != token_limit::RedisReply::Status::kOk) {
@@ -84,14 +84,15 @@ http::Task<RedisAnswerStore::Found> RedisAnswerStore::find(
   co_return found;
 }
 
-void RedisAnswerStore::insert(const std::string& key, const CachedAnswer& answer,
+void RedisAnswerStore::insert(const token_limit::RedisClient::Executor& executor,
+                              const std::string& key, const CachedAnswer& answer,
                               std::chrono::milliseconds ttl, std::function<void(bool ok)> done) {
-  pool_.eval(kSet, {settings_.key_prefix + "cache:" + key},
-             {encode_answer(answer, unix_ms_now()), std::to_string(ttl.count())},
-             std::chrono::steady_clock::now() + settings_.timeout,
-             [done = std::move(done)](token_limit::RedisReply reply) {
-               done(reply.status == token_limit::RedisReply::Status::kOk);
-             });
+  client_.eval(executor, kSet, {settings_.key_prefix + "cache:" + key},
+               {encode_answer(answer, unix_ms_now()), std::to_string(ttl.count())},
+               std::chrono::steady_clock::now() + settings_.timeout,
+               [done = std::move(done)](token_limit::RedisReply reply) {
+                 done(reply.status == token_limit::RedisReply::Status::kOk);
+               });
 }
 
 }  // namespace sluice::gateway::cache

@@ -1,7 +1,6 @@
 #include "gateway/policies/token_limit/redis_store.hpp"
 
 #include "gateway/policies/token_limit/redis_scripts.hpp"
-#include "gateway/policies/token_limit/resume_batch.hpp"
 #include "gateway/policies/token_limit/sliding_window.hpp"
 
 namespace sluice::gateway::token_limit {
@@ -35,9 +34,7 @@ std::string quota_key(const std::string& prefix, const LimitSpec& limit, std::in
 }
 
 RedisStore::RedisStore(const RedisSettings& settings)
-    : settings_(settings), pool_(settings, {kReserveScript, kSettleScript}, [] {
-        ResumeBatch::of_this_thread().flush();
-      }) {}
+    : settings_(settings), client_(settings, {kReserveScript, kSettleScript}) {}
 
 void RedisStore::build_reserve(std::span<const Charge> charges, const Instant& now,
                                std::vector<std::string>& keys,
@@ -92,16 +89,11 @@ http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charg
   auto deadline = SteadyClock::now() + settings_.timeout;
   auto initiate = [this, deadline](auto handler, std::vector<std::string> keys,
                                    std::vector<std::string> args) {
-    // Resume on the coroutine's own executor, and keep it alive while Redis works.
-    auto executor = http::asio::prefer(http::asio::get_associated_executor(handler),
-                                       http::asio::execution::outstanding_work.tracked);
+    // The reply comes on the coroutine's own executor; the handler is move-only, Done is not.
+    auto executor = http::asio::get_associated_executor(handler);
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    pool_.eval(
-        kReserve, std::move(keys), std::move(args), deadline, [shared, executor](RedisReply reply) {
-          ResumeBatch::of_this_thread().add(executor, [shared, reply = std::move(reply)]() mutable {
-            std::move (*shared)(std::move(reply));
-          });
-        });
+    client_.eval(executor, kReserve, std::move(keys), std::move(args), deadline,
+                 [shared](RedisReply reply) { std::move (*shared)(std::move(reply)); });
   };
   RedisReply reply =
       co_await http::asio::async_initiate<decltype(http::asio::use_awaitable), void(RedisReply)>(
@@ -117,7 +109,8 @@ http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charg
   co_return answer;
 }
 
-void RedisStore::settle(std::span<const Settlement> settlements, const Instant& now,
+void RedisStore::settle(const RedisClient::Executor& executor,
+                        std::span<const Settlement> settlements, const Instant& now,
                         std::function<void(bool ok, const std::string& error)> done) {
   std::vector<SettleEntry> entries;
   entries.reserve(settlements.size());
@@ -140,15 +133,18 @@ void RedisStore::settle(std::span<const Settlement> settlements, const Instant& 
                     settlement.bucket, limit.tokens_per_minute > 0 ? settlement.delta : 0,
                     quota_delta, quota_ttl(period, now.wall)});
   }
-  if (!coalescer_.add(entries, now.window_ms, std::move(done))) return;  // joins the queued flush
+  if (!settling_->coalescer.add(entries, now.window_ms, std::move(done))) {
+    return;  // joins the queued flush
+  }
   // Settlements are not on a request's critical path: they may wait in the queue longer.
   auto deadline = SteadyClock::now() + 10 * settings_.timeout;
   auto batch = std::make_shared<SettlementCoalescer::Batch>();
-  pool_.eval_prepared(
-      kSettle,
-      [this, batch](std::vector<std::string>& keys, std::vector<std::string>& args) {
-        *batch = coalescer_.take();
-        settle_scripts_.fetch_add(1, std::memory_order_relaxed);
+  client_.eval_prepared(
+      executor, kSettle,
+      [settling = settling_, batch](std::vector<std::string>& keys,
+                                    std::vector<std::string>& args) {
+        *batch = settling->coalescer.take();
+        settling->scripts.fetch_add(1, std::memory_order_relaxed);
         keys.reserve(batch->entries.size() * 2);
         args.reserve(2 + batch->entries.size() * 4);
         args.push_back(std::to_string(batch->now_ms));

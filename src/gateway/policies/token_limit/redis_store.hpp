@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/policies/token_limit/redis_pool.hpp"
+#include "gateway/policies/token_limit/redis_client.hpp"
 #include "gateway/policies/token_limit/reservation.hpp"
 #include "gateway/policies/token_limit/settlement_coalescer.hpp"
 #include "sluice/http/asio.hpp"
@@ -47,19 +47,21 @@ class RedisStore {
   };
 
   // Reserves atomically in Redis (the same rule as LocalStore::reserve). Never blocks the calling
-  // thread: the round trip runs on the pool and the coroutine resumes on its own executor.
+  // thread: the round trip runs on the coroutine's own event loop's connection.
   // `charges` must stay valid until the returned task completes.
   http::Task<Answer> reserve(std::span<const Charge> charges, const Instant& now);
 
-  // Sends the settlements without waiting; `done(ok)` (optional) runs on a pool thread, or on the
-  // caller's thread when Redis is marked down. Settlements made while an earlier one is still
-  // queued join it (settlement_coalescer.hpp): one script call for all of them. Any thread.
-  void settle(std::span<const Settlement> settlements, const Instant& now,
-              std::function<void(bool ok, const std::string& error)> done = {});
+  // Sends the settlements without waiting, on `executor`'s connection; `done(ok)` (optional) runs
+  // on that executor. Settlements made while an earlier one is still queued join it
+  // (settlement_coalescer.hpp): one script call for all of them. Any thread.
+  void settle(const RedisClient::Executor& executor, std::span<const Settlement> settlements,
+              const Instant& now, std::function<void(bool ok, const std::string& error)> done = {});
 
-  RedisPool& pool() { return pool_; }
+  RedisClient& client() { return client_; }
   // Settle script calls made so far (each carries one or more coalesced settlements).
-  std::uint64_t settle_scripts() const { return settle_scripts_.load(std::memory_order_relaxed); }
+  std::uint64_t settle_scripts() const {
+    return settling_->scripts.load(std::memory_order_relaxed);
+  }
 
  private:
   // The reserve script's request and the parsing of its reply, apart so tests can see them.
@@ -68,10 +70,16 @@ class RedisStore {
   static bool parse_reserve(std::span<const Charge> charges, const Instant& now,
                             const std::vector<long long>& reply, ReserveResult& result);
 
+  // Settlements gathering for the next flush. Shared with the flush that takes them, which may be
+  // written after this store is gone (a reload), on a connection that outlives it.
+  struct Settling {
+    SettlementCoalescer coalescer;
+    std::atomic<std::uint64_t> scripts{0};
+  };
+
   RedisSettings settings_;
-  SettlementCoalescer coalescer_;  // before pool_: the pool's last jobs still take from it
-  std::atomic<std::uint64_t> settle_scripts_{0};
-  RedisPool pool_;
+  std::shared_ptr<Settling> settling_ = std::make_shared<Settling>();
+  RedisClient client_;
 };
 
 }  // namespace sluice::gateway::token_limit

@@ -1,8 +1,8 @@
 #pragma once
 // Settlements waiting to be sent to Redis, merged while a flush is queued. Settlements are off
 // every request's critical path, so a burst of them can wait for one script call instead of
-// costing one each: while a flush is queued on the pool, new ones are added to it; the pool takes
-// them all when it runs the flush.
+// costing one each: while a flush is queued on a connection, new ones are added to it; the
+// connection takes them all when it writes the flush.
 //
 // Merging keeps the result exact: entries merge only when they name the same window key, bucket
 // and quota key AND move the counters the same way. Refunds (negative) and charges (positive) are

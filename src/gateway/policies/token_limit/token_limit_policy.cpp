@@ -364,9 +364,11 @@ void TokenLimitPolicy::on_complete(RequestContext& context) {
   } else if (state->fallback) {
     fallback_->settle(settlements, local_now());
   } else {
-    redis_->settle(settlements, shared_now(), [](bool ok, const std::string&) {
-      if (!ok) token_limit_stats().settle_failures.fetch_add(1, std::memory_order_relaxed);
-    });
+    redis_->settle(context.exchange.executor(), settlements, shared_now(),
+                   [](bool ok, const std::string&) {
+                     if (!ok)
+                       token_limit_stats().settle_failures.fetch_add(1, std::memory_order_relaxed);
+                   });
   }
 }
 

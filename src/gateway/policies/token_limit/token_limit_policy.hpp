@@ -17,7 +17,7 @@
 //
 // Threads: one policy object is shared by all workers. on_request and on_complete run on the
 // request's worker; the local store is sharded (local_store.hpp), the Redis store runs its round
-// trips on its own small thread pool and resumes the request on its worker.
+// trips on a connection of the request's worker's own event loop (redis_client.hpp).
 #include <atomic>
 #include <cstdint>
 #include <memory>

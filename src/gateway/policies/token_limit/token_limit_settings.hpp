@@ -55,7 +55,7 @@ struct RedisSettings {
   int database = 0;
   std::chrono::milliseconds timeout{50};  // a whole admission: queueing and the round trip
   std::chrono::milliseconds connect_timeout{50};
-  int pool_size = 4;  // connections, one per pool thread
+  int pool_size = 4;  // accepted for older configs; connections are one per worker thread
   std::string key_prefix = "sluice:";
   FailureMode on_failure = FailureMode::kFailOpen;
   // Per-instance per-minute budget of each limit while Redis is unreachable (fail_open);

@@ -388,7 +388,7 @@ redis: {url: "redis://127.0.0.1:1", timeout: 50ms, pool_size: 1, on_failure: fai
   EXPECT_EQ(refused->at(http::Field::retry_after), "1");
   EXPECT_EQ(stats.store_failures.load(), failures + 1);
   EXPECT_EQ(stats.fail_closed_refused.load(), closed + 1);
-  EXPECT_FALSE(policy->redis_store()->pool().up());  // marked down: the next one fails at once
+  EXPECT_FALSE(policy->redis_store()->client().up());  // marked down: the next one fails at once
 }
 
 TEST_F(TokenLimitPolicyTest, RedisUnreachableFailsOpenWithTheLocalFallbackBudget) {

@@ -1,0 +1,491 @@
+#include "gateway/policies/token_limit/redis_connection.hpp"
+
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace sluice::gateway::token_limit {
+
+namespace asio = http::asio;
+using SteadyClock = std::chrono::steady_clock;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kReadBufferBytes = 16 * 1024;
+
+std::string sha1_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * length);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
+std::vector<std::string> sha1_of_each(const std::vector<std::string>& scripts) {
+  std::vector<std::string> shas;
+  shas.reserve(scripts.size());
+  for (const auto& script : scripts) shas.push_back(sha1_hex(script));
+  return shas;
+}
+
+// RESP, the protocol's request form: an array of bulk strings.
+void append_array_head(std::string& out, std::size_t count) {
+  out += '*';
+  out += std::to_string(count);
+  out += "\r\n";
+}
+void append_bulk(std::string& out, std::string_view value) {
+  out += '$';
+  out += std::to_string(value.size());
+  out += "\r\n";
+  out += value;
+  out += "\r\n";
+}
+
+std::string_view text_of(const redisReply& reply) {
+  return std::string_view(reply.str ? reply.str : "", reply.str ? reply.len : 0);
+}
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+RedisReply to_result(const redisReply& reply) {
+  RedisReply result;
+  switch (reply.type) {
+    case REDIS_REPLY_INTEGER:
+      result.status = RedisReply::Status::kOk;
+      result.integers.push_back(reply.integer);
+      break;
+    case REDIS_REPLY_ARRAY:
+      result.status = RedisReply::Status::kOk;
+      for (std::size_t i = 0; i < reply.elements; ++i) {
+        const redisReply* element = reply.element[i];
+        if (element->type != REDIS_REPLY_INTEGER) {
+          result.status = RedisReply::Status::kError;
+          result.error = "unexpected non-integer element in the script's reply";
+          result.integers.clear();
+          break;
+        }
+        result.integers.push_back(element->integer);
+      }
+      break;
+    case REDIS_REPLY_STRING:
+      result.status = RedisReply::Status::kOk;
+      result.text = std::string(text_of(reply));
+      break;
+    case REDIS_REPLY_NIL:
+      result.status = RedisReply::Status::kOk;
+      break;
+    case REDIS_REPLY_ERROR:
+      result.status = RedisReply::Status::kError;
+      result.error = std::string(text_of(reply));
+      break;
+    default:
+      result.status = RedisReply::Status::kError;
+      result.error = "unexpected reply type " + std::to_string(reply.type);
+      break;
+  }
+  return result;
+}
+
+bool closed_by_peer(const boost::system::error_code& error) {
+  return error == asio::error::eof || error == asio::error::connection_reset ||
+         error == asio::error::broken_pipe;
+}
+
+}  // namespace
+
+RedisShared::RedisShared(RedisSettings settings_in, std::vector<std::string> scripts_in)
+    : settings(std::move(settings_in)),
+      scripts(std::move(scripts_in)),
+      shas(sha1_of_each(scripts)) {}
+
+bool RedisShared::up() const {
+  return SteadyClock::now().time_since_epoch().count() >=
+         down_until_ns.load(std::memory_order_acquire);
+}
+
+void RedisShared::mark_down() {
+  failures.fetch_add(1, std::memory_order_relaxed);
+  auto until = SteadyClock::now() + settings.retry_interval;
+  down_until_ns.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count(),
+      std::memory_order_release);
+}
+
+RedisConnection::RedisConnection(std::shared_ptr<RedisShared> shared,
+                                 RedisClient::Executor executor)
+    : shared_(std::move(shared)),
+      executor_(executor),
+      socket_(executor),
+      timer_(executor),
+      read_buffer_(kReadBufferBytes) {
+  reset_reader();
+}
+
+RedisConnection::~RedisConnection() {
+  if (reader_) redisReaderFree(reader_);
+}
+
+void RedisConnection::reset_reader() {
+  if (reader_) redisReaderFree(reader_);
+  reader_ = redisReaderCreate();
+}
+
+bool RedisConnection::finished() const {
+  return shared_->retired.load(std::memory_order_relaxed) && waiting_.empty() && in_flight_.empty();
+}
+
+void RedisConnection::close() {
+  ++generation_;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  timer_.cancel();
+  timer_armed_ = false;
+  writing_ = false;
+  state_ = State::kClosed;
+  out_.clear();
+  sending_.clear();
+  handshake_.clear();
+  reset_reader();
+}
+
+void RedisConnection::abandon() {
+  close();
+  for (auto* calls : {&waiting_, &in_flight_}) {
+    for (auto& call : *calls) {
+      if (call.prepare) std::exchange(call.prepare, {})(call.keys, call.args);
+    }
+    calls->clear();
+  }
+}
+
+void RedisConnection::submit(RedisCall call) {
+  if (!shared_->up()) {
+    answer_failed(call, "Redis is marked down after a failure; retrying after the retry interval");
+    return;
+  }
+  waiting_.push_back(std::move(call));
+  if (state_ == State::kClosed) {
+    connect();
+  } else if (state_ == State::kReady) {
+    schedule_flush();
+  }
+}
+
+// Always posted, never called inline: the caller may be in the middle of submit(), or of a loop
+// over this connection's calls.
+void RedisConnection::answer(RedisCall& call, RedisReply reply) {
+  asio::post(executor_, [done = std::move(call.done), reply = std::move(reply)]() mutable {
+    done(std::move(reply));
+  });
+}
+
+void RedisConnection::answer_failed(RedisCall& call, const std::string& error) {
+  if (call.prepare) std::exchange(call.prepare, {})(call.keys, call.args);
+  RedisReply reply;
+  reply.status = RedisReply::Status::kUnavailable;
+  reply.error = error;
+  answer(call, std::move(reply));
+}
+
+void RedisConnection::connect() {
+  close();
+  state_ = State::kConnecting;
+  answered_ever_ = false;
+  answered_since_idle_ = false;
+  connect_deadline_ = SteadyClock::now() + shared_->settings.connect_timeout;
+  arm_timer();
+  const auto& settings = shared_->settings;
+  auto failed = [self = shared_from_this(),
+                 generation = generation_](const boost::system::error_code& error) {
+    if (generation != self->generation_) return;
+    const auto& s = self->shared_->settings;
+    self->fail("cannot connect to Redis at " + s.host + ":" + std::to_string(s.port) + ": " +
+                   error.message(),
+               false);
+  };
+  auto connected = [self = shared_from_this(), generation = generation_, failed](
+                       const boost::system::error_code& error, const auto&) {
+    if (generation != self->generation_) return;
+    if (error) return failed(error);
+    self->on_connected();
+  };
+  boost::system::error_code not_an_address;
+  auto address = asio::ip::make_address(settings.host, not_an_address);
+  if (!not_an_address) {
+    std::vector<tcp::endpoint> endpoints{tcp::endpoint(address, settings.port)};
+    asio::async_connect(socket_, endpoints, connected);
+    return;
+  }
+  // A host name (a Kubernetes service, "localhost"): resolved on every new connection, so a
+  // Redis that moved is found.
+  auto resolver = std::make_shared<tcp::resolver>(executor_);
+  resolver->async_resolve(
+      settings.host, std::to_string(settings.port),
+      [self = shared_from_this(), generation = generation_, resolver, failed, connected](
+          const boost::system::error_code& error, tcp::resolver::results_type results) {
+        if (generation != self->generation_) return;
+        if (error) return failed(error);
+        asio::async_connect(self->socket_, results, connected);
+      });
+}
+
+void RedisConnection::on_connected() {
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  shared_->connects.fetch_add(1, std::memory_order_relaxed);
+  state_ = State::kReady;
+  timer_.cancel();
+  timer_armed_ = false;
+  const auto& settings = shared_->settings;
+  if (!settings.password.empty()) {
+    append_array_head(out_, settings.username.empty() ? 2 : 3);
+    append_bulk(out_, "AUTH");
+    if (!settings.username.empty()) append_bulk(out_, settings.username);
+    append_bulk(out_, settings.password);
+    handshake_.push_back("AUTH");
+  }
+  if (settings.database != 0) {
+    append_array_head(out_, 2);
+    append_bulk(out_, "SELECT");
+    append_bulk(out_, std::to_string(settings.database));
+    handshake_.push_back("SELECT");
+  }
+  read_more();
+  flush();
+}
+
+void RedisConnection::schedule_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] { self->flush(); });
+}
+
+void RedisConnection::flush() {
+  flush_posted_ = false;
+  if (state_ != State::kReady) return;  // on_connected() flushes what waits
+  const auto now = SteadyClock::now();
+  const bool was_idle = in_flight_.empty();
+  while (!waiting_.empty()) {
+    RedisCall call = std::move(waiting_.front());
+    waiting_.pop_front();
+    if (call.prepare) std::exchange(call.prepare, {})(call.keys, call.args);
+    // Calls that waited too long (for a connection) are not sent: their requests have already
+    // taken the failure mode.
+    if (now > call.deadline) {
+      answer_failed(call, "timed out waiting for a Redis connection");
+      continue;
+    }
+    append(call);
+    in_flight_.push_back(std::move(call));
+  }
+  if (was_idle && !in_flight_.empty()) answered_since_idle_ = false;
+  write_out();
+  arm_timer();
+}
+
+void RedisConnection::append(const RedisCall& call) {
+  append_array_head(out_, 3 + call.keys.size() + call.args.size());
+  if (call.as_eval) {
+    append_bulk(out_, "EVAL");
+    append_bulk(out_, shared_->scripts[call.script]);
+  } else {
+    append_bulk(out_, "EVALSHA");
+    append_bulk(out_, shared_->shas[call.script]);
+  }
+  append_bulk(out_, std::to_string(call.keys.size()));
+  for (const auto& key : call.keys) append_bulk(out_, key);
+  for (const auto& arg : call.args) append_bulk(out_, arg);
+}
+
+void RedisConnection::write_out() {
+  if (writing_ || out_.empty() || state_ != State::kReady) return;
+  writing_ = true;
+  std::swap(sending_, out_);
+  out_.clear();
+  asio::async_write(socket_, asio::buffer(sending_),
+                    [self = shared_from_this(), generation = generation_](
+                        const boost::system::error_code& error, std::size_t) {
+                      if (generation != self->generation_) return;
+                      self->writing_ = false;
+                      if (error) {
+                        return self->fail("writing to Redis failed: " + error.message(),
+                                          closed_by_peer(error));
+                      }
+                      self->write_out();
+                    });
+}
+
+void RedisConnection::read_more() {
+  socket_.async_read_some(
+      asio::buffer(read_buffer_), [self = shared_from_this(), generation = generation_](
+                                      const boost::system::error_code& error, std::size_t bytes) {
+        if (generation != self->generation_) return;
+        if (error) {
+          return self->fail(error == asio::error::eof
+                                ? std::string("Redis closed the connection")
+                                : "reading from Redis failed: " + error.message(),
+                            closed_by_peer(error));
+        }
+        if (redisReaderFeed(self->reader_, self->read_buffer_.data(), bytes) != REDIS_OK) {
+          return self->fail("Redis sent more than the reply reader takes", false);
+        }
+        self->take_replies();
+        if (generation == self->generation_) self->read_more();
+      });
+}
+
+void RedisConnection::take_replies() {
+  for (;;) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
+      return fail("unreadable reply from Redis: " + std::string(reader_->errstr), false);
+    }
+    if (!raw) break;
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    if (!handshake_.empty()) {
+      std::string step = std::move(handshake_.front());
+      handshake_.erase(handshake_.begin());
+      if (reply->type == REDIS_REPLY_ERROR) {
+        return fail("Redis " + step + " failed: " + std::string(text_of(*reply)), false);
+      }
+      continue;
+    }
+    if (in_flight_.empty()) return fail("Redis sent a reply to nothing that was asked", false);
+    RedisCall call = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    answered_ever_ = true;
+    answered_since_idle_ = true;
+    if (reply->type == REDIS_REPLY_ERROR && text_of(*reply).starts_with("NOSCRIPT") &&
+        !call.as_eval) {
+      // The server's script cache lost it (flushed, or a restart): EVAL with the source, which
+      // also caches it again for the EVALSHAs after.
+      call.as_eval = true;
+      append(call);
+      in_flight_.push_back(std::move(call));
+      write_out();
+      continue;
+    }
+    answer(call, to_result(*reply));
+  }
+  if (in_flight_.empty() && timer_armed_) {
+    timer_.cancel();
+    timer_armed_ = false;
+  }
+  if (finished()) close();  // the client is gone and everything it sent is answered
+}
+
+void RedisConnection::arm_timer() {
+  RedisClient::SteadyTime earliest = RedisClient::SteadyTime::max();
+  if (state_ == State::kConnecting) earliest = connect_deadline_;
+  for (const auto& call : in_flight_) earliest = std::min(earliest, call.deadline);
+  if (earliest == RedisClient::SteadyTime::max()) return;
+  if (timer_armed_ && timer_at_ <= earliest) return;
+  timer_armed_ = true;
+  timer_at_ = earliest;
+  timer_.expires_at(earliest);
+  timer_.async_wait([self = shared_from_this(), generation = generation_,
+                     at = earliest](const boost::system::error_code&) {
+    // A timer re-armed or cancelled since has another `timer_at_` (or none).
+    if (generation != self->generation_ || !self->timer_armed_ || self->timer_at_ != at) return;
+    self->timer_armed_ = false;
+    self->on_timer();
+  });
+}
+
+void RedisConnection::on_timer() {
+  const auto now = SteadyClock::now();
+  const auto& settings = shared_->settings;
+  if (state_ == State::kConnecting && now >= connect_deadline_) {
+    return fail("cannot connect to Redis at " + settings.host + ":" +
+                    std::to_string(settings.port) + ": timed out after " +
+                    std::to_string(settings.connect_timeout.count()) + " ms",
+                false);
+  }
+  for (const auto& call : in_flight_) {
+    if (now >= call.deadline) {
+      // Replies come in order: one that is late holds up every one behind it.
+      return fail("Redis did not answer within " + std::to_string(settings.timeout.count()) + " ms",
+                  false);
+    }
+  }
+  arm_timer();
+}
+
+void RedisConnection::fail(const std::string& error, bool closed_by_server) {
+  // What was written after an idle spell and never answered, on a socket that had worked, when the
+  // server then closed it: most likely it restarted, or dropped an idle client, and never ran
+  // those calls, so they may go once more on a fresh connection. After a timeout, or a partial
+  // answer, nothing is sent again: it might charge twice.
+  const bool send_again = closed_by_server && answered_ever_ && !answered_since_idle_;
+  std::deque<RedisCall> sent = std::move(in_flight_);
+  in_flight_.clear();
+  close();
+  if (sent.empty() && closed_by_server) {
+    if (!waiting_.empty()) connect();  // closed while idle: the waiting calls need a new one
+    return;
+  }
+  if (send_again && std::none_of(sent.begin(), sent.end(), [](auto& c) { return c.resent; })) {
+    for (auto& call : sent) call.resent = true;
+    for (auto it = sent.rbegin(); it != sent.rend(); ++it) waiting_.push_front(std::move(*it));
+    connect();
+    return;
+  }
+  shared_->mark_down();
+  for (auto& call : sent) answer_failed(call, error);
+  std::deque<RedisCall> waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& call : waiting) answer_failed(call, error);
+}
+
+// The connections of one io_context, one per client, destroyed with it.
+class RedisConnections : public asio::execution_context::service {
+ public:
+  using key_type = RedisConnections;
+  static inline asio::execution_context::id id;
+
+  explicit RedisConnections(asio::execution_context& context) : service(context) {}
+
+  RedisConnection& of(const std::shared_ptr<RedisShared>& shared,
+                      const RedisClient::Executor& executor) {
+    for (const auto& connection : connections_) {
+      if (connection->shared() == shared.get()) return *connection;
+    }
+    // A new client on this loop (the first call, or a reload): connections of clients that are
+    // gone, and have nothing left to answer, close now.
+    std::erase_if(connections_, [](const auto& connection) {
+      if (!connection->finished()) return false;
+      connection->close();
+      return true;
+    });
+    return *connections_.emplace_back(std::make_shared<RedisConnection>(shared, executor));
+  }
+
+ private:
+  void shutdown() override {
+    for (auto& connection : connections_) connection->abandon();
+    connections_.clear();
+  }
+
+  std::vector<std::shared_ptr<RedisConnection>> connections_;
+};
+
+RedisConnection& connection_for(const std::shared_ptr<RedisShared>& shared,
+                                const RedisClient::Executor& executor) {
+  auto& context = asio::query(executor, asio::execution::context);
+  return asio::use_service<RedisConnections>(context).of(shared, executor);
+}
+
+}  // namespace sluice::gateway::token_limit
