@@ -563,6 +563,42 @@ TEST_F(RedisStoreTest, ARestartedServerIsPickedUpAfterTheRetryInterval) {
   EXPECT_EQ(reserve(store, {{&limit, "a", 0}}, at(kT0)).result.standing[0].window_used, 6);
 }
 
+// Two limits of one request on the same window and quota (two sections sharing a limit's name):
+// both charges land, as in the local store.
+TEST_F(RedisStoreTest, TwoChargesOnOneWindowBothLand) {
+  RedisStore redis(settings("t14:"));
+  LocalStore local;
+  auto limit = spec("dup", 10'000, 100'000);
+  std::vector<Charge> charges{{&limit, "a", 100}, {&limit, "a", 50}};
+  auto expected = local.reserve(charges, at(kT0));
+  auto got = reserve(redis, charges, at(kT0));
+  ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+  ASSERT_TRUE(got.result.admitted);
+  std::vector<Charge> probe{{&limit, "a", 0}};
+  auto expected_after = local.reserve(probe, at(kT0 + 1'000));
+  auto after = reserve(redis, probe, at(kT0 + 1'000));
+  EXPECT_EQ(after.result.standing[0].window_used, expected_after.standing[0].window_used);
+  EXPECT_EQ(after.result.standing[0].window_used, 150);
+  EXPECT_EQ(after.result.standing[0].quota_used, 150);
+  auto fields = server_->hash(window_key("t14:", limit, "a"));
+  EXPECT_EQ(fields["total"], 150);
+}
+
+// A request carrying an older time than the window's latest (a host whose clock lags) is charged
+// at the window's latest time: into that bucket, with what it already held.
+TEST_F(RedisStoreTest, ALaggingClockChargesTheWindowsLatestBucket) {
+  RedisStore redis(settings("t15:"));
+  auto limit = spec("lag", 10'000);
+  ASSERT_TRUE(reserve(redis, {{&limit, "a", 100}}, at(kT0 + 5'000)).result.admitted);
+  auto lagging = reserve(redis, {{&limit, "a", 50}}, at(kT0));
+  ASSERT_EQ(lagging.status, RedisReply::Status::kOk) << lagging.error;
+  EXPECT_EQ(lagging.result.bucket, bucket_of(kT0 + 5'000));
+  auto fields = server_->hash(window_key("t15:", limit, "a"));
+  EXPECT_EQ(fields[std::to_string(bucket_of(kT0 + 5'000))], 150);
+  EXPECT_EQ(fields["total"], 150);
+  EXPECT_FALSE(fields.contains(std::to_string(bucket_of(kT0))));
+}
+
 // A worker's requests share its one connection: fifty reservations at once from one event loop
 // make one connection, go out pipelined, and run as EVALSHA under the SHA-1 the gateway computed
 // (a wrong one would show as NOSCRIPT and an EVAL per call).

@@ -32,9 +32,9 @@ local function recount(key, oldest)
   return total
 end
 
-local function slide(key, oldest)
-  local state = redis.call('HMGET', key, 'total', 'from')
-  local total, from = tonumber(state[1]), tonumber(state[2])
+-- `state` is the window's HMGET of 'now', 'total', 'from' (and the current bucket).
+local function slide(key, oldest, state)
+  local total, from = tonumber(state[2]), tonumber(state[3])
   if total == nil or from == nil or oldest - from > 64 then
     total = recount(key, oldest)
   elseif from < oldest then
@@ -75,9 +75,14 @@ end
 
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
+-- One read per window: its latest time, running total, oldest bucket, and the bucket of the
+-- request's own time (the current one, unless a window's latest time is later).
+local guess = tostring(math.floor(now / 1000))
+local states = {}
 for i = 1, n do
   if tonumber(ARGV[2 + (i - 1) * 4 + 1]) > 0 then
-    local latest = tonumber(redis.call('HGET', KEYS[2 * i - 1], 'now') or '0')
+    states[i] = redis.call('HMGET', KEYS[2 * i - 1], 'now', 'total', 'from', guess)
+    local latest = tonumber(states[i][1] or '0')
     if latest > now then now = latest end
   end
 end
@@ -85,13 +90,14 @@ local current = math.floor(now / 1000)
 local oldest = current - 60
 local fits = true
 local standing = {}
+local quota_new = {}
 for i = 1, n do
   local b = 2 + (i - 1) * 4
   local tpm, quota, tokens = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
   local need = math.max(tokens, 1)
   local used, quota_used, wait = 0, 0, 0
   if tpm > 0 then
-    used = slide(KEYS[2 * i - 1], oldest)
+    used = slide(KEYS[2 * i - 1], oldest, states[i])
     if need > tpm then
       wait = -1
     elseif used + need > tpm then
@@ -100,26 +106,46 @@ for i = 1, n do
     if wait ~= 0 then fits = false end
   end
   if quota > 0 then
-    quota_used = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+    local value = redis.call('GET', KEYS[2 * i])
+    quota_new[i] = not value
+    quota_used = tonumber(value or '0')
     if quota_used + need > quota then fits = false end
   end
   standing[i] = {used, quota_used, wait}
 end
+local written = {}
 for i = 1, n do
   local b = 2 + (i - 1) * 4
   local tpm, quota, tokens = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
   if tpm > 0 then
-    if fits and tokens > 0 then
-      redis.call('HINCRBY', KEYS[2 * i - 1], current, tokens)
-      redis.call('HINCRBY', KEYS[2 * i - 1], 'total', tokens)
+    local key = KEYS[2 * i - 1]
+    if fits and tokens > 0 and not written[key] then
+      local held = 0
+      if tostring(current) == guess then
+        held = tonumber(states[i][4] or '0')
+      else
+        held = tonumber(redis.call('HGET', key, current) or '0')
+      end
+      -- The bucket, the running total and the latest time in one write, from what was read.
+      redis.call('HSET', key, current, held + tokens, 'total', standing[i][1] + tokens, 'now', now)
+      written[key] = true
       standing[i][1] = standing[i][1] + tokens
+    elseif fits and tokens > 0 then
+      -- A second limit of the request on the same window (two sections sharing a limit's name):
+      -- what was read is out of date.
+      redis.call('HINCRBY', key, current, tokens)
+      redis.call('HINCRBY', key, 'total', tokens)
+      redis.call('HSET', key, 'now', now)
+      standing[i][1] = standing[i][1] + tokens
+    else
+      redis.call('HSET', key, 'now', now)
     end
-    redis.call('HSET', KEYS[2 * i - 1], 'now', now)
-    redis.call('PEXPIRE', KEYS[2 * i - 1], 62000)
+    redis.call('PEXPIRE', key, 62000)
   end
   if fits and tokens > 0 and quota > 0 then
     redis.call('INCRBY', KEYS[2 * i], tokens)
-    redis.call('EXPIRE', KEYS[2 * i], tonumber(ARGV[b + 4]))
+    -- The expiry is the period's end (plus a minute) whenever it is set: once, with the key.
+    if quota_new[i] then redis.call('EXPIRE', KEYS[2 * i], tonumber(ARGV[b + 4])) end
     standing[i][2] = standing[i][2] + tokens
   end
 end
