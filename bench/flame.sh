@@ -11,7 +11,7 @@
 #   accounting  the gateway with the usage journal, SQLite store and metrics of accounting.sh, at
 #             64 connections (the shipper thread is in the graph too)
 #   redis     the gateway with limits.sh's token limit kept in a private redis-server, at 64
-#             connections (the pool's `redis-limit` threads are in the graph too)
+#             connections (the Redis connection runs on the worker's own event loop)
 #   streams   the gateway relaying 1,000 concurrent streamed chat completions from `sluice sim`
 #             (streams.sh's set-up at 10 tokens a second, 40 tokens each, so that the streams
 #             outlast the sampling)
