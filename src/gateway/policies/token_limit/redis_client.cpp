@@ -15,21 +15,28 @@ RedisClient::~RedisClient() {
   shared_->retired.store(true, std::memory_order_relaxed);
 }
 
-void RedisClient::eval(const Executor& executor, std::size_t script, std::vector<std::string> keys,
-                       std::vector<std::string> args, SteadyTime deadline, Done done) {
-  RedisCall call{script, std::move(keys), std::move(args), {}, deadline, std::move(done)};
-  // Inline on the executor's own thread (the usual case: a worker's request), posted otherwise.
-  asio::dispatch(executor, [shared = shared_, executor, call = std::move(call)]() mutable {
+namespace {
+
+// Inline on the executor's own thread (the usual case: a worker's request), posted otherwise.
+void submit_on(const std::shared_ptr<RedisShared>& shared, const RedisClient::Executor& executor,
+               RedisCall call) {
+  asio::dispatch(executor, [shared, executor, call = std::move(call)]() mutable {
     connection_for(shared, executor).submit(std::move(call));
   });
 }
 
+}  // namespace
+
+void RedisClient::eval(const Executor& executor, std::size_t script, std::vector<std::string> keys,
+                       std::vector<std::string> args, SteadyTime deadline, Done done) {
+  submit_on(shared_, executor,
+            RedisCall{script, std::move(keys), std::move(args), {}, deadline, std::move(done)});
+}
+
 void RedisClient::eval_prepared(const Executor& executor, std::size_t script, Prepare prepare,
                                 SteadyTime deadline, Done done) {
-  RedisCall call{script, {}, {}, std::move(prepare), deadline, std::move(done)};
-  asio::dispatch(executor, [shared = shared_, executor, call = std::move(call)]() mutable {
-    connection_for(shared, executor).submit(std::move(call));
-  });
+  submit_on(shared_, executor,
+            RedisCall{script, {}, {}, std::move(prepare), deadline, std::move(done)});
 }
 
 bool RedisClient::up() const {

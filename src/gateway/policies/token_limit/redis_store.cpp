@@ -86,18 +86,8 @@ http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charg
   std::vector<std::string> keys;
   std::vector<std::string> args;
   build_reserve(charges, now, keys, args);
-  auto deadline = SteadyClock::now() + settings_.timeout;
-  auto initiate = [this, deadline](auto handler, std::vector<std::string> keys,
-                                   std::vector<std::string> args) {
-    // The reply comes on the coroutine's own executor; the handler is move-only, Done is not.
-    auto executor = http::asio::get_associated_executor(handler);
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    client_.eval(executor, kReserve, std::move(keys), std::move(args), deadline,
-                 [shared](RedisReply reply) { std::move (*shared)(std::move(reply)); });
-  };
-  RedisReply reply =
-      co_await http::asio::async_initiate<decltype(http::asio::use_awaitable), void(RedisReply)>(
-          initiate, http::asio::use_awaitable, std::move(keys), std::move(args));
+  RedisReply reply = co_await eval_on(client_, kReserve, std::move(keys), std::move(args),
+                                      SteadyClock::now() + settings_.timeout);
   Answer answer;
   answer.status = reply.status;
   answer.error = std::move(reply.error);
