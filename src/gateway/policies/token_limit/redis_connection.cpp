@@ -211,10 +211,7 @@ void RedisConnection::connect() {
   auto failed = [self = shared_from_this(),
                  generation = generation_](const boost::system::error_code& error) {
     if (generation != self->generation_) return;
-    const auto& s = self->shared_->settings;
-    self->fail("cannot connect to Redis at " + s.host + ":" + std::to_string(s.port) + ": " +
-                   error.message(),
-               false);
+    self->fail(self->cannot_connect(error.message()), false);
   };
   auto connected = [self = shared_from_this(), generation = generation_, failed](
                        const boost::system::error_code& error, const auto&) {
@@ -240,6 +237,12 @@ void RedisConnection::connect() {
         if (error) return failed(error);
         asio::async_connect(self->socket_, results, connected);
       });
+}
+
+std::string RedisConnection::cannot_connect(const std::string& why) const {
+  const auto& settings = shared_->settings;
+  return "cannot connect to Redis at " + settings.host + ":" + std::to_string(settings.port) +
+         ": " + why;
 }
 
 void RedisConnection::on_connected() {
@@ -409,9 +412,8 @@ void RedisConnection::on_timer() {
   const auto now = SteadyClock::now();
   const auto& settings = shared_->settings;
   if (state_ == State::kConnecting && now >= connect_deadline_) {
-    return fail("cannot connect to Redis at " + settings.host + ":" +
-                    std::to_string(settings.port) + ": timed out after " +
-                    std::to_string(settings.connect_timeout.count()) + " ms",
+    return fail(cannot_connect("timed out after " +
+                               std::to_string(settings.connect_timeout.count()) + " ms"),
                 false);
   }
   for (const auto& call : in_flight_) {
@@ -445,9 +447,8 @@ void RedisConnection::fail(const std::string& error, bool closed_by_server) {
   }
   shared_->mark_down();
   for (auto& call : sent) answer_failed(call, error);
-  std::deque<RedisCall> waiting = std::move(waiting_);
+  for (auto& call : waiting_) answer_failed(call, error);
   waiting_.clear();
-  for (auto& call : waiting) answer_failed(call, error);
 }
 
 // The connections of one io_context, one per client, destroyed with it.

@@ -72,6 +72,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
 
   void connect();
   void on_connected();
+  std::string cannot_connect(const std::string& why) const;  // the error, naming host and port
   void schedule_flush();
   void flush();
   void write_out();
