@@ -291,6 +291,9 @@ void RedisConnection::flush() {
       answer_failed(call, "timed out waiting for a Redis connection");
       continue;
     }
+    // Once written, the round trip has a whole `timeout` of its own, as each read had on the
+    // pool's blocking connections: the deadline bounds the queueing, not queueing plus reply.
+    call.deadline = std::max(call.deadline, now + shared_->settings.timeout);
     append(call);
     in_flight_.push_back(std::move(call));
   }
@@ -376,6 +379,7 @@ void RedisConnection::take_replies() {
       // The server's script cache lost it (flushed, or a restart): EVAL with the source, which
       // also caches it again for the EVALSHAs after.
       call.as_eval = true;
+      call.deadline = std::max(call.deadline, SteadyClock::now() + shared_->settings.timeout);
       append(call);
       in_flight_.push_back(std::move(call));
       write_out();
