@@ -8,14 +8,15 @@
 // futex and ~1.5 context switches a request, cost more than everything else the limit does.)
 //
 // Failures: the connect timeout and the command timeout come from the settings; a script not
-// answered by its deadline fails its connection. A connection the server closed while idle is
-// replaced on the next call; when the server closes a connection before answering anything of what
-// was written to it after an idle spell (it may only have restarted), those scripts are sent once
-// more on a fresh connection. Any other failure marks Redis down for `retry_interval`: calls made
-// meanwhile fail at once (kUnavailable) instead of each waiting for a timeout, and the first call
-// after the interval tries again, so a restarted Redis is picked up within about one interval.
-// Scripts run as EVALSHA with their SHA-1 computed here; a NOSCRIPT reply (the server's script
-// cache was flushed, or it restarted) is answered by sending that script once as EVAL.
+// answered within the timeout of being written fails its connection. A connection the server closed
+// while idle is replaced on the next call; when the server closes a connection before answering
+// anything of what was written to it after an idle spell (it may only have restarted), those
+// scripts are sent once more on a fresh connection. Any other failure marks Redis down for
+// `retry_interval`: calls made meanwhile fail at once (kUnavailable) instead of each waiting for a
+// timeout, and the first call after the interval tries again, so a restarted Redis is picked up
+// within about one interval. Scripts run as EVALSHA with their SHA-1 computed here; a NOSCRIPT
+// reply (the server's script cache was flushed, or it restarted) is answered by sending that script
+// once as EVAL.
 //
 // Threads: calls from any thread; each runs on, and answers on, the event loop of the executor it
 // names, which must be an io_context run by one thread (the gateway's workers are).
@@ -65,9 +66,9 @@ class RedisClient {
   RedisClient& operator=(const RedisClient&) = delete;
 
   // Runs script `script` with `keys` and `args` on `executor`'s connection. `done` is called
-  // exactly once, on that executor, with the reply; a call still unsent at `deadline`, or
-  // unanswered by it, fails as kUnavailable. (Only when the event loop itself is destroyed first is
-  // `done` destroyed uncalled.)
+  // exactly once, on that executor, with the reply; a call still unsent at `deadline`, or not
+  // answered within the client's timeout of being sent, fails as kUnavailable. (Only when the event
+  // loop itself is destroyed first is `done` destroyed uncalled.)
   void eval(const Executor& executor, std::size_t script, std::vector<std::string> keys,
             std::vector<std::string> args, SteadyTime deadline, Done done);
 
