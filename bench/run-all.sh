@@ -20,6 +20,7 @@ benches=(
   "gateway-cache|gateway/cache.sh|nginx reverse proxy (same response)"
   "gateway-tracing|gateway/tracing.sh|gateway with tracing off"
   "gateway-scaling|gateway/scaling.sh|nginx reverse proxy, 1 and 2 workers"
+  "syscalls|gateway/syscalls.sh|nginx reverse proxy, nginx (fixed JSON)"
   "load|load/run.sh|wrk"
   "load-timing|load/timing.sh|the simulator's timing model"
 )
@@ -41,7 +42,7 @@ for entry in "${benches[@]}"; do
   {
     printf '%-20s baseline: %s [%s]\n' "$name" "$baseline" "$status"
     # Each script ends its output with grep-able "name: key=value ..." lines.
-    grep -E '^(tokenizer|sim|sim-streams|gateway|gateway-streams|accounting|auth|limits|cache|semantic|tracing|scaling|load|memory)[a-z-]*:' "$log" | sed 's/^/    /'
+    grep -E '^(tokenizer|sim|sim-streams|gateway|gateway-streams|accounting|auth|limits|cache|semantic|tracing|scaling|syscalls|load|memory)[a-z-]*:' "$log" | sed 's/^/    /'
   } >>"$summary"
 done
 echo

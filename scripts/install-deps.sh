@@ -21,6 +21,7 @@ test_packages=(
   tinyproxy  # the HTTP proxy of tests/e2e/proxy.test.mjs (CONNECT, Basic auth)
   curl ca-certificates procps openssl
   linux-perf  # make flame
+  strace  # make bench: system calls per request (bench/gateway/syscalls.sh)
 )
 only_build=false
 [ "${1:-}" = "--build" ] && only_build=true
