@@ -8,27 +8,44 @@
 //     descriptor in epoll on every request: one epoll_ctl each, and a cancellation after.)
 // Bytes that arrive early (a pipelined request) are kept in the session's buffer.
 //
+// The read starts only once the exchange has run a while (ReadAheadStarter,
+// read_ahead_starter.hpp): Asio 1.81 tries a read at once, and while the client waits for its
+// answer that try always finds nothing, one failed system call per request. Most exchanges are
+// over before anyone could hang up on them; those that are not get their watch a few
+// milliseconds in.
+//
 // One per connection, in the session's coroutine frame; worker thread only. The session must
 // call finish() before the object goes away if a read may be pending.
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/intrusive/list_hook.hpp>
 #include <chrono>
 
 #include "sluice/http/asio.hpp"
 
 namespace sluice::http {
 
-class ReadAhead {
+// The hook by which a ReadAhead waits in its worker's ReadAheadStarter; it leaves the starter's
+// list by itself when the ReadAhead goes away.
+using ReadAheadHook =
+    boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+
+class ReadAhead : public ReadAheadHook {
  public:
   ReadAhead(asio::ip::tcp::socket& socket, beast::flat_buffer& buffer)
       : socket_(socket), buffer_(buffer), wake_(socket.get_executor()) {}
 
-  // Starts the read, watching for a hang-up until stop_watching(). Needs: no read pending.
-  void start() {
+  // An exchange begins: a hang-up from now until stop_watching() fires slot(), once the read has
+  // started (start()).
+  void begin_exchange() {
     // No operation of the previous exchange is bound to the slot any more; drop whatever
     // cancellation handler it left there, so an emit cannot reach it.
     signal_.slot().clear();
-    pending_ = true;
     watching_ = true;
+  }
+
+  // Starts the read. Needs: no read pending.
+  void start() {
+    pending_ = true;
     result_ = {};
     socket_.async_read_some(buffer_.prepare(kReadSize), [this](error_code ec, std::size_t n) {
       pending_ = false;
@@ -42,8 +59,12 @@ class ReadAhead {
     });
   }
 
-  // The exchange is over: a hang-up from now on is the next read's business.
-  void stop_watching() { watching_ = false; }
+  // The exchange is over: a hang-up from now on is the next read's business. A read not started
+  // yet is not started by the starter either.
+  void stop_watching() {
+    watching_ = false;
+    unlink();
+  }
 
   // Waits for the pending read, if any, and gives its error (none if data came, or nothing
   // was pending). Cancelling the socket (idle deadline, drain) ends the wait with
@@ -70,6 +91,8 @@ class ReadAhead {
   asio::steady_timer wake_;
   asio::cancellation_signal signal_;
   error_code result_;
+  friend class ReadAheadStarter;
+  std::chrono::steady_clock::time_point start_at_;  // when its starter is to start the read
   bool pending_ = false;
   bool watching_ = false;
   bool awaiting_ = false;

@@ -13,6 +13,7 @@
 
 #include "http/message_writer.hpp"
 #include "http/read_ahead.hpp"
+#include "http/read_ahead_starter.hpp"
 #include "http/read_deadline.hpp"
 #include "sluice/core/thread_name.hpp"
 
@@ -88,6 +89,9 @@ namespace {
 
 struct OpenConnection;
 
+// How long an exchange runs before its client's hang-up watch starts (read_ahead_starter.hpp).
+constexpr std::chrono::milliseconds kWatchHangUpAfter{5};
+
 struct Worker {
   int index = 0;
   // Every open plain or TLS session's connection; those waiting for their next request are
@@ -95,6 +99,7 @@ struct Worker {
   // destroying the io_context destroys the sessions still suspended, and each leaves the list.
   std::list<OpenConnection*> connections;
   asio::io_context io{1};
+  ReadAheadStarter read_ahead_starter{io.get_executor(), kWatchHangUpAfter};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
 };
@@ -284,6 +289,14 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_never();
     deadline.arm(first ? settings.header_timeout : settings.idle_timeout);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      if (!first && buffer.size() == 0 && !read_ahead.pending()) {
+        // The last exchange was over before its read-ahead started. Reading now would find
+        // nothing (the client has only just had its answer) and cost a failed system call; after
+        // the rest of this turn's work the next request has usually arrived.
+        co_await asio::post(stream.get_executor(), asio::use_awaitable);
+      }
+    }
     open_connection.idle = true;
     if (draining.load(std::memory_order_relaxed) && buffer.size() == 0 && !first) break;
     error_code ec;
@@ -354,7 +367,8 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     bool watched = false;
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       if (buffer.size() == 0) {
-        read_ahead.start();
+        read_ahead.begin_exchange();
+        worker.read_ahead_starter.start_later(read_ahead);
         watched = true;
       }
     }

@@ -1,0 +1,68 @@
+#pragma once
+// Starts the read-ahead (read_ahead.hpp) of each exchange that is still running `delay` after it
+// began, so that a short exchange makes no read until it is over.
+//
+// Why: Asio 1.81 tries a read as soon as it is asked for one, and during an exchange the client is
+// waiting for its answer, so the read-ahead's first try found nothing on every request: one
+// failed recv in each of the gateway's ~5.7 system calls a request, and in each of the
+// simulator's 3 (bench/gateway/syscalls.sh). After the exchange the session yields once to its
+// event loop before it reads; under load the next request has usually arrived by then, and the
+// one read that takes it is the only one. An exchange that outlasts `delay` (an LLM call, a
+// stream) gets its watch then: a client that hangs up is noticed at most about two `delay`s
+// after its exchange began, and at once after that.
+//
+// One per worker, on its event loop's thread only. Exchanges join in the order they begin, so the
+// list is sorted by start time and one timer, set for the oldest, serves them all; it waits only
+// while some exchange is waiting.
+#include <boost/intrusive/list.hpp>
+#include <chrono>
+
+#include "http/read_ahead.hpp"
+#include "sluice/http/asio.hpp"
+
+namespace sluice::http {
+
+class ReadAheadStarter {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  ReadAheadStarter(const asio::any_io_executor& executor, std::chrono::milliseconds delay)
+      : timer_(executor), delay_(delay) {}
+  ReadAheadStarter(const ReadAheadStarter&) = delete;
+  ReadAheadStarter& operator=(const ReadAheadStarter&) = delete;
+
+  // Starts `read_ahead` once `delay` has passed, unless it leaves first
+  // (ReadAhead::stop_watching, or its destruction).
+  void start_later(ReadAhead& read_ahead) {
+    read_ahead.start_at_ = Clock::now() + delay_;
+    waiting_.push_back(read_ahead);
+    if (!timer_waiting_) wait_for(read_ahead.start_at_);
+  }
+
+ private:
+  using List = boost::intrusive::list<ReadAhead, boost::intrusive::base_hook<ReadAheadHook>,
+                                      boost::intrusive::constant_time_size<false>>;
+
+  void wait_for(Clock::time_point when) {
+    timer_waiting_ = true;
+    timer_.expires_at(when);
+    timer_.async_wait([this](error_code ec) {
+      if (ec) return;  // cancelled: the starter is going away with its worker (do not touch it)
+      timer_waiting_ = false;
+      const auto now = Clock::now();
+      while (!waiting_.empty() && waiting_.front().start_at_ <= now) {
+        ReadAhead& due = waiting_.front();
+        waiting_.pop_front();
+        due.start();
+      }
+      if (!waiting_.empty()) wait_for(waiting_.front().start_at_);
+    });
+  }
+
+  asio::steady_timer timer_;
+  const std::chrono::milliseconds delay_;
+  List waiting_;  // by start time, oldest first
+  bool timer_waiting_ = false;
+};
+
+}  // namespace sluice::http
