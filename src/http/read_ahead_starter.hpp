@@ -13,7 +13,8 @@
 //
 // One per worker, on its event loop's thread only. Exchanges join in the order they begin, so the
 // list is sorted by start time and one timer, set for the oldest, serves them all; it waits only
-// while some exchange is waiting.
+// while some exchange is waiting. The starter must outlive nothing it schedules: it goes with its
+// worker, after the worker's loop has stopped for good.
 #include <boost/intrusive/list.hpp>
 #include <chrono>
 
@@ -36,33 +37,47 @@ class ReadAheadStarter {
   void start_later(ReadAhead& read_ahead) {
     read_ahead.start_at_ = Clock::now() + delay_;
     waiting_.push_back(read_ahead);
-    if (!timer_waiting_) wait_for(read_ahead.start_at_);
+    if (!scheduled_) wait_for(read_ahead.start_at_);
   }
 
  private:
   using List = boost::intrusive::list<ReadAhead, boost::intrusive::base_hook<ReadAheadHook>,
                                       boost::intrusive::constant_time_size<false>>;
 
+  // Reads started in one go at most: 1,000 streams that began together come due together, and
+  // their first tries (a system call each) would hold up the relay of the streams already
+  // running. The rest start in the next turn of the loop, after the work queued meanwhile.
+  static constexpr int kMostStartsAtOnce = 64;
+
   void wait_for(Clock::time_point when) {
-    timer_waiting_ = true;
+    scheduled_ = true;
     timer_.expires_at(when);
     timer_.async_wait([this](error_code ec) {
       if (ec) return;  // cancelled: the starter is going away with its worker (do not touch it)
-      timer_waiting_ = false;
-      const auto now = Clock::now();
-      while (!waiting_.empty() && waiting_.front().start_at_ <= now) {
-        ReadAhead& due = waiting_.front();
-        waiting_.pop_front();
-        due.start();
-      }
-      if (!waiting_.empty()) wait_for(waiting_.front().start_at_);
+      start_due();
     });
+  }
+
+  void start_due() {
+    scheduled_ = false;
+    const auto now = Clock::now();
+    for (int started = 0; !waiting_.empty() && waiting_.front().start_at_ <= now; ++started) {
+      if (started == kMostStartsAtOnce) {
+        scheduled_ = true;
+        asio::post(timer_.get_executor(), [this] { start_due(); });
+        return;
+      }
+      ReadAhead& due = waiting_.front();
+      waiting_.pop_front();
+      due.start();
+    }
+    if (!waiting_.empty()) wait_for(waiting_.front().start_at_);
   }
 
   asio::steady_timer timer_;
   const std::chrono::milliseconds delay_;
-  List waiting_;  // by start time, oldest first
-  bool timer_waiting_ = false;
+  List waiting_;            // by start time, oldest first
+  bool scheduled_ = false;  // the timer waits, or a turn of starts is posted
 };
 
 }  // namespace sluice::http

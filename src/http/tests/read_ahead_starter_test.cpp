@@ -1,12 +1,15 @@
 // ReadAheadStarter on a loopback connection: an exchange over before its delay makes no read; one
 // that outlasts it gets its read, and a hang-up then fires the exchange's cancellation; the
-// exchanges waiting keep their order when one leaves early, and one destroyed while waiting
-// leaves the list by itself. Nothing here measures a duration: a wait ends when its event comes,
-// and only a broken starter would reach the bound on it.
+// exchanges waiting keep their order when one leaves early, a burst larger than one turn's starts
+// is started whole, and one destroyed while waiting leaves the list by itself. Nothing here
+// measures a duration: a wait ends when its event comes, and only a broken starter would reach
+// the bound on it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/tests/eventually.hpp"
 #include "http/read_ahead.hpp"
@@ -102,6 +105,25 @@ TEST_F(ReadAheadStarterTest, ExchangesStillWaitingAreStartedWhenAnEarlierOneLeav
 
   second.server.cancel();  // the pending read ends when its socket does
   run_until([&] { return !second_read.pending(); });
+}
+
+// More exchanges due together than the starter starts in one go (a burst of new streams): every
+// one is started, the rest in later turns of the loop.
+TEST_F(ReadAheadStarterTest, ABurstLargerThanOneTurnIsStartedWhole) {
+  constexpr int kExchanges = 150;
+  std::vector<std::unique_ptr<Connection>> connections;
+  std::vector<std::unique_ptr<ReadAhead>> reads;
+  for (int i = 0; i < kExchanges; ++i) {
+    auto& c = *connections.emplace_back(std::make_unique<Connection>(io));
+    begin(*reads.emplace_back(std::make_unique<ReadAhead>(c.server, c.buffer)));
+  }
+  auto pending = [&] {
+    return std::count_if(reads.begin(), reads.end(), [](auto& r) { return r->pending(); });
+  };
+  run_until([&] { return pending() == kExchanges; });
+
+  for (auto& c : connections) c->server.cancel();
+  run_until([&] { return pending() == 0; });
 }
 
 TEST_F(ReadAheadStarterTest, AReadAheadDestroyedWhileWaitingLeavesTheList) {
