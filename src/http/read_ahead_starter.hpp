@@ -4,8 +4,8 @@
 //
 // Why: Asio 1.81 tries a read as soon as it is asked for one, and during an exchange the client is
 // waiting for its answer, so the read-ahead's first try found nothing on every request: one
-// failed recv in each of the gateway's ~5.7 system calls a request, and in each of the
-// simulator's 3 (bench/gateway/syscalls.sh). After the exchange the session yields once to its
+// failed recv a request, of the gateway's ~5.7 system calls and of the simulator's ~3
+// (bench/gateway/syscalls.sh). After the exchange the session yields once to its
 // event loop before it reads; under load the next request has usually arrived by then, and the
 // one read that takes it is the only one. An exchange that outlasts `delay` (an LLM call, a
 // stream) gets its watch then: a client that hangs up is noticed at most about two `delay`s
@@ -13,8 +13,9 @@
 //
 // One per worker, on its event loop's thread only. Exchanges join in the order they begin, so the
 // list is sorted by start time and one timer, set for the oldest, serves them all; it waits only
-// while some exchange is waiting. The starter must outlive nothing it schedules: it goes with its
-// worker, after the worker's loop has stopped for good.
+// while some exchange is waiting. Its timer and its posted turns refer to it, so it must not go
+// away while its loop can still run them: it goes with its worker, after that loop has stopped
+// for good.
 #include <boost/intrusive/list.hpp>
 #include <chrono>
 
