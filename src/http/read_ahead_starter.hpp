@@ -33,10 +33,11 @@ class ReadAheadStarter {
   ReadAheadStarter(const ReadAheadStarter&) = delete;
   ReadAheadStarter& operator=(const ReadAheadStarter&) = delete;
 
-  // Starts `read_ahead` once `delay` has passed, unless it leaves first
-  // (ReadAhead::stop_watching, or its destruction).
-  void start_later(ReadAhead& read_ahead) {
-    read_ahead.start_at_ = Clock::now() + delay_;
+  // Starts `read_ahead` once `delay` has passed since `begun` (its exchange's start, which the
+  // session has read the clock for already), unless it leaves first (ReadAhead::stop_watching,
+  // or its destruction). Exchanges are given in the order they began.
+  void start_later(ReadAhead& read_ahead, Clock::time_point begun) {
+    read_ahead.start_at_ = begun + delay_;
     waiting_.push_back(read_ahead);
     if (!scheduled_) wait_for(read_ahead.start_at_);
   }

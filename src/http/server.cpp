@@ -149,7 +149,8 @@ class SessionExchange final : public Exchange {
   // (asking the message again costs a string search of its fields each time).
   SessionExchange(Stream& stream, Request request, bool request_keep_alive, const std::string& peer,
                   int worker, const ServerSettings& settings, std::atomic<bool>& draining,
-                  ReadAhead* read_ahead, std::string& head_buffer)
+                  ReadAhead* read_ahead, std::string& head_buffer,
+                  std::chrono::steady_clock::time_point received_at)
       : stream_(stream),
         request_(std::move(request)),
         request_keep_alive_(request_keep_alive),
@@ -159,7 +160,7 @@ class SessionExchange final : public Exchange {
         draining_(draining),
         read_ahead_(read_ahead),
         head_buffer_(head_buffer),
-        received_at_(std::chrono::steady_clock::now()) {}
+        received_at_(received_at) {}
 
   Request& request() override { return request_; }
   const std::string& client_address() const override { return peer_; }
@@ -364,18 +365,20 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
 
     stats.requests.fetch_add(1, std::memory_order_relaxed);
     stats.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+    // One clock read for the exchange's start: its received time and its hang-up watch's.
+    const auto received_at = std::chrono::steady_clock::now();
     bool watched = false;
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       if (buffer.size() == 0) {
         read_ahead.begin_exchange();
-        worker.read_ahead_starter.start_later(read_ahead);
+        worker.read_ahead_starter.start_later(read_ahead, received_at);
         watched = true;
       }
     }
     const bool request_keep_alive = parser.keep_alive();
     SessionExchange<Stream> exchange(stream, parser.release(), request_keep_alive, peer,
                                      worker.index, settings, draining,
-                                     watched ? &read_ahead : nullptr, head_buffer);
+                                     watched ? &read_ahead : nullptr, head_buffer, received_at);
     bool handler_failed = false;
     try {
       co_await handler(exchange);

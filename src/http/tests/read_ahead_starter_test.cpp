@@ -46,7 +46,7 @@ class ReadAheadStarterTest : public ::testing::Test {
   // An exchange begins and its read-ahead waits in the starter.
   void begin(ReadAhead& read_ahead) {
     read_ahead.begin_exchange();
-    starter.start_later(read_ahead);
+    starter.start_later(read_ahead, ReadAheadStarter::Clock::now());
   }
 
   asio::io_context io;
