@@ -1,7 +1,10 @@
 // The usage store and shipper against a real PostgreSQL server, started privately for this test
 // on 127.0.0.1 (tests/integration/usage_postgres.sh) and removed afterwards.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,14 +28,37 @@ std::string run(const std::string& command) {
   return out;
 }
 
+// A loopback port nothing holds now: the kernel's pick for a socket bound to port 0. (A port
+// derived from the pid could be one a live connection already had, and the server then failed
+// to bind it.)
+int free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
 class PostgresStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     char pattern[] = "/tmp/sluice-pg-XXXXXX";
     dir_ = ::mkdtemp(pattern);
-    int port = 20000 + static_cast<int>(::getpid() % 20000);
-    url_ = run(std::string(SLUICE_SOURCE_DIR) + "/tests/integration/usage_postgres.sh start " +
-               dir_ + " " + std::to_string(port));
+    const std::string script =
+        std::string(SLUICE_SOURCE_DIR) + "/tests/integration/usage_postgres.sh";
+    // Something may take the port between the pick and the server's bind: then a new pick.
+    for (int attempt = 0; attempt < 3 && url_.empty(); ++attempt) {
+      if (attempt > 0) run(script + " stop " + dir_);
+      url_ = run(script + " start " + dir_ + " " + std::to_string(free_loopback_port()));
+    }
   }
   static void TearDownTestSuite() {
     run(std::string(SLUICE_SOURCE_DIR) + "/tests/integration/usage_postgres.sh stop " + dir_);
