@@ -191,13 +191,18 @@ class RedisStoreTest : public ::testing::Test {
     thread_local asio::io_context io{1};
     return io;
   }
-  // Runs the calling thread's loop until `done()`: a connection always has a read pending, so the
-  // loop never runs out of work by itself.
+  // Runs the calling thread's loop until `done()`. An answer may come from another thread's loop
+  // (a coalesced settlement is answered on the loop that sent it), which does not wake this one:
+  // so each wait is bounded, and `done()` is checked again after it. (Blocking in run_one() here
+  // hung a thread whose last answer came from elsewhere while its own loop sat on an idle
+  // connection's read.)
   template <class Done>
   static void run_until(Done done) {
     while (!done()) {
       loop().restart();
-      loop().run_one();
+      if (loop().run_one_for(5ms) == 0 && loop().stopped()) {
+        std::this_thread::sleep_for(1ms);  // no work at all on this loop: do not spin
+      }
     }
   }
 

@@ -51,9 +51,10 @@ class RedisStore {
   // `charges` must stay valid until the returned task completes.
   http::Task<Answer> reserve(std::span<const Charge> charges, const Instant& now);
 
-  // Sends the settlements without waiting, on `executor`'s connection; `done(ok)` (optional) runs
-  // on that executor. Settlements made while an earlier one is still queued join it
-  // (settlement_coalescer.hpp): one script call for all of them. Any thread.
+  // Sends the settlements without waiting, on `executor`'s connection. Settlements made while an
+  // earlier one is still queued join it (settlement_coalescer.hpp): one script call for all of
+  // them, on the connection of the loop that queued it. So `done(ok)` (optional) runs on that
+  // loop, which may be another worker's: it must be safe to call from any thread. Any thread.
   void settle(const RedisClient::Executor& executor, std::span<const Settlement> settlements,
               const Instant& now, std::function<void(bool ok, const std::string& error)> done = {});
 
