@@ -372,25 +372,40 @@ http::Task<void> Transaction::pipeline() {
 std::optional<http::Request> Transaction::build_upstream_request(const BackendSettings& backend,
                                                                  std::string* error) {
   const auto& target = context_.target;
-  std::string upstream_name = context_.deployment;
+  std::string_view upstream_name = context_.deployment;
   if (auto it = backend.deployments.find(context_.deployment); it != backend.deployments.end()) {
     upstream_name = it->second;
   }
-  std::string path = backend.url.path;
+  // The path is built in one string of the right size: this runs for every attempt.
+  std::string path;
   BodyRewrite rewrite;
   if (target.style == ApiStyle::kUnknown || target.operation == Operation::kOther) {
-    path += std::string(request_.target());
+    path.reserve(backend.url.path.size() + request_.target().size());
+    path += backend.url.path;
+    path += std::string_view(request_.target());
   } else if (backend.kind == BackendKind::kAzure) {
-    std::string api_version = !backend.api_version.empty()  ? backend.api_version
-                              : !target.api_version.empty() ? target.api_version
-                                                            : std::string(kDefaultApiVersion);
-    path += "/openai/deployments/" + upstream_name + "/" + target.operation_path +
-            "?api-version=" + api_version;
+    std::string_view api_version = !backend.api_version.empty()  ? backend.api_version
+                                   : !target.api_version.empty() ? target.api_version
+                                                                 : kDefaultApiVersion;
+    constexpr std::string_view kDeployments = "/openai/deployments/";
+    constexpr std::string_view kApiVersion = "?api-version=";
+    path.reserve(backend.url.path.size() + kDeployments.size() + upstream_name.size() + 1 +
+                 target.operation_path.size() + kApiVersion.size() + api_version.size());
+    path += backend.url.path;
+    path += kDeployments;
+    path += upstream_name;
+    path += '/';
+    path += target.operation_path;
+    path += kApiVersion;
+    path += api_version;
     if (target.style == ApiStyle::kOpenAiV1 && upstream_name != context_.body.model) {
       rewrite.model = upstream_name;
     }
   } else {
-    path += "/" + target.operation_path;
+    path.reserve(backend.url.path.size() + 1 + target.operation_path.size());
+    path += backend.url.path;
+    path += '/';
+    path += target.operation_path;
     if (upstream_name != context_.body.model) rewrite.model = upstream_name;
   }
 
@@ -441,7 +456,11 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
   } else {
     upstream.body() = request_.body();
   }
-  upstream.set(Field::host, backend.url.host_header());
+  // Beast copies the value: the Host text is built in a string this thread keeps.
+  thread_local std::string host;
+  host.clear();
+  backend.url.append_host_header(host);
+  upstream.set(Field::host, host);
   upstream.set("x-forwarded-for", context_.client_ip);
   upstream.set("x-ms-client-request-id", context_.request_id);
   return upstream;

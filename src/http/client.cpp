@@ -48,9 +48,14 @@ struct ClearSlotOnExit {
 // Connections are pooled per origin and, when there is one, per proxy and its credentials: a
 // tunnel opened with one user's credentials must not carry another's requests. The key stays in
 // memory and is never logged.
-std::string pool_key(const Url& origin, const ProxyEndpoint* via) {
-  if (!via) return origin.origin();
-  return origin.origin() + " via " + via->address() + " " + via->authorization;
+void pool_key(const Url& origin, const ProxyEndpoint* via, std::string& key) {
+  key.clear();
+  origin.append_origin(key);
+  if (!via) return;
+  key += " via ";
+  key += via->address();
+  key += ' ';
+  key += via->authorization;
 }
 
 // A plain-http request through a proxy names its whole URL (absolute-form, RFC 9112 §3.2.2) and
@@ -229,9 +234,12 @@ void ClientPool::release(std::unique_ptr<Connection> connection) {
 
 Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
     const Url& origin, const ProxyEndpoint* via, bool* reused, asio::cancellation_slot cancel) {
-  const std::string key = pool_key(origin, via);
+  // The key is built in a string the pool keeps, so reusing a connection allocates nothing; a new
+  // connection copies it before its first suspension, after which another request's acquire()
+  // may build its own there.
+  pool_key(origin, via, key_scratch_);
   auto now = std::chrono::steady_clock::now();
-  if (auto found = idle_.find(key); found != idle_.end()) {
+  if (auto found = idle_.find(key_scratch_); found != idle_.end()) {
     auto& same = found->second;
     while (!same.empty()) {
       auto connection = std::move(same.back());
@@ -252,7 +260,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
 
   auto connection = std::make_unique<Connection>();
   connection->origin = origin.origin();
-  connection->key = key;
+  connection->key = key_scratch_;
   // Through a proxy the TCP connection goes to the proxy, which resolves the origin itself:
   // --resolve-style overrides apply to whichever host is dialled.
   const Url& dialled = via ? via->url : origin;

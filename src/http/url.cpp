@@ -42,17 +42,25 @@ void append_host_port(std::string& out, const std::string& host, std::uint16_t p
 
 std::string Url::host_header() const {
   std::string out;
-  append_host_port(out, host, port, port != default_port(scheme));
+  append_host_header(out);
   return out;
 }
 
 std::string Url::origin() const {
   std::string out;
-  out.reserve(scheme.size() + 3 + host.size() + 8);
+  append_origin(out);
+  return out;
+}
+
+void Url::append_host_header(std::string& out) const {
+  append_host_port(out, host, port, port != default_port(scheme));
+}
+
+void Url::append_origin(std::string& out) const {
+  out.reserve(out.size() + scheme.size() + 3 + host.size() + 8);
   out += scheme;
   out += "://";
   append_host_port(out, host, port, true);
-  return out;
 }
 
 std::optional<Url> parse_url(std::string_view text, std::string* error) {

@@ -147,6 +147,7 @@ class ClientPool {
   // warmest). A vector per key, not a multimap: putting one back and taking it out again, once a
   // request, then allocates nothing and compares no strings but the hash lookup's.
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::string key_scratch_;  // acquire()'s pool key, kept for its capacity
   std::size_t idle_count_ = 0;
   std::uint64_t connections_opened_ = 0;
 };

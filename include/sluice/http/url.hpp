@@ -18,6 +18,9 @@ struct Url {
   std::string host_header() const;
   // "scheme://host:port", the connection-pool key.
   std::string origin() const;
+  // The same, appended to `out`: a caller that keeps `out` across requests allocates nothing.
+  void append_host_header(std::string& out) const;
+  void append_origin(std::string& out) const;
 };
 
 // Returns std::nullopt and sets *error (when given) to a reason for anything that is not an
