@@ -196,14 +196,12 @@ class Transaction {
     context_.response_end_may_batch = true;  // response_end_write_pending() waits for it
   }
 
-  // Runs the pipeline, then the log phase exactly once.
-  http::Task<void> run() {
-    co_await pipeline();
-    run_log_phase();
-  }
+  // The pipeline; the caller runs the log phase after it, exactly once (Proxy::run: the
+  // pipeline's task is awaited there directly, one coroutine frame fewer a request).
+  http::Task<void> pipeline();
+  void run_log_phase();
 
  private:
-  http::Task<void> pipeline();
   struct AttemptOutcome {
     bool done = false;                       // a response was sent (or the client is gone): stop
     bool retryable = false;                  // failed in a way the next member may fix
@@ -226,7 +224,6 @@ class Transaction {
                                 const http::ClientError& error);
   void run_response_end_phase(std::string_view body);
   bool response_end_write_pending();
-  void run_log_phase();
 
   http::Exchange& exchange_;
   http::Request& request_;
@@ -612,11 +609,14 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
     outcome.done = true;
     co_return outcome;
   }
-  if (auto auth_error = co_await backend.auth.apply(*upstream, request_, *worker_.pool)) {
-    record.error = *auth_error;
-    record_attempt(member, pool, std::move(record), true, 0ms);
-    outcome.retryable = true;
-    co_return outcome;
+  // A credential that needs no token goes on at once; only a token waits in a coroutine.
+  if (!backend.auth.apply_at_once(*upstream, request_)) {
+    if (auto auth_error = co_await backend.auth.apply(*upstream, request_, *worker_.pool)) {
+      record.error = *auth_error;
+      record_attempt(member, pool, std::move(record), true, 0ms);
+      outcome.retryable = true;
+      co_return outcome;
+    }
   }
   const auto& policies =
       context_.route ? context_.route->policies : runtime_.settings().global_policies;
@@ -873,8 +873,9 @@ Proxy::Proxy(RuntimeSource& source, int workers) : source_(source) {
 
 Proxy::~Proxy() = default;
 
+// Not a coroutine itself: run()'s task is the handler's, one coroutine frame fewer a request.
 http::Task<void> Proxy::handle(http::Exchange& exchange) {
-  co_await run(exchange, {});
+  return run(exchange, {});
 }
 
 http::Task<std::optional<http::Response>> Proxy::send(RequestContext& parent, http::Request request,
@@ -910,7 +911,8 @@ http::Task<void> Proxy::run(http::Exchange& exchange, std::string_view purpose) 
   std::shared_ptr<Runtime> runtime = worker.runtime;
   Transaction transaction(exchange, worker, *runtime, random_request_id(worker.random), *this,
                           purpose);
-  co_await transaction.run();
+  co_await transaction.pipeline();
+  transaction.run_log_phase();
 }
 
 }  // namespace sluice::gateway

@@ -23,25 +23,30 @@ std::string form_encode(std::string_view text) {
 
 }  // namespace
 
-http::Task<std::optional<std::string>> UpstreamAuth::apply(http::Request& upstream,
-                                                           const http::Request& client,
-                                                           http::ClientPool& pool) {
+bool UpstreamAuth::apply_at_once(http::Request& upstream, const http::Request& client) const {
   switch (settings_.kind) {
     case UpstreamAuthKind::kNone:
-      co_return std::nullopt;
+      return true;
     case UpstreamAuthKind::kApiKey:
       upstream.set(settings_.header, settings_.api_key);
-      co_return std::nullopt;
+      return true;
     case UpstreamAuthKind::kPassThrough:
       if (auto it = client.find(http::Field::authorization); it != client.end()) {
         upstream.set(http::Field::authorization, it->value());
       }
       if (auto it = client.find("api-key"); it != client.end())
         upstream.set("api-key", it->value());
-      co_return std::nullopt;
+      return true;
     case UpstreamAuthKind::kOAuth2ClientCredentials:
-      break;
+      return false;
   }
+  return false;
+}
+
+http::Task<std::optional<std::string>> UpstreamAuth::apply(http::Request& upstream,
+                                                           const http::Request& client,
+                                                           http::ClientPool& pool) {
+  if (apply_at_once(upstream, client)) co_return std::nullopt;
   auto now = std::chrono::steady_clock::now();
   auto token = token_.load(std::memory_order_acquire);
   bool stale = !token || now + settings_.refresh_before >= token->expires_at;

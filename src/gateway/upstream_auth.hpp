@@ -24,6 +24,11 @@ class UpstreamAuth {
   http::Task<std::optional<std::string>> apply(http::Request& upstream, const http::Request& client,
                                                http::ClientPool& pool);
 
+  // Puts a credential that needs no token (none, api-key, pass-through) on `upstream` at once and
+  // returns true; false, having done nothing, for a token that apply() must fetch or check. The
+  // proxy calls this first, so the common kinds cost no coroutine of their own.
+  bool apply_at_once(http::Request& upstream, const http::Request& client) const;
+
   std::uint64_t token_fetches() const { return token_fetches_.load(std::memory_order_relaxed); }
 
  private:

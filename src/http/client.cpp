@@ -67,6 +67,15 @@ void address_to_proxy(const Url& origin, const ProxyEndpoint& via, Request& requ
   if (!via.authorization.empty()) request.set(Field::proxy_authorization, via.authorization);
 }
 
+// What fetch() and open() add to every request: Host (unless the caller set one), the proxy's
+// form and credentials where they apply, keep-alive and the body's framing.
+void finish_request(const Url& origin, const ProxyEndpoint* via, Request& request) {
+  if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
+  if (via && !origin.tls()) address_to_proxy(origin, *via, request);
+  request.keep_alive(true);
+  request.prepare_payload();
+}
+
 // A 407 to a plain-http request through a proxy is the proxy's answer, not the origin's: passed
 // on, a gateway's client would think its own proxy wanted credentials. It becomes the same
 // error a refused CONNECT gives.
@@ -150,7 +159,12 @@ Task<std::pair<ClientResult<Response>, bool>> exchange_whole(Stream& stream, Con
                                                              Request& request,
                                                              const ClientSettings& settings,
                                                              asio::cancellation_slot cancel) {
-  auto wec = c.timed_out_as(co_await write_message(stream, request, c.head, cancel));
+  error_code sent_ec;
+  auto progress = send_at_once(stream, request, c.head, sent_ec);
+  if (!sent_ec && !progress.done) {
+    sent_ec = co_await send_rest(stream, request, c.head, progress, cancel);
+  }
+  auto wec = c.timed_out_as(sent_ec);
   if (wec)
     co_return std::pair{ClientResult<Response>(make_error(wec, "sending to", c.origin)), false};
   bhttp::response_parser<bhttp::string_body> parser;
@@ -177,7 +191,12 @@ template <class Stream>
 Task<std::pair<error_code, bool>> open_stream(Stream& stream, Connection& c, Request& request,
                                               const ClientSettings& settings,
                                               asio::cancellation_slot cancel) {
-  auto wec = c.timed_out_as(co_await write_message(stream, request, c.head, cancel));
+  error_code sent_ec;
+  auto progress = send_at_once(stream, request, c.head, sent_ec);
+  if (!sent_ec && !progress.done) {
+    sent_ec = co_await send_rest(stream, request, c.head, progress, cancel);
+  }
+  auto wec = c.timed_out_as(sent_ec);
   if (wec) co_return std::pair{wec, false};
   c.stream_parser.emplace();
   c.stream_parser->body_limit(boost::none);  // streams may be long; bytes are relayed, not kept
@@ -232,35 +251,33 @@ void ClientPool::release(std::unique_ptr<Connection> connection) {
   ++idle_count_;
 }
 
-Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::acquire(
-    const Url& origin, const ProxyEndpoint* via, bool* reused, asio::cancellation_slot cancel) {
-  // The key is built in a string the pool keeps, so reusing a connection allocates nothing; a new
-  // connection copies it before its first suspension, after which another request's acquire()
-  // may build its own there.
+std::unique_ptr<Connection> ClientPool::take_idle(const Url& origin, const ProxyEndpoint* via) {
   pool_key(origin, via, key_scratch_);
+  auto found = idle_.find(key_scratch_);
+  if (found == idle_.end()) return nullptr;
   auto now = std::chrono::steady_clock::now();
-  if (auto found = idle_.find(key_scratch_); found != idle_.end()) {
-    auto& same = found->second;
-    while (!same.empty()) {
-      auto connection = std::move(same.back());
-      same.pop_back();
-      --idle_count_;
-      auto idle = now - connection->idle_since;
-      // A connection idle for a moment is checked with a peek (one syscall) before reuse; a hot
-      // one is reused directly, and the rare close race is covered by the retry in
-      // fetch()/open().
-      if (idle < settings_.pooled_idle_timeout &&
-          (idle < std::chrono::seconds(1) || connection->still_open())) {
-        *reused = true;
-        co_return std::move(connection);
-      }
+  auto& same = found->second;
+  while (!same.empty()) {
+    auto connection = std::move(same.back());
+    same.pop_back();
+    --idle_count_;
+    auto idle = now - connection->idle_since;
+    // A connection idle for a moment is checked with a peek (one syscall) before reuse; a hot
+    // one is reused directly, and the rare close race is covered by the retry in
+    // fetch()/open().
+    if (idle < settings_.pooled_idle_timeout &&
+        (idle < std::chrono::seconds(1) || connection->still_open())) {
+      return connection;
     }
   }
-  *reused = false;
+  return nullptr;
+}
 
+Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
+    const Url& origin, const ProxyEndpoint* via, std::string key, asio::cancellation_slot cancel) {
   auto connection = std::make_unique<Connection>();
   connection->origin = origin.origin();
-  connection->key = key_scratch_;
+  connection->key = std::move(key);
   // Through a proxy the TCP connection goes to the proxy, which resolves the origin itself:
   // --resolve-style overrides apply to whichever host is dialled.
   const Url& dialled = via ? via->url : origin;
@@ -374,15 +391,16 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
                                                asio::cancellation_slot cancel,
                                                const ProxyEndpoint* via) {
   ClearSlotOnExit clear_slot{cancel};
-  if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
-  if (via && !origin.tls()) address_to_proxy(origin, *via, request);
-  request.keep_alive(true);
-  request.prepare_payload();
+  finish_request(origin, via, request);
   for (int attempt = 0;; ++attempt) {
-    bool reused = false;
-    auto acquired = co_await acquire(origin, via, &reused, cancel);
-    if (!acquired) co_return acquired.error();
-    auto connection = std::move(*acquired);
+    // A pooled connection is taken without a coroutine of its own; only a new one waits.
+    auto connection = take_idle(origin, via);
+    const bool reused = connection != nullptr;
+    if (!connection) {
+      auto connected = co_await connect(origin, via, key_scratch_, cancel);
+      if (!connected) co_return connected.error();
+      connection = std::move(*connected);
+    }
     connection->deadline->arm(timeout);
     // (No co_await inside ?: : g++ 12 miscompiles temporaries there.)
     std::pair<ClientResult<Response>, bool> outcome;
@@ -410,15 +428,16 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
     const Url& origin, Request request, std::chrono::milliseconds header_timeout,
     asio::cancellation_slot cancel, const ProxyEndpoint* via) {
   ClearSlotOnExit clear_slot{cancel};
-  if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
-  if (via && !origin.tls()) address_to_proxy(origin, *via, request);
-  request.keep_alive(true);
-  request.prepare_payload();
+  finish_request(origin, via, request);
   for (int attempt = 0;; ++attempt) {
-    bool reused = false;
-    auto acquired = co_await acquire(origin, via, &reused, cancel);
-    if (!acquired) co_return acquired.error();
-    auto connection = std::move(*acquired);
+    // A pooled connection is taken without a coroutine of its own; only a new one waits.
+    auto connection = take_idle(origin, via);
+    const bool reused = connection != nullptr;
+    if (!connection) {
+      auto connected = co_await connect(origin, via, key_scratch_, cancel);
+      if (!connected) co_return connected.error();
+      connection = std::move(*connected);
+    }
     connection->deadline->arm(header_timeout);
     std::pair<error_code, bool> outcome;
     if (connection->tls) {

@@ -41,18 +41,50 @@ inline std::size_t send_without_waiting(asio::ip::tcp::socket& socket, std::stri
   }
 }
 
-template <class Stream>
-Task<error_code> write_head_and_body(Stream& stream, std::string_view head, std::string_view body,
-                                     asio::cancellation_slot cancel = {}) {
-  std::size_t sent = 0;
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    error_code ec;
-    sent = send_without_waiting(stream.socket(), head, body, ec);
-    if (ec) co_return ec;
-    if (sent == head.size() + body.size()) co_return error_code{};
+// A message's send in two steps, so that the usual case costs no coroutine of its own:
+// send_at_once() serialises the head into `head` (the connection's buffer, reused so a head costs
+// no allocation) and, on a plain TCP stream, sends what the socket takes at once; when that was
+// not all of it (or on TLS, or for a chunked message, which goes through Beast's serializer for
+// its chunk framing), send_rest() writes the rest asynchronously. A caller on the hot path does
+//   error_code ec;
+//   auto progress = send_at_once(stream, message, head, ec);
+//   if (!ec && !progress.done) ec = co_await send_rest(stream, message, head, progress, cancel);
+// and write_message() does the same for callers that need no such care.
+struct SendProgress {
+  bool done = false;     // the whole message went out
+  std::size_t sent = 0;  // bytes of head + body sent so far
+  bool chunked = false;  // send_rest() writes it all through Beast's serializer
+};
+
+template <class Stream, bool isRequest>
+SendProgress send_at_once(Stream& stream, bhttp::message<isRequest, bhttp::string_body>& message,
+                          std::string& head, error_code& ec) {
+  SendProgress progress;
+  if (message.chunked()) {
+    progress.chunked = true;
+    return progress;
   }
-  std::size_t head_sent = std::min(sent, head.size());
-  std::size_t body_sent = sent - head_sent;
+  head.clear();
+  append_head(message.base(), head);
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    progress.sent = send_without_waiting(stream.socket(), head, message.body(), ec);
+    progress.done = !ec && progress.sent == head.size() + message.body().size();
+  }
+  return progress;
+}
+
+template <class Stream, bool isRequest>
+Task<error_code> send_rest(Stream& stream, bhttp::message<isRequest, bhttp::string_body>& message,
+                           std::string_view head, SendProgress progress,
+                           asio::cancellation_slot cancel = {}) {
+  if (progress.chunked) {
+    auto [ec, n] = co_await bhttp::async_write(stream, message,
+                                               asio::bind_cancellation_slot(cancel, kUseTuple));
+    co_return ec;
+  }
+  std::string_view body = message.body();
+  std::size_t head_sent = std::min(progress.sent, head.size());
+  std::size_t body_sent = progress.sent - head_sent;
   std::array<asio::const_buffer, 2> rest{
       asio::buffer(head.data() + head_sent, head.size() - head_sent),
       asio::buffer(body.data() + body_sent, body.size() - body_sent)};
@@ -61,21 +93,15 @@ Task<error_code> write_head_and_body(Stream& stream, std::string_view head, std:
   co_return ec;
 }
 
-// Writes a whole request or response: its head serialised into `head` (the connection's buffer,
-// reused so a head costs no allocation) and sent with the body as above; a chunked message goes
-// through Beast's serializer, which writes the chunk framing.
+// Writes a whole request or response: send_at_once(), then send_rest() if anything is left.
 template <class Stream, bool isRequest>
 Task<error_code> write_message(Stream& stream,
                                bhttp::message<isRequest, bhttp::string_body>& message,
                                std::string& head, asio::cancellation_slot cancel = {}) {
-  if (message.chunked()) {
-    auto [ec, n] = co_await bhttp::async_write(stream, message,
-                                               asio::bind_cancellation_slot(cancel, kUseTuple));
-    co_return ec;
-  }
-  head.clear();
-  append_head(message.base(), head);
-  co_return co_await write_head_and_body(stream, head, message.body(), cancel);
+  error_code ec;
+  auto progress = send_at_once(stream, message, head, ec);
+  if (ec || progress.done) co_return ec;
+  co_return co_await send_rest(stream, message, head, progress, cancel);
 }
 
 }  // namespace sluice::http

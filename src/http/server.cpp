@@ -180,7 +180,9 @@ class SessionExchange final : public Exchange {
     response.keep_alive(keep);
     if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
-    auto ec = co_await write_message(stream_, response, head_buffer_);
+    error_code ec;
+    auto progress = send_at_once(stream_, response, head_buffer_, ec);
+    if (!ec && !progress.done) ec = co_await send_rest(stream_, response, head_buffer_, progress);
     if (ec) failed_ = true;
     close_ = close_ || !keep;
     co_return !ec;

@@ -135,8 +135,12 @@ class ClientPool {
  private:
   friend class StreamingResponse;
   struct Idle;
-  Task<ClientResult<std::unique_ptr<Connection>>> acquire(const Url& origin,
-                                                          const ProxyEndpoint* via, bool* reused,
+  // A pooled connection to `origin` (through `via`) that is still good, or null; it leaves the
+  // pool key in key_scratch_, which connect() takes (by copy) when nothing was pooled.
+  std::unique_ptr<Connection> take_idle(const Url& origin, const ProxyEndpoint* via);
+  // A new connection, set up through the proxy and TLS as configured.
+  Task<ClientResult<std::unique_ptr<Connection>>> connect(const Url& origin,
+                                                          const ProxyEndpoint* via, std::string key,
                                                           asio::cancellation_slot cancel);
   void release(std::unique_ptr<Connection> connection);
 
@@ -147,7 +151,7 @@ class ClientPool {
   // warmest). A vector per key, not a multimap: putting one back and taking it out again, once a
   // request, then allocates nothing and compares no strings but the hash lookup's.
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
-  std::string key_scratch_;  // acquire()'s pool key, kept for its capacity
+  std::string key_scratch_;  // take_idle()'s pool key, kept for its capacity
   std::size_t idle_count_ = 0;
   std::uint64_t connections_opened_ = 0;
 };
