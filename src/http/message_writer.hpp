@@ -49,7 +49,6 @@ inline std::size_t send_without_waiting(asio::ip::tcp::socket& socket, std::stri
 //   error_code ec;
 //   auto progress = send_at_once(stream, message, head, ec);
 //   if (!ec && !progress.done) ec = co_await send_rest(stream, message, head, progress, cancel);
-// and write_message() does the same for callers that need no such care.
 struct SendProgress {
   bool done = false;     // the whole message went out
   std::size_t sent = 0;  // bytes of head + body sent so far
@@ -91,17 +90,6 @@ Task<error_code> send_rest(Stream& stream, bhttp::message<isRequest, bhttp::stri
   auto [ec, n] =
       co_await asio::async_write(stream, rest, asio::bind_cancellation_slot(cancel, kUseTuple));
   co_return ec;
-}
-
-// Writes a whole request or response: send_at_once(), then send_rest() if anything is left.
-template <class Stream, bool isRequest>
-Task<error_code> write_message(Stream& stream,
-                               bhttp::message<isRequest, bhttp::string_body>& message,
-                               std::string& head, asio::cancellation_slot cancel = {}) {
-  error_code ec;
-  auto progress = send_at_once(stream, message, head, ec);
-  if (ec || progress.done) co_return ec;
-  co_return co_await send_rest(stream, message, head, progress, cancel);
 }
 
 }  // namespace sluice::http
