@@ -274,10 +274,10 @@ std::unique_ptr<Connection> ClientPool::take_idle(const Url& origin, const Proxy
 }
 
 Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
-    const Url& origin, const ProxyEndpoint* via, std::string key, asio::cancellation_slot cancel) {
+    const Url& origin, const ProxyEndpoint* via, asio::cancellation_slot cancel) {
   auto connection = std::make_unique<Connection>();
   connection->origin = origin.origin();
-  connection->key = std::move(key);
+  pool_key(origin, via, connection->key);
   // Through a proxy the TCP connection goes to the proxy, which resolves the origin itself:
   // --resolve-style overrides apply to whichever host is dialled.
   const Url& dialled = via ? via->url : origin;
@@ -397,7 +397,7 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
     auto connection = take_idle(origin, via);
     const bool reused = connection != nullptr;
     if (!connection) {
-      auto connected = co_await connect(origin, via, key_scratch_, cancel);
+      auto connected = co_await connect(origin, via, cancel);
       if (!connected) co_return connected.error();
       connection = std::move(*connected);
     }
@@ -434,7 +434,7 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
     auto connection = take_idle(origin, via);
     const bool reused = connection != nullptr;
     if (!connection) {
-      auto connected = co_await connect(origin, via, key_scratch_, cancel);
+      auto connected = co_await connect(origin, via, cancel);
       if (!connected) co_return connected.error();
       connection = std::move(*connected);
     }

@@ -135,12 +135,11 @@ class ClientPool {
  private:
   friend class StreamingResponse;
   struct Idle;
-  // A pooled connection to `origin` (through `via`) that is still good, or null; it leaves the
-  // pool key in key_scratch_, which connect() takes (by copy) when nothing was pooled.
+  // A pooled connection to `origin` (through `via`) that is still good, or null.
   std::unique_ptr<Connection> take_idle(const Url& origin, const ProxyEndpoint* via);
   // A new connection, set up through the proxy and TLS as configured.
   Task<ClientResult<std::unique_ptr<Connection>>> connect(const Url& origin,
-                                                          const ProxyEndpoint* via, std::string key,
+                                                          const ProxyEndpoint* via,
                                                           asio::cancellation_slot cancel);
   void release(std::unique_ptr<Connection> connection);
 
