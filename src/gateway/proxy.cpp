@@ -65,6 +65,15 @@ void remove_hop_by_hop_headers(http::ResponseHeader& header) {
   }
 }
 
+// Client headers the upstream request does not take as they are: the client's credential
+// (api-key; Authorization is a known field), and the two the gateway writes itself. Dropping them
+// while copying lets the gateway's own go in with insert(): set() would look the name up among
+// Beast's known fields and search the message for an earlier copy, for every request.
+bool is_replaced_unknown_field(std::string_view name) {
+  return boost::beast::iequals(name, "api-key") || boost::beast::iequals(name, "x-forwarded-for") ||
+         boost::beast::iequals(name, "x-ms-client-request-id");
+}
+
 bool contains(const std::vector<unsigned>& codes, unsigned status) {
   return std::find(codes.begin(), codes.end(), status) != codes.end();
 }
@@ -438,7 +447,7 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
     const auto name = field.name();
     if (is_hop_by_hop(name) || name == Field::host || name == Field::authorization ||
         name == Field::accept_encoding ||
-        (name == Field::unknown && boost::beast::iequals(field.name_string(), "api-key"))) {
+        (name == Field::unknown && is_replaced_unknown_field(field.name_string()))) {
       continue;
     }
     upstream.insert(name, field.name_string(), field.value());
@@ -457,9 +466,10 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
   thread_local std::string host;
   host.clear();
   backend.url.append_host_header(host);
-  upstream.set(Field::host, host);
-  upstream.set("x-forwarded-for", context_.client_ip);
-  upstream.set("x-ms-client-request-id", context_.request_id);
+  // None of the three was copied from the client's request, so each goes in without a search.
+  upstream.insert(Field::host, host);
+  upstream.insert(Field::unknown, "x-forwarded-for", context_.client_ip);
+  upstream.insert(Field::unknown, "x-ms-client-request-id", context_.request_id);
   return upstream;
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startGateway, tempFile } from './helpers.mjs';
 
-let upstream, gateway;
+let upstream, upstreamUrl, gateway;
 const seen = [];
 
 const completion = JSON.stringify({
@@ -32,7 +32,7 @@ before(async () => {
     });
   });
   await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+  upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
   gateway = await startGateway(tempFile('headers-gateway.yaml', `
 listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
 admin: {address: 127.0.0.1, port: 0}
@@ -85,6 +85,9 @@ test('end-to-end headers pass both ways; hop-by-hop ones and the client credenti
     'TE': 'trailers',
     'Keep-Alive': 'timeout=5',
     'Connection': 'keep-alive, TE',
+    // The gateway writes these two itself: the client's must not reach the backend beside them.
+    'X-Forwarded-For': '203.0.113.9',
+    'X-MS-Client-Request-Id': 'client-chosen-id',
   });
   assert.equal(answer.status, 200, answer.text);
   assert.equal(JSON.parse(answer.text).id, 'chatcmpl-headers');
@@ -99,8 +102,12 @@ test('end-to-end headers pass both ways; hop-by-hop ones and the client credenti
   }
   assert.ok(!sent.some(([, v]) => v.includes('client-secret')), 'no client secret reaches the backend');
   assert.deepEqual(valuesOf('content-length'), [String(Buffer.byteLength(seen[0].body))]);
+  assert.deepEqual(valuesOf('host'), [new URL(upstreamUrl).host], 'the backend\'s host, once');
 
   const got = (name) => answer.headers.filter(([n]) => n === name).map(([, v]) => v);
+  assert.deepEqual(valuesOf('x-forwarded-for'), ['127.0.0.1'], 'the client address the gateway saw, once');
+  assert.deepEqual(valuesOf('x-ms-client-request-id'), got('x-sluice-request-id'),
+    'the gateway\'s request id, once');
   assert.deepEqual(got('x-upstream-custom'), ['kept']);
   assert.deepEqual(got('content-type'), ['application/json']);
   for (const name of ['proxy-authenticate', 'upgrade', 'trailer']) {

@@ -45,6 +45,9 @@ void contribute_metrics(SharedExporter& shared, usage::MetricRegistry& registry)
 
 struct TracingPolicy::State : RequestContext::PolicyState {
   RequestTrace trace;
+  // The client's request has a traceparent field (valid or not), which the gateway copied to the
+  // upstream request and must replace there. Without one, ours goes in with no search for it.
+  bool client_sent_traceparent = false;
 };
 
 TracingPolicy::TracingPolicy(double sample_ratio, std::shared_ptr<telemetry::OtlpExporter> exporter,
@@ -58,6 +61,7 @@ TracingPolicy::State& TracingPolicy::trace_of(RequestContext& context) {
   const auto& request = context.exchange.request();
   if (auto it = request.find("traceparent"); it != request.end()) {
     trace.caller = telemetry::parse_traceparent(it->value());
+    state->client_sent_traceparent = true;
   }
   trace.trace_id = trace.caller ? trace.caller->trace_id : telemetry::random_trace_id();
   trace.span_id = telemetry::random_span_id();
@@ -68,15 +72,20 @@ TracingPolicy::State& TracingPolicy::trace_of(RequestContext& context) {
 }
 
 void TracingPolicy::on_upstream(RequestContext& context, http::Request& upstream) {
-  auto& trace = trace_of(context).trace;
+  auto& state = trace_of(context);
+  auto& trace = state.trace;
   // The attempt about to go out is the next one recorded (attempts are recorded after sending).
   std::size_t index = context.attempts.size();
   if (trace.attempt_span_ids.size() <= index) trace.attempt_span_ids.resize(index + 1);
   trace.attempt_span_ids[index] = telemetry::random_span_id();
-  // Replaces the caller's own traceparent, which the gateway copied with the other headers.
   const auto traceparent = telemetry::format_traceparent(
       telemetry::TraceContext{trace.trace_id, trace.attempt_span_ids[index], trace.sampled});
-  upstream.set("traceparent", traceparent.view());
+  if (state.client_sent_traceparent) {
+    // Replaces the caller's own, which the gateway copied with the other headers.
+    upstream.set("traceparent", traceparent.view());
+  } else {
+    upstream.insert(http::Field::unknown, "traceparent", traceparent.view());
+  }
 }
 
 void TracingPolicy::on_complete(RequestContext& context) {
