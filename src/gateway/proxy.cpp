@@ -290,7 +290,7 @@ bool Transaction::response_end_write_pending() {
 http::Task<void> Transaction::respond(http::Response response) {
   for (const auto& [name, value] : context_.response_headers) response.set(name, value);
   if (response.find("x-request-id") == response.end())
-    response.set("x-request-id", context_.request_id);
+    response.insert(Field::unknown, "x-request-id", context_.request_id);
   // The gateway's own id, which usage records and logs carry, whatever the backend sent.
   response.set("x-sluice-request-id", context_.request_id);
   context_.status = response.result_int();
@@ -752,7 +752,9 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   header.result(Status::ok);
   copy_end_to_end_headers(stream->header(), header);
   for (const auto& [name, value] : context_.response_headers) header.set(name, value);
-  if (header.find("x-request-id") == header.end()) header.set("x-request-id", context_.request_id);
+  if (header.find("x-request-id") == header.end()) {
+    header.insert(Field::unknown, "x-request-id", context_.request_id);
+  }
   header.set("x-sluice-request-id", context_.request_id);
   outcome.done = true;
   if (!co_await exchange_.start_stream(std::move(header))) {

@@ -23,19 +23,30 @@ std::string form_encode(std::string_view text) {
 
 }  // namespace
 
+UpstreamAuth::UpstreamAuth(const UpstreamAuthSettings& settings)
+    : settings_(settings),
+      api_key_field_(http::bhttp::string_to_field(settings.header)),
+      api_key_field_is_client_credential_(api_key_field_ == http::Field::authorization ||
+                                          boost::beast::iequals(settings.header, "api-key")) {}
+
 bool UpstreamAuth::apply_at_once(http::Request& upstream, const http::Request& client) const {
   switch (settings_.kind) {
     case UpstreamAuthKind::kNone:
       return true;
     case UpstreamAuthKind::kApiKey:
-      upstream.set(settings_.header, settings_.api_key);
+      if (api_key_field_is_client_credential_) {
+        upstream.insert(api_key_field_, settings_.header, settings_.api_key);
+      } else {
+        upstream.set(settings_.header, settings_.api_key);
+      }
       return true;
     case UpstreamAuthKind::kPassThrough:
       if (auto it = client.find(http::Field::authorization); it != client.end()) {
-        upstream.set(http::Field::authorization, it->value());
+        upstream.insert(http::Field::authorization, it->value());
       }
-      if (auto it = client.find("api-key"); it != client.end())
-        upstream.set("api-key", it->value());
+      if (auto it = client.find("api-key"); it != client.end()) {
+        upstream.insert(http::Field::unknown, "api-key", it->value());
+      }
       return true;
     case UpstreamAuthKind::kOAuth2ClientCredentials:
       return false;
@@ -70,7 +81,7 @@ http::Task<std::optional<std::string>> UpstreamAuth::apply(http::Request& upstre
       }
     }
   }
-  upstream.set(http::Field::authorization, token->bearer);
+  upstream.insert(http::Field::authorization, token->bearer);
   co_return std::nullopt;
 }
 

@@ -17,10 +17,12 @@ namespace sluice::gateway {
 
 class UpstreamAuth {
  public:
-  explicit UpstreamAuth(const UpstreamAuthSettings& settings) : settings_(settings) {}
+  explicit UpstreamAuth(const UpstreamAuthSettings& settings);
 
   // Puts the credential on `upstream` (copied from `client` for pass-through). Returns an error
-  // message when no credential could be had (token endpoint down), else nothing.
+  // message when no credential could be had (token endpoint down), else nothing. `upstream` holds
+  // none of the client's credential fields (api-key, Authorization), as the proxy builds it: a
+  // credential in one of them is inserted without a search for an earlier one.
   http::Task<std::optional<std::string>> apply(http::Request& upstream, const http::Request& client,
                                                http::ClientPool& pool);
 
@@ -39,6 +41,10 @@ class UpstreamAuth {
   http::Task<std::optional<std::string>> refresh(http::ClientPool& pool);
 
   const UpstreamAuthSettings& settings_;
+  // The api-key kind's field, looked up once: its code, and whether it is one of the client's
+  // credential fields, which `upstream` does not hold (then insert() will do, not set()).
+  http::Field api_key_field_ = http::Field::unknown;
+  bool api_key_field_is_client_credential_ = false;
   std::atomic<std::shared_ptr<const Token>> token_;
   std::atomic<bool> refreshing_{false};
   std::atomic<std::uint64_t> token_fetches_{0};

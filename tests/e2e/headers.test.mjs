@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startGateway, tempFile } from './helpers.mjs';
 
-let upstream, upstreamUrl, gateway;
+let upstream, upstreamUrl, tokens, gateway;
+const tokenRequests = [];
 const seen = [];
 
 const completion = JSON.stringify({
@@ -33,21 +34,43 @@ before(async () => {
   });
   await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+  // An OAuth2 token endpoint for the oauth2 backend: one token, good for an hour.
+  tokens = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => {
+      tokenRequests.push(body);
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ token_type: 'Bearer', expires_in: 3600, access_token: 'backend-token' }));
+    });
+  });
+  await new Promise((resolve) => tokens.listen(0, '127.0.0.1', resolve));
+  const tokenUrl = `http://127.0.0.1:${tokens.address().port}/tenant/oauth2/v2.0/token`;
   gateway = await startGateway(tempFile('headers-gateway.yaml', `
 listeners: [{address: 127.0.0.1, port: 0, threads: 1}]
 admin: {address: 127.0.0.1, port: 0}
 backends:
   - {name: upstream, url: "${upstreamUrl}", auth: {type: api-key, key: backend-key}}
+  - {name: passthrough, url: "${upstreamUrl}", auth: {type: passthrough}}
+  - {name: oauth2, url: "${upstreamUrl}", auth: {type: oauth2, token_url: "${tokenUrl}", client_id: gw, client_secret: s3cret, scope: "https://cognitiveservices.azure.com/.default"}}
+  - {name: custom-header, url: "${upstreamUrl}", auth: {type: api-key, header: X-Backend-Key, key: backend-key}}
 pools:
   - {name: chat, members: [{backend: upstream}]}
+  - {name: passthrough, members: [{backend: passthrough}]}
+  - {name: oauth2, members: [{backend: oauth2}]}
+  - {name: custom-header, members: [{backend: custom-header}]}
 routes:
   - {name: chat, match: {deployments: [gpt-4o]}, pool: chat}
+  - {name: passthrough, match: {deployments: [passthrough]}, pool: passthrough}
+  - {name: oauth2, match: {deployments: [oauth2]}, pool: oauth2}
+  - {name: custom-header, match: {deployments: [custom-header]}, pool: custom-header}
 `));
 });
 
 after(async () => {
   await gateway?.stop();
   await new Promise((resolve) => upstream?.close(resolve));
+  await new Promise((resolve) => tokens?.close(resolve));
 });
 
 // Headers as [name, value] pairs, names lower-cased, in the order sent.
@@ -57,8 +80,8 @@ function pairs(rawHeaders) {
   return out;
 }
 
-function post(headers) {
-  const url = new URL(`${gateway.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`);
+function post(headers, deployment = 'gpt-4o') {
+  const url = new URL(`${gateway.url}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`);
   const body = JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }], max_tokens: 4 });
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
@@ -114,4 +137,33 @@ test('end-to-end headers pass both ways; hop-by-hop ones and the client credenti
     assert.deepEqual(got(name), [], `${name} must not reach the client`);
   }
   assert.deepEqual(got('content-length'), [String(Buffer.byteLength(answer.text))]);
+});
+
+// Each kind of backend credential reaches the backend once, in its own field, whatever the client
+// sent in that field.
+test('every kind of backend credential goes out once: passthrough, oauth2, a custom api-key header', async () => {
+  const clientCredentials = { 'api-key': 'client-key', 'Authorization': 'Bearer client-token' };
+  const cases = [
+    // The client's own credentials are the backend's: each once, as the client sent it.
+    { deployment: 'passthrough', headers: clientCredentials,
+      expect: { 'api-key': ['client-key'], authorization: ['Bearer client-token'] } },
+    // The token from the token endpoint, and none of the client's.
+    { deployment: 'oauth2', headers: clientCredentials,
+      expect: { 'api-key': [], authorization: ['Bearer backend-token'] } },
+    // A key in a field of the operator's choosing replaces the client's value of that field.
+    { deployment: 'custom-header', headers: { ...clientCredentials, 'X-Backend-Key': 'client-value' },
+      expect: { 'api-key': [], authorization: [], 'x-backend-key': ['backend-key'] } },
+  ];
+  for (const { deployment, headers, expect } of cases) {
+    seen.length = 0;
+    const answer = await post(headers, deployment);
+    assert.equal(answer.status, 200, `${deployment}: ${answer.text}`);
+    assert.equal(seen.length, 1, deployment);
+    const sent = pairs(seen[0].headers);
+    for (const [name, values] of Object.entries(expect)) {
+      assert.deepEqual(sent.filter(([n]) => n === name).map(([, v]) => v), values, `${deployment}: ${name}`);
+    }
+  }
+  assert.equal(tokenRequests.length, 1, 'one token fetched');
+  assert.match(tokenRequests[0], /grant_type=client_credentials/);
 });
