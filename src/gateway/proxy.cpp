@@ -65,12 +65,11 @@ void remove_hop_by_hop_headers(http::ResponseHeader& header) {
   }
 }
 
-// Client headers the upstream request does not take as they are: the client's credential
-// (api-key; Authorization is a known field), and the two the gateway writes itself. Dropping them
-// while copying lets the gateway's own go in with insert(): set() would look the name up among
-// Beast's known fields and search the message for an earlier copy, for every request.
-bool is_replaced_unknown_field(std::string_view name) {
-  return boost::beast::iequals(name, "api-key") || boost::beast::iequals(name, "x-forwarded-for") ||
+// The two fields the gateway writes on every upstream request itself. Dropping the client's while
+// copying lets the gateway's go in with insert(): set() would look the name up among Beast's
+// known fields and search the message for an earlier copy, for every request.
+bool is_gateway_written_field(std::string_view name) {
+  return boost::beast::iequals(name, "x-forwarded-for") ||
          boost::beast::iequals(name, "x-ms-client-request-id");
 }
 
@@ -445,9 +444,9 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
   http::Request upstream{request_.method(), path, 11};
   for (const auto& field : request_) {
     const auto name = field.name();
-    if (is_hop_by_hop(name) || name == Field::host || name == Field::authorization ||
-        name == Field::accept_encoding ||
-        (name == Field::unknown && is_replaced_unknown_field(field.name_string()))) {
+    if (is_hop_by_hop(name) || name == Field::host || name == Field::accept_encoding ||
+        is_client_credential_field(name, field.name_string()) ||
+        (name == Field::unknown && is_gateway_written_field(field.name_string()))) {
       continue;
     }
     upstream.insert(name, field.name_string(), field.value());

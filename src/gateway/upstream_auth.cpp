@@ -23,11 +23,16 @@ std::string form_encode(std::string_view text) {
 
 }  // namespace
 
+bool is_client_credential_field(http::Field field, std::string_view name) {
+  return field == http::Field::authorization ||
+         (field == http::Field::unknown && boost::beast::iequals(name, "api-key"));
+}
+
 UpstreamAuth::UpstreamAuth(const UpstreamAuthSettings& settings)
     : settings_(settings),
       api_key_field_(http::bhttp::string_to_field(settings.header)),
-      api_key_field_is_client_credential_(api_key_field_ == http::Field::authorization ||
-                                          boost::beast::iequals(settings.header, "api-key")) {}
+      api_key_field_is_client_credential_(
+          is_client_credential_field(api_key_field_, settings.header)) {}
 
 bool UpstreamAuth::apply_at_once(http::Request& upstream, const http::Request& client) const {
   switch (settings_.kind) {

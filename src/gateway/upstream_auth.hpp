@@ -9,11 +9,17 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sluice/gateway/settings.hpp"
 #include "sluice/http/client.hpp"
 
 namespace sluice::gateway {
+
+// The client's credential fields: Authorization and api-key. The proxy never copies them to an
+// upstream request (a backend's credential is UpstreamAuth's to set), so a credential that goes
+// into one of them is inserted without a search for an earlier one.
+bool is_client_credential_field(http::Field field, std::string_view name);
 
 class UpstreamAuth {
  public:
@@ -41,8 +47,8 @@ class UpstreamAuth {
   http::Task<std::optional<std::string>> refresh(http::ClientPool& pool);
 
   const UpstreamAuthSettings& settings_;
-  // The api-key kind's field, looked up once: its code, and whether it is one of the client's
-  // credential fields, which `upstream` does not hold (then insert() will do, not set()).
+  // The api-key kind's field, looked up once: its code, and whether it is a client credential
+  // field, which `upstream` does not hold (then insert() will do, not set()).
   http::Field api_key_field_ = http::Field::unknown;
   bool api_key_field_is_client_credential_ = false;
   std::atomic<std::shared_ptr<const Token>> token_;
