@@ -64,3 +64,66 @@ function(sluice_add_fuzzer name)
     set_tests_properties(${name}_corpus PROPERTIES LABELS unit TIMEOUT 120)
   endif()
 endfunction()
+
+# sluice_share_http_pch()  Call once, after every target is defined.
+# sluice_http's precompiled header (Asio and Beast) reaches every target that links it, and by
+# default each of those targets compiles its own copy: ~230 MB apiece, 26 of them, 6 GB for one
+# build folder. Every target here compiles with the same flags and defines (a test's
+# SLUICE_SOURCE_DIR does not occur in the header), so they can all reuse sluice_http's one copy.
+# Not in fuzz builds: their targets add sanitizer flags of their own, and clang rejects a
+# precompiled header built with different ones.
+function(sluice_share_http_pch)
+  if(SLUICE_FUZZ OR NOT TARGET sluice_http)
+    return()
+  endif()
+  sluice_collect_targets(${PROJECT_SOURCE_DIR} targets)
+  foreach(target IN LISTS targets)
+    if(NOT target STREQUAL "sluice_http")
+      sluice_links_target(${target} sluice_http links)
+      if(links)
+        target_precompile_headers(${target} REUSE_FROM sluice_http)
+        # A flag that differs silently falls back to parsing the headers in every file: say so.
+        target_compile_options(${target} PRIVATE -Winvalid-pch)
+      endif()
+    endif()
+  endforeach()
+endfunction()
+
+# Every build-system target defined in <dir> and the folders below it.
+function(sluice_collect_targets dir out)
+  get_property(found DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(subdir IN LISTS subdirs)
+    sluice_collect_targets(${subdir} below)
+    list(APPEND found ${below})
+  endforeach()
+  set(${out} ${found} PARENT_SCOPE)
+endfunction()
+
+# Whether <target> links <wanted>, directly or through the libraries it links.
+function(sluice_links_target target wanted out)
+  set(${out} FALSE PARENT_SCOPE)
+  if(NOT TARGET ${target})
+    return()
+  endif()
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "INTERFACE_LIBRARY")
+    set(libs "")
+  else()
+    get_target_property(libs ${target} LINK_LIBRARIES)
+  endif()
+  get_target_property(interface_libs ${target} INTERFACE_LINK_LIBRARIES)
+  foreach(lib IN LISTS libs interface_libs)
+    if(lib STREQUAL wanted)
+      set(${out} TRUE PARENT_SCOPE)
+      return()
+    endif()
+    if(TARGET ${lib} AND lib MATCHES "^sluice_")
+      sluice_links_target(${lib} ${wanted} found)
+      if(found)
+        set(${out} TRUE PARENT_SCOPE)
+        return()
+      endif()
+    endif()
+  endforeach()
+endfunction()
