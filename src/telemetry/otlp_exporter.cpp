@@ -119,6 +119,7 @@ void OtlpExporter::run() {
     } else {
       stats_.dropped_on_failure.fetch_add(span_count(batch), std::memory_order_relaxed);
     }
+    queue_.recycle(std::move(batch));
   }
   while (true) {
     auto batch = queue_.take(settings_.batch_size, std::chrono::milliseconds(0));

@@ -38,6 +38,12 @@ SpanEncoder::SpanEncoder(std::size_t reserve) {
   out_.bytes.resize(reserve);
 }
 
+SpanEncoder::SpanEncoder(std::string buffer, std::size_t reserve) {
+  out_.bytes = std::move(buffer);
+  // take() left the size at what was written; the room up to the capacity is there already.
+  if (out_.bytes.size() < reserve) out_.bytes.resize(reserve);
+}
+
 void SpanEncoder::grow(std::size_t n) {
   // The header's tags are the schema's field numbers (here, where the private constants are seen).
   static_assert(SpanEncoder::kSpanAttributesTag == W::key(field::kAttributes, 2));

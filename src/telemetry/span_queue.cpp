@@ -31,12 +31,16 @@ bool SpanQueue::reserve(std::size_t count) {
   return true;
 }
 
-void SpanQueue::push_reserved(EncodedSpans&& spans) {
+void SpanQueue::push_reserved(EncodedSpans&& spans, std::string* spare) {
   const std::size_t count = spans.count;
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
     entries_.push_back(std::move(spans));
+    if (spare && !spare_.empty()) {
+      *spare = std::move(spare_.back());
+      spare_.pop_back();
+    }
     // Wake the exporter only when this push completes a batch; otherwise its interval does.
     wake = spans_ < batch_hint_ && spans_ + count >= batch_hint_;
     spans_ += count;
@@ -70,6 +74,15 @@ std::vector<EncodedSpans> SpanQueue::take(std::size_t batch, std::chrono::millis
   spans_ -= taken_spans;
   held_.fetch_sub(taken_spans, std::memory_order_relaxed);
   return out;
+}
+
+void SpanQueue::recycle(std::vector<EncodedSpans>&& sent) {
+  std::lock_guard lock(mutex_);
+  for (auto& entry : sent) {
+    if (spare_.size() >= kMaxSpareBlocks) break;
+    // Only blocks: a submitter's entry of one span is not worth keeping.
+    if (entry.bytes.capacity() >= kMinSpareBytes) spare_.push_back(std::move(entry.bytes));
+  }
 }
 
 void SpanQueue::close() {

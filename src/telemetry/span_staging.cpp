@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string>
 #include <utility>
 
 namespace sluice::telemetry {
@@ -83,8 +84,9 @@ void SpanStaging::Write::commit() {
 // The slot's lock is held.
 void SpanStaging::hand_over(Slot& slot) {
   if (slot.encoder.count() == 0) return;
-  queue_.push_reserved(slot.encoder.take());
-  slot.encoder = SpanEncoder(kBlockBytes);
+  std::string spare;
+  queue_.push_reserved(slot.encoder.take(), &spare);
+  slot.encoder = SpanEncoder(std::move(spare), kBlockBytes);
 }
 
 void SpanStaging::collect(bool close) {

@@ -22,6 +22,9 @@ class SpanEncoder final : public SpanWriter {
  public:
   // `reserve`: bytes to set aside up front (a gateway request's two spans take about 1 KiB).
   explicit SpanEncoder(std::size_t reserve = 1536);
+  // Writes into `buffer`'s bytes (its contents are overwritten), made at least `reserve` long:
+  // a recycled block's room is reused without a new allocation or zero fill.
+  SpanEncoder(std::string buffer, std::size_t reserve);
 
   void begin_span(const SpanStart& start) override;
   void end_span() override;

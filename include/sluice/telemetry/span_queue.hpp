@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "sluice/telemetry/span_encoder.hpp"
@@ -27,8 +28,16 @@ class SpanQueue {
   // pushed(), when they fit; false, and they are counted in dropped(), when they would pass it or
   // the queue is closed. Spans reserved are appended later with push_reserved(). Any thread.
   bool reserve(std::size_t count);
-  // Appends spans already reserved; never drops. Any thread.
-  void push_reserved(EncodedSpans&& spans);
+  // Appends spans already reserved; never drops. With `spare`, also hands back, under the same
+  // lock, a block the exporter has finished with (recycle()), or an empty string when none is
+  // kept. Any thread.
+  void push_reserved(EncodedSpans&& spans, std::string* spare = nullptr);
+  // Keeps the bytes of sent entries (up to kMaxSpareBlocks) for push_reserved() to hand back: a
+  // request thread's next block then needs no allocation of 32 KiB, no zero fill of it, and no
+  // free of the old one from the exporter's thread. Consumer only.
+  void recycle(std::vector<EncodedSpans>&& sent);
+  static constexpr std::size_t kMaxSpareBlocks = 8;
+  static constexpr std::size_t kMinSpareBytes = 16 * 1024;
   // Counts spans lost before they reached the queue (written while it was shutting down).
   void count_dropped(std::size_t count) noexcept {
     dropped_.fetch_add(count, std::memory_order_relaxed);
@@ -53,8 +62,9 @@ class SpanQueue {
   mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::vector<EncodedSpans> entries_;
-  std::size_t spans_ = 0;       // in entries_
-  std::size_t batch_hint_ = 1;  // the consumer's batch size: push wakes it when one is ready
+  std::vector<std::string> spare_;  // recycled blocks, under mutex_
+  std::size_t spans_ = 0;           // in entries_
+  std::size_t batch_hint_ = 1;      // the consumer's batch size: push wakes it when one is ready
   bool closed_ = false;
   std::atomic<bool> refusing_{false};  // closed_, for reserve(), which takes no lock
   std::atomic<std::size_t> held_{0};   // reserved and not yet taken: what the bound applies to

@@ -5,11 +5,13 @@
 // queue's shared lock, a free from the other thread. A traced request now appends to its thread's
 // block under a lock no other thread takes but once an interval.
 //
-// A block goes to the queue when it holds kHandOverBytes or `max_block_spans` spans. The exporter
-// collects blocks that are not full yet at every interval (collect()), so a quiet thread's spans
-// wait no longer than they waited in the queue. Spans count against the queue's bound when they
-// are written, not when their block moves: a full queue drops them (counted) at once, and a span is
-// always either pushed or dropped in the queue's counters.
+// A block goes to the queue when it holds kHandOverBytes or `max_block_spans` spans, and the thread
+// carries on in a block the exporter has sent and handed back (SpanQueue::recycle()), when there is
+// one: no 32 KiB allocation and zero fill on the request thread, no free from the exporter's. The
+// exporter collects blocks that are not full yet at every interval (collect()), so a quiet thread's
+// spans wait no longer than they waited in the queue. Spans count against the queue's bound when
+// they are written, not when their block moves: a full queue drops them (counted) at once, and a
+// span is always either pushed or dropped in the queue's counters.
 //
 // Threads: begin() and its Write from request threads; collect() from the exporter's thread and
 // from whoever destroys the exporter.

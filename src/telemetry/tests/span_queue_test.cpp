@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace sluice::telemetry {
 namespace {
 
@@ -62,6 +65,32 @@ TEST(SpanQueue, CountsAndBoundsSpansNotEntries) {
   auto one = queue.take(1, std::chrono::milliseconds(0));  // an entry above the batch still goes
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0].bytes, "b");
+}
+
+TEST(SpanQueue, KeepsABoundedNumberOfSentBlocksToHandBack) {
+  SpanQueue queue(100);
+  std::vector<EncodedSpans> sent;
+  sent.push_back(named("one span"));  // a submitter's small entry: not kept
+  for (std::size_t i = 0; i < SpanQueue::kMaxSpareBlocks + 2; ++i) {
+    EncodedSpans block;
+    block.bytes.reserve(SpanQueue::kMinSpareBytes);
+    block.bytes = "block";
+    block.count = 1;
+    sent.push_back(std::move(block));
+  }
+  queue.recycle(std::move(sent));
+
+  std::size_t handed_back = 0;
+  for (std::size_t i = 0; i < SpanQueue::kMaxSpareBlocks + 2; ++i) {
+    ASSERT_TRUE(queue.reserve(1));
+    std::string spare;
+    queue.push_reserved(named("s"), &spare);
+    if (spare.empty()) continue;
+    EXPECT_GE(spare.capacity(), SpanQueue::kMinSpareBytes);
+    ++handed_back;
+  }
+  EXPECT_EQ(handed_back, SpanQueue::kMaxSpareBlocks);
+  EXPECT_EQ(queue.take(100, std::chrono::milliseconds(0)).size(), SpanQueue::kMaxSpareBlocks + 2);
 }
 
 }  // namespace

@@ -93,6 +93,26 @@ TEST(SpanStaging, AFullBlockGoesToTheQueueByItself) {
   EXPECT_TRUE(queue.take(100, 0ms).empty());  // the block after it is empty
 }
 
+TEST(SpanStaging, ARecycledBlockCarriesOnlyTheSpansWrittenIntoItAgain) {
+  SpanQueue queue(1000);
+  SpanStaging staging(queue, 4);
+  const std::string long_name(200, 'o');  // the first block's bytes, left in the recycled string
+  stage(staging, long_name, 4);           // a full block: handed over
+  auto sent = queue.take(100, 0ms);
+  ASSERT_EQ(sent.size(), 1u);
+  const char* block_bytes = sent[0].bytes.data();
+  queue.recycle(std::move(sent));
+
+  stage(staging, "n0", 4);  // fills the block taken at the first hand-over: goes to the queue,
+                            // and the recycled one comes back for the next
+  stage(staging, "n1", 2);
+  staging.collect();
+  auto blocks = queue.take(100, 0ms);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[1].bytes.data(), block_bytes);  // the same room, not a new allocation
+  EXPECT_EQ(names_in(blocks), (std::vector<std::string>{"n0", "n0", "n0", "n0", "n1", "n1"}));
+}
+
 TEST(SpanStaging, ARequestTheQueueHasNoRoomForIsDroppedWholeAndCounted) {
   SpanQueue queue(3);
   SpanStaging staging(queue, 50);

@@ -41,6 +41,25 @@ void contribute_metrics(SharedExporter& shared, usage::MetricRegistry& registry)
       [exporter] { return exporter->queue().size(); });
 }
 
+// What to add to a steady_clock time to get Unix time, for spans' times. Read once a second per
+// thread, at the time of a request's completion, rather than from both clocks on every request:
+// the two differ only by how the wall clock has been set, and a change to it is seen within 1 s.
+std::chrono::nanoseconds steady_to_unix_offset(std::chrono::steady_clock::time_point at) {
+  struct Cached {
+    std::chrono::steady_clock::time_point read_at{};
+    std::chrono::nanoseconds offset{};
+  };
+  thread_local Cached cached;
+  if (cached.read_at == std::chrono::steady_clock::time_point{} ||
+      at - cached.read_at >= std::chrono::seconds(1)) {
+    const auto steady = std::chrono::steady_clock::now();
+    cached.offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch() - steady.time_since_epoch());
+    cached.read_at = steady;
+  }
+  return cached.offset;
+}
+
 }  // namespace
 
 struct TracingPolicy::State : RequestContext::PolicyState {
@@ -91,9 +110,7 @@ void TracingPolicy::on_upstream(RequestContext& context, http::Request& upstream
 void TracingPolicy::on_complete(RequestContext& context) {
   const auto& trace = trace_of(context).trace;
   if (!trace.sampled) return;
-  auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now().time_since_epoch() -
-      std::chrono::steady_clock::now().time_since_epoch());
+  const auto offset = steady_to_unix_offset(context.completed_at);
   // Encoded here, into this thread's block: the exporter's thread only concatenates blocks
   // (span_staging.hpp).
   auto staged = exporter_->stage();
