@@ -74,6 +74,23 @@ export function removeTempFiles() {
   while (tempDirs.length) rmSync(tempDirs.pop(), { recursive: true, force: true });
 }
 
+// Each test file runs in a process of its own: its temporary folders (configs, journals, stores,
+// Chromium profiles, ~100 of them and ~1 GB for a whole `make test`) go when it exits, so repeated
+// runs do not fill the disk. A file whose tests failed keeps them for a look, and says where;
+// SLUICE_KEEP_TEMP=1 keeps them always.
+process.on('exit', (code) => {
+  if (tempDirs.length === 0) return;
+  if (code !== 0 || process.env.SLUICE_KEEP_TEMP === '1') {
+    process.stderr.write(`kept ${tempDirs.length} temporary folder(s) of this test file: ${tempDirs.join(' ')}\n`);
+    return;
+  }
+  try {
+    removeTempFiles();
+  } catch {
+    // A child still writing into a folder; leaving it behind is no reason to fail the run.
+  }
+});
+
 // Starts `sluice <args...>` and resolves once a stdout line matches `readyPattern` (its first
 // group is the URL). Rejects if the process exits first or nothing matches within `timeoutMs`.
 export function startSluice(args, { readyPattern = /listening on (http:\/\/\S+)/, timeoutMs = HANG_BOUND_MS, env = {} } = {}) {
