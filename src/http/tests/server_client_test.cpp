@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -458,6 +459,10 @@ namespace {
 // TLS on both sides: a server with a certificate, a client that verifies it against a CA file.
 TEST(Tls, ServerAndClientTalkHttpsAndVerifyThePeer) {
   std::string dir = ::testing::TempDir() + "/sluice-tls-" + std::to_string(::getpid());
+  struct RemoveDir {
+    std::string dir;
+    ~RemoveDir() { std::filesystem::remove_all(dir); }
+  } remove_dir{dir};
   std::string command =
       "mkdir -p " + dir +
       " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost " +

@@ -2,18 +2,33 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "sluice/core/config_error.hpp"
 
 namespace sluice::sim {
 namespace {
 
+// The files write_temp() made, removed when the test program ends (not after each test: a test
+// may read its file again after a reload).
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles() {
+    for (const auto& path : paths) std::remove(path.c_str());
+  }
+};
+
 std::string write_temp(const std::string& text) {
-  std::string path = ::testing::TempDir() + "sim_settings_" +
-                     std::to_string(reinterpret_cast<std::uintptr_t>(&text)) + ".yaml";
+  static TempFiles files;
+  std::string path = ::testing::TempDir() + "sim_settings_" + std::to_string(::getpid()) + "_" +
+                     std::to_string(files.paths.size()) + ".yaml";
   std::ofstream(path) << text;
+  files.paths.push_back(path);
   return path;
 }
 
