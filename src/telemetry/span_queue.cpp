@@ -81,7 +81,8 @@ void SpanQueue::recycle(std::vector<EncodedSpans>&& sent) {
   for (auto& entry : sent) {
     if (spare_.size() >= kMaxSpareBlocks) break;
     // Only blocks: a submitter's entry of one span is not worth keeping.
-    if (entry.bytes.capacity() >= kMinSpareBytes) spare_.push_back(std::move(entry.bytes));
+    const std::size_t room = entry.bytes.capacity();
+    if (room >= kMinSpareBytes && room <= kMaxSpareBytes) spare_.push_back(std::move(entry.bytes));
   }
 }
 

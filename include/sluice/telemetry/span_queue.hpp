@@ -36,8 +36,11 @@ class SpanQueue {
   // request thread's next block then needs no allocation of 32 KiB, no zero fill of it, and no
   // free of the old one from the exporter's thread. Consumer only.
   void recycle(std::vector<EncodedSpans>&& sent);
+  // A block is kept when its room is 16-128 KiB: a thread's block (32 KiB) or one grown a little
+  // by a long attribute. One grown further is freed, so the spares hold at most 1 MiB.
   static constexpr std::size_t kMaxSpareBlocks = 8;
   static constexpr std::size_t kMinSpareBytes = 16 * 1024;
+  static constexpr std::size_t kMaxSpareBytes = 128 * 1024;
   // Counts spans lost before they reached the queue (written while it was shutting down).
   void count_dropped(std::size_t count) noexcept {
     dropped_.fetch_add(count, std::memory_order_relaxed);

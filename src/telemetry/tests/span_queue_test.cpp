@@ -71,6 +71,11 @@ TEST(SpanQueue, KeepsABoundedNumberOfSentBlocksToHandBack) {
   SpanQueue queue(100);
   std::vector<EncodedSpans> sent;
   sent.push_back(named("one span"));  // a submitter's small entry: not kept
+  EncodedSpans grown;                 // a block grown by huge attributes: not kept either
+  grown.bytes.reserve(SpanQueue::kMaxSpareBytes + 1);
+  grown.bytes = "grown";
+  grown.count = 1;
+  sent.push_back(std::move(grown));
   for (std::size_t i = 0; i < SpanQueue::kMaxSpareBlocks + 2; ++i) {
     EncodedSpans block;
     block.bytes.reserve(SpanQueue::kMinSpareBytes);
@@ -87,6 +92,7 @@ TEST(SpanQueue, KeepsABoundedNumberOfSentBlocksToHandBack) {
     queue.push_reserved(named("s"), &spare);
     if (spare.empty()) continue;
     EXPECT_GE(spare.capacity(), SpanQueue::kMinSpareBytes);
+    EXPECT_LE(spare.capacity(), SpanQueue::kMaxSpareBytes);
     ++handed_back;
   }
   EXPECT_EQ(handed_back, SpanQueue::kMaxSpareBlocks);
