@@ -34,9 +34,7 @@ char* put_fixed(char* at, Unsigned value) {
 
 }  // namespace
 
-SpanEncoder::SpanEncoder(std::size_t reserve) {
-  out_.bytes.resize(reserve);
-}
+SpanEncoder::SpanEncoder(std::size_t reserve) : SpanEncoder(std::string(), reserve) {}
 
 SpanEncoder::SpanEncoder(std::string buffer, std::size_t reserve) {
   out_.bytes = std::move(buffer);

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -13,6 +12,7 @@
 #include "sluice/http/client.hpp"
 #include "sluice/http/server.hpp"
 #include "sluice/http/sse_parser.hpp"
+#include "usage/tests/test_dir.hpp"
 
 namespace sluice::http {
 namespace {
@@ -458,16 +458,12 @@ namespace {
 
 // TLS on both sides: a server with a certificate, a client that verifies it against a CA file.
 TEST(Tls, ServerAndClientTalkHttpsAndVerifyThePeer) {
-  std::string dir = ::testing::TempDir() + "/sluice-tls-" + std::to_string(::getpid());
-  struct RemoveDir {
-    std::string dir;
-    ~RemoveDir() { std::filesystem::remove_all(dir); }
-  } remove_dir{dir};
+  usage::testing::TempDir tls_dir;  // removed with the key and certificate when the test ends
+  const std::string dir = tls_dir.path().string();
   std::string command =
-      "mkdir -p " + dir +
-      " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost " +
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir +
-      "/cert.pem 2>/dev/null";
+      std::string("openssl req -x509 -newkey rsa:2048 -nodes -days 1 ") +
+      "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + dir +
+      "/key.pem -out " + dir + "/cert.pem 2>/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a test certificate";
 
   ServerSettings settings;

@@ -2,33 +2,23 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <vector>
 
 #include "sluice/core/config_error.hpp"
+#include "usage/tests/test_dir.hpp"
 
 namespace sluice::sim {
 namespace {
 
-// The files write_temp() made, removed when the test program ends (not after each test: a test
-// may read its file again after a reload).
-struct TempFiles {
-  std::vector<std::string> paths;
-  ~TempFiles() {
-    for (const auto& path : paths) std::remove(path.c_str());
-  }
-};
-
+// A file in a folder removed, with every file written into it, when the test program ends (not
+// after each test: a test may read its file again after a reload).
 std::string write_temp(const std::string& text) {
-  static TempFiles files;
-  std::string path = ::testing::TempDir() + "sim_settings_" + std::to_string(::getpid()) + "_" +
-                     std::to_string(files.paths.size()) + ".yaml";
+  static usage::testing::TempDir dir;
+  static int written = 0;
+  const auto path = (dir.path() / ("sim_settings_" + std::to_string(++written) + ".yaml")).string();
   std::ofstream(path) << text;
-  files.paths.push_back(path);
   return path;
 }
 
