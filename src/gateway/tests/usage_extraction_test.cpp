@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "gateway/request_body.hpp"
 #include "gateway/usage_extraction.hpp"
 
@@ -58,6 +61,50 @@ TEST(UsageExtraction, NoUsageInGarbageOrErrors) {
   EXPECT_FALSE(extract_usage("", scratch, usage, model));
 }
 
+// A whole response is read in one forward pass (On-Demand): a body that is not complete JSON
+// gives nothing, even when the usage came before the fault, and the model and counts it had are
+// kept. Values of another type count as 0, as they did when read from a DOM.
+TEST(UsageExtraction, IncompleteOrMalformedResponsesChangeNothing) {
+  JsonScratch scratch;
+  const std::string usage_first =
+      R"({"model":"m","usage":{"prompt_tokens":5,"completion_tokens":1})";
+  for (const std::string& bad : std::vector<std::string>{
+           usage_first, usage_first + ",", usage_first + ",\"choices\":[",
+           usage_first + "} trailing", usage_first + "}}",
+           R"({"model":"m","usage":{"prompt_tokens":5,}})",
+           R"({"model":"m","usage":{"prompt_tokens":5x}})", R"({"model":"m\q","usage":{}})",
+           R"({"usage":{"prompt_tokens_details":{"cached_tokens":}}})", "{\"usage\":{\"prompt"}) {
+    TokenUsage usage;
+    usage.prompt_tokens = 42;
+    std::string model = "before";
+    EXPECT_FALSE(extract_usage(bad, scratch, usage, model)) << bad;
+    EXPECT_EQ(usage.prompt_tokens, 42) << bad;
+    EXPECT_EQ(usage.source, UsageSource::kNone) << bad;
+    EXPECT_EQ(model, "before") << bad;
+  }
+
+  TokenUsage usage;
+  usage.prompt_tokens = 42;
+  std::string model;
+  ASSERT_TRUE(extract_usage(
+      R"({"usage":{"prompt_tokens":"12","completion_tokens":2.5,"total_tokens":1e30,
+         "completion_tokens_details":{"reasoning_tokens":null}},"model":7,
+         "choices":[{"message":{"content":"{\"usage\":{\"prompt_tokens\":99}}"}}]})",
+      scratch, usage, model));
+  EXPECT_EQ(usage.prompt_tokens, 0);
+  EXPECT_EQ(usage.completion_tokens, 0);
+  EXPECT_EQ(usage.total_tokens, 0);
+  EXPECT_EQ(usage.reasoning_tokens, 0);
+  EXPECT_EQ(model, "");
+
+  // Escaped keys are read by their text, as JSON means them.
+  TokenUsage escaped;
+  ASSERT_TRUE(extract_usage(R"({"\u0075sage":{"prompt_tokens":3,"total_tokens":4}})", scratch,
+                            escaped, model));
+  EXPECT_EQ(escaped.prompt_tokens, 3);
+  EXPECT_EQ(escaped.total_tokens, 4);
+}
+
 TEST(UsageExtraction, StreamChunksGiveTextAndTheUsageOnlyChunk) {
   JsonScratch scratch;
   TokenUsage usage;
@@ -86,6 +133,52 @@ TEST(UsageExtraction, StreamChunksGiveTextAndTheUsageOnlyChunk) {
       usage, model, text);
   EXPECT_TRUE(tools.has_content);
   EXPECT_EQ(text, "Hello world{\"a\":1}");
+}
+
+// Chunks are read in one forward pass too: a choice's text comes out as content, refusal, tool
+// calls whatever the order of its keys, a broken chunk leaves text, usage and model as they were,
+// and `text` is read only where there is no `delta` object.
+TEST(UsageExtraction, StreamChunksInAnyKeyOrderAndBrokenChunksChangeNothing) {
+  JsonScratch scratch;
+  TokenUsage usage;
+  std::string model, text;
+  auto reordered = inspect_stream_chunk(
+      R"({"model":"m1","choices":[{"delta":{"tool_calls":[{"function":{"arguments":"A","name":"N"}},
+         {"function":null},{"function":{"name":"M"}}],"refusal":"R","content":"C","content":"X"}},
+         {"text":"ignored","delta":{"content":"2"}},{"delta":null,"text":"T"},7,{"text":5}],
+         "usage":null,"model":"m2"})",
+      scratch, usage, model, text);
+  EXPECT_TRUE(reordered.json);
+  EXPECT_TRUE(reordered.has_content);
+  EXPECT_FALSE(reordered.has_usage);
+  EXPECT_FALSE(reordered.usage_only);
+  EXPECT_EQ(text, "CRNAM2T");
+  EXPECT_EQ(model, "m1");
+
+  usage.prompt_tokens = 42;
+  for (const std::string& bad : std::vector<std::string>{
+           R"({"choices":[{"delta":{"content":"lost"}}],"usage":{"prompt_tokens":1})",
+           R"({"choices":[{"delta":{"content":"lost"}}]} {})",
+           R"({"model":"m3","choices":[{"delta":{"content":"lost\x"}}]})",
+           R"({"choices":[{"delta":{"content":"lost"}},]})", "[DONE]", ""}) {
+    auto chunk = inspect_stream_chunk(bad, scratch, usage, model, text);
+    EXPECT_FALSE(chunk.json) << bad;
+    EXPECT_FALSE(chunk.has_content) << bad;
+    EXPECT_FALSE(chunk.has_usage) << bad;
+    EXPECT_EQ(text, "CRNAM2T") << bad;
+    EXPECT_EQ(usage.prompt_tokens, 42) << bad;
+    EXPECT_EQ(model, "m1") << bad;
+  }
+
+  auto usage_only = inspect_stream_chunk(
+      R"({"id":"x","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,
+         "completion_tokens_details":{"reasoning_tokens":2}}})",
+      scratch, usage, model, text);
+  EXPECT_TRUE(usage_only.usage_only);
+  EXPECT_FALSE(usage_only.has_content);
+  EXPECT_EQ(usage.prompt_tokens, 3);
+  EXPECT_EQ(usage.total_tokens, 7);
+  EXPECT_EQ(usage.reasoning_tokens, 2);
 }
 
 TEST(RequestBody, InspectsStreamingFields) {
