@@ -8,7 +8,8 @@
 # then on, then on then off) and the ratio is the median of the per-round ratios, each taken from two
 # neighbouring runs; the best round of each variant is printed too. CPU per request includes the
 # exporter thread.
-# Prints:  tracing: req/s off=X on=Y ratio=R   and   tracing: cpu_us/req off=A on=B
+# Prints:  tracing: req/s off=X on=Y ratio=R   and   tracing: cpu_us/req off=A on=B, and how much of
+# the on gateway's extra CPU its export thread spent (the rest is the request thread's encoding).
 # With PIN=1 (the default on a machine of 2 or more CPUs) the gateways (all their threads, the
 # exporter's included) run on CPU 1 and nginx and wrk on CPU 0: the gateway has a core to itself,
 # as it does in production, so req/s measures what the gateway costs and not how the scheduler
@@ -59,13 +60,32 @@ for variant in off on; do
   [ "$status" = 200 ] || { echo "$bench_name: $variant answers $status" >&2; cat "$work/$variant.err" >&2; exit 1; }
 done
 
+# The on gateway's export thread, by the name it gives itself: its CPU seconds so far.
+exporter_seconds() {
+  local task
+  for task in /proc/"$1"/task/*; do
+    if [ "$(cat "$task/comm" 2>/dev/null)" = otlp-export ]; then
+      awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "$task/stat"
+      return
+    fi
+  done
+  echo 0
+}
+
 declare -A best_rps best_p50 cpu_total n_rounds round_rps
+exporter_cpu=0
+exporter_requests=0
 ratios=()
 for round in $(seq 1 "$rounds"); do
   order="off on"
   [ $((round % 2)) = 0 ] && order="on off"
   for variant in $order; do
+    exporter_before="$(exporter_seconds "${gateway_pids[on]}")"
     read -r rps p50 cpu_us <<<"$(wrk_measure "$variant" "${gateway_url[$variant]}$path" "${gateway_pids[$variant]}")"
+    if [ "$variant" = on ]; then
+      exporter_cpu="$(awk -v a="$exporter_cpu" -v b="$exporter_before" -v c="$(exporter_seconds "${gateway_pids[on]}")" 'BEGIN{print a + c - b}')"
+      exporter_requests=$(( exporter_requests + $(awk '/requests in/{print $1}' "$work/wrk-on.out") ))
+    fi
     cpu_total[$variant]="$(awk -v a="${cpu_total[$variant]:-0}" -v b="$cpu_us" 'BEGIN{print a + b}')"
     n_rounds[$variant]=$(( ${n_rounds[$variant]:-0} + 1 ))
     if [ -z "${best_rps[$variant]:-}" ] || awk "BEGIN{exit !($rps > ${best_rps[$variant]})}"; then
@@ -96,3 +116,5 @@ awk -v off="${best_rps[off]}" -v on="${best_rps[on]}" -v median="$median_ratio" 
   'BEGIN{printf "tracing: req/s off=%.0f on=%.0f ratio=%.3f (median of paired rounds; best-round ratio %.3f; aim >= 0.95)\n", off, on, median, on / off}'
 awk -v off="${cpu_total[off]}" -v on="${cpu_total[on]}" -v n="$rounds" \
   'BEGIN{a = off / n; b = on / n; printf "tracing: cpu_us/req off=%.1f on=%.1f cost=%.1f%%\n", a, b, (b - a) / a * 100}'
+awk -v off="${cpu_total[off]}" -v n="$rounds" -v cpu="$exporter_cpu" -v requests="$exporter_requests" \
+  'BEGIN{a = off / n; e = requests > 0 ? cpu * 1e6 / requests : 0; printf "tracing: export thread cpu_us/req=%.2f (%.1f%% of off; the rest of the cost is the request thread'"'"'s)\n", e, e / a * 100}'
