@@ -9,6 +9,8 @@
 # tracing: every request traced (sample ratio 1.0) and exported to a collector nginx answers;
 # cache: the exact cache, every request (temperature 0) a hit after the first. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
 # prints the request count: divide a function's inclusive count by it. Needs valgrind, wrk, nginx.
+# REQUEST: the JSON body wrk posts (default a one-line chat message), to see what grows with a
+# real prompt's size.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -50,7 +52,8 @@ valgrind --tool=callgrind --callgrind-out-file="$out_dir/$variant.out" \
 vpid=$!
 for _ in $(seq 1 300); do grep -q "listening on" "$work/g.out" && break; sleep 0.2; done
 grep -q "listening on" "$work/g.out" || { cat "$work/g.err"; exit 1; }
-request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'
+default_request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'
+request="${REQUEST:-$default_request}"
 [ "$variant" = cache ] && request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}'
 post_lua "$work/p.lua" "$request" x-team bench
 echo "wrk.headers[\"Authorization\"] = \"Bearer $token\"" >>"$work/p.lua"
