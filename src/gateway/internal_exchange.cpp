@@ -39,7 +39,7 @@ http::Task<bool> InternalExchange::finish_stream() {
 }
 
 void InternalExchange::leave_after(std::chrono::milliseconds timeout) {
-  timer_ = std::make_unique<http::asio::steady_timer>(executor_, timeout);
+  timer_ = std::make_unique<http::SteadyTimer>(executor_, timeout);
   timer_->async_wait([gone = gone_](http::error_code ec) {
     if (ec || gone->finished || gone->left) return;
     gone->left = true;

@@ -19,7 +19,7 @@ class InternalExchange final : public http::Exchange {
   http::Request& request() override { return request_; }
   const std::string& client_address() const override { return client_address_; }
   std::chrono::steady_clock::time_point received_at() const override { return received_at_; }
-  http::asio::any_io_executor executor() const override { return executor_; }
+  http::Executor executor() const override { return executor_; }
   int worker() const override { return worker_; }
 
   http::Task<bool> send(http::Response response) override;
@@ -48,10 +48,10 @@ class InternalExchange final : public http::Exchange {
   http::Request request_;
   std::string client_address_;
   std::chrono::steady_clock::time_point received_at_;
-  http::asio::any_io_executor executor_;
+  http::Executor executor_;
   int worker_;
   std::shared_ptr<Departure> gone_ = std::make_shared<Departure>();
-  std::unique_ptr<http::asio::steady_timer> timer_;
+  std::unique_ptr<http::SteadyTimer> timer_;
   bool responded_ = false;
   bool complete_ = false;
   http::Response response_;

@@ -294,7 +294,7 @@ http::Task<void> Transaction::respond(http::Response response) {
   response.set("x-sluice-request-id", context_.request_id);
   context_.status = response.result_int();
   run_response_end_phase(response.body());
-  while (response_end_write_pending()) co_await http::asio::post(http::asio::use_awaitable);
+  while (response_end_write_pending()) co_await http::asio::post(http::kUseAwaitable);
   if (!co_await exchange_.send(std::move(response))) context_.client_disconnected = true;
 }
 
@@ -858,7 +858,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
                                                   ". The answer is incomplete.");
     }
     run_response_end_phase({});
-    while (response_end_write_pending()) co_await http::asio::post(http::asio::use_awaitable);
+    while (response_end_write_pending()) co_await http::asio::post(http::kUseAwaitable);
     if (!held.empty() && !co_await exchange_.write(held)) {
       context_.client_disconnected = true;
     } else if (!co_await exchange_.finish_stream()) {

@@ -75,7 +75,7 @@ http::Task<std::optional<std::string>> UpstreamAuth::apply(http::Request& upstre
       if (error && (!token || now >= token->expires_at)) co_return error;
     } else if (!token || now >= token->expires_at) {
       // Another request is fetching the first (or an expired) token: wait for it, bounded.
-      http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
+      http::SteadyTimer timer(co_await http::asio::this_coro::executor);
       for (int i = 0; i < 500 && refreshing_.load(); ++i) {
         timer.expires_after(std::chrono::milliseconds(10));
         co_await timer.async_wait(http::kUseTuple);

@@ -13,7 +13,7 @@ namespace sluice::http {
 
 namespace {
 using tcp = asio::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 auto with_slot(asio::cancellation_slot slot) {
   return asio::bind_cancellation_slot(slot, kUseTuple);
@@ -110,7 +110,7 @@ class Connection {
  public:
   std::string origin;  // "scheme://host:port", for messages
   std::string key;     // the pool's key: origin and proxy (see pool_key)
-  std::unique_ptr<beast::tcp_stream> tcp;
+  std::unique_ptr<TcpStream> tcp;
   std::unique_ptr<TlsStream> tls;
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> stream_parser;
@@ -124,7 +124,7 @@ class Connection {
   bool keep_alive = false;
   bool answered = false;  // a response has begun on this connection
 
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
+  TcpStream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
 
   // An operation that failed once the deadline passed (it was cancelled, or found the receiving
   // side shut) failed by timing out.
@@ -224,7 +224,7 @@ Task<error_code> read_stream_some(Stream& stream, Connection& c, std::size_t& go
 
 }  // namespace
 
-ClientPool::ClientPool(asio::any_io_executor executor, ClientSettings settings)
+ClientPool::ClientPool(Executor executor, ClientSettings settings)
     : executor_(std::move(executor)), settings_(std::move(settings)) {}
 
 ClientPool::~ClientPool() = default;
@@ -303,7 +303,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
   if (!ec) {
     endpoints.emplace_back(literal, static_cast<std::uint16_t>(std::stoi(connect_port)));
   } else {
-    tcp::resolver resolver(executor_);
+    TcpResolver resolver(executor_);
     auto [rec, results] =
         co_await resolver.async_resolve(connect_host, connect_port, with_slot(cancel));
     if (rec) {
@@ -313,7 +313,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
     }
     for (const auto& entry : results) endpoints.push_back(entry.endpoint());
   }
-  connection->tcp = std::make_unique<beast::tcp_stream>(executor_);
+  connection->tcp = std::make_unique<TcpStream>(executor_);
   auto& stream = *connection->tcp;
   error_code last_error = asio::error::host_not_found;
   for (const auto& endpoint : endpoints) {
@@ -329,7 +329,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
       }
     }
     auto [cec] = co_await stream.async_connect(
-        endpoint, asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
+        endpoint, asio::bind_cancellation_slot(cancel, asio::as_tuple(kUseAwaitable)));
     last_error = cec;
     if (!cec) break;
     if (cec == asio::error::operation_aborted) break;
@@ -372,7 +372,7 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
     beast::get_lowest_layer(tls).expires_after(settings_.connect_timeout);
     auto [hec] = co_await tls.async_handshake(
         asio::ssl::stream_base::client,
-        asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
+        asio::bind_cancellation_slot(cancel, asio::as_tuple(kUseAwaitable)));
     if (hec) {
       co_return ClientError{
           ClientErrorKind::kConnect,

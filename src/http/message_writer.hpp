@@ -23,7 +23,7 @@ namespace sluice::http {
 
 // Sends what the socket takes at once; returns the bytes sent. A full send buffer is not an
 // error (0 or a partial count comes back); a broken connection sets `ec`.
-inline std::size_t send_without_waiting(asio::ip::tcp::socket& socket, std::string_view head,
+inline std::size_t send_without_waiting(TcpSocket& socket, std::string_view head,
                                         std::string_view body, error_code& ec) {
   iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
                     {const_cast<char*>(body.data()), body.size()}};
@@ -65,7 +65,7 @@ SendProgress send_at_once(Stream& stream, bhttp::message<isRequest, bhttp::strin
   }
   head.clear();
   append_head(message.base(), head);
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+  if constexpr (std::is_same_v<Stream, TcpStream>) {
     progress.sent = send_without_waiting(stream.socket(), head, message.body(), ec);
     progress.done = !ec && progress.sent == head.size() + message.body().size();
   }

@@ -82,7 +82,7 @@ std::string proxy_refusal(const ProxyEndpoint& proxy, std::string_view refused,
   return text;
 }
 
-Task<std::optional<ClientError>> open_tunnel(beast::tcp_stream& stream, const Url& origin,
+Task<std::optional<ClientError>> open_tunnel(TcpStream& stream, const Url& origin,
                                              const ProxyEndpoint& proxy, std::size_t max_reply_head,
                                              asio::cancellation_slot cancel) {
   auto bound = asio::bind_cancellation_slot(cancel, kUseTuple);

@@ -39,7 +39,7 @@ std::string connect_refusal(const ProxyEndpoint& proxy, const Url& origin,
 // Asks `proxy` for a tunnel to `origin` over `stream`, already connected to the proxy. Bounded
 // by the expiry the caller set on `stream` and by `max_reply_head` bytes of answer. Returns
 // std::nullopt once the tunnel is open, otherwise the error to report (kind kConnect).
-Task<std::optional<ClientError>> open_tunnel(beast::tcp_stream& stream, const Url& origin,
+Task<std::optional<ClientError>> open_tunnel(TcpStream& stream, const Url& origin,
                                              const ProxyEndpoint& proxy, std::size_t max_reply_head,
                                              asio::cancellation_slot cancel);
 

@@ -31,7 +31,7 @@ using ReadAheadHook =
 
 class ReadAhead : public ReadAheadHook {
  public:
-  ReadAhead(asio::ip::tcp::socket& socket, beast::flat_buffer& buffer)
+  ReadAhead(TcpSocket& socket, beast::flat_buffer& buffer)
       : socket_(socket), buffer_(buffer), wake_(socket.get_executor()) {}
 
   // An exchange begins: a hang-up from now until stop_watching() fires slot(), once the read has
@@ -72,7 +72,7 @@ class ReadAhead : public ReadAheadHook {
   Task<error_code> finish() {
     if (pending_) {
       awaiting_ = true;
-      wake_.expires_at(asio::steady_timer::time_point::max());
+      wake_.expires_at(SteadyTimer::time_point::max());
       co_await wake_.async_wait(kUseTuple);
       awaiting_ = false;
     }
@@ -86,9 +86,9 @@ class ReadAhead : public ReadAheadHook {
  private:
   static constexpr std::size_t kReadSize = 4096;
 
-  asio::ip::tcp::socket& socket_;
+  TcpSocket& socket_;
   beast::flat_buffer& buffer_;
-  asio::steady_timer wake_;
+  SteadyTimer wake_;
   asio::cancellation_signal signal_;
   error_code result_;
   friend class ReadAheadStarter;

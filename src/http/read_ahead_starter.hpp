@@ -28,7 +28,7 @@ class ReadAheadStarter {
  public:
   using Clock = std::chrono::steady_clock;
 
-  ReadAheadStarter(const asio::any_io_executor& executor, std::chrono::milliseconds delay)
+  ReadAheadStarter(const Executor& executor, std::chrono::milliseconds delay)
       : timer_(executor), delay_(delay) {}
   ReadAheadStarter(const ReadAheadStarter&) = delete;
   ReadAheadStarter& operator=(const ReadAheadStarter&) = delete;
@@ -76,7 +76,7 @@ class ReadAheadStarter {
     if (!waiting_.empty()) wait_for(waiting_.front().start_at_);
   }
 
-  asio::steady_timer timer_;
+  SteadyTimer timer_;
   const std::chrono::milliseconds delay_;
   List waiting_;            // by start time, oldest first
   bool scheduled_ = false;  // the timer waits, or a turn of starts is posted

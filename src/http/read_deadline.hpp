@@ -21,10 +21,9 @@ namespace sluice::http {
 
 class ReadDeadline {
  public:
-  using Clock = asio::steady_timer::clock_type;
+  using Clock = SteadyTimer::clock_type;
 
-  ReadDeadline(const asio::any_io_executor& executor, asio::ip::tcp::socket& socket)
-      : timer_(executor), socket_(socket) {}
+  ReadDeadline(const Executor& executor, TcpSocket& socket) : timer_(executor), socket_(socket) {}
   ~ReadDeadline() { *alive_ = false; }
   ReadDeadline(const ReadDeadline&) = delete;
   ReadDeadline& operator=(const ReadDeadline&) = delete;
@@ -71,8 +70,8 @@ class ReadDeadline {
     });
   }
 
-  asio::steady_timer timer_;
-  asio::ip::tcp::socket& socket_;
+  SteadyTimer timer_;
+  TcpSocket& socket_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Clock::time_point deadline_ = Clock::time_point::max();
   std::uint64_t waits_ = 0;

@@ -22,7 +22,7 @@ namespace sluice::http {
 namespace {
 
 using tcp = asio::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 // Feeds the parser the bytes already buffered, up to the end of the header (header_only) or of
@@ -46,7 +46,7 @@ error_code parse_buffered(Parser& parser, beast::flat_buffer& buffer, bool heade
 // OpenAI answer a body they cannot parse (and as the gateway answers malformed JSON).
 constexpr std::string_view kMalformedRequestCode = "";
 
-tcp::socket& lowest_socket(beast::tcp_stream& stream) {
+TcpSocket& lowest_socket(TcpStream& stream) {
   return stream.socket();
 }
 
@@ -57,7 +57,7 @@ bool is_malformed_http(error_code ec) {
          ec != bhttp::error::partial_message && ec != bhttp::error::header_limit &&
          ec != bhttp::error::body_limit;
 }
-tcp::socket& lowest_socket(TlsStream& stream) {
+TcpSocket& lowest_socket(TlsStream& stream) {
   return stream.next_layer().socket();
 }
 
@@ -100,14 +100,14 @@ struct Worker {
   std::list<OpenConnection*> connections;
   asio::io_context io{1};
   ReadAheadStarter read_ahead_starter{io.get_executor(), kWatchHangUpAfter};
-  std::optional<tcp::acceptor> acceptor;
+  std::optional<TcpAcceptor> acceptor;
   std::thread thread;
 };
 
 // A session's entry in its worker's list, for as long as the session runs. Marking it idle and
 // busy per request is two stores (a set of idle sockets cost an insert and an erase each).
 struct OpenConnection {
-  OpenConnection(Worker& worker, tcp::socket& socket) : worker(worker), socket(socket) {
+  OpenConnection(Worker& worker, TcpSocket& socket) : worker(worker), socket(socket) {
     entry = worker.connections.insert(worker.connections.end(), this);
   }
   ~OpenConnection() { worker.connections.erase(entry); }
@@ -115,7 +115,7 @@ struct OpenConnection {
   OpenConnection& operator=(const OpenConnection&) = delete;
 
   Worker& worker;
-  tcp::socket& socket;
+  TcpSocket& socket;
   std::list<OpenConnection*>::iterator entry;
   bool idle = false;
 };
@@ -165,7 +165,7 @@ class SessionExchange final : public Exchange {
   Request& request() override { return request_; }
   const std::string& client_address() const override { return peer_; }
   std::chrono::steady_clock::time_point received_at() const override { return received_at_; }
-  asio::any_io_executor executor() const override { return stream_.get_executor(); }
+  Executor executor() const override { return stream_.get_executor(); }
   int worker() const override { return worker_; }
 
   bool keep_alive() const {
@@ -292,12 +292,12 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_never();
     deadline.arm(first ? settings.header_timeout : settings.idle_timeout);
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, TcpStream>) {
       if (!first && buffer.size() == 0 && !read_ahead.pending()) {
         // The last exchange was over before its read-ahead started. Reading now would find
         // nothing (the client has only just had its answer) and cost a failed system call; after
         // the rest of this turn's work the next request has usually arrived.
-        co_await asio::post(stream.get_executor(), asio::use_awaitable);
+        co_await asio::post(stream.get_executor(), kUseAwaitable);
       }
     }
     open_connection.idle = true;
@@ -370,7 +370,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     // One clock read for the exchange's start: its received time and its hang-up watch's.
     const auto received_at = std::chrono::steady_clock::now();
     bool watched = false;
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, TcpStream>) {
       if (buffer.size() == 0) {
         read_ahead.begin_exchange();
         worker.read_ahead_starter.start_later(read_ahead, received_at);
@@ -405,9 +405,9 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
   }
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    co_await stream.async_shutdown(asio::as_tuple(kUseAwaitable));
   }
-  lowest_socket(stream).shutdown(tcp::socket::shutdown_send, ignored);
+  lowest_socket(stream).shutdown(TcpSocket::shutdown_send, ignored);
   lowest_socket(stream).close(ignored);
 }
 
@@ -417,7 +417,7 @@ Task<void> Server::Impl::accept_loop(Worker& worker) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !worker.acceptor->is_open()) co_return;
       // Out of descriptors or similar: back off briefly rather than spin.
-      asio::steady_timer timer(worker.io, std::chrono::milliseconds(50));
+      SteadyTimer timer(worker.io, std::chrono::milliseconds(50));
       co_await timer.async_wait(kUseTuple);
       continue;
     }
@@ -434,17 +434,16 @@ Task<void> Server::Impl::accept_loop(Worker& worker) {
       asio::co_spawn(
           worker.io,
           [this, &worker, peer, socket = std::move(socket)]() mutable -> Task<void> {
-            TlsStream stream(beast::tcp_stream(std::move(socket)), *tls);
+            TlsStream stream(TcpStream(std::move(socket)), *tls);
             beast::get_lowest_layer(stream).expires_after(settings.header_timeout);
             auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                                         asio::as_tuple(asio::use_awaitable));
+                                                         asio::as_tuple(kUseAwaitable));
             if (hec) co_return;
             co_await session(std::move(stream), worker, std::move(peer));
           },
           on_done);
     } else {
-      asio::co_spawn(worker.io,
-                     session(beast::tcp_stream(std::move(socket)), worker, std::move(peer)),
+      asio::co_spawn(worker.io, session(TcpStream(std::move(socket)), worker, std::move(peer)),
                      on_done);
     }
   }

@@ -209,7 +209,7 @@ struct Vu final : VarScope {
 
 Task<void> sleep_until(SteadyTime when) {
   if (steady_clock::now() >= when) co_return;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+  http::SteadyTimer timer(co_await asio::this_coro::executor);
   timer.expires_at(when);
   co_await timer.async_wait(http::kUseTuple);
 }

@@ -52,7 +52,7 @@ http::Task<void> PrometheusScraper::scrape_loop(std::size_t index) {
   auto url = http::parse_url(target.url);
   if (!url) co_return;
   std::map<std::string, std::size_t, std::less<>> slots;
-  asio::steady_timer timer(ioc_);
+  http::SteadyTimer timer(ioc_);
   auto next = std::chrono::steady_clock::now();
   while (!stop_) {
     http::Request req{http::bhttp::verb::get, url->path, 11};

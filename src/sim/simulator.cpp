@@ -291,7 +291,7 @@ struct Simulator::Impl {
   // Sleeps until `when` on the exchange's executor; returns early when the client goes away.
   Task<void> sleep_until(Exchange& ex, std::chrono::steady_clock::time_point when) {
     if (when <= std::chrono::steady_clock::now()) co_return;
-    asio::steady_timer timer(ex.executor());
+    http::SteadyTimer timer(ex.executor());
     timer.expires_at(when);
     auto slot = ex.client_gone_slot();
     co_await timer.async_wait(asio::bind_cancellation_slot(slot, http::kUseTuple));

@@ -21,10 +21,28 @@ using ResponseHeader = bhttp::response_header<>;
 using Field = bhttp::field;
 using Status = bhttp::status;
 
+// Every event loop in sluice is an io_context (each worker thread runs its own), so coroutines
+// and I/O objects name its executor type instead of asio::any_io_executor, losing nothing: the
+// type-erased executor's copies, moves, destructions and prefer(outstanding_work.tracked) cost
+// ~3,100 of the ~51,000 instructions of a proxied request (callgrind.sh off: 51,040 -> 47,890).
+using Executor = asio::io_context::executor_type;
+
 template <class T>
-using Task = asio::awaitable<T>;
+using Task = asio::awaitable<T, Executor>;
+
+// Completion token for a coroutine on Executor (asio::use_awaitable is for any_io_executor).
+inline constexpr asio::use_awaitable_t<Executor> kUseAwaitable;
 
 // Completion token used throughout: errors come back as values, never as exceptions.
-inline constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+inline constexpr auto kUseTuple = asio::as_tuple(kUseAwaitable);
+
+// The I/O objects, on Executor.
+using TcpSocket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
+using TcpAcceptor = asio::basic_socket_acceptor<asio::ip::tcp, Executor>;
+using TcpResolver = asio::ip::basic_resolver<asio::ip::tcp, Executor>;
+using TcpStream = beast::basic_stream<asio::ip::tcp, Executor, beast::unlimited_rate_policy>;
+using SteadyTimer =
+    asio::basic_waitable_timer<std::chrono::steady_clock,
+                               asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
 }  // namespace sluice::http

@@ -100,7 +100,7 @@ class StreamingResponse {
 
 class ClientPool {
  public:
-  ClientPool(asio::any_io_executor executor, ClientSettings settings);
+  ClientPool(Executor executor, ClientSettings settings);
   ~ClientPool();
   ClientPool(const ClientPool&) = delete;
   ClientPool& operator=(const ClientPool&) = delete;
@@ -143,7 +143,7 @@ class ClientPool {
                                                           asio::cancellation_slot cancel);
   void release(std::unique_ptr<Connection> connection);
 
-  asio::any_io_executor executor_;
+  Executor executor_;
   ClientSettings settings_;
   std::shared_ptr<asio::ssl::context> tls_context_;
   // Idle connections by pool key, the most recently used last (it is reused first, being the

@@ -43,7 +43,7 @@ class Exchange {
   virtual const std::string& client_address() const = 0;
   // When the request's headers were fully read (start of the gateway's "overhead" clock).
   virtual std::chrono::steady_clock::time_point received_at() const = 0;
-  virtual asio::any_io_executor executor() const = 0;
+  virtual Executor executor() const = 0;
   // Index of the worker thread (0..threads-1), for per-thread state without locks.
   virtual int worker() const = 0;
 

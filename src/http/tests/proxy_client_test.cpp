@@ -47,7 +47,7 @@ class ScriptedProxy {
 
  private:
   void serve() {
-    asio::ip::tcp::socket socket(io_);
+    TcpSocket socket(io_);
     error_code ec;
     acceptor_.accept(socket, ec);
     std::string head;
@@ -61,7 +61,7 @@ class ScriptedProxy {
   }
 
   asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
+  TcpAcceptor acceptor_;
   std::string reply_;
   std::promise<std::string> head_;
   std::thread thread_;

@@ -19,19 +19,18 @@ namespace sluice::http {
 namespace {
 
 using namespace std::chrono_literals;
-using tcp = asio::ip::tcp;
 // Bounds a wait only a broken starter reaches (a loop that never gets the event it waits for).
 using core::testing::kHangBound;
 
 // A connected pair of sockets on one event loop: `server` is the side a session reads.
 struct Connection {
   explicit Connection(asio::io_context& io) : server(io), client(io) {
-    tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    TcpAcceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
     client.connect(acceptor.local_endpoint());
     acceptor.accept(server);
   }
-  tcp::socket server;
-  tcp::socket client;
+  TcpSocket server;
+  TcpSocket client;
   beast::flat_buffer buffer;
 };
 
@@ -66,7 +65,7 @@ TEST_F(ReadAheadStarterTest, AnExchangeOverBeforeTheDelayMakesNoRead) {
 
 TEST_F(ReadAheadStarterTest, AnExchangeThatOutlastsTheDelayIsWatchedForAHangUp) {
   // What the exchange waits on (an upstream, say), cancelled by the client's hang-up.
-  asio::steady_timer upstream(io, std::chrono::hours(1));
+  SteadyTimer upstream(io, std::chrono::hours(1));
   std::optional<error_code> upstream_result;
   begin(read_ahead);
   upstream.async_wait(asio::bind_cancellation_slot(read_ahead.slot(),

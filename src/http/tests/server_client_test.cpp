@@ -47,7 +47,7 @@ Handler test_handler(Observed& observed) {
       header.result(Status::ok);
       header.set(Field::content_type, "text/event-stream");
       co_await ex.start_stream(std::move(header));
-      asio::steady_timer timer(ex.executor());
+      SteadyTimer timer(ex.executor());
       for (int i = 0; i < 5; ++i) {
         timer.expires_after(5ms);
         co_await timer.async_wait(kUseTuple);
@@ -61,11 +61,11 @@ Handler test_handler(Observed& observed) {
       header.set(Field::content_type, "text/event-stream");
       co_await ex.start_stream(std::move(header));
       co_await ex.write("data: first\n\n");
-      asio::steady_timer timer(ex.executor(), 2 * kHangBound);
+      SteadyTimer timer(ex.executor(), 2 * kHangBound);
       co_await timer.async_wait(asio::bind_cancellation_slot(ex.client_gone_slot(), kUseTuple));
     } else if (req.target() == "/hang") {
       // Waits for longer than the test could unless the client goes away.
-      asio::steady_timer timer(ex.executor(), 2 * kHangBound);
+      SteadyTimer timer(ex.executor(), 2 * kHangBound);
       observed.hanging++;
       auto [ec] =
           co_await timer.async_wait(asio::bind_cancellation_slot(ex.client_gone_slot(), kUseTuple));
@@ -126,7 +126,7 @@ class ServerClientTest : public ::testing::Test {
   // Sends raw bytes on a fresh socket and returns everything the server answers until it closes.
   std::string raw_exchange(const std::string& bytes) {
     asio::io_context io;
-    asio::ip::tcp::socket socket(io);
+    TcpSocket socket(io);
     socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
     asio::write(socket, asio::buffer(bytes));
     std::string out;
@@ -262,7 +262,7 @@ TEST_F(SlowClientTest, Gets408) {
 // the connection is idle, so the body deadline is the earlier one when it is set.
 TEST_F(SlowClientTest, KeepAliveConnectionStillTimesOutAStalledBody) {
   asio::io_context io;
-  asio::ip::tcp::socket socket(io);
+  TcpSocket socket(io);
   socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
   asio::write(socket, asio::buffer(std::string(
                           "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst")));
@@ -329,7 +329,7 @@ TEST_F(ServerClientTest, Http10StreamEndsWithConnectionClose) {
 TEST_F(ServerClientTest, HandlerSeesClientDisconnect) {
   {
     asio::io_context io;
-    asio::ip::tcp::socket socket(io);
+    TcpSocket socket(io);
     socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
     asio::write(socket, asio::buffer(std::string("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")));
     // Hang up only once the handler is waiting, whatever that takes.
@@ -405,7 +405,7 @@ TEST(ServerLifetime, DestroyedWithKeepAliveConnectionsOpen) {
     auto server = std::make_unique<Server>(settings, test_handler(observed));
     server->start();
     asio::io_context io;
-    std::vector<asio::ip::tcp::socket> clients;
+    std::vector<TcpSocket> clients;
     for (int i = 0; i < 4; ++i) {
       auto& socket = clients.emplace_back(io);
       socket.connect({asio::ip::make_address("127.0.0.1"), server->port()});

@@ -31,7 +31,7 @@ struct Counters {
 };
 
 Task<void> pause(http::Exchange& ex, std::chrono::milliseconds d) {
-  asio::steady_timer t(ex.executor());
+  http::SteadyTimer t(ex.executor());
   t.expires_after(d);
   co_await t.async_wait(http::kUseTuple);
 }

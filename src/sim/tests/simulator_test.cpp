@@ -115,12 +115,12 @@ TEST_F(SimulatorTest, TokenBudgetIsExactAcrossWorkerThreads) {
           asio::detached);
     }
     std::vector<unsigned> out;
-    asio::steady_timer timer(io_);
+    http::SteadyTimer timer(io_);
     for (auto& d : done) {
       auto f = d.get_future();
       while (f.wait_for(0s) != std::future_status::ready) {
         timer.expires_after(2ms);
-        co_await timer.async_wait(asio::use_awaitable);
+        co_await timer.async_wait(http::kUseAwaitable);
       }
       out.push_back(f.get());
     }
@@ -208,12 +208,12 @@ TEST_F(SimulatorTest, ManyPacedStreamsOnOneThreadAllFinishOnTheModel) {
           asio::detached);
     }
     std::vector<double> out;
-    asio::steady_timer timer(io_);
+    http::SteadyTimer timer(io_);
     for (auto& d : done) {
       auto f = d.get_future();
       while (f.wait_for(0s) != std::future_status::ready) {
         timer.expires_after(2ms);
-        co_await timer.async_wait(asio::use_awaitable);
+        co_await timer.async_wait(http::kUseAwaitable);
       }
       out.push_back(f.get());
     }
@@ -240,7 +240,7 @@ TEST_F(SimulatorTest, APacedStreamDoesNotHoldTheThread) {
   start(s, 1);
 
   asio::io_context io;
-  asio::ip::tcp::socket waiting(io);
+  http::TcpSocket waiting(io);
   waiting.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
   const std::string body = R"({"messages":[{"role":"user","content":"x"}],"stream":true})";
   const std::string request =

@@ -28,7 +28,7 @@ class Receiver {
                       request[http::Field::content_type] == "application/x-protobuf") {
                     spans_.fetch_add(testing::spans_of(request.body()).size());
                   }
-                  http::asio::steady_timer timer(exchange.executor());
+                  http::SteadyTimer timer(exchange.executor());
                   while (hold_.load()) {
                     timer.expires_after(5ms);
                     co_await timer.async_wait(http::kUseTuple);

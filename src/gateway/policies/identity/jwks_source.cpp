@@ -122,7 +122,7 @@ bool JwksSource::try_start_fetch() {
   return true;
 }
 
-http::Task<std::shared_ptr<const KeySet>> JwksSource::refresh(asio::any_io_executor executor) {
+http::Task<std::shared_ptr<const KeySet>> JwksSource::refresh(http::Executor executor) {
   if (try_start_fetch()) {
     if (url_) {
       co_await fetch(executor);
@@ -138,7 +138,7 @@ http::Task<std::shared_ptr<const KeySet>> JwksSource::refresh(asio::any_io_execu
   }
   // Join a fetch in flight (another request, maybe on another thread, started it), bounded.
   if (fetching_.load(std::memory_order_acquire)) {
-    asio::steady_timer timer(executor);
+    http::SteadyTimer timer(executor);
     auto deadline =
         std::chrono::steady_clock::now() + settings_.fetch_timeout + std::chrono::seconds(1);
     while (fetching_.load(std::memory_order_acquire) &&
@@ -157,7 +157,7 @@ bool JwksSource::due_for_refresh() const noexcept {
          std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.refresh_interval).count();
 }
 
-void JwksSource::refresh_in_background(asio::any_io_executor executor) {
+void JwksSource::refresh_in_background(http::Executor executor) {
   if (!try_start_fetch()) return;
   // The coroutine keeps the source alive until it is done.
   asio::co_spawn(
@@ -177,7 +177,7 @@ void JwksSource::refresh_in_background(asio::any_io_executor executor) {
       asio::detached);
 }
 
-http::Task<void> JwksSource::fetch(asio::any_io_executor executor) {
+http::Task<void> JwksSource::fetch(http::Executor executor) {
   auto& stats = identity_stats();
   stats.jwks_fetches.fetch_add(1, std::memory_order_relaxed);
   std::string failure;

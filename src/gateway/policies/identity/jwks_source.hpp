@@ -57,19 +57,19 @@ class JwksSource : public std::enable_shared_from_this<JwksSource> {
   // `executor` unless a fetch started within refresh_min_interval (1 s while there are no keys at
   // all), or joins the fetch in flight; then returns the current keys (possibly unchanged, possibly
   // null). Never throws. Any worker thread.
-  http::Task<std::shared_ptr<const KeySet>> refresh(http::asio::any_io_executor executor);
+  http::Task<std::shared_ptr<const KeySet>> refresh(http::Executor executor);
 
   // Whether the keys are older than refresh_interval (two atomic loads). Any thread.
   bool due_for_refresh() const noexcept;
   // Starts a refresh on `executor` in the background, unless one ran within
   // refresh_min_interval or is running. Returns at once. Any worker thread.
-  void refresh_in_background(http::asio::any_io_executor executor);
+  void refresh_in_background(http::Executor executor);
 
   const JwksSourceSettings& settings() const noexcept { return settings_; }
 
  private:
   JwksSource(JwksSourceSettings settings, const core::Clock& clock);
-  http::Task<void> fetch(http::asio::any_io_executor executor);
+  http::Task<void> fetch(http::Executor executor);
   void load_file();
   // Publishes `set` if its keys differ from the current ones; stamps the fetch time either way.
   void publish(KeySet set);

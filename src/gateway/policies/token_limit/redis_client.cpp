@@ -60,8 +60,8 @@ http::Task<RedisReply> eval_on(RedisClient& client, std::size_t script,
     client.eval(executor, script, std::move(keys), std::move(args), deadline,
                 [shared](RedisReply reply) { std::move (*shared)(std::move(reply)); });
   };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(RedisReply)>(
-      initiate, asio::use_awaitable, std::move(keys), std::move(args));
+  co_return co_await asio::async_initiate<decltype(http::kUseAwaitable), void(RedisReply)>(
+      initiate, http::kUseAwaitable, std::move(keys), std::move(args));
 }
 
 }  // namespace sluice::gateway::token_limit

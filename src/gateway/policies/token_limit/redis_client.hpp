@@ -50,7 +50,7 @@ struct RedisShared;
 
 class RedisClient {
  public:
-  using Executor = http::asio::any_io_executor;
+  using Executor = http::Executor;
   using Done = std::function<void(RedisReply)>;
   using SteadyTime = std::chrono::steady_clock::time_point;
   // Fills a script's keys and arguments when it is written (see eval_prepared()).

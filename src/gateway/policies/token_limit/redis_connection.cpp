@@ -228,11 +228,11 @@ void RedisConnection::connect() {
   }
   // A host name (a Kubernetes service, "localhost"): resolved on every new connection, so a
   // Redis that moved is found.
-  auto resolver = std::make_shared<tcp::resolver>(executor_);
+  auto resolver = std::make_shared<http::TcpResolver>(executor_);
   resolver->async_resolve(
       settings.host, std::to_string(settings.port),
       [self = shared_from_this(), generation = generation_, resolver, failed, connected](
-          const boost::system::error_code& error, tcp::resolver::results_type results) {
+          const boost::system::error_code& error, http::TcpResolver::results_type results) {
         if (generation != self->generation_) return;
         if (error) return failed(error);
         asio::async_connect(self->socket_, results, connected);

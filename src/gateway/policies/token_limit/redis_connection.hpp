@@ -90,8 +90,8 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
 
   std::shared_ptr<RedisShared> shared_;
   RedisClient::Executor executor_;
-  http::asio::ip::tcp::socket socket_;
-  http::asio::steady_timer timer_;
+  http::TcpSocket socket_;
+  http::SteadyTimer timer_;
   State state_ = State::kClosed;
   // Bumped whenever the socket is closed: handlers of an earlier socket see it and do nothing.
   std::uint64_t generation_ = 0;

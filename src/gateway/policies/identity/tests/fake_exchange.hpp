@@ -14,7 +14,7 @@ class FakeExchange final : public http::Exchange {
   http::Request& request() override { return request_; }
   const std::string& client_address() const override { return address_; }
   std::chrono::steady_clock::time_point received_at() const override { return {}; }
-  http::asio::any_io_executor executor() const override { return io_.get_executor(); }
+  http::Executor executor() const override { return io_.get_executor(); }
   int worker() const override { return 0; }
   http::Task<bool> send(http::Response) override { co_return true; }
   http::Task<bool> start_stream(http::ResponseHeader) override { co_return true; }
