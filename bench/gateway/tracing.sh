@@ -80,7 +80,7 @@ for round in $(seq 1 "$rounds"); do
   order="off on"
   [ $((round % 2)) = 0 ] && order="on off"
   for variant in $order; do
-    exporter_before="$(exporter_seconds "${gateway_pids[on]}")"
+    [ "$variant" = on ] && exporter_before="$(exporter_seconds "${gateway_pids[on]}")"
     read -r rps p50 cpu_us <<<"$(wrk_measure "$variant" "${gateway_url[$variant]}$path" "${gateway_pids[$variant]}")"
     if [ "$variant" = on ]; then
       exporter_cpu="$(awk -v a="$exporter_cpu" -v b="$exporter_before" -v c="$(exporter_seconds "${gateway_pids[on]}")" 'BEGIN{print a + c - b}')"

@@ -61,9 +61,9 @@ TEST(UsageExtraction, NoUsageInGarbageOrErrors) {
   EXPECT_FALSE(extract_usage("", scratch, usage, model));
 }
 
-// A whole response is read in one forward pass (On-Demand): a body that is not complete JSON
-// gives nothing, even when the usage came before the fault, and the model and counts it had are
-// kept. Values of another type count as 0, as they did when read from a DOM.
+// A body that is not complete JSON gives nothing, even when the usage came before the fault, and
+// the model and counts it had are kept. Values of another type count as 0. (Written for a
+// forward-pass reader that was tried and not kept: whatever reads responses must hold to this.)
 TEST(UsageExtraction, IncompleteOrMalformedResponsesChangeNothing) {
   JsonScratch scratch;
   const std::string usage_first =
@@ -135,7 +135,7 @@ TEST(UsageExtraction, StreamChunksGiveTextAndTheUsageOnlyChunk) {
   EXPECT_EQ(text, "Hello world{\"a\":1}");
 }
 
-// Chunks are read in one forward pass too: a choice's text comes out as content, refusal, tool
+// Likewise for stream chunks: a choice's text comes out as content, refusal, tool
 // calls whatever the order of its keys, a broken chunk leaves text, usage and model as they were,
 // and `text` is read only where there is no `delta` object.
 TEST(UsageExtraction, StreamChunksInAnyKeyOrderAndBrokenChunksChangeNothing) {
