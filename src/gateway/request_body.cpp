@@ -32,6 +32,8 @@ std::optional<std::string> inspect_request_body(std::string_view body, JsonScrat
     info.max_tokens = max_tokens;
   }
   info.parsed = true;
+  info.document_source = &scratch;
+  info.document_generation = scratch.generation();
   return std::nullopt;
 }
 

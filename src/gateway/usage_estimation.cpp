@@ -1,5 +1,7 @@
 #include "gateway/usage_estimation.hpp"
 
+#include <simdjson.h>
+
 #include "sluice/tokenizer/chat_tokens.hpp"
 #include "sluice/tokenizer/encoding.hpp"
 #include "sluice/tokenizer/model_map.hpp"
@@ -7,13 +9,14 @@
 namespace sluice::gateway {
 
 std::int64_t estimate_prompt_tokens(std::string_view body, Operation operation,
-                                    std::string_view model) {
+                                    std::string_view model, const simdjson::dom::element* parsed) {
   const auto& encoding = tokenizer::encoding_for_model_or(model, tokenizer::o200k_base());
   if (operation == Operation::kChatCompletions) {
     tokenizer::ChatCountOptions options;
     options.encoding = &encoding;
     options.model = model;
-    auto count = tokenizer::count_chat_prompt_tokens(body, options);
+    auto count = parsed != nullptr ? tokenizer::count_chat_prompt_tokens(*parsed, options)
+                                   : tokenizer::count_chat_prompt_tokens(body, options);
     if (count.ok()) return static_cast<std::int64_t>(count.value().prompt_tokens);
   }
   // Completions and embeddings: the whole body's text is an upper bound good enough to reserve.

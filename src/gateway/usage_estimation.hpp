@@ -6,11 +6,17 @@
 
 #include "sluice/gateway/request_context.hpp"
 
+namespace simdjson::dom {
+class element;
+}
+
 namespace sluice::gateway {
 
 // Prompt tokens of a request body for `model` (unknown models count with o200k_base).
+// `parsed`: the body as the gateway already parsed it, when it still has it (no second parse).
 std::int64_t estimate_prompt_tokens(std::string_view body, Operation operation,
-                                    std::string_view model);
+                                    std::string_view model,
+                                    const simdjson::dom::element* parsed = nullptr);
 // Tokens of generated text for `model`.
 std::int64_t estimate_completion_tokens(std::string_view text, std::string_view model);
 

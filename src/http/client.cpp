@@ -328,8 +328,8 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
                               "cannot bind to " + settings_.bind_address + ": " + ec.message()};
       }
     }
-    auto [cec] = co_await stream.async_connect(
-        endpoint, asio::bind_cancellation_slot(cancel, asio::as_tuple(kUseAwaitable)));
+    auto [cec] =
+        co_await stream.async_connect(endpoint, asio::bind_cancellation_slot(cancel, kUseTuple));
     last_error = cec;
     if (!cec) break;
     if (cec == asio::error::operation_aborted) break;
@@ -370,9 +370,8 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
       });
     }
     beast::get_lowest_layer(tls).expires_after(settings_.connect_timeout);
-    auto [hec] = co_await tls.async_handshake(
-        asio::ssl::stream_base::client,
-        asio::bind_cancellation_slot(cancel, asio::as_tuple(kUseAwaitable)));
+    auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
+                                              asio::bind_cancellation_slot(cancel, kUseTuple));
     if (hec) {
       co_return ClientError{
           ClientErrorKind::kConnect,

@@ -405,7 +405,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
   }
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    co_await stream.async_shutdown(asio::as_tuple(kUseAwaitable));
+    co_await stream.async_shutdown(kUseTuple);
   }
   lowest_socket(stream).shutdown(TcpSocket::shutdown_send, ignored);
   lowest_socket(stream).close(ignored);
@@ -436,8 +436,7 @@ Task<void> Server::Impl::accept_loop(Worker& worker) {
           [this, &worker, peer, socket = std::move(socket)]() mutable -> Task<void> {
             TlsStream stream(TcpStream(std::move(socket)), *tls);
             beast::get_lowest_layer(stream).expires_after(settings.header_timeout);
-            auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                                         asio::as_tuple(kUseAwaitable));
+            auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
             if (hec) co_return;
             co_await session(std::move(stream), worker, std::move(peer));
           },

@@ -1,5 +1,6 @@
 #include "sluice/tokenizer/chat_tokens.hpp"
 
+#include <optional>
 #include <string>
 
 #include <simdjson.h>
@@ -211,16 +212,44 @@ core::Result<ChatTokenCount> count_chat_prompt_tokens(std::string_view body,
   if (const auto error = parser.parse(data, body.size()).get(root)) {
     return invalid(std::string("malformed JSON request body: ") + simdjson::error_message(error));
   }
+  return count_chat_prompt_tokens(root, options);
+}
+
+core::Result<ChatTokenCount> count_chat_prompt_tokens(const element& body,
+                                                      const ChatCountOptions& options) {
   object request;
-  if (root.get(request) != simdjson::SUCCESS) {
+  if (body.get(request) != simdjson::SUCCESS) {
     return invalid("the request body is not a JSON object");
   }
+  // The request's fields in one pass over its keys (a look-up by name scans them each time); the
+  // first of a repeated key counts, as a look-up by name would find it.
+  std::optional<element> messages_field, model_field, tools, functions, tool_choice, function_call;
+  for (auto [key, value] : request) {
+    std::optional<element>* slot = nullptr;
+    if (key == "messages") {
+      slot = &messages_field;
+    } else if (key == "model") {
+      slot = &model_field;
+    } else if (key == "tools") {
+      slot = &tools;
+    } else if (key == "functions") {
+      slot = &functions;
+    } else if (key == "tool_choice") {
+      slot = &tool_choice;
+    } else if (key == "function_call") {
+      slot = &function_call;
+    }
+    if (slot != nullptr && !*slot) *slot = value;
+  }
   array messages;
-  if (request["messages"].get(messages) != simdjson::SUCCESS) {
+  if (!messages_field || messages_field->get(messages) != simdjson::SUCCESS) {
     return invalid("the request body has no \"messages\" array");
   }
-  const std::string_view model =
-      options.model.empty() ? string_field(request, "model") : options.model;
+  std::string_view model = options.model;
+  if (std::string_view named;
+      model.empty() && model_field && model_field->get(named) == simdjson::SUCCESS) {
+    model = named;
+  }
   auto encoding = choose_encoding(options, model);
   if (!encoding) return std::move(encoding).error();
 
@@ -229,14 +258,14 @@ core::Result<ChatTokenCount> count_chat_prompt_tokens(std::string_view body,
   for (element m : messages) {
     if (auto r = counter.message(m, index++); !r) return std::move(r).error();
   }
-  if (array functions; request["tools"].get(functions) == simdjson::SUCCESS ||
-                       request["functions"].get(functions) == simdjson::SUCCESS) {
-    if (functions.size() > 0) counter.definitions(functions);
+  if (array definitions; (tools && tools->get(definitions) == simdjson::SUCCESS) ||
+                         (functions && functions->get(definitions) == simdjson::SUCCESS)) {
+    if (definitions.size() > 0) counter.definitions(definitions);
   }
-  element choice;
-  if (request["tool_choice"].get(choice) == simdjson::SUCCESS ||
-      request["function_call"].get(choice) == simdjson::SUCCESS) {
-    counter.choice(choice);
+  if (tool_choice) {
+    counter.choice(*tool_choice);
+  } else if (function_call) {
+    counter.choice(*function_call);
   }
   // Every reply is primed with <|start|>assistant<|message|>.
   const long total = counter.total() + 3;

@@ -26,12 +26,18 @@ struct RouteSettings;
 struct BackendSettings;
 
 // What the gateway learned from the request body (JSON), inspected once.
+class JsonScratch;
+
 struct RequestBodyInfo {
   bool parsed = false;  // false: not JSON, or not inspected (operation other)
   std::string model;    // "model" field (v1 style: the deployment to route to)
   bool stream = false;
   bool include_usage = false;  // the client itself asked for stream_options.include_usage
   std::optional<std::int64_t> max_tokens;  // max_tokens or max_completion_tokens
+  // Where the parsed body may still be found: the worker's JSON scratch and the number of the
+  // parse (JsonScratch::document), so that a policy reading more of it need not parse it again.
+  const JsonScratch* document_source = nullptr;
+  std::uint64_t document_generation = 0;
 };
 
 // Set by the cache policy when it answered the request from its store (no backend involved).
@@ -132,7 +138,9 @@ class RequestContext {
   std::chrono::steady_clock::time_point completed_at;
 
   // Response headers policies want added (e.g. remaining tokens); applied to every response.
-  std::vector<std::pair<std::string, std::string>> response_headers;
+  // The names are views of constants or of the policy's settings, which outlive the request (it
+  // holds the runtime that holds them); inline room for the three a token limit adds.
+  boost::container::small_vector<std::pair<std::string_view, std::string>, 4> response_headers;
 
   // Per-request state of individual policies (e.g. a token reservation), keyed by policy.
   struct PolicyState {

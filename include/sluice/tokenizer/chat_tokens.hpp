@@ -23,6 +23,10 @@
 #include "sluice/core/result.hpp"
 #include "sluice/tokenizer/encoding.hpp"
 
+namespace simdjson::dom {
+class element;
+}
+
 namespace sluice::tokenizer {
 
 struct ChatCountOptions {
@@ -46,6 +50,11 @@ struct ChatTokenCount {
 // a default) give an invalid_argument / not_found error saying what is wrong. Never throws (except
 // std::bad_alloc). Thread-safe: each thread reuses its own parser.
 core::Result<ChatTokenCount> count_chat_prompt_tokens(std::string_view body,
+                                                      const ChatCountOptions& options = {});
+
+// The same for a body already parsed (by simdjson's DOM parser), as the gateway has it: the count
+// then costs no second parse.
+core::Result<ChatTokenCount> count_chat_prompt_tokens(const simdjson::dom::element& body,
                                                       const ChatCountOptions& options = {});
 
 }  // namespace sluice::tokenizer

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <simdjson.h>
+
 #include "sluice/tokenizer/chat_tokens.hpp"
 #include "tokenizer/image_tokens.hpp"
 
@@ -35,11 +37,23 @@ constexpr const char* kCookbookToolsBody = R"({
       "required": ["location"]}}}]
 })";
 
+// Counts `body` from its text and from a document parsed beforehand (as the gateway's token limit
+// does), and expects the two to agree.
 std::size_t count(const std::string& body, std::string_view model = {}) {
   ChatCountOptions options;
   options.model = model;
   auto result = count_chat_prompt_tokens(body, options);
   EXPECT_TRUE(result) << result.error().message;
+  simdjson::dom::parser parser;
+  simdjson::dom::element parsed;
+  EXPECT_EQ(parser.parse(body).get(parsed), simdjson::SUCCESS);
+  auto from_document = count_chat_prompt_tokens(parsed, options);
+  EXPECT_TRUE(from_document);
+  if (result && from_document) {
+    EXPECT_EQ(from_document->prompt_tokens, result->prompt_tokens) << body;
+    EXPECT_EQ(from_document->estimated, result->estimated) << body;
+    EXPECT_EQ(from_document->encoding, result->encoding) << body;
+  }
   return result ? result->prompt_tokens : 0;
 }
 
@@ -60,6 +74,25 @@ TEST(ChatTokens, CookbookToolsMatchWhatTheApiReported) {
   auto result = count_chat_prompt_tokens(kCookbookToolsBody, {.model = "gpt-4o"});
   ASSERT_TRUE(result);
   EXPECT_TRUE(result->estimated);
+}
+
+TEST(ChatTokens, TheFirstOfARepeatedFieldCounts) {
+  // A JSON object may repeat a key; the request's fields are read in one pass over its keys, and
+  // the first of each counts, as a look-up by name finds it. "hi" 1, "user" 1: 3 + 2 + 3 = 8.
+  const std::string repeated =
+      R"({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],)"
+      R"( "messages": [{"role": "user", "content": "a much longer second message"}],)"
+      R"( "model": "gpt-3.5-turbo-0301"})";
+  EXPECT_EQ(count(repeated), 8u);
+  // tools that are not an array leave the legacy functions to count, and a null tool_choice is
+  // the choice (it adds nothing) where function_call would otherwise add its name and 4.
+  const std::string head = R"({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],)"
+                           R"( "functions": [{"name": "f", "description": "d", "parameters": {}}])";
+  const std::size_t functions_only = count(head + "}");
+  EXPECT_GT(functions_only, 8u);
+  EXPECT_EQ(count(head + R"(, "tools": 7, "tool_choice": null, "function_call": {"name": "f"}})"),
+            functions_only);
+  EXPECT_GT(count(head + R"(, "tools": 7, "function_call": {"name": "f"}})"), functions_only);
 }
 
 TEST(ChatTokens, HandWorkedMessages) {

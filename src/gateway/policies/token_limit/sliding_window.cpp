@@ -5,11 +5,14 @@
 namespace sluice::gateway::token_limit {
 
 std::int64_t SlidingWindow::used(std::int64_t now_ms) const {
-  std::int64_t current = bucket_of(now_ms);
+  const std::int64_t current = bucket_of(now_ms);
+  if (current == sum_bucket_) return sum_;
   std::int64_t sum = 0;
   for (const auto& slot : slots_) {
-    if (slot.bucket >= current - kWindowBuckets && slot.bucket <= current) sum += slot.tokens;
+    if (live(slot.bucket, current)) sum += slot.tokens;
   }
+  sum_bucket_ = current;
+  sum_ = sum;
   return sum;
 }
 
@@ -20,12 +23,17 @@ void SlidingWindow::add(std::int64_t bucket, std::int64_t tokens, std::int64_t n
     bucket = current;
   }
   Slot& slot = slots_[slot_of(bucket)];
+  const Slot before = slot;
   if (slot.bucket != bucket) {
     if (tokens <= 0) return;
     slot.bucket = bucket;
     slot.tokens = 0;
   }
   slot.tokens = std::max<std::int64_t>(0, slot.tokens + tokens);
+  // Keep the running sum true: out with what the slot held, in with what it holds now, each as
+  // far as it counts at the bucket the sum is for.
+  if (live(before.bucket, sum_bucket_)) sum_ -= before.tokens;
+  if (live(slot.bucket, sum_bucket_)) sum_ += slot.tokens;
 }
 
 std::int64_t SlidingWindow::wait_ms(std::int64_t now_ms, std::int64_t need,

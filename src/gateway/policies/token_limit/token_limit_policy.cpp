@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 
+#include "gateway/json_scratch.hpp"
 #include "gateway/usage_estimation.hpp"
 
 namespace sluice::gateway {
@@ -183,7 +184,6 @@ void TokenLimitPolicy::add_headers(RequestContext& context, const ReserveResult&
     consumed = std::max(consumed, charges[i].tokens);
   }
   const auto& names = settings_.headers;
-  context.response_headers.reserve(context.response_headers.size() + 3);
   if (remaining_tokens && !names.remaining_tokens.empty()) {
     context.response_headers.emplace_back(names.remaining_tokens,
                                           std::to_string(*remaining_tokens));
@@ -244,8 +244,15 @@ http::Task<std::optional<http::Response>> TokenLimitPolicy::on_request(RequestCo
     if (context.estimated_prompt_tokens < 0) {
       std::string_view model = !context.body.model.empty() ? std::string_view(context.body.model)
                                                            : std::string_view(context.deployment);
-      context.estimated_prompt_tokens = estimate_prompt_tokens(context.exchange.request().body(),
-                                                               context.target.operation, model);
+      // The gateway parsed the body before the identity phase; unless another request's parse
+      // on this worker has replaced that document since, the count reads it.
+      std::optional<simdjson::dom::element> parsed;
+      if (const auto* source = context.body.document_source) {
+        parsed = source->document(context.body.document_generation);
+      }
+      context.estimated_prompt_tokens =
+          estimate_prompt_tokens(context.exchange.request().body(), context.target.operation, model,
+                                 parsed ? &*parsed : nullptr);
     }
     prompt = context.estimated_prompt_tokens;
   }

@@ -52,7 +52,6 @@ struct Call {
     context->client_ip = exchange.client_address();
     context->target = parse_request_target(target);
     if (!exchange.request_.body().empty()) {
-      JsonScratch scratch;
       EXPECT_FALSE(inspect_request_body(exchange.request_.body(), scratch, context->body));
     }
     context->deployment = context->target.style == ApiStyle::kAzure ? context->target.deployment
@@ -66,6 +65,8 @@ struct Call {
   }
 
   FakeExchange exchange;
+  // The worker's scratch, which keeps the body's document for the policy (as the gateway's does).
+  JsonScratch scratch;
   std::unique_ptr<RequestContext> context;
 };
 
@@ -154,6 +155,29 @@ TEST_F(TokenLimitPolicyTest, ReservesTheTokenizerEstimatePlusMaxTokensAndSaysSoI
   EXPECT_EQ(second->header("x-ratelimit-consumed-tokens"), std::to_string(prompt + 256));
   EXPECT_EQ(second->header("x-ratelimit-remaining-tokens"),
             std::to_string(1000 - 2 * prompt - 50 - 256));
+}
+
+TEST_F(TokenLimitPolicyTest, CountsTheGatewaysParseOfTheBodyOrTheTextWhenAnotherParseReplacedIt) {
+  auto policy = make(kPerApp);
+  const std::string short_body = chat_body("hi", 10);
+  const std::string long_body = chat_body(std::string(400, 'x') + " and more words to count", 10);
+  ASSERT_NE(prompt_of(short_body), prompt_of(long_body));
+
+  // The document the gateway parsed is what the limit counts, not a second parse of the text.
+  // (The two differ here only to tell which one was read.)
+  auto reused = call(short_body);
+  RequestBodyInfo long_info;
+  ASSERT_FALSE(inspect_request_body(long_body, reused->scratch, long_info));
+  reused->context->body.document_generation = long_info.document_generation;
+  EXPECT_FALSE(request(*policy, *reused));
+  EXPECT_EQ(reused->context->estimated_prompt_tokens, prompt_of(long_body));
+
+  // Another request's body parsed on the worker since (while this one waited): the text is parsed
+  // again, and this request's own prompt is counted.
+  auto replaced = call(short_body);
+  ASSERT_FALSE(inspect_request_body(long_body, replaced->scratch, long_info));
+  EXPECT_FALSE(request(*policy, *replaced));
+  EXPECT_EQ(replaced->context->estimated_prompt_tokens, prompt_of(short_body));
 }
 
 TEST_F(TokenLimitPolicyTest, RefusesWith429RetryAfterAndTheLimitsName) {
