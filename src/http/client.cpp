@@ -5,6 +5,7 @@
 #include <array>
 
 #include "http/connection_error_text.hpp"
+#include "http/framing_fields.hpp"
 #include "http/message_writer.hpp"
 #include "http/proxy_tunnel.hpp"
 #include "http/read_deadline.hpp"
@@ -70,10 +71,14 @@ void address_to_proxy(const Url& origin, const ProxyEndpoint& via, Request& requ
 // What fetch() and open() add to every request: Host (unless the caller set one), the proxy's
 // form and credentials where they apply, keep-alive and the body's framing.
 void finish_request(const Url& origin, const ProxyEndpoint* via, Request& request) {
-  if (request.find(Field::host) == request.end()) request.set(Field::host, origin.host_header());
-  if (via && !origin.tls()) address_to_proxy(origin, *via, request);
-  request.keep_alive(true);
-  request.prepare_payload();
+  auto framing = read_framing_fields(request);
+  if (!framing.host) request.set(Field::host, origin.host_header());
+  if (via && !origin.tls()) {
+    address_to_proxy(origin, *via, request);
+    framing = read_framing_fields(request);
+  }
+  set_keep_alive(request, true, framing);
+  prepare_payload(request, framing);
 }
 
 // A 407 to a plain-http request through a proxy is the proxy's answer, not the origin's: passed

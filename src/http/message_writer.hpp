@@ -16,6 +16,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "http/framing_fields.hpp"
 #include "http/message_head.hpp"
 #include "sluice/http/asio.hpp"
 
@@ -59,7 +60,7 @@ template <class Stream, bool isRequest>
 SendProgress send_at_once(Stream& stream, bhttp::message<isRequest, bhttp::string_body>& message,
                           std::string& head, error_code& ec) {
   SendProgress progress;
-  if (message.chunked()) {
+  if (has_transfer_encoding(message) && message.chunked()) {
     progress.chunked = true;
     return progress;
   }

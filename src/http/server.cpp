@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "http/framing_fields.hpp"
 #include "http/message_writer.hpp"
 #include "http/read_ahead.hpp"
 #include "http/read_ahead_starter.hpp"
@@ -177,8 +178,13 @@ class SessionExchange final : public Exchange {
     responded_ = true;
     response.version(request_.version());
     const bool keep = keep_alive();
-    response.keep_alive(keep);
-    if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
+    const auto framing = read_framing_fields(response);
+    set_keep_alive(response, keep, framing);
+    // A response that states neither a length nor chunking gets them from its body (the
+    // Transfer-Encoding is parsed only when there is one).
+    if (framing.content_lengths == 0 && !(framing.transfer_encoding && response.chunked())) {
+      response.prepare_payload();
+    }
     beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
     error_code ec;
     auto progress = send_at_once(stream_, response, head_buffer_, ec);

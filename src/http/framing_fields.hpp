@@ -1,0 +1,103 @@
+#pragma once
+// Keep-alive and payload framing set on a message as Beast sets them, without Beast's cost when
+// that would change nothing, which is the usual case on the proxied path.
+//
+// Every message the gateway sends went through `keep_alive(keep)` and `prepare_payload()` (or
+// `has_content_length()` and `chunked()`). Each of those searches Beast's field tree by name and
+// parses a token list, and `keep_alive(true)` on HTTP/1.1 erases a Connection field that the
+// hop-by-hop filter has already removed: ~1,800 instructions a proxied request for the client
+// request, the upstream request and the response together. One pass over the fields (a list of
+// ~6-10, compared by field code) tells when none of it would change anything.
+#include <charconv>
+#include <string_view>
+
+#include "sluice/http/asio.hpp"
+
+namespace sluice::http {
+
+// What a head's fields say about its framing, read in one pass.
+struct FramingFields {
+  bool host = false;
+  bool connection = false;
+  bool transfer_encoding = false;
+  int content_lengths = 0;          // how many Content-Length fields
+  std::string_view content_length;  // the first one's value
+};
+
+inline FramingFields read_framing_fields(const bhttp::fields& fields) {
+  FramingFields found;
+  for (const auto& field : fields) {
+    switch (field.name()) {
+      case Field::host:
+        found.host = true;
+        break;
+      case Field::connection:
+        found.connection = true;
+        break;
+      case Field::transfer_encoding:
+        found.transfer_encoding = true;
+        break;
+      case Field::content_length:
+        if (found.content_lengths++ == 0) found.content_length = field.value();
+        break;
+      default:
+        break;
+    }
+  }
+  return found;
+}
+
+// True when the fields hold a Transfer-Encoding, without which a message is not chunked.
+inline bool has_transfer_encoding(const bhttp::fields& fields) {
+  for (const auto& field : fields) {
+    if (field.name() == Field::transfer_encoding) return true;
+  }
+  return false;
+}
+
+// message.keep_alive(keep), skipped where Beast would change nothing: HTTP/1.1 keeps the
+// connection by default, so keeping it with no Connection field leaves the head as it is.
+template <bool isRequest, class Body>
+void set_keep_alive(bhttp::message<isRequest, Body>& message, bool keep,
+                    const FramingFields& found) {
+  if (message.version() >= 11 && keep && !found.connection) return;
+  message.keep_alive(keep);
+}
+
+// message.prepare_payload() for a string body, skipped where Beast would change nothing: no
+// Transfer-Encoding, and the one Content-Length already gives the body's size (or, for a request
+// without a body, which Beast leaves without a Content-Length, none). The cases where Beast
+// refuses the body (TRACE with one; 1xx, 204 and 304 with one) still go to Beast.
+template <bool isRequest>
+void prepare_payload(bhttp::message<isRequest, bhttp::string_body>& message,
+                     const FramingFields& found) {
+  if (!found.transfer_encoding) {
+    const std::size_t size = message.body().size();
+    bool refusable = false;
+    bool sets_length = true;
+    if constexpr (isRequest) {
+      const auto method = message.method();
+      refusable = method == bhttp::verb::trace;
+      sets_length = size > 0 || method == bhttp::verb::options || method == bhttp::verb::put ||
+                    method == bhttp::verb::post;
+    } else {
+      const auto status = message.result();
+      refusable = bhttp::to_status_class(status) == bhttp::status_class::informational ||
+                  status == Status::no_content || status == Status::not_modified;
+    }
+    if (!refusable) {
+      // Without a body to state, Beast drops any Content-Length and "chunked" (chunked(false)).
+      if (!sets_length && found.content_lengths == 0) return;
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof digits, size).ptr;
+      if (sets_length && found.content_lengths == 1 &&
+          found.content_length ==
+              std::string_view(digits, static_cast<std::size_t>(end - digits))) {
+        return;
+      }
+    }
+  }
+  message.prepare_payload();
+}
+
+}  // namespace sluice::http
