@@ -73,6 +73,33 @@ bool is_gateway_written_field(std::string_view name) {
          boost::beast::iequals(name, "x-ms-client-request-id");
 }
 
+// The request's ids on a response to the client: x-request-id when the backend sent none, and
+// always x-sluice-request-id, the gateway's own id that usage records and logs carry. Both names
+// are found in one pass over the fields (find() and set() would each hash the name and search the
+// field tree); set() is left for a response that already has the gateway's field (a sluice
+// upstream of this one), where it replaces it.
+void stamp_request_id(http::bhttp::fields& fields, const std::string& id) {
+  constexpr std::string_view kRequestId = "x-request-id";
+  constexpr std::string_view kSluiceRequestId = "x-sluice-request-id";
+  bool has_request_id = false;
+  bool has_sluice_request_id = false;
+  for (const auto& field : fields) {
+    const auto name = field.name_string();
+    if (name.size() == kRequestId.size() && boost::beast::iequals(name, kRequestId)) {
+      has_request_id = true;
+    } else if (name.size() == kSluiceRequestId.size() &&
+               boost::beast::iequals(name, kSluiceRequestId)) {
+      has_sluice_request_id = true;
+    }
+  }
+  if (!has_request_id) fields.insert(Field::unknown, kRequestId, id);
+  if (has_sluice_request_id) {
+    fields.set(kSluiceRequestId, id);
+  } else {
+    fields.insert(Field::unknown, kSluiceRequestId, id);
+  }
+}
+
 bool contains(const std::vector<unsigned>& codes, unsigned status) {
   return std::find(codes.begin(), codes.end(), status) != codes.end();
 }
@@ -288,10 +315,7 @@ bool Transaction::response_end_write_pending() {
 
 http::Task<void> Transaction::respond(http::Response response) {
   for (const auto& [name, value] : context_.response_headers) response.set(name, value);
-  if (response.find("x-request-id") == response.end())
-    response.insert(Field::unknown, "x-request-id", context_.request_id);
-  // The gateway's own id, which usage records and logs carry, whatever the backend sent.
-  response.set("x-sluice-request-id", context_.request_id);
+  stamp_request_id(response, context_.request_id);
   context_.status = response.result_int();
   run_response_end_phase(response.body());
   while (response_end_write_pending()) co_await http::asio::post(http::kUseAwaitable);
@@ -751,10 +775,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   header.result(Status::ok);
   copy_end_to_end_headers(stream->header(), header);
   for (const auto& [name, value] : context_.response_headers) header.set(name, value);
-  if (header.find("x-request-id") == header.end()) {
-    header.insert(Field::unknown, "x-request-id", context_.request_id);
-  }
-  header.set("x-sluice-request-id", context_.request_id);
+  stamp_request_id(header, context_.request_id);
   outcome.done = true;
   if (!co_await exchange_.start_stream(std::move(header))) {
     context_.client_disconnected = true;

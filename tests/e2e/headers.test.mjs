@@ -29,6 +29,11 @@ before(async () => {
       res.setHeader('Proxy-Authenticate', 'Basic realm="upstream"');
       res.setHeader('Upgrade', 'h2c');
       res.setHeader('Trailer', 'X-Checksum');
+      // A backend that is itself a gateway (another sluice) sends ids of its own.
+      if (req.headers['x-test-chained']) {
+        res.setHeader('X-Request-Id', 'backend-request-id');
+        res.setHeader('X-Sluice-Request-Id', 'upstream-gateway-id');
+      }
       res.end(completion);
     });
   });
@@ -137,6 +142,20 @@ test('end-to-end headers pass both ways; hop-by-hop ones and the client credenti
     assert.deepEqual(got(name), [], `${name} must not reach the client`);
   }
   assert.deepEqual(got('content-length'), [String(Buffer.byteLength(answer.text))]);
+});
+
+test('the answer carries one x-request-id (the backend\'s, else the gateway\'s) and the gateway\'s own x-sluice-request-id', async () => {
+  for (const chained of [false, true]) {
+    seen.length = 0;
+    const answer = await post(chained ? { 'X-Test-Chained': '1' } : {});
+    assert.equal(answer.status, 200, answer.text);
+    const got = (name) => answer.headers.filter(([n]) => n === name).map(([, v]) => v);
+    const sentId = pairs(seen[0].headers).filter(([n]) => n === 'x-ms-client-request-id').map(([, v]) => v);
+    assert.equal(sentId.length, 1);
+    // The gateway's id replaces an upstream gateway's, once.
+    assert.deepEqual(got('x-sluice-request-id'), sentId, `chained=${chained}`);
+    assert.deepEqual(got('x-request-id'), chained ? ['backend-request-id'] : sentId, `chained=${chained}`);
+  }
 });
 
 // Each kind of backend credential reaches the backend once, in its own field, whatever the client
