@@ -25,9 +25,9 @@ namespace sluice::gateway {
 struct RouteSettings;
 struct BackendSettings;
 
-// What the gateway learned from the request body (JSON), inspected once.
 class JsonScratch;
 
+// What the gateway learned from the request body (JSON), inspected once.
 struct RequestBodyInfo {
   bool parsed = false;  // false: not JSON, or not inspected (operation other)
   std::string model;    // "model" field (v1 style: the deployment to route to)
