@@ -65,6 +65,12 @@ Gateway::~Gateway() {
   if (impl_->tokenizer_load.joinable()) impl_->tokenizer_load.join();
   for (auto& server : impl_->servers) server->shutdown(std::chrono::milliseconds(0));
   if (impl_->admin) impl_->admin->shutdown(std::chrono::milliseconds(0));
+  // The proxies' pooled upstream connections are sockets and timers on the listeners' event
+  // loops, and the listeners (declared after the proxies) are destroyed first: closed here, once
+  // the loops' threads are done, they do not outlive the loops (valgrind saw ~ClientPool read
+  // the freed timer queues of a destroyed loop).
+  for (auto& server : impl_->servers) server->join();
+  for (auto& proxy : impl_->proxies) proxy->close_upstream_connections();
 }
 
 void Gateway::start() {

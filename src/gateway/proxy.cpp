@@ -905,6 +905,12 @@ Proxy::Proxy(RuntimeSource& source, int workers) : source_(source) {
 
 Proxy::~Proxy() = default;
 
+void Proxy::close_upstream_connections() {
+  for (auto& worker : workers_) {
+    if (worker->pool) worker->pool->close();
+  }
+}
+
 // Not a coroutine itself: run()'s task is the handler's, one coroutine frame fewer a request.
 http::Task<void> Proxy::handle(http::Exchange& exchange) {
   return run(exchange, {});

@@ -45,6 +45,11 @@ class Proxy final : public InternalRequests {
                                                  std::string_view purpose,
                                                  std::chrono::milliseconds timeout) override;
 
+  // Closes every worker's upstream connections (http::ClientPool::close). Their sockets and timers
+  // belong to the listener's event loops: call it once the listener's threads have stopped and
+  // before the listener is destroyed.
+  void close_upstream_connections();
+
   struct Worker;  // per-thread state, defined in proxy.cpp
 
  private:

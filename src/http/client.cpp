@@ -238,8 +238,14 @@ std::size_t ClientPool::idle_connections() const {
   return idle_count_;
 }
 
+void ClientPool::close() {
+  closed_ = true;
+  idle_.clear();
+  idle_count_ = 0;
+}
+
 void ClientPool::release(std::unique_ptr<Connection> connection) {
-  if (!connection || !connection->keep_alive) return;
+  if (closed_ || !connection || !connection->keep_alive) return;
   // Bytes past the end of the response (a Content-Length shorter than what was sent) would be
   // read as the next request's answer: such a connection is closed, never reused.
   if (connection->buffer.size() > 0) return;

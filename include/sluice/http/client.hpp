@@ -129,6 +129,12 @@ class ClientPool {
       const Url& origin, Request request, std::chrono::milliseconds header_timeout,
       asio::cancellation_slot cancel = {}, const ProxyEndpoint* via = nullptr);
 
+  // Closes the idle connections now, and every connection released from here on. Their sockets
+  // and timers belong to the event loop the pool was made for, which may be destroyed before the
+  // pool: a gateway's listener goes first at shutdown, while a request's frame on it may still
+  // refer to the pool. Closed after the loop's threads have stopped, nothing outlives the loop.
+  void close();
+
   std::size_t idle_connections() const;
   std::uint64_t connections_opened() const { return connections_opened_; }
 
@@ -153,6 +159,7 @@ class ClientPool {
   std::string key_scratch_;  // take_idle()'s pool key, kept for its capacity
   std::size_t idle_count_ = 0;
   std::uint64_t connections_opened_ = 0;
+  bool closed_ = false;
 };
 
 }  // namespace sluice::http

@@ -160,6 +160,28 @@ TEST_F(ServerClientTest, FetchReusesKeepAliveConnections) {
   EXPECT_EQ(pool_->connections_opened(), 1u);
 }
 
+// close(): the idle connection goes at once, and one released afterwards is closed, not pooled
+// (a gateway closes its pools before its listeners' event loops go, ~Gateway). The pool still
+// works: a request after close() opens a connection of its own.
+TEST_F(ServerClientTest, AClosedPoolKeepsNoConnection) {
+  auto fetch = [&] {
+    return run_task<ClientResult<Response>>(
+        [&] { return pool_->fetch(origin_, post("/echo", "x"), kHangBound); });
+  };
+  ASSERT_TRUE(fetch().ok());
+  EXPECT_EQ(pool_->idle_connections(), 1u);
+  run_task<int>([&]() -> Task<int> {
+    pool_->close();
+    co_return 0;
+  });
+  EXPECT_EQ(pool_->idle_connections(), 0u);
+  auto after = fetch();
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->body(), "x");
+  EXPECT_EQ(pool_->connections_opened(), 2u);
+  EXPECT_EQ(pool_->idle_connections(), 0u);
+}
+
 TEST_F(ServerClientTest, StreamsArriveEventByEvent) {
   auto events = run_task<std::vector<std::string>>([&]() -> Task<std::vector<std::string>> {
     std::vector<std::string> seen;
