@@ -1,6 +1,5 @@
 #include "sluice/loadgen/engine.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -9,9 +8,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include "jtl_line.hpp"
 #include "openai_response.hpp"
 #include "prometheus_scraper.hpp"
-#include "sluice/core/find_any_byte.hpp"
 #include "sluice/core/thread_name.hpp"
 #include "sluice/http/sse_parser.hpp"
 #include "sluice/loadgen/cookie_jar.hpp"
@@ -30,20 +29,6 @@ using std::chrono::steady_clock;
 
 std::int64_t us_between(SteadyTime a, SteadyTime b) {
   return duration_cast<microseconds>(b - a).count();
-}
-
-void append_csv_field(std::string_view value, std::string& out) {
-  bool quote = core::find_any_byte(value, ",\"\n\r") != std::string_view::npos;
-  if (!quote) {
-    out += value;
-    return;
-  }
-  out += '"';
-  for (char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
 }
 
 enum class Flow { kContinue, kNextLoop, kStopThread };
@@ -239,55 +224,60 @@ std::int64_t retry_after_ms(const http::ResponseHeader& h) {
   return -1;
 }
 
-void append_number(std::int64_t v, std::string& out) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  // (pointer, length): append(first, last) goes through the generic _M_replace, ~70 instructions.
-  out.append(buf, static_cast<std::size_t>(end - buf));
-}
-
 void write_jtl(Vu& vu, const HttpSampler& s, const Sample& sample) {
-  auto& out = vu.worker.jtl_buffer;
   auto& shared = vu.shared;
   if (!shared.jtl) return;
-  append_number(static_cast<std::int64_t>(sample.timestamp_ms), out);
-  out += ',';
-  append_number(static_cast<std::int64_t>((sample.e2e_us + 500) / 1000), out);
-  out += ',';
-  append_csv_field(s.label, out);
-  out += ',';
-  if (sample.status > 0) {
-    append_number(static_cast<std::int64_t>(sample.status), out);
-  } else {
-    append_csv_field("Non HTTP response code: " + sample.response_message, out);
+  // A sample with no HTTP status (no connection, a timeout) has text in the status column.
+  std::string non_http_status;
+  if (sample.status <= 0) non_http_status = "Non HTTP response code: " + sample.response_message;
+  std::size_t room = JtlLine::kFixedRoom;
+  for (std::string_view column :
+       {std::string_view(s.label), std::string_view(non_http_status),
+        std::string_view(sample.response_message), std::string_view(vu.thread_name),
+        std::string_view(sample.failure_message), std::string_view(sample.url)}) {
+    room += JtlLine::csv_room(column);
   }
-  out += ',';
-  append_csv_field(sample.response_message, out);
-  out += ',';
-  append_csv_field(vu.thread_name, out);
-  out += ",text,";
-  out += sample.success ? "true" : "false";
-  out += ',';
-  append_csv_field(sample.failure_message, out);
-  out += ',';
-  append_number(static_cast<std::int64_t>(sample.bytes), out);
-  out += ',';
-  append_number(static_cast<std::int64_t>(sample.sent_bytes), out);
-  out += ',';
-  append_number(static_cast<std::int64_t>(
-                    shared.group_active[vu.group_index].load(std::memory_order_relaxed)),
-                out);
-  out += ',';
-  append_number(static_cast<std::int64_t>(shared.active_vus.load(std::memory_order_relaxed)), out);
-  out += ',';
-  append_csv_field(sample.url, out);
-  out += ',';
-  append_number(static_cast<std::int64_t>(sample.ttfb_us < 0 ? 0 : (sample.ttfb_us + 500) / 1000),
-                out);
-  out += ",0,";
-  append_number(
-      static_cast<std::int64_t>(sample.connect_us < 0 ? 0 : (sample.connect_us + 500) / 1000), out);
-  out += '\n';
+  auto& out = vu.worker.jtl_buffer;
+  const std::size_t start = out.size();
+  out.resize(start + room);
+  JtlLine line(out.data() + start);
+  line.number(static_cast<std::int64_t>(sample.timestamp_ms));
+  line.byte(',');
+  line.number(static_cast<std::int64_t>((sample.e2e_us + 500) / 1000));
+  line.byte(',');
+  line.csv(s.label);
+  line.byte(',');
+  if (sample.status > 0) {
+    line.number(static_cast<std::int64_t>(sample.status));
+  } else {
+    line.csv(non_http_status);
+  }
+  line.byte(',');
+  line.csv(sample.response_message);
+  line.byte(',');
+  line.csv(vu.thread_name);
+  line.text(",text,");
+  line.text(sample.success ? "true" : "false");
+  line.byte(',');
+  line.csv(sample.failure_message);
+  line.byte(',');
+  line.number(static_cast<std::int64_t>(sample.bytes));
+  line.byte(',');
+  line.number(static_cast<std::int64_t>(sample.sent_bytes));
+  line.byte(',');
+  line.number(static_cast<std::int64_t>(
+      shared.group_active[vu.group_index].load(std::memory_order_relaxed)));
+  line.byte(',');
+  line.number(static_cast<std::int64_t>(shared.active_vus.load(std::memory_order_relaxed)));
+  line.byte(',');
+  line.csv(sample.url);
+  line.byte(',');
+  line.number(static_cast<std::int64_t>(sample.ttfb_us < 0 ? 0 : (sample.ttfb_us + 500) / 1000));
+  line.text(",0,");
+  line.number(
+      static_cast<std::int64_t>(sample.connect_us < 0 ? 0 : (sample.connect_us + 500) / 1000));
+  line.byte('\n');
+  out.resize(static_cast<std::size_t>(line.end() - out.data()));
   vu.worker.flush_jtl(shared, false);
 }
 
@@ -318,14 +308,14 @@ Millis next_connect_backoff(Vu& vu) {
 }
 
 // A request's traceparent: a new trace under the run's prefix, sampled, its span the request.
-std::string next_traceparent(const telemetry::SpanId& prefix) {
+telemetry::TraceparentText next_traceparent(const telemetry::SpanId& prefix) {
   telemetry::TraceContext context;
   auto random_half = telemetry::random_span_id();
   std::copy(prefix.begin(), prefix.end(), context.trace_id.begin());
   std::copy(random_half.begin(), random_half.end(), context.trace_id.begin() + 8);
   context.span_id = telemetry::random_span_id();
   context.sampled = true;
-  return std::string(telemetry::format_traceparent(context).view());
+  return telemetry::format_traceparent(context);
 }
 
 struct Attempt {
@@ -381,6 +371,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
       req.version(11);
       req.target(url.path);
       // Outer scopes first; a later header of the same name replaces an earlier one.
+      bool plan_traceparent = false;
       auto apply_headers = [&](const std::vector<Header>& headers) {
         for (const auto& h : headers) {
           std::string value;
@@ -390,6 +381,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
             return;
           }
           req.set(h.name, value);
+          plan_traceparent |= h.name.size() == 11 && http::beast::iequals(h.name, "traceparent");
         }
       };
       for (const auto* scope : vu.header_scope) {
@@ -397,8 +389,11 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
       }
       if (error.empty()) apply_headers(s.headers);
       // The plan's own traceparent (a header manager's) wins over the run's.
-      if (error.empty() && shared.trace_prefix && req.find("traceparent") == req.end()) {
-        req.set("traceparent", next_traceparent(*shared.trace_prefix));
+      // Noted as the headers went in rather than searched for by name, and inserted without the
+      // search set() makes: this runs for every sample.
+      if (error.empty() && shared.trace_prefix && !plan_traceparent) {
+        req.insert(http::Field::unknown, "traceparent",
+                   next_traceparent(*shared.trace_prefix).view());
       }
       if (error.empty() && s.use_cookies) {
         std::string cookies = vu.cookies.header_for(url, std::chrono::system_clock::now());

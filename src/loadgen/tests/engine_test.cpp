@@ -6,10 +6,12 @@
 // timing model is measured by bench/load/timing.sh.
 #include "sluice/loadgen/engine.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -27,7 +29,8 @@ struct Counters {
   std::atomic<int> bad_auth{0};
   std::atomic<int> logins{0};
   std::mutex mu;
-  std::vector<std::string> cookies_seen;  // Cookie header of each /check and /login, in order
+  std::vector<std::string> cookies_seen;       // Cookie header of each /check and /login, in order
+  std::vector<std::string> traceparents_seen;  // each /trace: "<how many> <the first's value>"
 };
 
 Task<void> pause(http::Exchange& ex, std::chrono::milliseconds d) {
@@ -84,6 +87,18 @@ http::Handler handler(Counters& c) {
       r.prepare_payload();
       co_await ex.send(std::move(r));
       co_return;
+    }
+    if (target == "/trace") {
+      int count = 0;
+      std::string first;
+      for (const auto& field : ex.request()) {
+        if (!http::beast::iequals(field.name_string(), "traceparent")) continue;
+        if (count++ == 0) first = std::string(field.value());
+      }
+      {
+        std::lock_guard lock(c.mu);
+        c.traceparents_seen.push_back(std::to_string(count) + " " + first);
+      }
     }
     if (target == "/throttle") {
       // Every other request is throttled for 80 ms.
@@ -204,9 +219,46 @@ TEST_F(EngineTest, ClosedModelRunsEveryVuEveryLoopAndWritesJtl) {
     ++rows;
     EXPECT_NE(line.find(",plain,200,OK,"), std::string::npos) << line;
     EXPECT_NE(line.find(",text,true,"), std::string::npos) << line;
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 16) << line;  // seventeen columns
+    EXPECT_NE(line.find("," + base_ + "/plain,"), std::string::npos) << line;
   }
   EXPECT_EQ(rows, 20);
   std::filesystem::remove(jtl);
+}
+
+TEST_F(EngineTest, EveryRequestCarriesOneTraceparentThePlansOwnWhereItSetsOne) {
+  constexpr std::string_view kPlans = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  Plan plan;
+  ThreadGroup g;
+  g.load = ClosedLoad{.vus = 2, .loops = 3};
+  g.steps.push_back(Step{sampler("run's", "/trace")});
+  HttpSampler own = sampler("plan's", "/trace");
+  own.headers.push_back({"TraceParent", Template::literal(std::string(kPlans))});
+  g.steps.push_back(Step{std::move(own)});
+  plan.groups.push_back(std::move(g));
+  EngineOptions o;
+  o.threads = 1;
+  o.trace_id_prefix = "0123456789abcdef";
+  auto out = run_plan(plan, {}, o);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->results.total.errors, 0u);
+  ASSERT_EQ(counters_.traceparents_seen.size(), 12u);
+  int plans = 0;
+  std::set<std::string> runs;
+  for (const auto& seen : counters_.traceparents_seen) {
+    ASSERT_TRUE(seen.starts_with("1 ")) << seen;  // one field, never the plan's and the run's
+    std::string value = seen.substr(2);
+    if (value == kPlans) {
+      ++plans;
+      continue;
+    }
+    EXPECT_EQ(value.size(), 55u) << value;
+    EXPECT_TRUE(value.starts_with("00-0123456789abcdef")) << value;
+    EXPECT_TRUE(value.ends_with("-01")) << value;
+    runs.insert(value);
+  }
+  EXPECT_EQ(plans, 6);
+  EXPECT_EQ(runs.size(), 6u);  // a trace of its own for every request
 }
 
 TEST_F(EngineTest, StreamingTtftAndItlAndTokenOncePerVu) {
