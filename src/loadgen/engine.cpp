@@ -98,6 +98,8 @@ struct Worker {
   std::thread thread;
   std::atomic<bool> finished{false};
   std::vector<std::unique_ptr<struct Vu>> vus;
+  // The VUs and arrival loops spawned on this worker and not yet ended (see worker_task()).
+  int running_tasks = 0;
 
   void flush_jtl(Shared& shared, bool force) {
     if (!shared.jtl || jtl_buffer.empty()) return;
@@ -791,6 +793,18 @@ Task<void> closed_vu(Vu& vu, const ClosedLoad& load, SteadyTime start_at, Steady
   shared.group_active[vu.group_index].fetch_sub(1, std::memory_order_relaxed);
 }
 
+// The completion handler of a VU or an arrival loop spawned on `worker`, counted while it runs.
+// The worker's pool leaves an idle connection's read timer waiting rather than cancelling and
+// restarting it around every request (ClientSettings::idle_timers_keep_waiting); those timers
+// would keep the worker's event loop from returning until they expire, so when the worker's last
+// task ends its pool is closed, which drops the idle connections and their timers.
+auto worker_task(Worker& worker) {
+  ++worker.running_tasks;
+  return [&worker](std::exception_ptr) {
+    if (--worker.running_tasks == 0) worker.pool->close();
+  };
+}
+
 // The open model on one worker: a share of the arrival rate and of the VU pool.
 struct OpenPool {
   std::vector<Vu*> idle;
@@ -842,7 +856,7 @@ Task<void> open_arrivals(Worker& worker, Shared& shared, std::shared_ptr<OpenPoo
     if (!pool->idle.empty()) {
       Vu* vu = pool->idle.back();
       pool->idle.pop_back();
-      asio::co_spawn(executor, open_vu_run(*vu, *pool, next), asio::detached);
+      asio::co_spawn(executor, open_vu_run(*vu, *pool, next), worker_task(worker));
     } else if (pool->queue.size() < pool->max_queued) {
       pool->queue.push_back(next);
     } else {
@@ -985,6 +999,7 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
     auto worker = std::make_unique<Worker>();
     worker->index = w;
     http::ClientSettings settings = options.client;
+    settings.idle_timers_keep_waiting = true;  // the pool is closed when the worker's tasks end
     settings.max_idle_per_origin =
         std::max<std::size_t>(settings.max_idle_per_origin, total_vus / threads + 16);
     worker->pool = std::make_unique<http::ClientPool>(worker->ioc.get_executor(), settings);
@@ -1015,7 +1030,7 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
         auto offset = total > 0 ? c->ramp_up * global / total : Millis(0);
         asio::co_spawn(worker.ioc,
                        closed_vu(*vu, *c, shared.start + c->start_delay + offset, group_end),
-                       asio::detached);
+                       worker_task(worker));
         worker.vus.push_back(std::move(vu));
       }
     } else {
@@ -1053,7 +1068,7 @@ core::Result<RunOutcome> run_plan(const Plan& plan,
         asio::co_spawn(worker.ioc,
                        open_arrivals(worker, shared, pool, o, o.rate_per_second / with_vus,
                                      static_cast<double>(idx) / with_vus, begin, end),
-                       asio::detached);
+                       worker_task(worker));
         ++idx;
       }
     }
