@@ -157,6 +157,11 @@ TEST(Form, DecodesValues) {
   form_value("a=1", "zz", &present);
   EXPECT_FALSE(present);
   EXPECT_EQ(form_decode("%zz%4"), "%zz%4");
+  // Longer than the sixteen bytes the search for '%' and '+' takes at a time.
+  EXPECT_EQ(form_decode("2024-10-21-preview-and-then-some"), "2024-10-21-preview-and-then-some");
+  EXPECT_EQ(form_decode("a-value-longer-than-sixteen-bytes+"),
+            "a-value-longer-than-sixteen-bytes ");
+  EXPECT_EQ(form_decode("a-value-longer-than-sixteen-%41"), "a-value-longer-than-sixteen-A");
 }
 
 }  // namespace
