@@ -291,20 +291,29 @@ std::string random_id(std::string_view prefix, std::size_t length) {
   return out;
 }
 
-// Version 4, variant 10xx, lower-case, written in place.
+// Version 4, variant 10xx, lower-case, written in place: the hex digits of two random words, most
+// significant first, with the version digit (12) and the variant's two bits (of digit 16) set.
+// One is made for every simulated request; digit by digit, with the position tests in the loop,
+// it was ~740 instructions.
 std::string random_uuid() {
   static constexpr char kHex[] = "0123456789abcdef";
   Rng& rng = thread_rng();
-  const std::uint64_t words[2] = {rng.next(), rng.next()};
+  const std::uint64_t high = (rng.next() & ~(0xFull << 12)) | (0x4ull << 12);
+  const std::uint64_t low = (rng.next() & ~(0x3ull << 62)) | (0x2ull << 62);
   std::string out(36, '-');
-  std::size_t at = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) ++at;  // the dashes are there already
-    int nibble = static_cast<int>((words[i / 16] >> ((i % 16) * 4)) & 15);
-    if (i == 12) nibble = 4;                 // version 4
-    if (i == 16) nibble = 8 | (nibble & 3);  // variant 10xx
-    out[at++] = kHex[nibble];
-  }
+  char* at = out.data();
+  auto digits = [&at](std::uint64_t word, int first, int count) {
+    for (int k = first; k < first + count; ++k) *at++ = kHex[(word >> (60 - 4 * k)) & 15];
+  };
+  digits(high, 0, 8);
+  ++at;  // the dashes are there already
+  digits(high, 8, 4);
+  ++at;
+  digits(high, 12, 4);
+  ++at;
+  digits(low, 0, 4);
+  ++at;
+  digits(low, 4, 12);
   return out;
 }
 
