@@ -76,7 +76,7 @@ void print_ids(const std::vector<tokenizer::Rank>& ids) {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i > 0) out += ',';
     const auto r = std::to_chars(buf, buf + sizeof buf, ids[i]);
-    out.append(buf, r.ptr);
+    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
   }
   out += "]\n";
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -21,10 +21,12 @@ constexpr std::string_view kFilterSafe =
 constexpr std::string_view kPromptFilter =
     R"("prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}])";
 
+// By (pointer, length): append(first, last) goes through std::string's generic _M_replace (~70
+// instructions); this runs several times for every simulated response.
 void append_int(std::string& out, std::int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
 void append_usage(std::string& out, const Usage& u, bool details) {
@@ -213,7 +215,7 @@ std::string embeddings_body(std::string_view model, const std::vector<std::vecto
       for (std::size_t k = 0; k < vectors[i].size(); ++k) {
         if (k) out += ',';
         auto r = std::to_chars(buf, buf + sizeof buf, vectors[i][k]);
-        out.append(buf, r.ptr);
+        out.append(buf, static_cast<std::size_t>(r.ptr - buf));
       }
       out += ']';
     }

@@ -30,7 +30,7 @@ void append_number(std::string& out, double value) {
   }
   char buffer[32];
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, end);
+  out.append(buffer, static_cast<std::size_t>(end - buffer));
 }
 
 // value * scale, computed as a division when scale is 1/N so 56500 µs prints as 0.0565, not
@@ -43,7 +43,7 @@ double scaled(std::uint64_t value, double scale) {
 void append_uint(std::string& out, std::uint64_t value) {
   char buffer[24];
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, end);
+  out.append(buffer, static_cast<std::size_t>(end - buffer));
 }
 
 }  // namespace

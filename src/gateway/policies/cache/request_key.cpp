@@ -19,7 +19,7 @@ template <class Int>
 void append_integer(std::string& out, Int value) {
   char buffer[24];
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, end);
+  out.append(buffer, static_cast<std::size_t>(end - buffer));
 }
 
 void append_number(std::string& out, double value) {
@@ -31,7 +31,7 @@ void append_number(std::string& out, double value) {
   }
   char buffer[64];
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  out.append(buffer, end);
+  out.append(buffer, static_cast<std::size_t>(end - buffer));
 }
 
 void append_value(std::string& out, const boost::json::value& value);
