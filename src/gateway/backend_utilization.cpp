@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "http/first_field.hpp"
+
 namespace sluice::gateway {
 
 namespace {
@@ -33,9 +35,9 @@ std::optional<double> parse_utilization_percent(std::string_view text) {
 }
 
 void BackendUtilization::note(const http::bhttp::fields& response_header) {
-  auto it = response_header.find(kUtilizationHeader);
-  if (it == response_header.end()) return;
-  if (auto percent = parse_utilization_percent(it->value()))
+  auto value = http::first_field(response_header, kUtilizationHeader);
+  if (!value) return;
+  if (auto percent = parse_utilization_percent(*value))
     record(*percent, std::chrono::system_clock::now());
 }
 

@@ -9,6 +9,7 @@
 #include "gateway/request_body.hpp"
 #include "gateway/usage_estimation.hpp"
 #include "gateway/usage_extraction.hpp"
+#include "http/first_field.hpp"
 #include "sluice/core/duration.hpp"
 #include "sluice/http/sse_parser.hpp"
 #include "sluice/usage/append_batch.hpp"
@@ -113,9 +114,8 @@ std::chrono::milliseconds retry_after_of(const Fields& fields) {
     if (ec != std::errc() || value < 0) return 0ms;
     return std::chrono::milliseconds(static_cast<std::int64_t>(value * scale));
   };
-  if (auto it = fields.find("retry-after-ms"); it != fields.end()) return parse(it->value(), 1);
-  if (auto it = fields.find(Field::retry_after); it != fields.end())
-    return parse(it->value(), 1000);
+  if (auto value = http::first_field(fields, "retry-after-ms")) return parse(*value, 1);
+  if (auto value = http::first_field(fields, Field::retry_after)) return parse(*value, 1000);
   return 0ms;
 }
 

@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "http/first_field.hpp"
 #include "http/framing_fields.hpp"
 #include "http/message_writer.hpp"
 #include "http/read_ahead.hpp"
@@ -60,6 +61,13 @@ bool is_malformed_http(error_code ec) {
 }
 TcpSocket& lowest_socket(TlsStream& stream) {
   return stream.next_layer().socket();
+}
+
+// `Expect: 100-continue`, looked for on every request by walking the fields, not with Beast's
+// look-up by name (http/first_field.hpp).
+bool expects_100_continue(const bhttp::fields& fields) {
+  auto expect = first_field(fields, Field::expect);
+  return expect && bhttp::token_list{*expect}.exists("100-continue");
 }
 
 }  // namespace
@@ -342,7 +350,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
       break;
     }
     auto& header = parser.get();
-    if (bhttp::token_list{header[Field::expect]}.exists("100-continue")) {
+    if (expects_100_continue(header)) {
       bhttp::response<bhttp::empty_body> continue_response{Status::continue_, header.version()};
       lowest.expires_after(settings.write_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, continue_response, kUseTuple);

@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "http/first_field.hpp"
 #include "jtl_line.hpp"
 #include "openai_response.hpp"
 #include "prometheus_scraper.hpp"
@@ -214,11 +215,11 @@ std::size_t request_bytes(const http::Request& r) {
 }
 
 std::int64_t retry_after_ms(const http::ResponseHeader& h) {
-  if (auto it = h.find("retry-after-ms"); it != h.end()) {
-    return std::atoll(std::string(it->value()).c_str());
+  if (auto value = http::first_field(h, "retry-after-ms")) {
+    return std::atoll(std::string(*value).c_str());
   }
-  if (auto it = h.find(http::Field::retry_after); it != h.end()) {
-    std::string v(it->value());
+  if (auto value = http::first_field(h, http::Field::retry_after)) {
+    std::string v(*value);
     char* end = nullptr;
     double s = std::strtod(v.c_str(), &end);
     if (end != v.c_str()) return static_cast<std::int64_t>(s * 1000.0);
@@ -226,16 +227,11 @@ std::int64_t retry_after_ms(const http::ResponseHeader& h) {
   return -1;
 }
 
-// Whether a response is a stream of server-sent events. The few fields are walked by code: Beast's
-// find(field) looks the name up as text, case-insensitively, in its ordered set (~560
-// instructions, once for every sample).
+// Whether a response is a stream of server-sent events (once for every sample: its fields are
+// walked, not looked up by name; see http/first_field.hpp).
 bool is_event_stream(const http::ResponseHeader& h) {
-  for (const auto& f : h) {
-    if (f.name() == http::Field::content_type) {
-      return std::string_view(f.value()).starts_with("text/event-stream");
-    }
-  }
-  return false;
+  auto content_type = http::first_field(h, http::Field::content_type);
+  return content_type && content_type->starts_with("text/event-stream");
 }
 
 void write_jtl(Vu& vu, const HttpSampler& s, const Sample& sample) {
