@@ -9,6 +9,7 @@
 #include "gateway/request_body.hpp"
 #include "gateway/usage_estimation.hpp"
 #include "gateway/usage_extraction.hpp"
+#include "http/event_stream.hpp"
 #include "http/first_field.hpp"
 #include "sluice/core/duration.hpp"
 #include "sluice/http/sse_parser.hpp"
@@ -714,10 +715,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   AttemptOutcome outcome;
   record.status = stream->status();
   member.backend->utilization.note(stream->header());
-  bool event_stream = false;
-  if (auto it = stream->header().find(Field::content_type); it != stream->header().end()) {
-    event_stream = it->value().starts_with("text/event-stream");
-  }
+  const bool event_stream = http::is_event_stream(stream->header());
   auto cancel = exchange_.client_gone_slot();
 
   if (record.status != 200 || !event_stream) {

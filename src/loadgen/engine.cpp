@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "http/event_stream.hpp"
 #include "http/first_field.hpp"
 #include "jtl_line.hpp"
 #include "openai_response.hpp"
@@ -225,13 +226,6 @@ std::int64_t retry_after_ms(const http::ResponseHeader& h) {
     if (end != v.c_str()) return static_cast<std::int64_t>(s * 1000.0);
   }
   return -1;
-}
-
-// Whether a response is a stream of server-sent events (once for every sample: its fields are
-// walked, not looked up by name; see http/first_field.hpp).
-bool is_event_stream(const http::ResponseHeader& h) {
-  auto content_type = http::first_field(h, http::Field::content_type);
-  return content_type && content_type->starts_with("text/event-stream");
 }
 
 void write_jtl(Vu& vu, const HttpSampler& s, const Sample& sample) {
@@ -482,7 +476,7 @@ Task<bool> run_sampler(Vu& vu, const HttpSampler& s, std::optional<SteadyTime>& 
         if (sample.status == 429 || sample.status == 503) {
           sample.retry_after_ms = retry_after_ms(resp.header());
         }
-        streaming = is_event_stream(resp.header());
+        streaming = http::is_event_stream(resp.header());
         http::SseParser parser;
         std::vector<http::SseEvent> events;
         SteadyTime last_content{};

@@ -1,5 +1,6 @@
 #include "gateway/policies/tracing/tracing_policy.hpp"
 
+#include "http/first_field.hpp"
 #include "sluice/telemetry/trace_context.hpp"
 
 namespace sluice::gateway {
@@ -78,8 +79,8 @@ TracingPolicy::State& TracingPolicy::trace_of(RequestContext& context) {
   auto state = std::make_unique<State>();
   auto& trace = state->trace;
   const auto& request = context.exchange.request();
-  if (auto it = request.find("traceparent"); it != request.end()) {
-    trace.caller = telemetry::parse_traceparent(it->value());
+  if (auto traceparent = http::first_field(request, "traceparent")) {
+    trace.caller = telemetry::parse_traceparent(*traceparent);
     state->client_sent_traceparent = true;
   }
   trace.trace_id = trace.caller ? trace.caller->trace_id : telemetry::random_trace_id();
