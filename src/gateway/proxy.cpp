@@ -250,8 +250,10 @@ class Transaction {
   http::Task<AttemptOutcome> relay_stream(PoolMemberRuntime& member, const PoolSettings& pool,
                                           std::unique_ptr<http::StreamingResponse> stream,
                                           Attempt& record, SteadyClock::time_point started);
+  // `renamed_to`: the deployment's name at the backend when its `deployments` map renames it.
   std::optional<http::Request> build_upstream_request(const BackendSettings& backend,
-                                                      std::string* error);
+                                                      std::string* error,
+                                                      std::string_view* renamed_to);
   http::Task<void> respond(http::Response response);
   void record_attempt(PoolMemberRuntime& member, const PoolSettings& pool, Attempt record,
                       bool failure, std::chrono::milliseconds retry_after);
@@ -400,11 +402,13 @@ http::Task<void> Transaction::pipeline() {
 }
 
 std::optional<http::Request> Transaction::build_upstream_request(const BackendSettings& backend,
-                                                                 std::string* error) {
+                                                                 std::string* error,
+                                                                 std::string_view* renamed_to) {
   const auto& target = context_.target;
   std::string_view upstream_name = context_.deployment;
   if (auto it = backend.deployments.find(context_.deployment); it != backend.deployments.end()) {
     upstream_name = it->second;
+    *renamed_to = it->second;
   }
   // The path is built in one string of the right size: this runs for every attempt.
   std::string path;
@@ -634,7 +638,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
     worker_.pool = std::make_unique<http::ClientPool>(exchange_.executor(), client_settings);
   }
   std::string error;
-  auto upstream = build_upstream_request(backend_settings, &error);
+  auto upstream = build_upstream_request(backend_settings, &error, &record.upstream_deployment);
   if (!upstream) {
     member.breaker.release_probe();
     context_.error_code = "invalid_request";

@@ -5,6 +5,10 @@
 #include <cstring>
 #include <random>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sluice::telemetry {
 
 namespace {
@@ -111,7 +115,26 @@ constexpr auto kHexPairs = [] {
 }  // namespace
 
 char* write_hex(char* out, const std::uint8_t* bytes, std::size_t size) noexcept {
-  for (std::size_t i = 0; i < size; ++i) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Eight bytes at a time: split into nibbles, interleave high and low, and add '0', or 'a' - 10
+  // past 9. A traceparent's 24 bytes in ~30 instructions rather than ~200 by the table.
+  const __m128i low_nibble = _mm_set1_epi8(0x0f);
+  const __m128i nine = _mm_set1_epi8(9);
+  const __m128i digit_zero = _mm_set1_epi8('0');
+  const __m128i letter_gap = _mm_set1_epi8('a' - '0' - 10);
+  for (; i + 8 <= size; i += 8) {
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes + i));
+    const __m128i high = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibble);
+    const __m128i low = _mm_and_si128(v, low_nibble);
+    const __m128i nibbles = _mm_unpacklo_epi8(high, low);
+    const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(nibbles, nine), letter_gap);
+    const __m128i digits = _mm_add_epi8(_mm_add_epi8(nibbles, digit_zero), letters);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), digits);
+    out += 16;
+  }
+#endif
+  for (; i < size; ++i) {
     std::memcpy(out, &kHexPairs[2 * bytes[i]], 2);
     out += 2;
   }

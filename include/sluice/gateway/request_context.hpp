@@ -72,6 +72,9 @@ struct Attempt {
   unsigned status = 0;  // 0: no HTTP response (connection error, timeout)
   std::string error;    // why the attempt failed, when it did
   std::chrono::microseconds duration{0};
+  // The deployment's name at the backend when the backend's `deployments` map renames it (a view
+  // of that map's value, valid as `settings` is); empty when the name goes through unchanged.
+  std::string_view upstream_deployment;
 };
 
 class RequestContext {

@@ -80,9 +80,9 @@ TEST(TraceIds, RandomIdsDoNotRepeatOverManyDraws) {
   EXPECT_EQ(seen.size(), 10'000u);
 }
 
-// Every byte value in every position of a 4-byte group and of the tail, against printf's digits.
+// Every byte value in every position of an 8-byte group and of the tail, against printf's digits.
 TEST(TraceIds, HexDigitsMatchPrintfForEveryByte) {
-  for (std::size_t size : {1u, 3u, 4u, 5u, 8u, 16u}) {
+  for (std::size_t size : {1u, 3u, 4u, 5u, 8u, 9u, 15u, 16u, 24u}) {
     for (int byte = 0; byte < 256; ++byte) {
       for (std::size_t at = 0; at < size; ++at) {
         std::vector<std::uint8_t> bytes(size, static_cast<std::uint8_t>(0x5a ^ at));

@@ -1,5 +1,9 @@
 #include "gateway/policies/tracing/request_spans.hpp"
 
+#include <array>
+#include <cstring>
+
+#include "gateway/policies/tracing/encoded_attribute_cache.hpp"
 #include "sluice/gateway/settings.hpp"
 
 namespace sluice::gateway {
@@ -54,48 +58,85 @@ void write_backend(Writer& span, std::string_view name, const BackendSettings* b
   span.attribute("gen_ai.system", system);
 }
 
-// The same attributes, encoded once per backend and thread: they are the same on every request
-// to a backend, and five of a span's ~20. An entry is used only while what it was encoded from is
-// unchanged, so settings replaced by a reload (even at the same address) are encoded anew.
-class EncodedBackends {
- public:
-  std::string_view get(std::string_view name, const BackendSettings& backend) {
-    for (const auto& entry : entries_) {
-      if (entry.settings == &backend && entry.name == name && entry.host == backend.url.host &&
-          entry.port == backend.url.port && entry.kind == backend.kind) {
-        return entry.bytes;
-      }
-    }
-    if (entries_.size() >= kMaxEntries) entries_.clear();
-    telemetry::SpanEncoder encoder(256);
-    write_backend<telemetry::SpanEncoder>(encoder, name, &backend);  // the generic writer
-    auto& entry =
-        entries_.emplace_back(Entry{&backend, std::string(name), backend.url.host, backend.url.port,
-                                    backend.kind, std::move(encoder.take().bytes)});
-    return entry.bytes;
-  }
-
- private:
-  static constexpr std::size_t kMaxEntries = 64;
-  struct Entry {
-    const BackendSettings* settings;
-    std::string name;
-    std::string host;
-    decltype(http::Url::port) port;
-    BackendKind kind;
-    std::string bytes;
-  };
-  std::vector<Entry> entries_;
-};
-
+// The same attributes, encoded once per backend and thread (encoded_attribute_cache.hpp).
 void write_backend(telemetry::SpanEncoder& span, std::string_view name,
                    const BackendSettings* backend) {
   if (!backend) {
     span.attribute("sluice.backend", name);
     return;
   }
-  thread_local EncodedBackends encoded;
-  span.put_encoded_attributes(encoded.get(name, *backend));
+  thread_local EncodedAttributeCache<2> encoded;
+  const std::uint64_t number =
+      static_cast<std::uint64_t>(backend->kind) | std::uint64_t{backend->url.port} << 8;
+  span.put_encoded_attributes(encoded.get(number, {name, backend->url.host}, [&](auto& encoder) {
+    write_backend<telemetry::SpanEncoder>(encoder, name, backend);  // the generic writer
+  }));
+}
+
+// The SERVER span's attributes that are the same on every request of a deployment, method, path
+// and route.
+struct RequestShape {
+  Operation operation;
+  std::string_view deployment;
+  std::string_view method;
+  std::string_view path;
+  const RouteSettings* route;
+};
+
+template <class Writer>
+void write_shape(Writer& span, const RequestShape& shape) {
+  if (auto operation = genai_operation(shape.operation); !operation.empty()) {
+    span.attribute("gen_ai.operation.name", operation);
+  }
+  if (!shape.deployment.empty()) span.attribute("gen_ai.request.model", shape.deployment);
+  span.attribute("http.request.method", shape.method);
+  span.attribute("url.path", shape.path);
+  if (shape.route) span.attribute("sluice.route", shape.route->name);
+}
+
+void write_shape(telemetry::SpanEncoder& span, const RequestShape& shape) {
+  thread_local EncodedAttributeCache<4> encoded;
+  const std::uint64_t number =
+      static_cast<std::uint64_t>(shape.operation) | std::uint64_t{shape.route != nullptr} << 8;
+  const std::string_view route = shape.route ? std::string_view(shape.route->name) : "";
+  span.put_encoded_attributes(
+      encoded.get(number, {shape.deployment, shape.method, shape.path, route},
+                  [&](auto& encoder) { write_shape<telemetry::SpanEncoder>(encoder, shape); }));
+}
+
+// A CLIENT span's attributes that are the same on every attempt of a deployment at a backend.
+struct AttemptTarget {
+  Operation operation;
+  std::string_view deployment;
+  std::string_view backend;
+  const BackendSettings* settings;
+  std::string_view upstream_deployment;
+};
+
+template <class Writer>
+void write_attempt_target(Writer& span, const AttemptTarget& target) {
+  if (auto operation = genai_operation(target.operation); !operation.empty()) {
+    span.attribute("gen_ai.operation.name", operation);
+  }
+  if (!target.deployment.empty()) span.attribute("gen_ai.request.model", target.deployment);
+  write_backend(span, target.backend, target.settings);
+  if (!target.upstream_deployment.empty()) {
+    span.attribute("sluice.upstream_deployment", target.upstream_deployment);
+  }
+}
+
+void write_attempt_target(telemetry::SpanEncoder& span, const AttemptTarget& target) {
+  thread_local EncodedAttributeCache<4> encoded;
+  const auto* settings = target.settings;
+  const std::uint64_t number =
+      static_cast<std::uint64_t>(target.operation) |
+      (settings ? (std::uint64_t{1} << 8 | static_cast<std::uint64_t>(settings->kind) << 16 |
+                   std::uint64_t{settings->url.port} << 24)
+                : 0);
+  const std::string_view host = settings ? std::string_view(settings->url.host) : "";
+  span.put_encoded_attributes(encoded.get(
+      number, {target.deployment, target.backend, host, target.upstream_deployment},
+      [&](auto& encoder) { write_attempt_target<telemetry::SpanEncoder>(encoder, target); }));
 }
 
 // How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
@@ -114,10 +155,23 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
   const std::string_view operation = genai_operation(context.target.operation);
   const auto& request = context.exchange.request();
   // GenAI span names are "{operation} {model}"; other paths are named by method, as HTTP spans.
-  std::string name =
-      !operation.empty() ? std::string(operation) : std::string(request.method_string());
-  if (!operation.empty() && !context.deployment.empty())
-    name.append(" ").append(context.deployment);
+  // Put together on the stack: "chat gpt-4o-mini" is past std::string's 15 bytes in place.
+  std::array<char, 96> name_room;
+  std::string name_past_room;
+  std::string_view name =
+      !operation.empty() ? operation : std::string_view(request.method_string());
+  if (!operation.empty() && !context.deployment.empty()) {
+    const std::size_t size = operation.size() + 1 + context.deployment.size();
+    char* at = name_room.data();
+    if (size > name_room.size()) {
+      name_past_room.resize(size);
+      at = name_past_room.data();
+    }
+    std::memcpy(at, operation.data(), operation.size());
+    at[operation.size()] = ' ';
+    std::memcpy(at + operation.size() + 1, context.deployment.data(), context.deployment.size());
+    name = {size > name_room.size() ? name_past_room.data() : name_room.data(), size};
+  }
   auto received = context.received_at != std::chrono::steady_clock::time_point{}
                       ? context.received_at
                       : context.completed_at;
@@ -133,9 +187,11 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
   server.name = name;
   server.start_unix_ns = unix_ns(received, offset);
   server.end_unix_ns = unix_ns(context.completed_at, offset);
+  const std::string_view target = request.target();
   out.begin_span(server);
-  if (!operation.empty()) out.attribute("gen_ai.operation.name", operation);
-  if (!context.deployment.empty()) out.attribute("gen_ai.request.model", context.deployment);
+  write_shape(out, RequestShape{context.target.operation, context.deployment,
+                                std::string_view(request.method_string()),
+                                target.substr(0, target.find('?')), context.route});
   if (!context.response_model.empty()) {
     out.attribute("gen_ai.response.model", context.response_model);
   }
@@ -145,14 +201,10 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
     out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
     out.attribute("sluice.usage.source", to_string(context.usage.source));
   }
-  const std::string_view target = request.target();
-  out.attribute("http.request.method", std::string_view(request.method_string()));
-  out.attribute("url.path", target.substr(0, target.find('?')));
   out.attribute("http.response.status_code", context.status);
   if (!context.client_ip.empty()) out.attribute("client.address", context.client_ip);
   out.attribute("sluice.request_id", context.request_id);
   if (!context.identity().app_id.empty()) out.attribute("sluice.app_id", context.identity().app_id);
-  if (context.route) out.attribute("sluice.route", context.route->name);
   if (!context.backend.empty()) {
     const BackendSettings* settings = nullptr;
     for (auto it = context.attempts.rbegin(); it != context.attempts.rend(); ++it) {
@@ -211,15 +263,9 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
     span.start_unix_ns = unix_ns(started, offset);
     span.end_unix_ns = unix_ns(started + attempt.duration, offset);
     out.begin_span(span);
-    if (!operation.empty()) out.attribute("gen_ai.operation.name", operation);
-    if (!context.deployment.empty()) out.attribute("gen_ai.request.model", context.deployment);
-    write_backend(out, attempt.backend, attempt.settings);
-    if (attempt.settings) {
-      if (auto it = attempt.settings->deployments.find(context.deployment);
-          it != attempt.settings->deployments.end()) {
-        out.attribute("sluice.upstream_deployment", it->second);
-      }
-    }
+    write_attempt_target(
+        out, AttemptTarget{context.target.operation, context.deployment, attempt.backend,
+                           attempt.settings, attempt.upstream_deployment});
     out.attribute("sluice.attempt", i + 1);
     if (attempt.status != 0) out.attribute("http.response.status_code", attempt.status);
     // No gen_ai.usage.* or gen_ai.response.model here: the request's SERVER span carries them.

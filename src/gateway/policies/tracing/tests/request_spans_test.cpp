@@ -58,8 +58,9 @@ class RequestSpansTest : public ::testing::Test {
     context_.usage = TokenUsage{12, 30, 42, 0, 0, UsageSource::kReported};
     Attempt first{"ptu", &ptu_,      context_.received_at,
                   429,   "HTTP 429", std::chrono::milliseconds(3)};
-    Attempt second{"paygo", &paygo_, context_.received_at + std::chrono::milliseconds(4),
-                   200,     "",      std::chrono::milliseconds(30)};
+    Attempt second{"paygo",      &paygo_, context_.received_at + std::chrono::milliseconds(4),
+                   200,          "",      std::chrono::milliseconds(30),
+                   "gpt-4o-prod"};
     context_.attempts = {first, second};
     trace_.trace_id = telemetry::random_trace_id();
     trace_.span_id = telemetry::random_span_id();
@@ -101,6 +102,9 @@ TEST_F(RequestSpansTest, TheServerSpanCarriesTheGenAiAttributes) {
   EXPECT_EQ(text(server, "sluice.backend"), "paygo");
   EXPECT_EQ(number(server, "http.response.status_code"), 200);
   EXPECT_EQ(number(server, "sluice.attempts"), 2);
+  EXPECT_EQ(text(server, "http.request.method"), "POST");
+  EXPECT_EQ(text(server, "url.path"), "/openai/deployments/gpt-4o/chat/completions");
+  EXPECT_EQ(find(server, "sluice.route"), nullptr);  // no route: the global policies ran
   EXPECT_EQ(server.status, StatusCode::kUnset);
   EXPECT_EQ(server.end_unix_ns - server.start_unix_ns, 40'000'000u);
 }
@@ -124,6 +128,9 @@ TEST_F(RequestSpansTest, EachAttemptIsAClientChildWithItsOutcome) {
   EXPECT_EQ(number(failed, "server.port"), 8081);
   EXPECT_EQ(failed.status, StatusCode::kError);
   EXPECT_EQ(text(ok, "sluice.attempt.outcome"), "ok");
+  // The name the backend knows the deployment by, where its `deployments` map renames it.
+  EXPECT_EQ(text(ok, "sluice.upstream_deployment"), "gpt-4o-prod");
+  EXPECT_EQ(find(failed, "sluice.upstream_deployment"), nullptr);
   EXPECT_EQ(ok.status, StatusCode::kUnset);
   // A request's tokens are on its SERVER span only, so a sum over the trace counts them once.
   for (const auto* span : {&failed, &ok}) {
@@ -201,6 +208,21 @@ TEST_F(RequestSpansTest, TheEncoderWritesWhatTheCollectedSpansEncodeTo) {
   context_.backend = "ptu";
   context_.attempts.pop_back();
   expect_same_bytes("another backend");
+  // The attributes of a deployment, path and route come from another per-thread cache: each
+  // change is seen, also a route renamed in place and a deployment name past 15 bytes.
+  context_.deployment = "gpt-4o-mini-2024-07-18";
+  expect_same_bytes("another deployment");
+  RouteSettings route;
+  route.name = "chat";
+  context_.route = &route;
+  expect_same_bytes("with a route");
+  route.name = "chat-eu";
+  expect_same_bytes("the route renamed in place");
+  context_.attempts.back().upstream_deployment = "mini-eu";
+  expect_same_bytes("the attempt's deployment renamed upstream");
+  context_.target.operation = Operation::kEmbeddings;
+  expect_same_bytes("another operation");
+  context_.route = nullptr;
 }
 
 }  // namespace
