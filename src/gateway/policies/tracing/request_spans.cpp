@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
 
 #include "gateway/policies/tracing/encoded_attribute_cache.hpp"
 #include "sluice/gateway/settings.hpp"
@@ -73,80 +74,163 @@ void write_backend(telemetry::SpanEncoder& span, std::string_view name,
   }));
 }
 
-// The SERVER span's attributes that are the same on every request of a deployment, method, path
-// and route.
-struct RequestShape {
+// Packs small values into a cache key's number: each value `bits` wide, in order. nullopt when a
+// value does not fit (then the attributes are encoded, not looked up).
+class KeyNumber {
+ public:
+  KeyNumber& put(std::uint64_t value, int bits) {
+    if (bits < 64 && value >> bits != 0) fits_ = false;
+    number_ |= value << used_;
+    used_ += bits;
+    if (used_ > 64) fits_ = false;
+    return *this;
+  }
+  std::optional<std::uint64_t> get() const {
+    return fits_ ? std::optional<std::uint64_t>(number_) : std::nullopt;
+  }
+
+ private:
+  std::uint64_t number_ = 0;
+  int used_ = 0;
+  bool fits_ = true;
+};
+
+// The SERVER span's attributes that are the same from one request to the next of a deployment,
+// method, path, route and app whose answers look alike (model, status, usage source, attempts).
+struct RequestSummary {
   Operation operation;
   std::string_view deployment;
   std::string_view method;
   std::string_view path;
   const RouteSettings* route;
+  std::string_view response_model;
+  UsageSource usage_source;
+  unsigned status;
+  std::string_view app_id;
+  bool streamed;
+  std::size_t attempts;
 };
 
 template <class Writer>
-void write_shape(Writer& span, const RequestShape& shape) {
-  if (auto operation = genai_operation(shape.operation); !operation.empty()) {
+void write_summary(Writer& span, const RequestSummary& summary) {
+  if (auto operation = genai_operation(summary.operation); !operation.empty()) {
     span.attribute("gen_ai.operation.name", operation);
   }
-  if (!shape.deployment.empty()) span.attribute("gen_ai.request.model", shape.deployment);
-  span.attribute("http.request.method", shape.method);
-  span.attribute("url.path", shape.path);
-  if (shape.route) span.attribute("sluice.route", shape.route->name);
+  if (!summary.deployment.empty()) span.attribute("gen_ai.request.model", summary.deployment);
+  span.attribute("http.request.method", summary.method);
+  span.attribute("url.path", summary.path);
+  if (summary.route) span.attribute("sluice.route", summary.route->name);
+  if (!summary.response_model.empty()) {
+    span.attribute("gen_ai.response.model", summary.response_model);
+  }
+  if (summary.usage_source != UsageSource::kNone) {
+    span.attribute("sluice.usage.source", std::string_view(to_string(summary.usage_source)));
+  }
+  span.attribute("http.response.status_code", summary.status);
+  if (!summary.app_id.empty()) span.attribute("sluice.app_id", summary.app_id);
+  span.attribute("sluice.streamed", summary.streamed);
+  span.attribute("sluice.attempts", summary.attempts);
 }
 
-void write_shape(telemetry::SpanEncoder& span, const RequestShape& shape) {
-  thread_local EncodedAttributeCache<4> encoded;
-  const std::uint64_t number =
-      static_cast<std::uint64_t>(shape.operation) | std::uint64_t{shape.route != nullptr} << 8;
-  const std::string_view route = shape.route ? std::string_view(shape.route->name) : "";
+void write_summary(telemetry::SpanEncoder& span, const RequestSummary& summary) {
+  const auto number = KeyNumber()
+                          .put(static_cast<unsigned>(summary.operation), 4)
+                          .put(summary.route != nullptr, 1)
+                          .put(static_cast<unsigned>(summary.usage_source), 2)
+                          .put(summary.streamed, 1)
+                          .put(summary.status, 16)
+                          .put(summary.attempts, 32)
+                          .get();
+  if (!number) {
+    write_summary<telemetry::SpanEncoder>(span, summary);
+    return;
+  }
+  thread_local EncodedAttributeCache<6> encoded;
+  const std::string_view route = summary.route ? std::string_view(summary.route->name) : "";
   span.put_encoded_attributes(
-      encoded.get(number, {shape.deployment, shape.method, shape.path, route},
-                  [&](auto& encoder) { write_shape<telemetry::SpanEncoder>(encoder, shape); }));
+      encoded.get(*number,
+                  {summary.deployment, summary.method, summary.path, route, summary.response_model,
+                   summary.app_id},
+                  [&](auto& encoder) { write_summary<telemetry::SpanEncoder>(encoder, summary); }));
 }
 
-// A CLIENT span's attributes that are the same on every attempt of a deployment at a backend.
-struct AttemptTarget {
+// How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
+// and it was the last), "client_gone" (the client left while it ran).
+enum class AttemptOutcome { kOk, kFailover, kError, kClientGone };
+
+std::string_view to_string(AttemptOutcome outcome) {
+  using namespace std::string_view_literals;
+  switch (outcome) {
+    case AttemptOutcome::kOk:
+      return "ok"sv;
+    case AttemptOutcome::kFailover:
+      return "failover"sv;
+    case AttemptOutcome::kError:
+      return "error"sv;
+    case AttemptOutcome::kClientGone:
+      break;
+  }
+  return "client_gone"sv;
+}
+
+AttemptOutcome attempt_outcome(const RequestContext& context, const Attempt& attempt, bool last) {
+  bool failed = attempt.status == 0 || !attempt.error.empty() || attempt.status >= 400;
+  if (!failed) return AttemptOutcome::kOk;
+  if (!last) return AttemptOutcome::kFailover;
+  return context.client_disconnected ? AttemptOutcome::kClientGone : AttemptOutcome::kError;
+}
+
+// A CLIENT span's attributes that are the same on every attempt of a deployment at a backend
+// that ends the same way.
+struct AttemptSummary {
   Operation operation;
   std::string_view deployment;
   std::string_view backend;
   const BackendSettings* settings;
   std::string_view upstream_deployment;
+  std::size_t number;  // 1 for the first attempt
+  unsigned status;     // 0: no HTTP response
+  AttemptOutcome outcome;
 };
 
 template <class Writer>
-void write_attempt_target(Writer& span, const AttemptTarget& target) {
-  if (auto operation = genai_operation(target.operation); !operation.empty()) {
+void write_attempt_summary(Writer& span, const AttemptSummary& attempt) {
+  if (auto operation = genai_operation(attempt.operation); !operation.empty()) {
     span.attribute("gen_ai.operation.name", operation);
   }
-  if (!target.deployment.empty()) span.attribute("gen_ai.request.model", target.deployment);
-  write_backend(span, target.backend, target.settings);
-  if (!target.upstream_deployment.empty()) {
-    span.attribute("sluice.upstream_deployment", target.upstream_deployment);
+  if (!attempt.deployment.empty()) span.attribute("gen_ai.request.model", attempt.deployment);
+  write_backend(span, attempt.backend, attempt.settings);
+  if (!attempt.upstream_deployment.empty()) {
+    span.attribute("sluice.upstream_deployment", attempt.upstream_deployment);
   }
+  span.attribute("sluice.attempt", attempt.number);
+  if (attempt.status != 0) span.attribute("http.response.status_code", attempt.status);
+  // No gen_ai.usage.* or gen_ai.response.model here: the request's SERVER span carries them.
+  // Trace backends that total tokens over a trace's GenAI spans (Langfuse, Azure Monitor's
+  // GenAI views) would count a request's tokens twice if the answering attempt repeated them.
+  span.attribute("sluice.attempt.outcome", to_string(attempt.outcome));
 }
 
-void write_attempt_target(telemetry::SpanEncoder& span, const AttemptTarget& target) {
+void write_attempt_summary(telemetry::SpanEncoder& span, const AttemptSummary& attempt) {
+  const auto* settings = attempt.settings;
+  const auto number = KeyNumber()
+                          .put(static_cast<unsigned>(attempt.operation), 4)
+                          .put(settings != nullptr, 1)
+                          .put(settings ? static_cast<unsigned>(settings->kind) : 0, 2)
+                          .put(settings ? settings->url.port : 0, 16)
+                          .put(static_cast<unsigned>(attempt.outcome), 2)
+                          .put(attempt.status, 16)
+                          .put(attempt.number, 23)
+                          .get();
+  if (!number) {
+    write_attempt_summary<telemetry::SpanEncoder>(span, attempt);
+    return;
+  }
   thread_local EncodedAttributeCache<4> encoded;
-  const auto* settings = target.settings;
-  const std::uint64_t number =
-      static_cast<std::uint64_t>(target.operation) |
-      (settings ? (std::uint64_t{1} << 8 | static_cast<std::uint64_t>(settings->kind) << 16 |
-                   std::uint64_t{settings->url.port} << 24)
-                : 0);
   const std::string_view host = settings ? std::string_view(settings->url.host) : "";
   span.put_encoded_attributes(encoded.get(
-      number, {target.deployment, target.backend, host, target.upstream_deployment},
-      [&](auto& encoder) { write_attempt_target<telemetry::SpanEncoder>(encoder, target); }));
-}
-
-// How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
-// and it was the last), "client_gone" (the client left while it ran).
-std::string_view attempt_outcome(const RequestContext& context, const Attempt& attempt, bool last) {
-  using namespace std::string_view_literals;
-  bool failed = attempt.status == 0 || !attempt.error.empty() || attempt.status >= 400;
-  if (!failed) return "ok"sv;
-  if (!last) return "failover"sv;
-  return context.client_disconnected ? "client_gone"sv : "error"sv;
+      *number, {attempt.deployment, attempt.backend, host, attempt.upstream_deployment},
+      [&](auto& encoder) { write_attempt_summary<telemetry::SpanEncoder>(encoder, attempt); }));
 }
 
 template <class Writer>
@@ -189,22 +273,14 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
   server.end_unix_ns = unix_ns(context.completed_at, offset);
   const std::string_view target = request.target();
   out.begin_span(server);
-  write_shape(out, RequestShape{context.target.operation, context.deployment,
-                                std::string_view(request.method_string()),
-                                target.substr(0, target.find('?')), context.route});
-  if (!context.response_model.empty()) {
-    out.attribute("gen_ai.response.model", context.response_model);
-  }
-  if (context.body.max_tokens) out.attribute("gen_ai.request.max_tokens", *context.body.max_tokens);
-  if (context.usage.source != UsageSource::kNone) {
-    out.attribute("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
-    out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
-    out.attribute("sluice.usage.source", to_string(context.usage.source));
-  }
-  out.attribute("http.response.status_code", context.status);
-  if (!context.client_ip.empty()) out.attribute("client.address", context.client_ip);
-  out.attribute("sluice.request_id", context.request_id);
-  if (!context.identity().app_id.empty()) out.attribute("sluice.app_id", context.identity().app_id);
+  // What repeats from request to request first (one cached block on the request path), then what
+  // each request has of its own.
+  write_summary(
+      out,
+      RequestSummary{context.target.operation, context.deployment,
+                     std::string_view(request.method_string()), target.substr(0, target.find('?')),
+                     context.route, context.response_model, context.usage.source, context.status,
+                     context.identity().app_id, context.streamed, context.attempts.size()});
   if (!context.backend.empty()) {
     const BackendSettings* settings = nullptr;
     for (auto it = context.attempts.rbegin(); it != context.attempts.rend(); ++it) {
@@ -215,8 +291,13 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
     }
     write_backend(out, context.backend, settings);
   }
-  out.attribute("sluice.streamed", context.streamed);
-  out.attribute("sluice.attempts", context.attempts.size());
+  if (context.body.max_tokens) out.attribute("gen_ai.request.max_tokens", *context.body.max_tokens);
+  if (context.usage.source != UsageSource::kNone) {
+    out.attribute("gen_ai.usage.input_tokens", context.usage.prompt_tokens);
+    out.attribute("gen_ai.usage.output_tokens", context.usage.completion_tokens);
+  }
+  if (!context.client_ip.empty()) out.attribute("client.address", context.client_ip);
+  out.attribute("sluice.request_id", context.request_id);
   if (!context.cache_decision.empty()) {
     out.attribute("sluice.cache", context.cache_decision);
     if (!context.cache.kind.empty()) {
@@ -263,20 +344,15 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
     span.start_unix_ns = unix_ns(started, offset);
     span.end_unix_ns = unix_ns(started + attempt.duration, offset);
     out.begin_span(span);
-    write_attempt_target(
-        out, AttemptTarget{context.target.operation, context.deployment, attempt.backend,
-                           attempt.settings, attempt.upstream_deployment});
-    out.attribute("sluice.attempt", i + 1);
-    if (attempt.status != 0) out.attribute("http.response.status_code", attempt.status);
-    // No gen_ai.usage.* or gen_ai.response.model here: the request's SERVER span carries them.
-    // Trace backends that total tokens over a trace's GenAI spans (Langfuse, Azure Monitor's
-    // GenAI views) would count a request's tokens twice if the answering attempt repeated them.
-    const std::string_view outcome = attempt_outcome(context, attempt, last);
-    out.attribute("sluice.attempt.outcome", outcome);
-    if (outcome != "ok") {
+    const AttemptOutcome outcome = attempt_outcome(context, attempt, last);
+    write_attempt_summary(
+        out, AttemptSummary{context.target.operation, context.deployment, attempt.backend,
+                            attempt.settings, attempt.upstream_deployment, i + 1, attempt.status,
+                            outcome});
+    if (outcome != AttemptOutcome::kOk) {
       std::string reason =
           !attempt.error.empty() ? attempt.error : "HTTP " + std::to_string(attempt.status);
-      if (outcome == "failover") out.attribute("sluice.failover_reason", reason);
+      if (outcome == AttemptOutcome::kFailover) out.attribute("sluice.failover_reason", reason);
       if (attempt.status != 0) {
         out.attribute("error.type", std::to_string(attempt.status));
       } else {

@@ -223,6 +223,25 @@ TEST_F(RequestSpansTest, TheEncoderWritesWhatTheCollectedSpansEncodeTo) {
   context_.target.operation = Operation::kEmbeddings;
   expect_same_bytes("another operation");
   context_.route = nullptr;
+  // And the request's summary (model answered, usage source, status, app, streamed), which is
+  // cached too, as is each attempt's ending.
+  context_.response_model = "gpt-4o-mini-2024-07-18";
+  expect_same_bytes("another response model");
+  context_.usage.source = UsageSource::kEstimated;
+  expect_same_bytes("usage estimated");
+  context_.streamed = true;
+  expect_same_bytes("streamed");
+  context_.set_identity(std::make_shared<Identity>(Identity{.app_id = "app-b"}));
+  expect_same_bytes("another app");
+  context_.status = 503;
+  context_.attempts.back().status = 503;
+  context_.attempts.back().error = "HTTP 503";
+  expect_same_bytes("a failed request");
+  context_.attempts.back().status = 0;
+  context_.attempts.back().error = "connection refused";
+  expect_same_bytes("an attempt with no answer");
+  context_.status = 70'000;  // past what the cache's key holds: encoded as it comes
+  expect_same_bytes("a status the key cannot hold");
 }
 
 }  // namespace
