@@ -160,17 +160,8 @@ enum class AttemptOutcome { kOk, kFailover, kError, kClientGone };
 
 std::string_view to_string(AttemptOutcome outcome) {
   using namespace std::string_view_literals;
-  switch (outcome) {
-    case AttemptOutcome::kOk:
-      return "ok"sv;
-    case AttemptOutcome::kFailover:
-      return "failover"sv;
-    case AttemptOutcome::kError:
-      return "error"sv;
-    case AttemptOutcome::kClientGone:
-      break;
-  }
-  return "client_gone"sv;
+  static constexpr std::array kNames{"ok"sv, "failover"sv, "error"sv, "client_gone"sv};
+  return kNames[static_cast<std::size_t>(outcome)];
 }
 
 AttemptOutcome attempt_outcome(const RequestContext& context, const Attempt& attempt, bool last) {
