@@ -88,25 +88,55 @@ void SpanEncoder::put_field_bytes(int field_number, std::string_view value) {
 }
 
 // A span's head has a fixed shape apart from its name, so it is written with one bounds check and
-// no varint loops: the ids are 16 and 8 bytes, the times 8, the flags 4.
+// no varint loops: the ids are 16 and 8 bytes, the times 8, the flags 4, and a name under 128 bytes
+// (nearly all: "{operation} {model}") has a one-byte length. Every length and key is one byte but
+// the flags' key, so each part is a few stores.
 void SpanEncoder::begin_span(const SpanStart& start) {
-  span_start_ = open_message(field::kSpans, kSpanLengthBytes);
-  event_start_ = 0;
-  const bool has_parent = is_valid(start.parent_span_id);
+  static_assert(W::varint_size(W::key(field::kSpans, 2)) == 1);
+  static_assert(W::varint_size(W::key(field::kFlags, 5)) == 2);
+  constexpr std::size_t kOpen = 1 + kSpanLengthBytes;
   constexpr std::size_t kIds = 2 + 16 + 2 + 8;
   constexpr std::size_t kParent = 2 + 8;
+  constexpr std::size_t kNameHead = 2;  // key and a one-byte length
   constexpr std::size_t kKindTimesFlags = 2 + 2 * 9 + 2 + 4;
-  char* p = extend(kIds + (has_parent ? kParent : 0));
-  auto put_id = [&p](int number, std::string_view id) {
-    *p++ = static_cast<char>(W::key(number, 2));
-    *p++ = static_cast<char>(id.size());
-    p = put_bytes(p, id.data(), id.size());
-  };
-  put_id(field::kTraceId, bytes_of(start.trace_id));
-  put_id(field::kSpanId, bytes_of(start.span_id));
-  if (has_parent) put_id(field::kParentSpanId, bytes_of(start.parent_span_id));
-  put_field_bytes(field::kName, start.name);
-  p = extend(kKindTimesFlags);
+  const std::string_view name = start.name;
+  const bool has_parent = is_valid(start.parent_span_id);
+  event_start_ = 0;
+  if (name.size() >= 0x80) [[unlikely]] {
+    begin_span_long_name(start, has_parent);
+    return;
+  }
+  char* p =
+      extend(kOpen + kIds + (has_parent ? kParent : 0) + kNameHead + name.size() + kKindTimesFlags);
+  span_start_ =
+      used_ - (kIds + (has_parent ? kParent : 0) + kNameHead + name.size() + kKindTimesFlags);
+  *p = static_cast<char>(W::key(field::kSpans, 2));
+  p += kOpen;  // the length's two bytes: end_span() writes them
+  p = put_head_fields(p, start, has_parent);
+  *p++ = static_cast<char>(W::key(field::kName, 2));
+  *p++ = static_cast<char>(name.size());
+  p = put_bytes(p, name.data(), name.size());
+  put_kind_times_flags(p, start);
+}
+
+char* SpanEncoder::put_head_fields(char* p, const SpanStart& start, bool has_parent) {
+  p[0] = static_cast<char>(W::key(field::kTraceId, 2));
+  p[1] = 16;
+  std::memcpy(p + 2, start.trace_id.data(), 16);
+  p[18] = static_cast<char>(W::key(field::kSpanId, 2));
+  p[19] = 8;
+  std::memcpy(p + 20, start.span_id.data(), 8);
+  p += 28;
+  if (has_parent) {
+    p[0] = static_cast<char>(W::key(field::kParentSpanId, 2));
+    p[1] = 8;
+    std::memcpy(p + 2, start.parent_span_id.data(), 8);
+    p += 10;
+  }
+  return p;
+}
+
+void SpanEncoder::put_kind_times_flags(char* p, const SpanStart& start) {
   *p++ = static_cast<char>(W::key(field::kKind, 0));
   *p++ = static_cast<char>(start.kind);
   *p++ = static_cast<char>(W::key(field::kStart, 1));
@@ -114,15 +144,33 @@ void SpanEncoder::begin_span(const SpanStart& start) {
   *p++ = static_cast<char>(W::key(field::kEnd, 1));
   p = put_fixed(p, start.end_unix_ns);
   // flags (fixed32, field 16: a two-byte key).
-  static_assert(W::varint_size(W::key(field::kFlags, 5)) == 2);
   const std::uint32_t flags =
       field::kSampled | field::kHasIsRemote | (start.parent_is_remote ? field::kIsRemote : 0);
   p += W::put_varint(p, W::key(field::kFlags, 5));
   put_fixed(p, flags);
 }
 
+// The same head with a name of 128 bytes or more, whose length takes more than a byte.
+void SpanEncoder::begin_span_long_name(const SpanStart& start, bool has_parent) {
+  constexpr std::size_t kIds = 2 + 16 + 2 + 8;
+  constexpr std::size_t kParent = 2 + 8;
+  constexpr std::size_t kKindTimesFlags = 2 + 2 * 9 + 2 + 4;
+  span_start_ = open_message(field::kSpans, kSpanLengthBytes);
+  put_head_fields(extend(kIds + (has_parent ? kParent : 0)), start, has_parent);
+  put_field_bytes(field::kName, start.name);
+  put_kind_times_flags(extend(kKindTimesFlags), start);
+}
+
 void SpanEncoder::end_span() {
-  close_message(span_start_, kSpanLengthBytes);
+  const std::size_t length = used_ - span_start_;
+  if (length >= 0x80 && length < 0x4000) [[likely]] {
+    // The two bytes begin_span() set aside, as a varint.
+    char* at = out_.bytes.data() + span_start_ - kSpanLengthBytes;
+    at[0] = static_cast<char>((length & 0x7f) | 0x80);
+    at[1] = static_cast<char>(length >> 7);
+  } else {
+    close_message(span_start_, kSpanLengthBytes);
+  }
   ++out_.count;
 }
 

@@ -111,6 +111,10 @@ class SpanEncoder final : public SpanWriter {
   // A span is 128 bytes to 16 KiB (two bytes) nearly always; its events and status under 128.
   static constexpr std::size_t kSpanLengthBytes = 2;
   std::size_t open_message(int field_number, std::size_t length_bytes);
+  // A span head's parts (begin_span): the ids at `p`, then the kind, times and flags.
+  static char* put_head_fields(char* p, const SpanStart& start, bool has_parent);
+  static void put_kind_times_flags(char* p, const SpanStart& start);
+  void begin_span_long_name(const SpanStart& start, bool has_parent);
   void close_message(std::size_t start, std::size_t length_bytes);
   void put_field_bytes(int field_number, std::string_view value);
   // One attribute of any size: KeyValue{key, AnyValue{`any_head` `any_tail`}}.

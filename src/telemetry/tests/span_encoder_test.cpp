@@ -40,27 +40,61 @@ void write_sample(SpanWriter& out, const SpanStart& start, std::string_view long
 }
 
 TEST(SpanEncoder, WritesTheSameBytesAsEncodingTheCollectedSpans) {
-  // Values long enough that a KeyValue, the span and the request need multi-byte lengths.
-  for (std::size_t long_size : {0u, 100u, 126u, 127u, 128u, 300u, 20'000u}) {
-    const std::string long_value(long_size, 'x');
-    const auto start = start_of("chat gpt-4o");
-    SpanEncoder encoder;
-    write_sample(encoder, start, long_value);
-    write_sample(encoder, start, "short");
-    auto encoded = encoder.take();
-    EXPECT_EQ(encoded.count, 2u);
+  // Values long enough that a KeyValue, the span and the request need multi-byte lengths; names
+  // around the one-byte length's end; spans with and without a parent.
+  const std::string long_names[] = {std::string(127, 'n'), std::string(128, 'n'),
+                                    std::string(300, 'n')};
+  for (std::string_view name : {std::string_view("chat gpt-4o"), std::string_view(long_names[0]),
+                                std::string_view(long_names[1]), std::string_view(long_names[2])}) {
+    for (bool has_parent : {false, true}) {
+      for (std::size_t long_size : {0u, 100u, 126u, 127u, 128u, 300u, 20'000u}) {
+        const std::string long_value(long_size, 'x');
+        auto start = start_of(name);
+        if (has_parent) {
+          start.parent_span_id = random_span_id();
+          start.parent_is_remote = true;
+        }
+        SpanEncoder encoder;
+        write_sample(encoder, start, long_value);
+        write_sample(encoder, start, "short");
+        auto encoded = encoder.take();
+        EXPECT_EQ(encoded.count, 2u);
 
-    SpanCollector collector;
-    write_sample(collector, start, long_value);
-    write_sample(collector, start, "short");
-    ASSERT_EQ(collector.spans().size(), 2u);
+        SpanCollector collector;
+        write_sample(collector, start, long_value);
+        write_sample(collector, start, "short");
+        ASSERT_EQ(collector.spans().size(), 2u);
 
-    ResourceInfo resource;
-    resource.attributes.emplace_back("service.name", "sluice");
-    EXPECT_EQ(encode_export_request(resource, std::span<const EncodedSpans>(&encoded, 1)),
-              encode_export_request(resource, std::span<const Span>(collector.spans())))
-        << "value of " << long_size << " bytes";
+        ResourceInfo resource;
+        resource.attributes.emplace_back("service.name", "sluice");
+        EXPECT_EQ(encode_export_request(resource, std::span<const EncodedSpans>(&encoded, 1)),
+                  encode_export_request(resource, std::span<const Span>(collector.spans())))
+            << "value of " << long_size << " bytes, name of " << name.size() << " bytes, "
+            << (has_parent ? "a parent" : "no parent");
+      }
+    }
   }
+}
+
+// A span under 128 bytes (a short name, no attributes) has a one-byte length: the two bytes set
+// aside for it shrink to one.
+TEST(SpanEncoder, ASpanUnder128BytesIsWrittenWithAOneByteLength) {
+  const auto start = start_of("x");
+  SpanEncoder encoder;
+  encoder.begin_span(start);
+  encoder.end_span();
+  encoder.begin_span(start);
+  encoder.attribute("k", "v");
+  encoder.end_span();
+  auto encoded = encoder.take();
+  SpanCollector collector;
+  for (int i = 0; i < 2; ++i) {
+    collector.begin_span(start);
+    if (i == 1) collector.attribute("k", "v");
+    collector.end_span();
+  }
+  EXPECT_EQ(encode_export_request(ResourceInfo{}, std::span<const EncodedSpans>(&encoded, 1)),
+            encode_export_request(ResourceInfo{}, std::span<const Span>(collector.spans())));
 }
 
 TEST(SpanEncoder, LongValuesDecodeWhole) {

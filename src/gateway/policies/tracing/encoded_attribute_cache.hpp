@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sluice/telemetry/span_encoder.hpp"
@@ -28,43 +29,58 @@ class EncodedAttributeCache {
   // SpanEncoder::put_encoded_attributes takes); `encode` runs on the key's first use only.
   template <class Encode>
   std::string_view get(std::uint64_t number, const Texts& texts, Encode&& encode) {
-    if (last_ < entries_.size() && matches(entries_[last_], number, texts)) {
-      return entries_[last_].bytes;
-    }
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (matches(entries_[i], number, texts)) {
-        last_ = i;
-        return entries_[i].bytes;
+    const std::uint64_t sizes = sizes_of(texts);
+    if (last_ && matches(*last_, number, sizes, texts)) return last_->bytes;
+    for (const auto& entry : entries_) {
+      if (matches(entry, number, sizes, texts)) {
+        last_ = &entry;
+        return entry.bytes;
       }
     }
     // Bounded: a key space that keeps growing (a path with ids in it, say) starts over.
     if (entries_.size() >= kMaxEntries) entries_.clear();
+    last_ = nullptr;  // the vector may move its entries
     telemetry::SpanEncoder encoder(256);
     encode(encoder);
-    Entry entry{number, {}, std::move(encoder.take().bytes)};
+    Entry entry{number, sizes, {}, std::move(encoder.take().bytes)};
     for (std::size_t i = 0; i < Parts; ++i) entry.texts[i] = std::string(texts[i]);
-    last_ = entries_.size();
     entries_.push_back(std::move(entry));
-    return entries_.back().bytes;
+    last_ = &entries_.back();
+    return last_->bytes;
   }
 
  private:
+  static_assert(Parts <= 8, "the texts' sizes are packed a byte each into one word");
   static constexpr std::size_t kMaxEntries = 64;
   struct Entry {
     std::uint64_t number;
+    std::uint64_t sizes;  // sizes_of(texts)
     std::array<std::string, Parts> texts;
     std::string bytes;
   };
 
-  static bool matches(const Entry& entry, std::uint64_t number, const Texts& texts) {
-    if (entry.number != number) return false;
-    for (std::size_t i = 0; i < Parts; ++i) {
-      if (entry.texts[i].size() != texts[i].size()) return false;
+  // The texts' sizes a byte each (255 for 255 or more), so that one comparison rules out nearly
+  // every other key; texts of 255 bytes or more are also compared by size.
+  static std::uint64_t sizes_of(const Texts& texts) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return ((std::uint64_t{texts[I].size() < 255 ? texts[I].size() : 255} << (8 * I)) | ...);
     }
-    for (std::size_t i = 0; i < Parts; ++i) {
-      if (!same_bytes(entry.texts[i].data(), texts[i].data(), texts[i].size())) return false;
+    (std::make_index_sequence<Parts>());
+  }
+
+  static bool matches(const Entry& entry, std::uint64_t number, std::uint64_t sizes,
+                      const Texts& texts) {
+    if (entry.number != number || entry.sizes != sizes) return false;
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return (same_text(entry.texts[I], texts[I]) && ...);  // unrolled: no loop per text
     }
-    return true;
+    (std::make_index_sequence<Parts>());
+  }
+
+  static bool same_text(const std::string& stored, std::string_view text) {
+    if (text.size() >= 255 && stored.size() != text.size()) [[unlikely]]
+      return false;
+    return same_bytes(stored.data(), text.data(), text.size());
   }
 
   // Whole words at a time, inline: the texts are names and paths of 3-60 bytes, for which a call
@@ -94,7 +110,7 @@ class EncodedAttributeCache {
   }
 
   std::vector<Entry> entries_;
-  std::size_t last_ = 0;  // the entry found last: most requests repeat the one before
+  const Entry* last_ = nullptr;  // the entry found last: most requests repeat the one before
 };
 
 }  // namespace sluice::gateway
