@@ -1,8 +1,8 @@
 #pragma once
 // Span attributes that repeat from one request to the next (the backend that served, the
-// deployment, the path and route), encoded once per thread and copied into each span: on the
-// request path they are a quarter of a span's attributes, and each costs ~40 instructions to
-// encode against a few to copy.
+// deployment, path and route, the model that answered, the status), encoded once per thread and
+// copied into each span: on the request path they are most of a span's attributes, and each costs
+// ~40 instructions to encode against a few to copy.
 //
 // An entry is found by every value it was encoded from, compared by value: settings replaced by a
 // reload (even at the same address) give a different key or the same bytes, never stale ones.
@@ -31,19 +31,25 @@ class EncodedAttributeCache {
   std::string_view get(std::uint64_t number, const Texts& texts, Encode&& encode) {
     const std::uint64_t sizes = sizes_of(texts);
     if (last_ && matches(*last_, number, sizes, texts)) return last_->bytes;
-    for (const auto& entry : entries_) {
+    auto& bucket = buckets_[bucket_of(number, sizes)];
+    for (const std::uint32_t index : bucket) {
+      const Entry& entry = entries_[index];
       if (matches(entry, number, sizes, texts)) {
         last_ = &entry;
         return entry.bytes;
       }
     }
     // Bounded: a key space that keeps growing (a path with ids in it, say) starts over.
-    if (entries_.size() >= kMaxEntries) entries_.clear();
+    if (entries_.size() >= kMaxEntries) {
+      entries_.clear();
+      for (auto& each : buckets_) each.clear();
+    }
     last_ = nullptr;  // the vector may move its entries
     telemetry::SpanEncoder encoder(256);
     encode(encoder);
     Entry entry{number, sizes, {}, std::move(encoder.take().bytes)};
     for (std::size_t i = 0; i < Parts; ++i) entry.texts[i] = std::string(texts[i]);
+    bucket.push_back(static_cast<std::uint32_t>(entries_.size()));
     entries_.push_back(std::move(entry));
     last_ = &entries_.back();
     return last_->bytes;
@@ -51,13 +57,23 @@ class EncodedAttributeCache {
 
  private:
   static_assert(Parts <= 8, "the texts' sizes are packed a byte each into one word");
-  static constexpr std::size_t kMaxEntries = 64;
+  // Room for the keys a large gateway has per thread (routes x deployments x operations x the
+  // few statuses), found through buckets chosen by the numbers alone, so that neither a look-up
+  // nor a miss scans them all.
+  static constexpr std::size_t kMaxEntries = 512;
+  static constexpr std::size_t kBuckets = 128;
   struct Entry {
     std::uint64_t number;
     std::uint64_t sizes;  // sizes_of(texts)
     std::array<std::string, Parts> texts;
     std::string bytes;
   };
+
+  static_assert(kBuckets == 128, "bucket_of takes seven bits");
+  static std::size_t bucket_of(std::uint64_t number, std::uint64_t sizes) {
+    const std::uint64_t mixed = (number ^ (sizes * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    return static_cast<std::size_t>(mixed >> 57);  // the top seven bits: one of kBuckets
+  }
 
   // The texts' sizes a byte each (255 for 255 or more), so that one comparison rules out nearly
   // every other key; texts of 255 bytes or more are also compared by size.
@@ -110,6 +126,7 @@ class EncodedAttributeCache {
   }
 
   std::vector<Entry> entries_;
+  std::array<std::vector<std::uint32_t>, kBuckets> buckets_;  // indexes into entries_
   const Entry* last_ = nullptr;  // the entry found last: most requests repeat the one before
 };
 

@@ -79,10 +79,12 @@ void write_backend(telemetry::SpanEncoder& span, std::string_view name,
 class KeyNumber {
  public:
   KeyNumber& put(std::uint64_t value, int bits) {
-    if (bits < 64 && value >> bits != 0) fits_ = false;
+    if (used_ + bits > 64 || (bits < 64 && value >> bits != 0)) {
+      fits_ = false;
+      return *this;
+    }
     number_ |= value << used_;
     used_ += bits;
-    if (used_ > 64) fits_ = false;
     return *this;
   }
   std::optional<std::uint64_t> get() const {
@@ -96,7 +98,8 @@ class KeyNumber {
 };
 
 // The SERVER span's attributes that are the same from one request to the next of a deployment,
-// method, path, route and app whose answers look alike (model, status, usage source, attempts).
+// method, path and route whose answers look alike (model, status, usage source, attempts). Not the
+// app: a gateway serves many, and each would multiply the keys.
 struct RequestSummary {
   Operation operation;
   std::string_view deployment;
@@ -106,7 +109,6 @@ struct RequestSummary {
   std::string_view response_model;
   UsageSource usage_source;
   unsigned status;
-  std::string_view app_id;
   bool streamed;
   std::size_t attempts;
 };
@@ -127,7 +129,6 @@ void write_summary(Writer& span, const RequestSummary& summary) {
     span.attribute("sluice.usage.source", std::string_view(to_string(summary.usage_source)));
   }
   span.attribute("http.response.status_code", summary.status);
-  if (!summary.app_id.empty()) span.attribute("sluice.app_id", summary.app_id);
   span.attribute("sluice.streamed", summary.streamed);
   span.attribute("sluice.attempts", summary.attempts);
 }
@@ -145,13 +146,11 @@ void write_summary(telemetry::SpanEncoder& span, const RequestSummary& summary) 
     write_summary<telemetry::SpanEncoder>(span, summary);
     return;
   }
-  thread_local EncodedAttributeCache<6> encoded;
+  thread_local EncodedAttributeCache<5> encoded;
   const std::string_view route = summary.route ? std::string_view(summary.route->name) : "";
-  span.put_encoded_attributes(
-      encoded.get(*number,
-                  {summary.deployment, summary.method, summary.path, route, summary.response_model,
-                   summary.app_id},
-                  [&](auto& encoder) { write_summary<telemetry::SpanEncoder>(encoder, summary); }));
+  span.put_encoded_attributes(encoded.get(
+      *number, {summary.deployment, summary.method, summary.path, route, summary.response_model},
+      [&](auto& encoder) { write_summary<telemetry::SpanEncoder>(encoder, summary); }));
 }
 
 // How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
@@ -266,12 +265,11 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
   out.begin_span(server);
   // What repeats from request to request first (one cached block on the request path), then what
   // each request has of its own.
-  write_summary(
-      out,
-      RequestSummary{context.target.operation, context.deployment,
-                     std::string_view(request.method_string()), target.substr(0, target.find('?')),
-                     context.route, context.response_model, context.usage.source, context.status,
-                     context.identity().app_id, context.streamed, context.attempts.size()});
+  write_summary(out, RequestSummary{context.target.operation, context.deployment,
+                                    std::string_view(request.method_string()),
+                                    target.substr(0, target.find('?')), context.route,
+                                    context.response_model, context.usage.source, context.status,
+                                    context.streamed, context.attempts.size()});
   if (!context.backend.empty()) {
     const BackendSettings* settings = nullptr;
     for (auto it = context.attempts.rbegin(); it != context.attempts.rend(); ++it) {
@@ -289,6 +287,7 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
   }
   if (!context.client_ip.empty()) out.attribute("client.address", context.client_ip);
   out.attribute("sluice.request_id", context.request_id);
+  if (!context.identity().app_id.empty()) out.attribute("sluice.app_id", context.identity().app_id);
   if (!context.cache_decision.empty()) {
     out.attribute("sluice.cache", context.cache_decision);
     if (!context.cache.kind.empty()) {
