@@ -32,6 +32,15 @@ char* put_fixed(char* at, Unsigned value) {
   return put_bytes(at, &value, sizeof value);
 }
 
+// The sizes of a span head's fixed parts (put_head_fields, put_kind_times_flags): the trace and
+// span ids (and the parent's) with their keys and lengths; the kind, the two times, and the flags
+// (fixed32, field 16: a two-byte key).
+constexpr std::size_t head_ids_size(bool has_parent) {
+  return (2 + 16) + (2 + 8) + (has_parent ? 2 + 8 : 0);
+}
+static_assert(W::varint_size(W::key(field::kFlags, 5)) == 2);
+constexpr std::size_t kKindTimesFlagsSize = 2 + 2 * (1 + 8) + (2 + 4);
+
 }  // namespace
 
 SpanEncoder::SpanEncoder(std::size_t reserve) : SpanEncoder(std::string(), reserve) {}
@@ -93,12 +102,6 @@ void SpanEncoder::put_field_bytes(int field_number, std::string_view value) {
 // the flags' key, so each part is a few stores.
 void SpanEncoder::begin_span(const SpanStart& start) {
   static_assert(W::varint_size(W::key(field::kSpans, 2)) == 1);
-  static_assert(W::varint_size(W::key(field::kFlags, 5)) == 2);
-  constexpr std::size_t kOpen = 1 + kSpanLengthBytes;
-  constexpr std::size_t kIds = 2 + 16 + 2 + 8;
-  constexpr std::size_t kParent = 2 + 8;
-  constexpr std::size_t kNameHead = 2;  // key and a one-byte length
-  constexpr std::size_t kKindTimesFlags = 2 + 2 * 9 + 2 + 4;
   const std::string_view name = start.name;
   const bool has_parent = is_valid(start.parent_span_id);
   event_start_ = 0;
@@ -106,10 +109,12 @@ void SpanEncoder::begin_span(const SpanStart& start) {
     begin_span_long_name(start, has_parent);
     return;
   }
+  constexpr std::size_t kOpen = 1 + kSpanLengthBytes;  // the span's key and its length's bytes
+  constexpr std::size_t kNameHead = 2;                 // the name's key and one-byte length
+  const std::size_t at = used_;
   char* p =
-      extend(kOpen + kIds + (has_parent ? kParent : 0) + kNameHead + name.size() + kKindTimesFlags);
-  span_start_ =
-      used_ - (kIds + (has_parent ? kParent : 0) + kNameHead + name.size() + kKindTimesFlags);
+      extend(kOpen + head_ids_size(has_parent) + kNameHead + name.size() + kKindTimesFlagsSize);
+  span_start_ = at + kOpen;
   *p = static_cast<char>(W::key(field::kSpans, 2));
   p += kOpen;  // the length's two bytes: end_span() writes them
   p = put_head_fields(p, start, has_parent);
@@ -152,13 +157,10 @@ void SpanEncoder::put_kind_times_flags(char* p, const SpanStart& start) {
 
 // The same head with a name of 128 bytes or more, whose length takes more than a byte.
 void SpanEncoder::begin_span_long_name(const SpanStart& start, bool has_parent) {
-  constexpr std::size_t kIds = 2 + 16 + 2 + 8;
-  constexpr std::size_t kParent = 2 + 8;
-  constexpr std::size_t kKindTimesFlags = 2 + 2 * 9 + 2 + 4;
   span_start_ = open_message(field::kSpans, kSpanLengthBytes);
-  put_head_fields(extend(kIds + (has_parent ? kParent : 0)), start, has_parent);
+  put_head_fields(extend(head_ids_size(has_parent)), start, has_parent);
   put_field_bytes(field::kName, start.name);
-  put_kind_times_flags(extend(kKindTimesFlags), start);
+  put_kind_times_flags(extend(kKindTimesFlagsSize), start);
 }
 
 void SpanEncoder::end_span() {

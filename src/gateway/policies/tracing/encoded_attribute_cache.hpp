@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,18 @@ template <std::size_t Parts>
 class EncodedAttributeCache {
  public:
   using Texts = std::array<std::string_view, Parts>;
+
+  // Writes into `span` the attributes `encode(SpanEncoder&)` writes for this key: copied from the
+  // cache, or encoded straight into the span when the key's numbers did not fit one (nullopt).
+  template <class Encode>
+  void put(telemetry::SpanEncoder& span, std::optional<std::uint64_t> number, const Texts& texts,
+           Encode&& encode) {
+    if (!number) {
+      encode(span);
+      return;
+    }
+    span.put_encoded_attributes(get(*number, texts, encode));
+  }
 
   // The attributes `encode(SpanEncoder&)` writes for this key, outside any span (what
   // SpanEncoder::put_encoded_attributes takes); `encode` runs on the key's first use only.

@@ -46,34 +46,6 @@ std::uint64_t unix_ns(std::chrono::steady_clock::time_point t, std::chrono::nano
   return ns.count() > 0 ? static_cast<std::uint64_t>(ns.count()) : 0;
 }
 
-// The attributes that say which backend served: sluice.backend, then, when its settings are
-// known, server.address/port and the provider.
-template <class Writer>
-void write_backend(Writer& span, std::string_view name, const BackendSettings* backend) {
-  span.attribute("sluice.backend", name);
-  if (!backend) return;
-  span.attribute("server.address", backend->url.host);
-  span.attribute("server.port", backend->url.port);
-  const auto [provider, system] = provider_of(*backend);
-  span.attribute("gen_ai.provider.name", provider);
-  span.attribute("gen_ai.system", system);
-}
-
-// The same attributes, encoded once per backend and thread (encoded_attribute_cache.hpp).
-void write_backend(telemetry::SpanEncoder& span, std::string_view name,
-                   const BackendSettings* backend) {
-  if (!backend) {
-    span.attribute("sluice.backend", name);
-    return;
-  }
-  thread_local EncodedAttributeCache<2> encoded;
-  const std::uint64_t number =
-      static_cast<std::uint64_t>(backend->kind) | std::uint64_t{backend->url.port} << 8;
-  span.put_encoded_attributes(encoded.get(number, {name, backend->url.host}, [&](auto& encoder) {
-    write_backend<telemetry::SpanEncoder>(encoder, name, backend);  // the generic writer
-  }));
-}
-
 // Packs small values into a cache key's number: each value `bits` wide, in order. nullopt when a
 // value does not fit (then the attributes are encoded, not looked up).
 class KeyNumber {
@@ -96,6 +68,35 @@ class KeyNumber {
   int used_ = 0;
   bool fits_ = true;
 };
+
+// The attributes that say which backend served: sluice.backend, then, when its settings are
+// known, server.address/port and the provider.
+template <class Writer>
+void write_backend(Writer& span, std::string_view name, const BackendSettings* backend) {
+  span.attribute("sluice.backend", name);
+  if (!backend) return;
+  span.attribute("server.address", backend->url.host);
+  span.attribute("server.port", backend->url.port);
+  const auto [provider, system] = provider_of(*backend);
+  span.attribute("gen_ai.provider.name", provider);
+  span.attribute("gen_ai.system", system);
+}
+
+// The same attributes, encoded once per backend and thread (encoded_attribute_cache.hpp).
+void write_backend(telemetry::SpanEncoder& span, std::string_view name,
+                   const BackendSettings* backend) {
+  if (!backend) {
+    span.attribute("sluice.backend", name);
+    return;
+  }
+  thread_local EncodedAttributeCache<2> encoded;
+  encoded.put(
+      span,
+      KeyNumber().put(static_cast<unsigned>(backend->kind), 2).put(backend->url.port, 16).get(),
+      {name, backend->url.host}, [&](telemetry::SpanEncoder& encoder) {
+        write_backend<telemetry::SpanEncoder>(encoder, name, backend);  // the generic one
+      });
+}
 
 // The SERVER span's attributes that are the same from one request to the next of a deployment,
 // method, path and route whose answers look alike (model, status, usage source, attempts). Not the
@@ -142,15 +143,13 @@ void write_summary(telemetry::SpanEncoder& span, const RequestSummary& summary) 
                           .put(summary.status, 16)
                           .put(summary.attempts, 32)
                           .get();
-  if (!number) {
-    write_summary<telemetry::SpanEncoder>(span, summary);
-    return;
-  }
   thread_local EncodedAttributeCache<5> encoded;
   const std::string_view route = summary.route ? std::string_view(summary.route->name) : "";
-  span.put_encoded_attributes(encoded.get(
-      *number, {summary.deployment, summary.method, summary.path, route, summary.response_model},
-      [&](auto& encoder) { write_summary<telemetry::SpanEncoder>(encoder, summary); }));
+  encoded.put(span, number,
+              {summary.deployment, summary.method, summary.path, route, summary.response_model},
+              [&](telemetry::SpanEncoder& encoder) {
+                write_summary<telemetry::SpanEncoder>(encoder, summary);
+              });
 }
 
 // How an attempt ended: "ok", "failover" (failed, and the next member was tried), "error" (failed,
@@ -212,15 +211,13 @@ void write_attempt_summary(telemetry::SpanEncoder& span, const AttemptSummary& a
                           .put(attempt.status, 16)
                           .put(attempt.number, 23)
                           .get();
-  if (!number) {
-    write_attempt_summary<telemetry::SpanEncoder>(span, attempt);
-    return;
-  }
   thread_local EncodedAttributeCache<4> encoded;
   const std::string_view host = settings ? std::string_view(settings->url.host) : "";
-  span.put_encoded_attributes(encoded.get(
-      *number, {attempt.deployment, attempt.backend, host, attempt.upstream_deployment},
-      [&](auto& encoder) { write_attempt_summary<telemetry::SpanEncoder>(encoder, attempt); }));
+  encoded.put(span, number,
+              {attempt.deployment, attempt.backend, host, attempt.upstream_deployment},
+              [&](telemetry::SpanEncoder& encoder) {
+                write_attempt_summary<telemetry::SpanEncoder>(encoder, attempt);
+              });
 }
 
 template <class Writer>
@@ -236,15 +233,12 @@ void write_spans(Writer& out, const RequestContext& context, const RequestTrace&
       !operation.empty() ? operation : std::string_view(request.method_string());
   if (!operation.empty() && !context.deployment.empty()) {
     const std::size_t size = operation.size() + 1 + context.deployment.size();
-    char* at = name_room.data();
-    if (size > name_room.size()) {
-      name_past_room.resize(size);
-      at = name_past_room.data();
-    }
+    if (size > name_room.size()) name_past_room.resize(size);
+    char* at = size > name_room.size() ? name_past_room.data() : name_room.data();
     std::memcpy(at, operation.data(), operation.size());
     at[operation.size()] = ' ';
     std::memcpy(at + operation.size() + 1, context.deployment.data(), context.deployment.size());
-    name = {size > name_room.size() ? name_past_room.data() : name_room.data(), size};
+    name = {at, size};
   }
   auto received = context.received_at != std::chrono::steady_clock::time_point{}
                       ? context.received_at

@@ -7,10 +7,16 @@
 namespace sluice::gateway {
 namespace {
 
-// What the cache should hold for a key: an attribute naming every part of it.
+// The attribute each test key stands for: one naming every part of the key.
+void write_key(telemetry::SpanEncoder& encoder, std::uint64_t number, std::string_view a,
+               std::string_view b) {
+  encoder.attribute("key", std::to_string(number) + "|" + std::string(a) + "|" + std::string(b));
+}
+
+// What the cache should hold for a key.
 std::string expected_bytes(std::uint64_t number, std::string_view a, std::string_view b) {
   telemetry::SpanEncoder encoder(256);
-  encoder.attribute("key", std::to_string(number) + "|" + std::string(a) + "|" + std::string(b));
+  write_key(encoder, number, a, b);
   return std::move(encoder.take().bytes);
 }
 
@@ -21,8 +27,7 @@ class EncodedAttributeCacheTest : public ::testing::Test {
     bool encoded = false;
     auto bytes = cache_.get(number, {a, b}, [&](telemetry::SpanEncoder& encoder) {
       encoded = true;
-      encoder.attribute("key",
-                        std::to_string(number) + "|" + std::string(a) + "|" + std::string(b));
+      write_key(encoder, number, a, b);
     });
     return {std::string(bytes), encoded};
   }
