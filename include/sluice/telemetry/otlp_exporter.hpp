@@ -29,8 +29,12 @@ struct OtlpExporterSettings {
   http::Url endpoint;  // the traces URL itself (…/v1/traces)
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. an API key for the collector
   std::optional<http::ProxyEndpoint> proxy;  // the HTTP proxy exports go through; nullopt: direct
-  std::size_t batch_size = 512;
-  std::size_t queue_size = 4096;
+  // 1,024 spans (~600 KB of a gateway's spans, under nginx's default 1 MiB request body): an
+  // export's fixed cost (the HTTP exchange and ~8 system calls, the wake-ups of both threads) was
+  // ~0.3 µs a request at 512 spans on the 2-core machine, and is half that here
+  // (docs/performance.md, 2026-12-06). The queue holds eight batches, as it did at 512.
+  std::size_t batch_size = 1024;
+  std::size_t queue_size = 8192;
   std::chrono::milliseconds interval{1'000};
   std::chrono::milliseconds timeout{5'000};  // per export request; also bounds the final flush
   ResourceInfo resource;

@@ -1,5 +1,7 @@
 #include "gateway/policies/tracing/tracing_settings.hpp"
 
+#include <algorithm>
+
 #include "sluice/http/url.hpp"
 
 namespace sluice::gateway {
@@ -78,7 +80,8 @@ TracingSettings TracingSettings::from_config(const core::ConfigNode& node,
   if (e.batch_size == 0 || e.batch_size > 100'000) {
     node.fail_at("batch_size", "must be between 1 and 100000 spans");
   }
-  e.queue_size = node.optional<std::size_t>("queue_size", e.queue_size);
+  // Unset, the queue grows with a larger batch rather than refusing a key the user did not write.
+  e.queue_size = node.optional<std::size_t>("queue_size", std::max(e.queue_size, e.batch_size * 8));
   if (e.queue_size < e.batch_size || e.queue_size > 10'000'000) {
     node.fail_at("queue_size", "must be at least batch_size (" + std::to_string(e.batch_size) +
                                    ") and at most 10000000 spans");

@@ -6,8 +6,8 @@
 //       endpoint: http://otel-collector:4318   # OTLP/HTTP base URL; /v1/traces is appended
 //       protocol: http/protobuf                # the only one (the collector's default)
 //       sample_ratio: 1.0                      # share of new traces kept
-//       batch_size: 512                        # spans per export request
-//       queue_size: 4096                       # spans waiting for export; beyond: dropped
+//       batch_size: 1024                       # spans per export request
+//       queue_size: 8192                       # spans waiting for export; beyond: dropped
 //       interval: 1s                           # longest wait before a partial batch goes out
 //       timeout: 5s                            # per export request, and the flush at shutdown
 //       service_name: sluice                   # resource attribute service.name

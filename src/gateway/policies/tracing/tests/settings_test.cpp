@@ -56,6 +56,16 @@ TEST(TracingSettings, DefaultsKeepEveryTraceAsService_sluice) {
   EXPECT_EQ(s.sample_ratio, 1.0);
   EXPECT_EQ(resource_value(s, "service.name"), "sluice");
   EXPECT_EQ(s.exporter.endpoint.path, "/v1/traces");
+  EXPECT_EQ(s.exporter.batch_size, 1024u);
+  EXPECT_EQ(s.exporter.queue_size, 8192u);
+}
+
+// A user who sets a larger batch and no queue is not told off about the queue they did not set.
+TEST(TracingSettings, AnUnsetQueueHoldsEightOfALargerBatch) {
+  auto s = parse("endpoint: http://127.0.0.1:4318\nbatch_size: 5000\n");
+  EXPECT_EQ(s.exporter.batch_size, 5000u);
+  EXPECT_EQ(s.exporter.queue_size, 40000u);
+  EXPECT_EQ(parse("endpoint: http://127.0.0.1:4318\nbatch_size: 100\n").exporter.queue_size, 8192u);
 }
 
 TEST(TracingSettings, AFullTracesUrlIsTakenAsItIs) {
