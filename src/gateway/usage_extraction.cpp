@@ -3,6 +3,8 @@
 #include <array>
 #include <optional>
 
+#include "gateway/usage_scan.hpp"
+
 namespace sluice::gateway {
 
 namespace {
@@ -94,6 +96,12 @@ void append_choice_text(dom::array choices, std::string& text, bool& has_content
 
 bool extract_usage(std::string_view body, JsonScratch& scratch, TokenUsage& usage,
                    std::string& model) {
+  if (auto decided = scan_usage(body, usage, model)) return *decided;
+  return extract_usage_by_dom(body, scratch, usage, model);
+}
+
+bool extract_usage_by_dom(std::string_view body, JsonScratch& scratch, TokenUsage& usage,
+                          std::string& model) {
   dom::element doc;
   if (scratch.parse(body).get(doc) != SUCCESS) return false;
   dom::object object;

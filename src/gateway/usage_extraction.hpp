@@ -10,9 +10,13 @@
 namespace sluice::gateway {
 
 // From a non-streaming response body: usage (incl. cached and reasoning details) and model.
-// Returns false when the body has no usable `usage`.
+// Returns false when the body has no usable `usage`. Read by scan_usage() (usage_scan.hpp) when it
+// can decide, else by simdjson's DOM parser.
 bool extract_usage(std::string_view body, JsonScratch& scratch, TokenUsage& usage,
                    std::string& model);
+// The same through simdjson's DOM parser only: the reference scan_usage() is tested against.
+bool extract_usage_by_dom(std::string_view body, JsonScratch& scratch, TokenUsage& usage,
+                          std::string& model);
 
 struct StreamChunk {
   bool json = false;         // the data was a JSON object

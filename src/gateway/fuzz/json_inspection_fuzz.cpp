@@ -1,11 +1,13 @@
 // Arbitrary bytes as a request body, a response body and a stream chunk: the gateway's JSON
-// inspection must answer (accept or refuse with a reason) and never crash.
+// inspection must answer (accept or refuse with a reason) and never crash, and the one-pass usage
+// scan must read every body it decides as simdjson's DOM parser does.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "gateway/request_body.hpp"
 #include "gateway/usage_extraction.hpp"
+#include "gateway/usage_scan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sluice::gateway;
@@ -17,6 +19,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TokenUsage usage;
   std::string model, text;
   extract_usage(input, scratch, usage, model);
+  // Where the one-pass scan decides, it decides as simdjson's DOM parser does.
+  TokenUsage scanned, by_dom;
+  std::string scanned_model, dom_model;
+  if (auto decided = scan_usage(input, scanned, scanned_model)) {
+    const bool expected = extract_usage_by_dom(input, scratch, by_dom, dom_model);
+    if (*decided != expected || scanned_model != dom_model ||
+        scanned.prompt_tokens != by_dom.prompt_tokens ||
+        scanned.completion_tokens != by_dom.completion_tokens ||
+        scanned.total_tokens != by_dom.total_tokens ||
+        scanned.cached_tokens != by_dom.cached_tokens ||
+        scanned.reasoning_tokens != by_dom.reasoning_tokens || scanned.source != by_dom.source) {
+      std::abort();
+    }
+  }
   auto chunk = inspect_stream_chunk(input, scratch, usage, model, text);
   if (chunk.usage_only && !chunk.has_usage) std::abort();
   // The gateway rewrites only bodies inspection accepted (proxy.cpp answers 400 first); a body
