@@ -2,12 +2,19 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/request_body_scan.hpp"
 #include "sluice/core/json_syntax_error.hpp"
 
 namespace sluice::gateway {
 
 std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
                                                 RequestBodyInfo& info) {
+  if (scan_request_body(body, info)) return std::nullopt;
+  return inspect_request_body_by_dom(body, scratch, info);
+}
+
+std::optional<std::string> inspect_request_body_by_dom(std::string_view body, JsonScratch& scratch,
+                                                       RequestBodyInfo& info) {
   using namespace simdjson;
   dom::element doc;
   if (auto error = scratch.parse(body).get(doc); error != SUCCESS) {

@@ -10,9 +10,14 @@
 namespace sluice::gateway {
 
 // Reads model, stream, stream_options.include_usage and max_tokens from a request body.
-// Returns an error message for a body that is not a JSON object (the caller answers 400).
+// Returns an error message for a body that is not a JSON object (the caller answers 400). Read by
+// scan_request_body() (request_body_scan.hpp) when it can decide, else by simdjson's DOM parser.
 std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
                                                 RequestBodyInfo& info);
+// The same through simdjson's DOM parser only (the document kept in `scratch` for policies that
+// read more of the body): the reference scan_request_body() is tested against.
+std::optional<std::string> inspect_request_body_by_dom(std::string_view body, JsonScratch& scratch,
+                                                       RequestBodyInfo& info);
 
 struct BodyRewrite {
   bool add_include_usage = false;  // set stream_options.include_usage = true

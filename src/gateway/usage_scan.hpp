@@ -6,14 +6,7 @@
 // the two parses of a request). This pass checks the whole document's syntax as the DOM parser
 // does and keeps only what extract_usage() reads.
 //
-// It decides only what it can decide exactly as simdjson would. Anything else comes back
-// undecided, and the caller parses the body with simdjson as before:
-// - a byte of 0x80 or more (UTF-8 to validate);
-// - a `\u` escape (surrogate pairs to check);
-// - a number with a fraction or an exponent, `-0`, or more than 18 digits (range rules);
-// - nesting deeper than 64;
-// - a top level that is not an object;
-// - an escape in the model's name (to unescape).
+// Undecided cases (json_scan.hpp's, and a model's name with an escape) go to simdjson as before.
 // Where it decides, the outcome is the same as extract_usage_by_dom(), including what it leaves
 // untouched. usage_scan_test.cpp checks this on every truncation and byte change of real answers.
 #include <optional>

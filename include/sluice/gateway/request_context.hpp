@@ -36,6 +36,7 @@ struct RequestBodyInfo {
   std::optional<std::int64_t> max_tokens;  // max_tokens or max_completion_tokens
   // Where the parsed body may still be found: the worker's JSON scratch and the number of the
   // parse (JsonScratch::document), so that a policy reading more of it need not parse it again.
+  // Null when the one-pass scan read the body (request_body_scan.hpp): no document was built.
   const JsonScratch* document_source = nullptr;
   std::uint64_t document_generation = 0;
 };

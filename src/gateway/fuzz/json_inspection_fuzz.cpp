@@ -1,11 +1,12 @@
 // Arbitrary bytes as a request body, a response body and a stream chunk: the gateway's JSON
 // inspection must answer (accept or refuse with a reason) and never crash, and the one-pass usage
-// scan must read every body it decides as simdjson's DOM parser does.
+// and request body scans must read every body they decide as simdjson's DOM parser does.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "gateway/request_body.hpp"
+#include "gateway/request_body_scan.hpp"
 #include "gateway/usage_extraction.hpp"
 #include "gateway/usage_scan.hpp"
 
@@ -16,6 +17,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RequestBodyInfo info;
   auto error = inspect_request_body(input, scratch, info);
   if (error && error->empty()) std::abort();  // a refusal always says why
+  // A body the one-pass scan accepts, simdjson's DOM parser accepts and reads the same.
+  RequestBodyInfo scanned_body;
+  if (scan_request_body(input, scanned_body)) {
+    RequestBodyInfo dom_body;
+    if (inspect_request_body_by_dom(input, scratch, dom_body) ||
+        scanned_body.model != dom_body.model || scanned_body.stream != dom_body.stream ||
+        scanned_body.include_usage != dom_body.include_usage ||
+        scanned_body.max_tokens != dom_body.max_tokens) {
+      std::abort();
+    }
+  }
   TokenUsage usage;
   std::string model, text;
   extract_usage(input, scratch, usage, model);

@@ -29,10 +29,13 @@ TEST(RequestBody, ReadsTheFieldsOfAnObject) {
   EXPECT_EQ(info.max_tokens, 7);
 }
 
+// The DOM parse (bodies the one-pass scan leaves to simdjson) keeps its document for the policies
+// that read more of the body; a scanned body keeps none (request_body_scan_test.cpp).
 TEST(RequestBody, ItsDocumentStaysFoundUntilTheNextParseOnTheWorker) {
   JsonScratch scratch;
   RequestBodyInfo info;
-  ASSERT_EQ(inspect_request_body(R"({"model": "a", "messages": []})", scratch, info), std::nullopt);
+  ASSERT_EQ(inspect_request_body_by_dom(R"({"model": "a", "messages": []})", scratch, info),
+            std::nullopt);
   ASSERT_EQ(info.document_source, &scratch);
   auto document = scratch.document(info.document_generation);
   ASSERT_TRUE(document);
@@ -43,7 +46,7 @@ TEST(RequestBody, ItsDocumentStaysFoundUntilTheNextParseOnTheWorker) {
   // Another request's body parsed on the same worker replaces it: the first request must not read
   // the second one's fields.
   RequestBodyInfo other;
-  ASSERT_EQ(inspect_request_body(R"({"model": "b"})", scratch, other), std::nullopt);
+  ASSERT_EQ(inspect_request_body_by_dom(R"({"model": "b"})", scratch, other), std::nullopt);
   EXPECT_FALSE(scratch.document(info.document_generation));
   ASSERT_TRUE(scratch.document(other.document_generation));
   // So does a parse that fails (a broken stream chunk), and a body that is not an object leaves
@@ -52,7 +55,7 @@ TEST(RequestBody, ItsDocumentStaysFoundUntilTheNextParseOnTheWorker) {
   EXPECT_FALSE(scratch.document(other.document_generation));
   EXPECT_FALSE(scratch.document(scratch.generation()));
   RequestBodyInfo not_object;
-  EXPECT_TRUE(inspect_request_body("[1]", scratch, not_object));
+  EXPECT_TRUE(inspect_request_body_by_dom("[1]", scratch, not_object));
   EXPECT_EQ(not_object.document_source, nullptr);
 }
 

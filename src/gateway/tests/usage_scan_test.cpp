@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/tests/json_mutations.hpp"
 #include "gateway/usage_extraction.hpp"
 
 namespace sluice::gateway {
@@ -107,31 +108,9 @@ TEST(UsageScan, DecidesRealAnswersAsTheDomParserDoes) {
 // extract_usage did. Fails when the scan accepts what simdjson refuses (or the reverse), or reads
 // a count, a repeated key or a details object differently.
 TEST(UsageScan, EveryTruncationAndByteChangeReadsAsTheDomParserReadsIt) {
-  const std::string replacements = std::string("\"\\{}[],: \t\n01-9.eEtfnlu/bx") + '\0' + '\x01' +
-                                   '\x1f' + '\x7f' + '\x80' + '\xc3';
-  std::size_t cases = 0;
-  std::size_t decided = 0;
-  for (const auto& answer : kAnswers) {
-    for (std::size_t n = 0; n <= answer.size(); ++n) {
-      ++cases;
-      decided += same_as_dom(answer.substr(0, n));
-    }
-    for (std::size_t i = 0; i < answer.size(); ++i) {
-      auto deleted = answer;
-      deleted.erase(i, 1);
-      ++cases;
-      decided += same_as_dom(deleted);
-      for (char c : replacements) {
-        if (answer[i] == c) continue;
-        auto changed = answer;
-        changed[i] = c;
-        ++cases;
-        decided += same_as_dom(changed);
-      }
-    }
-  }
+  const auto count = testing::for_each_mutation(kAnswers, same_as_dom);
   // The scan must decide most of them, or this test would compare nothing.
-  EXPECT_GT(decided, cases * 3 / 4) << decided << " of " << cases;
+  EXPECT_GT(count.decided, count.cases * 3 / 4) << count.decided << " of " << count.cases;
 }
 
 TEST(UsageScan, LeavesToSimdjsonWhatOnlyItCanDecide) {

@@ -163,11 +163,19 @@ TEST_F(TokenLimitPolicyTest, CountsTheGatewaysParseOfTheBodyOrTheTextWhenAnother
   const std::string long_body = chat_body(std::string(400, 'x') + " and more words to count", 10);
   ASSERT_NE(prompt_of(short_body), prompt_of(long_body));
 
-  // The document the gateway parsed is what the limit counts, not a second parse of the text.
-  // (The two differ here only to tell which one was read.)
+  // A body the gateway read by its one-pass scan leaves no document: the limit parses the text.
+  auto scanned = call(short_body);
+  ASSERT_EQ(scanned->context->body.document_source, nullptr);
+  EXPECT_FALSE(request(*policy, *scanned));
+  EXPECT_EQ(scanned->context->estimated_prompt_tokens, prompt_of(short_body));
+
+  // A body the scan left to simdjson (a non-ASCII prompt, say): the document the gateway parsed is
+  // what the limit counts, not a second parse of the text. (The two differ here only to tell
+  // which one was read.)
   auto reused = call(short_body);
+  ASSERT_FALSE(inspect_request_body_by_dom(short_body, reused->scratch, reused->context->body));
   RequestBodyInfo long_info;
-  ASSERT_FALSE(inspect_request_body(long_body, reused->scratch, long_info));
+  ASSERT_FALSE(inspect_request_body_by_dom(long_body, reused->scratch, long_info));
   reused->context->body.document_generation = long_info.document_generation;
   EXPECT_FALSE(request(*policy, *reused));
   EXPECT_EQ(reused->context->estimated_prompt_tokens, prompt_of(long_body));
@@ -175,7 +183,8 @@ TEST_F(TokenLimitPolicyTest, CountsTheGatewaysParseOfTheBodyOrTheTextWhenAnother
   // Another request's body parsed on the worker since (while this one waited): the text is parsed
   // again, and this request's own prompt is counted.
   auto replaced = call(short_body);
-  ASSERT_FALSE(inspect_request_body(long_body, replaced->scratch, long_info));
+  ASSERT_FALSE(inspect_request_body_by_dom(short_body, replaced->scratch, replaced->context->body));
+  ASSERT_FALSE(inspect_request_body_by_dom(long_body, replaced->scratch, long_info));
   EXPECT_FALSE(request(*policy, *replaced));
   EXPECT_EQ(replaced->context->estimated_prompt_tokens, prompt_of(short_body));
 }
