@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include <simdjson.h>
+
 namespace sluice::sim {
 
 enum class Operation { kChatCompletions, kCompletions, kEmbeddings };
@@ -37,6 +39,9 @@ struct InspectedRequest {
   std::vector<std::size_t> token_inputs;  // embeddings given as token id arrays: their lengths
   std::optional<int> dimensions;
   bool base64 = false;
+  // The parsed body, in this thread's parser: read it before the next inspect_request on this
+  // thread (before any co_await), so that the prompt's tokens are counted without a second parse.
+  simdjson::dom::element document;
 };
 
 // Parses `body` (any bytes) for `op`. Never throws; malformed JSON reports the byte offset.

@@ -19,9 +19,13 @@ class EncodingCount final : public TokenCount {
   std::size_t count(std::string_view text) const override { return enc_.count(text); }
 
   std::optional<std::size_t> chat_prompt(std::string_view body) const override {
-    tokenizer::ChatCountOptions options;
-    options.encoding = &enc_;
-    auto counted = tokenizer::count_chat_prompt_tokens(body, options);
+    auto counted = tokenizer::count_chat_prompt_tokens(body, options());
+    if (!counted) return std::nullopt;
+    return counted->prompt_tokens;
+  }
+
+  std::optional<std::size_t> chat_prompt(const simdjson::dom::element& request) const override {
+    auto counted = tokenizer::count_chat_prompt_tokens(request, options());
     if (!counted) return std::nullopt;
     return counted->prompt_tokens;
   }
@@ -29,6 +33,12 @@ class EncodingCount final : public TokenCount {
   const std::string& encoding() const override { return name_; }
 
  private:
+  tokenizer::ChatCountOptions options() const {
+    tokenizer::ChatCountOptions options;
+    options.encoding = &enc_;
+    return options;
+  }
+
   const tokenizer::Encoding& enc_;
   std::string name_;
 };

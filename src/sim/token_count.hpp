@@ -7,6 +7,10 @@
 #include <string>
 #include <string_view>
 
+namespace simdjson::dom {
+class element;
+}
+
 namespace sluice::sim {
 
 class TokenCount {
@@ -17,6 +21,8 @@ class TokenCount {
   // Prompt tokens of an OpenAI chat request body, as the service counts them (message framing
   // included). Empty when the body is not a chat request the tokenizer understands.
   virtual std::optional<std::size_t> chat_prompt(std::string_view request_json) const = 0;
+  // The same for a body already parsed (InspectedRequest::document): no second parse.
+  virtual std::optional<std::size_t> chat_prompt(const simdjson::dom::element& request) const = 0;
   // Name of the encoding ("o200k_base").
   virtual const std::string& encoding() const = 0;
 };

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <vector>
+
 namespace sluice::sim {
 namespace {
 
@@ -45,6 +49,33 @@ TEST(Request, ContentHashFollowsMessagesAndSeedOnly) {
   EXPECT_EQ(a.content_hash, b.content_hash);
   EXPECT_NE(a.content_hash, c.content_hash);
   EXPECT_NE(a.content_hash, d.content_hash);
+  // Escapes aside too: the hash follows what the model would read, not how it was written.
+  auto e = ok_of(kChat, R"({"messages":[{"role":"user","content":"\u0068i"}]})");
+  EXPECT_EQ(a.content_hash, e.content_hash);
+}
+
+TEST(Request, ContentHashTellsApartWhatOnlyTheBytesShare) {
+  auto hash = [](std::string_view body) {
+    return ok_of(Operation::kCompletions, body).content_hash;
+  };
+  EXPECT_NE(hash(R"({"prompt":["ab","c"]})"), hash(R"({"prompt":["a","bc"]})"));
+  EXPECT_NE(hash(R"({"prompt":["a"]})"), hash(R"({"prompt":"a"})"));
+  auto embedding = [](std::string_view body) {
+    return ok_of(Operation::kEmbeddings, body).content_hash;
+  };
+  EXPECT_NE(embedding(R"({"input":[[1,2]]})"), embedding(R"({"input":[[1],[2]]})"));
+  auto chat = [](std::string_view content) {
+    return ok_of(kChat, std::string(R"({"messages":[{"role":"user","content":)") +
+                            std::string(content) + "}]}")
+        .content_hash;
+  };
+  EXPECT_NE(chat(R"("x")"), chat(R"(null)"));
+  const std::vector<std::string> values = {
+      "1", "1.5", "\"1\"", "true", "false", "null", "18446744073709551615", "[1]", "{\"n\":1}"};
+  std::set<std::uint64_t> seen;
+  for (const auto& v : values) seen.insert(chat(R"([{"type":"text","text":"a","n":)" + v + "}]"));
+  EXPECT_EQ(seen.size(), values.size());
+  EXPECT_NE(chat(R"([{"type":"text","text":"ab"}])"), chat(R"([{"type":"text","text":"ba"}])"));
 }
 
 TEST(Request, MalformedJsonNamesTheProblemAndOffset) {

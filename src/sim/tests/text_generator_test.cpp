@@ -1,6 +1,10 @@
 #include "sim/text_generator.hpp"
 
 #include <gtest/gtest.h>
+#include <variant>
+
+#include "sim/request.hpp"
+#include "sim/token_count.hpp"
 
 namespace sluice::sim {
 namespace {
@@ -49,6 +53,10 @@ TEST(TokenCount, ChatPromptFollowsThePublishedRule) {
       (3 + counter->count("user") + counter->count("ann") + 1 + counter->count("Say hello."));
   EXPECT_EQ(counter->chat_prompt(body), expected);
   EXPECT_FALSE(counter->chat_prompt("{").has_value());
+  // The same body as inspect_request parses it: the simulator counts from that document.
+  auto inspected = inspect_request(Operation::kChatCompletions, body);
+  ASSERT_TRUE(std::holds_alternative<InspectedRequest>(inspected));
+  EXPECT_EQ(counter->chat_prompt(std::get<InspectedRequest>(inspected).document), expected);
   EXPECT_THROW(token_count_for_model("no-such-model"), std::runtime_error);
 }
 
