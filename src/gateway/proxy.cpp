@@ -335,7 +335,9 @@ http::Task<void> Transaction::pipeline() {
   if (context_.target.style != ApiStyle::kUnknown &&
       context_.target.operation != Operation::kOther &&
       request_.method() == http::bhttp::verb::post) {
-    body_error = inspect_request_body(request_.body(), worker_.json, context_.body);
+    body_error = settings.parse_request_document
+                     ? inspect_request_body_by_dom(request_.body(), worker_.json, context_.body)
+                     : inspect_request_body(request_.body(), worker_.json, context_.body);
   }
   context_.deployment =
       context_.target.style == ApiStyle::kAzure ? context_.target.deployment : context_.body.model;

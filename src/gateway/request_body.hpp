@@ -14,8 +14,10 @@ namespace sluice::gateway {
 // scan_request_body() (request_body_scan.hpp) when it can decide, else by simdjson's DOM parser.
 std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
                                                 RequestBodyInfo& info);
-// The same through simdjson's DOM parser only (the document kept in `scratch` for policies that
-// read more of the body): the reference scan_request_body() is tested against.
+// The same through simdjson's DOM parser only, the document kept in `scratch`: what the gateway
+// uses when a policy reads more of the body (GatewaySettings::parse_request_document, the token
+// limit's prompt count), so that the body is parsed once; and the reference scan_request_body()
+// is tested against.
 std::optional<std::string> inspect_request_body_by_dom(std::string_view body, JsonScratch& scratch,
                                                        RequestBodyInfo& info);
 

@@ -339,6 +339,14 @@ GatewaySettings read_gateway_settings(const ConfigNode& root, const PolicyRegist
       }
     }
   }
+  auto reads_document = [](const std::vector<PolicyPtr>& policies) {
+    return std::any_of(policies.begin(), policies.end(),
+                       [](const PolicyPtr& p) { return p->reads_request_document(); });
+  };
+  g.parse_request_document =
+      reads_document(g.global_policies) ||
+      std::any_of(g.routes.begin(), g.routes.end(),
+                  [&](const RouteSettings& r) { return reads_document(r.policies); });
   g.unknown_routes = root.optional_choice<UnknownRoutes>(
       "unknown_routes", {{"reject", UnknownRoutes::kReject}, {"pass", UnknownRoutes::kPass}},
       UnknownRoutes::kReject);

@@ -58,6 +58,10 @@ class Policy {
   virtual void on_response_end(RequestContext& context, std::string_view body) {}
   // Log phase; also sees context.status, usage, attempts, timings.
   virtual void on_complete(RequestContext& context) {}
+  // Whether on_request reads the request body's JSON document (RequestBodyInfo::document_source):
+  // the gateway then parses the body with simdjson's DOM parser, once for both, instead of its
+  // one-pass scan of the routing fields, which builds no document.
+  virtual bool reads_request_document() const { return false; }
 };
 
 using PolicyPtr = std::shared_ptr<Policy>;

@@ -127,6 +127,9 @@ struct GatewaySettings {
   std::vector<PoolSettings> pools;
   std::vector<RouteSettings> routes;
   std::vector<PolicyPtr> global_policies;  // top-level `policies:`, sorted by phase order
+  // Some policy reads the request body's document (Policy::reads_request_document): bodies are
+  // parsed by simdjson's DOM parser, not scanned.
+  bool parse_request_document = false;
   UnknownRoutes unknown_routes = UnknownRoutes::kReject;
   std::string default_pool;  // for unknown_routes: pass
   std::chrono::milliseconds drain_timeout{30'000};

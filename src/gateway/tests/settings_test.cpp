@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+
 #include "sluice/core/config.hpp"
+#include "sluice/gateway/policy.hpp"
 #include "sluice/gateway/settings.hpp"
 
 namespace sluice::gateway {
@@ -71,6 +75,41 @@ pools:
 
   error = error_of("listeners: [{port: 8080}]\nbackends: [{name: a, url: 'localhost:80'}]\n");
   EXPECT_NE(error.find("not an absolute URL"), std::string::npos) << error;
+}
+
+// A policy that reads the request's document (as the token limit's prompt count does) makes the
+// gateway parse bodies with the DOM parser, whether it is configured at the top or on one route;
+// without one the bodies are scanned.
+TEST(GatewaySettings, ParsesRequestDocumentsOnlyWhenAPolicyReadsThem) {
+  struct Reader final : Policy {
+    explicit Reader(bool reads) : reads(reads) {}
+    std::string_view name() const override { return "reader"; }
+    PhaseOrder phase_order() const override { return PhaseOrder::kLimit; }
+    bool reads_request_document() const override { return reads; }
+    bool reads;
+  };
+  PolicyRegistry registry;
+  registry.add("reader", [](const core::ConfigNode& section, PolicyServices&) -> PolicyPtr {
+    return std::make_shared<Reader>(section.optional<bool>("reads", true));
+  });
+  auto load_with = [&](std::string_view yaml) {
+    PolicyServices services;
+    return read_gateway_settings(core::load_config_string(yaml, "gateway.yaml"), registry,
+                                 services);
+  };
+  const std::string base = std::string(kValid);
+  EXPECT_FALSE(load_with(base).parse_request_document);
+  EXPECT_TRUE(load_with(base + "policies: {reader: {}}\n").parse_request_document);
+  EXPECT_FALSE(load_with(base + "policies: {reader: {reads: false}}\n").parse_request_document);
+  const std::string on_a_route = R"(
+listeners: [{port: 8080}]
+backends: [{name: ptu, url: "http://127.0.0.1:8001"}]
+pools: [{name: chat, members: [{backend: ptu}]}]
+routes:
+  - {name: plain, match: {deployments: [a]}, pool: chat}
+  - {name: limited, match: {deployments: [b]}, pool: chat, policies: {reader: {}}}
+)";
+  EXPECT_TRUE(load_with(on_a_route).parse_request_document);
 }
 
 }  // namespace

@@ -67,6 +67,8 @@ class TokenLimitPolicy final : public Policy {
 
   std::string_view name() const override { return "token_limit"; }
   PhaseOrder phase_order() const override { return PhaseOrder::kLimit; }
+  // The prompt's token count reads the gateway's parse of the body.
+  bool reads_request_document() const override { return count_prompt_; }
   http::Task<std::optional<http::Response>> on_request(RequestContext& context) override;
   void on_complete(RequestContext& context) override;
 

@@ -492,5 +492,15 @@ policies:
   EXPECT_EQ(refused->result_int(), 429);
 }
 
+// The prompt's count reads the gateway's parse of the body: the gateway must keep a document for
+// it exactly when some limit estimates prompt tokens.
+TEST_F(TokenLimitPolicyTest, ReadsTheRequestDocumentOnlyToCountPrompts) {
+  EXPECT_TRUE(make("limits: [{name: a, counter_key: app_id, tokens_per_minute: 100}]")
+                  ->reads_request_document());
+  EXPECT_FALSE(make("limits: [{name: a, counter_key: app_id, tokens_per_minute: 100, "
+                    "estimate_prompt_tokens: false}]")
+                   ->reads_request_document());
+}
+
 }  // namespace
 }  // namespace sluice::gateway
