@@ -1,6 +1,7 @@
 #include "sim/text_generator.hpp"
 
 #include <gtest/gtest.h>
+
 #include <variant>
 
 #include "sim/request.hpp"
