@@ -156,14 +156,16 @@ MetricFamily::Series MetricFamily::series(std::span<const std::string_view> valu
   }
   Shard& s = shard();
   std::uint32_t id;
+  bool folded = false;
   if (auto it = s.cache.find(std::string_view(key)); it != s.cache.end()) {
     id = it->second;
   } else {
     bool cacheable = false;
     id = resolve(key, cacheable);
     if (cacheable) s.cache.emplace(key, id);  // folded label sets are not remembered
+    folded = !cacheable;
   }
-  return Series{s.cells(id, cells_per_series_)};
+  return Series{s.cells(id, cells_per_series_), folded};
 }
 
 void MetricFamily::observe(Series series, std::size_t variant, std::uint64_t value) const noexcept {

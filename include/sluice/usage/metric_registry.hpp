@@ -50,9 +50,12 @@ struct FamilySpec {
 class MetricFamily {
  public:
   using Cell = std::atomic<std::uint64_t>;
-  // One label set's cells on one thread.
+  // One label set's cells on one thread. `folded`: the label set was past the cap and these are
+  // the "other" series' cells; each look-up of it counts an overflow, so a caller that keeps
+  // series between look-ups keeps only those not folded.
   struct Series {
     Cell* cells = nullptr;
+    bool folded = false;
   };
 
   explicit MetricFamily(FamilySpec spec);

@@ -51,8 +51,12 @@ TEST(MetricRegistry, CardinalityCapFoldsIntoOtherAndCounts) {
   for (int i = 0; i < 5; ++i) {
     auto ip = std::to_string(i);
     std::string_view values[] = {ip, "x"};
-    MetricFamily::add(family->series(values), 0, 1);
+    auto series = family->series(values);
+    EXPECT_EQ(series.folded, i >= 2) << i;
+    MetricFamily::add(series, 0, 1);
   }
+  std::string_view seen[] = {"0", "x"};
+  EXPECT_FALSE(family->series(seen).folded);  // a label set within the cap, looked up again
   auto text = scrape(*registry);
   EXPECT_TRUE(has_line(text, "t_requests_total{ip=\"0\",app=\"x\"} 1")) << text;
   EXPECT_TRUE(has_line(text, "t_requests_total{ip=\"1\",app=\"x\"} 1")) << text;

@@ -1,6 +1,8 @@
 #include "gateway/policies/metrics/metrics_policy.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 
 namespace sluice::gateway {
@@ -143,8 +145,13 @@ MetricsSettings MetricsSettings::from_config(const core::ConfigNode& node) {
   return s;
 }
 
+namespace {
+std::atomic<std::uint64_t> next_policy_uid{1};
+}  // namespace
+
 MetricsPolicy::MetricsPolicy(MetricsSettings settings, usage::MetricRegistry& registry)
-    : settings_(std::move(settings)) {
+    : uid_(next_policy_uid.fetch_add(1, std::memory_order_relaxed)),
+      settings_(std::move(settings)) {
   std::vector<std::string> labels;
   for (const auto& d : settings_.dimensions) labels.push_back(d.label);
   using usage::MetricType;
@@ -201,6 +208,54 @@ MetricsPolicy::MetricsPolicy(MetricsSettings settings, usage::MetricRegistry& re
                                .scale = 1e-6});
 }
 
+// The series a worker thread looked up for its last request, kept for its next: a look-up joins
+// the label values, hashes them and searches the thread's map (~430 instructions), a request
+// makes five or six, and consecutive requests mostly share their app, deployment and backend.
+// One per thread, holding the series of the policy that ran on it last (a thread that serves two
+// metrics policies in turn looks its series up each time, as before).
+struct MetricsPolicy::LastSeries {
+  using Series = usage::MetricFamily::Series;
+  std::uint64_t policy = 0;         // uid of the policy these series belong to; 0: none
+  std::vector<std::string> values;  // the dimension values they were looked up for
+  // cells == nullptr: not looked up since the values last changed.
+  Series token_usage, duration, ttft, tpot, overhead;
+  Series requests;  // for requests_status
+  unsigned requests_status = 0;
+  Series tokens;  // for tokens_source
+  UsageSource tokens_source = UsageSource::kNone;
+};
+
+MetricsPolicy::LastSeries& MetricsPolicy::last_series(
+    std::span<const std::string_view> values) const {
+  thread_local LastSeries last;
+  const bool same = last.policy == uid_ && last.values.size() == values.size() &&
+                    std::equal(values.begin(), values.end(), last.values.begin());
+  if (!same) {
+    std::vector<std::string> kept = std::move(last.values);  // its strings' space is reused
+    kept.resize(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) kept[i].assign(values[i]);
+    last = LastSeries{};
+    last.policy = uid_;
+    last.values = std::move(kept);
+  }
+  return last;
+}
+
+namespace {
+
+// `slot` if it holds series, else the family's look-up, kept in `slot` unless it was folded past
+// the cap (each look-up of a folded label set counts an overflow, so it is looked up every time).
+usage::MetricFamily::Series remembered(usage::MetricFamily& family,
+                                       usage::MetricFamily::Series& slot,
+                                       std::span<const std::string_view> values) {
+  if (slot.cells) return slot;
+  auto series = family.series(values);
+  if (!series.folded) slot = series;
+  return series;
+}
+
+}  // namespace
+
 void MetricsPolicy::on_complete(RequestContext& c) {
   std::array<std::string_view, kMaxDimensions + 1> values{};
   std::size_t count = 0;
@@ -246,38 +301,49 @@ void MetricsPolicy::on_complete(RequestContext& c) {
     values[count++] = value;
   }
   std::span<const std::string_view> dims(values.data(), count);
+  LastSeries& last = last_series(dims);
 
   // Requests by status.
+  if (last.requests_status != c.status) {
+    last.requests = {};
+    last.requests_status = c.status;
+  }
   char status_text[8];
   auto [end, ec] = std::to_chars(status_text, status_text + sizeof status_text, c.status);
   values[count] = std::string_view(status_text, static_cast<std::size_t>(end - status_text));
-  usage::MetricFamily::add(requests_->series({values.data(), count + 1}), 0, 1);
+  usage::MetricFamily::add(remembered(*requests_, last.requests, {values.data(), count + 1}), 0, 1);
 
   const auto& u = c.usage;
   if (u.source != UsageSource::kNone || u.total_tokens > 0) {
+    if (last.tokens_source != u.source) {
+      last.tokens = {};
+      last.tokens_source = u.source;
+    }
     values[count] = to_string(u.source);
-    auto series = tokens_->series({values.data(), count + 1});
+    auto series = remembered(*tokens_, last.tokens, {values.data(), count + 1});
     auto positive = [](std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v) : 0; };
     usage::MetricFamily::add(series, 0, positive(u.prompt_tokens));
     usage::MetricFamily::add(series, 1, positive(u.completion_tokens));
     usage::MetricFamily::add(series, 2, positive(u.total_tokens));
     usage::MetricFamily::add(series, 3, positive(u.cached_tokens));
     usage::MetricFamily::add(series, 4, positive(u.reasoning_tokens));
-    auto histogram = token_usage_->series(dims);
+    auto histogram = remembered(*token_usage_, last.token_usage, dims);
     token_usage_->observe(histogram, 0, positive(u.prompt_tokens));
     token_usage_->observe(histogram, 1, positive(u.completion_tokens));
   }
 
   auto received = c.received_at;
   if (received != Clock::time_point{} && c.completed_at >= received) {
-    duration_->observe(duration_->series(dims), 0, micros(c.completed_at - received));
+    duration_->observe(remembered(*duration_, last.duration, dims), 0,
+                       micros(c.completed_at - received));
     if (c.upstream_sent_at != Clock::time_point{}) {
-      overhead_->observe(overhead_->series({}), 0, micros(c.upstream_sent_at - received));
+      overhead_->observe(remembered(*overhead_, last.overhead, {}), 0,
+                         micros(c.upstream_sent_at - received));
     }
     if (c.first_token_at != Clock::time_point{}) {
-      ttft_->observe(ttft_->series(dims), 0, micros(c.first_token_at - received));
+      ttft_->observe(remembered(*ttft_, last.ttft, dims), 0, micros(c.first_token_at - received));
       if (u.completion_tokens > 1 && c.completed_at > c.first_token_at) {
-        tpot_->observe(tpot_->series(dims), 0,
+        tpot_->observe(remembered(*tpot_, last.tpot, dims), 0,
                        micros(c.completed_at - c.first_token_at) /
                            static_cast<std::uint64_t>(u.completion_tokens - 1));
       }

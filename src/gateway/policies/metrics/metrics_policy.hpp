@@ -11,8 +11,11 @@
 //
 // Threads: one object shared by all workers; on_complete runs on the request's worker and only
 // touches that thread's shard of each metric (usage/metric_registry.hpp).
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/core/config_node.hpp"
@@ -64,6 +67,10 @@ class MetricsPolicy final : public Policy {
   void on_complete(RequestContext& context) override;
 
  private:
+  struct LastSeries;
+  LastSeries& last_series(std::span<const std::string_view> values) const;
+
+  const std::uint64_t uid_;  // tells this policy's remembered series from another's, never reused
   MetricsSettings settings_;
   std::shared_ptr<usage::MetricFamily> tokens_;       // sluice_tokens_total
   std::shared_ptr<usage::MetricFamily> token_usage_;  // gen_ai_client_token_usage
