@@ -3,9 +3,11 @@
 #include <exception>
 #include <vector>
 
+#include "cli/allocator_settings.hpp"
 #include "cli/command.hpp"
 
 int main(int argc, char** argv) {
+  sluice::cli::apply_allocator_settings();
   CLI::App root{"sluice: generative-AI gateway and its test bench"};
   root.require_subcommand(1);
   root.set_version_flag("--version", "sluice 0.1.0");

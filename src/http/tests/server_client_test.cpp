@@ -123,6 +123,29 @@ class ServerClientTest : public ::testing::Test {
     return req;
   }
 
+  // Opens GET /stream and returns its events' data, read piece by piece as they arrive.
+  std::vector<std::string> stream_events() {
+    return run_task<std::vector<std::string>>([&]() -> Task<std::vector<std::string>> {
+      std::vector<std::string> seen;
+      Request req{bhttp::verb::get, "/stream", 11};
+      auto opened = co_await pool_->open(origin_, std::move(req), kHangBound);
+      if (!opened) co_return seen;
+      auto& stream = **opened;
+      EXPECT_EQ(stream.status(), 200u);
+      SseParser parser;
+      std::vector<SseEvent> out;
+      while (!stream.done()) {
+        auto piece = co_await stream.read_some(kHangBound);
+        if (!piece) break;
+        parser.feed(*piece, out);
+        // Each event is readable before the next is produced: nothing is batched up.
+        for (auto& e : out) seen.push_back(e.data);
+        out.clear();
+      }
+      co_return seen;
+    });
+  }
+
   // Sends raw bytes on a fresh socket and returns everything the server answers until it closes.
   std::string raw_exchange(const std::string& bytes) {
     asio::io_context io;
@@ -183,30 +206,28 @@ TEST_F(ServerClientTest, AClosedPoolKeepsNoConnection) {
 }
 
 TEST_F(ServerClientTest, StreamsArriveEventByEvent) {
-  auto events = run_task<std::vector<std::string>>([&]() -> Task<std::vector<std::string>> {
-    std::vector<std::string> seen;
-    Request req{bhttp::verb::get, "/stream", 11};
-    auto opened = co_await pool_->open(origin_, std::move(req), kHangBound);
-    if (!opened) co_return seen;
-    auto& stream = **opened;
-    EXPECT_EQ(stream.status(), 200u);
-    SseParser parser;
-    std::vector<SseEvent> out;
-    while (!stream.done()) {
-      auto piece = co_await stream.read_some(kHangBound);
-      if (!piece) break;
-      parser.feed(*piece, out);
-      // Each event is readable before the next is produced: nothing is batched up.
-      for (auto& e : out) seen.push_back(e.data);
-      out.clear();
-    }
-    co_return seen;
-  });
-  EXPECT_EQ(events, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  EXPECT_EQ(stream_events(), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
   // The finished stream's connection went back to the pool.
   auto again = run_task<ClientResult<Response>>(
       [&] { return pool_->fetch(origin_, post("/echo", "x"), kHangBound); });
   ASSERT_TRUE(again.ok());
+  EXPECT_EQ(pool_->connections_opened(), 1u);
+}
+
+// A connection's stream buffer is made when it first streams and kept: a second and third stream
+// on the same pooled connection (with a whole response between) read into it whole.
+TEST_F(ServerClientTest, StreamsInTurnOnOneConnectionEachArriveWhole) {
+  const std::vector<std::string> expected{"0", "1", "2", "3", "4"};
+  auto fetched = run_task<ClientResult<Response>>(
+      [&] { return pool_->fetch(origin_, post("/echo", "before"), kHangBound); });
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_EQ(stream_events(), expected);
+  EXPECT_EQ(stream_events(), expected);
+  auto between = run_task<ClientResult<Response>>(
+      [&] { return pool_->fetch(origin_, post("/echo", "between"), kHangBound); });
+  ASSERT_TRUE(between.ok());
+  EXPECT_EQ(between->body(), "between");
+  EXPECT_EQ(stream_events(), expected);
   EXPECT_EQ(pool_->connections_opened(), 1u);
 }
 
