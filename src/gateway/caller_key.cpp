@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "http/first_field.hpp"
+
 namespace sluice::gateway {
 
 CallerKeyPart CallerKeyPart::from_config(const core::ConfigNode& node, std::string_view what) {
@@ -59,13 +61,8 @@ std::string_view CallerKeyPart::value_in(const RequestContext& context) const {
       return context.client_ip;
     case Kind::kDeployment:
       return context.deployment;
-    case Kind::kHeader: {
-      const auto& request = context.exchange.request();
-      if (auto it = request.find(name); it != request.end()) {
-        return std::string_view(it->value().data(), it->value().size());
-      }
-      return {};
-    }
+    case Kind::kHeader:
+      return http::first_field_named(context.exchange.request(), name).value_or(std::string_view{});
     case Kind::kClaim: {
       auto it = context.identity().claims.find(name);
       return it == context.identity().claims.end() ? std::string_view()

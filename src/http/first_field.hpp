@@ -34,4 +34,13 @@ inline std::optional<std::string_view> first_field(const bhttp::fields& fields,
   return std::nullopt;
 }
 
+// For a name known only at run time (a header named in configuration), which Beast may or may not
+// have a code for: its code is looked up once here (~100 instructions), then the fields are
+// walked as above.
+inline std::optional<std::string_view> first_field_named(const bhttp::fields& fields,
+                                                         std::string_view name) {
+  const Field code = bhttp::string_to_field(name);
+  return code == Field::unknown ? first_field(fields, name) : first_field(fields, code);
+}
+
 }  // namespace sluice::http

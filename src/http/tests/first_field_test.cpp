@@ -43,10 +43,24 @@ TEST(FirstFieldTest, ANameBeastHasNoCodeForInAnyCase) {
             beast_find(fields, "azure-openai-deployment-utilization"));
 }
 
+// A name from configuration may be one Beast has a code for or not; either way the first field of
+// that name is found, whatever the case of either, as Beast's find() finds it.
+TEST(FirstFieldTest, ANameKnownOnlyAtRunTimeWithOrWithoutACode) {
+  const auto fields = sample_fields();
+  for (std::string_view name : {"content-type", "Content-Type", "retry-after", "retry-after-ms",
+                                "Retry-After-MS", "x-other", "expect", "x-missing"}) {
+    EXPECT_EQ(first_field_named(fields, name), beast_find(fields, name)) << name;
+  }
+  EXPECT_EQ(first_field_named(fields, "CONTENT-TYPE"), "application/json");
+  EXPECT_EQ(first_field_named(fields, "retry-after-ms"), "5");
+  EXPECT_EQ(first_field_named(fields, "x-missing"), std::nullopt);
+}
+
 TEST(FirstFieldTest, NothingInAnEmptyHead) {
   const bhttp::fields fields;
   EXPECT_EQ(first_field(fields, Field::expect), std::nullopt);
   EXPECT_EQ(first_field(fields, "retry-after-ms"), std::nullopt);
+  EXPECT_EQ(first_field_named(fields, "content-type"), std::nullopt);
 }
 
 }  // namespace

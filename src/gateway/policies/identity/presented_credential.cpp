@@ -8,6 +8,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "http/first_field.hpp"
+
 namespace sluice::gateway::identity {
 
 namespace {
@@ -89,13 +91,13 @@ PresentedCredential find_credential(const http::Request& request,
                                     const CredentialSources& sources) {
   const bool keys_only_in_authorization = sources.key_header == "authorization";
   if (sources.api_keys && !keys_only_in_authorization) {
-    if (auto it = request.find(sources.key_header); it != request.end()) {
-      return {Kind::kApiKey, it->value()};
+    if (auto key = http::first_field_named(request, sources.key_header)) {
+      return {Kind::kApiKey, *key};
     }
   }
-  auto it = request.find(http::Field::authorization);
-  if (it == request.end()) return {};
-  auto credential = read_authorization(it->value());
+  auto authorization = http::first_field(request, http::Field::authorization);
+  if (!authorization) return {};
+  auto credential = read_authorization(*authorization);
   if (credential.kind != Kind::kBearerToken) return credential;
   // The shape only decides between a JWT and an API key. Without keys configured the value is a
   // bearer token whatever its shape (validated as a JWT, or refused), and the ~2,000 instructions
