@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include <boost/assert.hpp>
+
 #include "http/connection_error_text.hpp"
 #include "http/framing_fields.hpp"
 #include "http/message_writer.hpp"
@@ -120,9 +122,8 @@ class Connection {
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> stream_parser;
   // Where a streamed body's bytes land, one read at a time. Made when the connection first
-  // streams (most never do) and not zero-filled: as an array in every connection, zero-filled
-  // when it was made, it cost a burst of 1,000 new streams 16 MiB of memset and the page faults
-  // under it, and every connection 16 KiB.
+  // streams (most never do) and not zero-filled, so that a burst of new streams pays no 16 KiB
+  // memset, and no page faults under it, per connection (docs/performance.md).
   static constexpr std::size_t kChunkSize = 16 * 1024;
   std::unique_ptr<char[]> chunk;
   std::string head;  // the serialised request head, reused across requests
@@ -221,6 +222,7 @@ template <class Stream>
 Task<error_code> read_stream_some(Stream& stream, Connection& c, std::size_t& got,
                                   asio::cancellation_slot cancel) {
   auto& parser = *c.stream_parser;
+  BOOST_ASSERT(c.chunk);  // made by open_stream: without it the parser asks for a buffer forever
   got = 0;
   while (got == 0 && !parser.is_done()) {
     parser.get().body().data = c.chunk.get();
