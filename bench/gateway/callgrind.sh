@@ -2,7 +2,7 @@
 # Instructions a request, counted exactly: the gateway under `valgrind --tool=callgrind` (cpu-clock
 # sampling on a VM under-attributes short functions), driven by wrk at c=4 for 10 s with an
 # Entra-shaped RS256 bearer token (~850 bytes) and an x-team header on every request.
-#   bench/gateway/callgrind.sh off|auth|limit|both|usage|tracing|cache [out-dir]
+#   bench/gateway/callgrind.sh off|auth|limit|both|usage|tracing|cache|nginx [out-dir]
 # off: no policies; auth: the identity policy with JWT validation (cache on); limit: a local token
 # limit keyed by x-team; both: the two; usage: accounting as accounting.sh runs it (the usage
 # journal and SQLite store, and the metrics policy), counting every thread's instructions;
@@ -11,6 +11,12 @@
 # prints the request count: divide a function's inclusive count by it. Needs valgrind, wrk, nginx.
 # REQUEST: the JSON body wrk posts (default a one-line chat message), to see what grows with a
 # real prompt's size.
+# nginx: the nginx proxy `run.sh` measures against (one worker, master_process off so the worker is
+# the process valgrind runs), relaying the same requests from the same upstream, for a baseline.
+# CACHE_SIM=1: callgrind's cache simulator too, set to this machine's caches (48 KiB L1d, 32 KiB
+# L1i, the 1 MiB L2 as the last level; perf has no hardware counters on this VM), so the output also
+# counts each function's L1i, L1d and L2 misses (docs/performance.md, "Caches, not only
+# instructions").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -47,11 +53,48 @@ YAML
   true
 } > "$work/g.yaml"
 [ "$variant" = off ] && sed -i '/^policies:$/d' "$work/g.yaml"
-valgrind --tool=callgrind --callgrind-out-file="$out_dir/$variant.out" \
-  "$bin" gateway --config "$work/g.yaml" >"$work/g.out" 2>"$work/g.err" &
-vpid=$!
-for _ in $(seq 1 300); do grep -q "listening on" "$work/g.out" && break; sleep 0.2; done
-grep -q "listening on" "$work/g.out" || { cat "$work/g.err"; exit 1; }
+cache_sim=()
+[ "${CACHE_SIM:-0}" = 1 ] && cache_sim=(--cache-sim=yes --I1=32768,8,64 --D1=49152,12,64 --LL=1048576,8,64)
+if [ "$variant" = nginx ]; then
+  mkdir -p "$work/proxy"
+  cat >"$work/proxy/nginx.conf" <<NGINX
+worker_processes 1;
+master_process off;
+daemon off;
+pid $work/proxy/nginx.pid;
+error_log $work/proxy/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/proxy/body;
+  proxy_temp_path $work/proxy/proxy;
+  fastcgi_temp_path $work/proxy/fastcgi;
+  uwsgi_temp_path $work/proxy/uwsgi;
+  scgi_temp_path $work/proxy/scgi;
+  keepalive_requests 1000000;
+  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering on;
+    }
+  }
+}
+NGINX
+  valgrind --tool=callgrind "${cache_sim[@]}" --callgrind-out-file="$out_dir/$variant.out" \
+    nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" >"$work/g.out" 2>"$work/g.err" &
+  vpid=$!
+  for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.2; done
+else
+  valgrind --tool=callgrind "${cache_sim[@]}" --callgrind-out-file="$out_dir/$variant.out" \
+    "$bin" gateway --config "$work/g.yaml" >"$work/g.out" 2>"$work/g.err" &
+  vpid=$!
+  for _ in $(seq 1 300); do grep -q "listening on" "$work/g.out" && break; sleep 0.2; done
+  grep -q "listening on" "$work/g.out" || { cat "$work/g.err"; exit 1; }
+fi
 default_request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16}'
 request="${REQUEST:-$default_request}"
 [ "$variant" = cache ] && request='{"messages":[{"role":"user","content":"Hello, how are you today?"}],"max_tokens":16,"temperature":0}'
@@ -61,6 +104,6 @@ path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
   -H "Authorization: Bearer $token" -H 'x-team: bench' \
   --data '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16}' "http://127.0.0.1:$port$path")"
-[ "$status" = 200 ] || { echo "$bench_name: the gateway answers $status" >&2; cat "$work/g.err" >&2; exit 1; }
+[ "$status" = 200 ] || { echo "$bench_name: the $variant proxy answers $status" >&2; cat "$work/g.err" >&2; exit 1; }
 wrk -t1 -c4 -d10s -s "$work/p.lua" "http://127.0.0.1:$port$path" | grep -E 'requests in|Non-2xx'
 kill -INT "$vpid"; wait "$vpid" || true
