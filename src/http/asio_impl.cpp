@@ -1,8 +1,5 @@
 // The one translation unit that compiles Boost.Asio and Beast (separate compilation, see
 // src/http/CMakeLists.txt): every other file only includes their declarations.
-// sluice's declarations first, as in every file (sluice/http/asio_short_read.hpp says why).
-#include "sluice/http/asio.hpp"
-
 #include <boost/asio/impl/src.hpp>
 #include <boost/asio/ssl/impl/src.hpp>
 
