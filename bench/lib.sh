@@ -6,6 +6,8 @@
 #   cpu_seconds PID                prints the user + system CPU seconds PID has used
 #   wait_http URL                  waits (at most 10 s) until URL answers
 #   start_nginx WORKERS SERVERS [NAME]  nginx in the foreground with the given server blocks
+#   nginx_conf WORKERS SERVERS DIR  writes the config start_nginx runs into DIR/nginx.conf
+#   nginx_proxy_server PORT UPSTREAM_PORT  prints the nginx reverse proxy baseline's server block
 #   fixed_json_server PORT BODY    prints a server block answering BODY to every request
 #   gateway_config PORT            prints a gateway config in front of $upstream_port
 #   wrk_measure NAME URL [PID]     wrk POSTing $work/post.lua at URL ($connections, $duration;
@@ -101,8 +103,24 @@ fixed_json_server() {  # port body
   printf '  server {\n    listen 127.0.0.1:%s;\n    location / { default_type application/json; return 200 '"'"'%s'"'"'; }\n  }\n' "$1" "$2"
 }
 
-start_nginx() {  # worker_processes server_blocks [instance name, for a second nginx]
-  local dir="$work/${3:-nginx}"
+# The reverse proxy every nginx baseline is: keep-alive to the upstream, responses buffered.
+nginx_proxy_server() {  # listen_port upstream_port
+  cat <<NGINX
+  upstream backend { server 127.0.0.1:$2; keepalive 128; }
+  server {
+    listen 127.0.0.1:$1;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering on;
+    }
+  }
+NGINX
+}
+
+nginx_conf() {  # worker_processes server_blocks dir: writes dir/nginx.conf (foreground, no logs)
+  local dir="$3"
   mkdir -p "$dir"
   cat >"$dir/nginx.conf" <<NGINX
 worker_processes $1;
@@ -121,6 +139,11 @@ http {
 $2
 }
 NGINX
+}
+
+start_nginx() {  # worker_processes server_blocks [instance name, for a second nginx]
+  local dir="$work/${3:-nginx}"
+  nginx_conf "$1" "$2" "$dir"
   nginx -p "$dir" -c "$dir/nginx.conf" &
   pids+=($!)
 }

@@ -43,15 +43,7 @@ start_nginx "$workers" "  log_format bare '\$request';
     access_log $work/upstream.log bare;
     location / { default_type application/json; return 200 '$body'; }
   }" upstream
-start_nginx "$workers" "  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection \"\";
-    }
-  }" proxy
+start_nginx "$workers" "$(nginx_proxy_server "$nginx_port" "$upstream_port")" proxy
 start_gateway proxy ""
 start_gateway cache 'policies:
   cache: {ttl: 1h}'

@@ -56,34 +56,9 @@ YAML
 cache_sim=()
 [ "${CACHE_SIM:-0}" = 1 ] && cache_sim=(--cache-sim=yes --I1=32768,8,64 --D1=49152,12,64 --LL=1048576,8,64)
 if [ "$variant" = nginx ]; then
-  mkdir -p "$work/proxy"
-  cat >"$work/proxy/nginx.conf" <<NGINX
-worker_processes 1;
-master_process off;
-daemon off;
-pid $work/proxy/nginx.pid;
-error_log $work/proxy/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/proxy/body;
-  proxy_temp_path $work/proxy/proxy;
-  fastcgi_temp_path $work/proxy/fastcgi;
-  uwsgi_temp_path $work/proxy/uwsgi;
-  scgi_temp_path $work/proxy/scgi;
-  keepalive_requests 1000000;
-  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering on;
-    }
-  }
-}
-NGINX
+  # run.sh's nginx proxy, with its one worker as the process valgrind runs.
+  nginx_conf 1 "$(nginx_proxy_server "$port" "$upstream_port")" "$work/proxy"
+  echo "master_process off;" >>"$work/proxy/nginx.conf"
   valgrind --tool=callgrind "${cache_sim[@]}" --callgrind-out-file="$out_dir/$variant.out" \
     nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" >"$work/g.out" 2>"$work/g.err" &
   vpid=$!

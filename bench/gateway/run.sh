@@ -33,16 +33,7 @@ body='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"mo
 # reaches Azure: across processes. (With the upstream inside the proxying nginx, nginx's upstream
 # hop would stay in one process and skip the two wake-ups every other proxy pays.)
 start_nginx $workers "$(fixed_json_server "$upstream_port" "$body")" upstream
-start_nginx $workers "  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection \"\";
-      proxy_buffering on;
-    }
-  }"
+start_nginx $workers "$(nginx_proxy_server "$nginx_port" "$upstream_port")"
 
 gateway_config "$sluice_port" >"$work/gateway.yaml"
 "$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.err" &

@@ -36,15 +36,7 @@ wait_http "http://127.0.0.1:$upstream_port/"
 declare -A url
 for n in 1 2; do
   port="$(free_port)"
-  start_nginx "$n" "  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection \"\";
-    }
-  }" "nginx-$n"
+  start_nginx "$n" "$(nginx_proxy_server "$port" "$upstream_port")" "nginx-$n"
   url[nginx-$n]="http://127.0.0.1:$port"
   wait_http "${url[nginx-$n]}/"
   workers=$n

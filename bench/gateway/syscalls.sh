@@ -28,15 +28,7 @@ proxy_port="$(free_port)"
 sluice_port="$(free_port)"
 sim_port="$(free_port)"
 start_nginx 1 "$(fixed_json_server "$upstream_port" "$chat_completion_body")" upstream
-start_nginx 1 "  upstream backend { server 127.0.0.1:$upstream_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$proxy_port;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection \"\";
-    }
-  }" proxy
+start_nginx 1 "$(nginx_proxy_server "$proxy_port" "$upstream_port")" proxy
 gateway_config "$sluice_port" >"$work/gateway.yaml"
 "$bin" gateway --config "$work/gateway.yaml" >"$work/gateway.out" 2>"$work/gateway.err" &
 pids+=($!)
