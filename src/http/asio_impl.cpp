@@ -1,6 +1,15 @@
 // The one translation unit that compiles Boost.Asio and Beast (separate compilation, see
 // src/http/CMakeLists.txt): every other file only includes their declarations.
+// sluice's declarations first, as in every file (sluice/http/asio_short_read.hpp says why).
+#include "sluice/http/asio.hpp"
+
+// The order of the next two matters. Asio's epoll reactor with short reads marked drained unless
+// the peer's FIN came (src/http/asio_epoll_reactor.ipp). It takes the include guard of Asio's own
+// epoll_reactor.ipp, so Asio's src.hpp, next, skips that.
+// clang-format off
+#include "http/asio_epoll_reactor.ipp"
 #include <boost/asio/impl/src.hpp>
+// clang-format on
 #include <boost/asio/ssl/impl/src.hpp>
 
 // Asio is built without aligned allocation (CMakeLists.txt): its frames and handlers come from

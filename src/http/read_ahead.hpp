@@ -16,11 +16,12 @@
 //
 // One per connection, in the session's coroutine frame; worker thread only. The session must
 // call finish() before the object goes away if a read may be pending.
+// Before Boost.Asio and Beast, as in every file (sluice/http/asio_short_read.hpp says why).
+#include "sluice/http/asio.hpp"
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/intrusive/list_hook.hpp>
 #include <chrono>
-
-#include "sluice/http/asio.hpp"
 
 namespace sluice::http {
 

@@ -1,6 +1,9 @@
 #pragma once
 // Namespace aliases and the HTTP message types every sluice component shares.
 // Boost.Asio and Beast are compiled once (src/http/asio_impl.cpp, separate compilation).
+// First: sluice's copy of one Asio header, which every file must compile instead of Asio's own.
+#include "sluice/http/asio_short_read.hpp"
+// Then Asio and Beast.
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl.hpp>

@@ -1,5 +1,8 @@
 #include "cli/demo/local_http.hpp"
 
+// Before Boost.Asio, as in every file (sluice/http/asio_short_read.hpp says why).
+#include "sluice/http/asio.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

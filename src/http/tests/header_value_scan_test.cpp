@@ -2,11 +2,12 @@
 
 #include <gtest/gtest.h>
 
+// Before Beast, as in every file (sluice/http/asio_short_read.hpp says why).
+#include "sluice/http/asio.hpp"
+
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <string>
-
-#include "sluice/http/asio.hpp"
 
 namespace sluice::http {
 namespace {
