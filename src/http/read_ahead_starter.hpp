@@ -5,9 +5,9 @@
 // Why: Asio 1.81 tries a read as soon as it is asked for one, and during an exchange the client is
 // waiting for its answer, so the read-ahead's first try found nothing on every request: one
 // failed recv a request, of the gateway's ~5.7 system calls and of the simulator's ~3
-// (bench/gateway/syscalls.sh). After the exchange the session yields once to its
-// event loop before it reads; under load the next request has usually arrived by then, and the
-// one read that takes it is the only one. An exchange that outlasts `delay` (an LLM call, a
+// (bench/gateway/syscalls.sh). After the exchange the session reads the next request at once:
+// a socket whose last read was short is marked drained (src/http/asio_epoll_reactor.ipp), so that
+// read waits for epoll without a failed try. An exchange that outlasts `delay` (an LLM call, a
 // stream) gets its watch then: a client that hangs up is noticed at most about two `delay`s
 // after its exchange began, and at once after that.
 //

@@ -306,14 +306,6 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_never();
     deadline.arm(first ? settings.header_timeout : settings.idle_timeout);
-    if constexpr (std::is_same_v<Stream, TcpStream>) {
-      if (!first && buffer.size() == 0 && !read_ahead.pending()) {
-        // The last exchange was over before its read-ahead started. Reading now would find
-        // nothing (the client has only just had its answer) and cost a failed system call; after
-        // the rest of this turn's work the next request has usually arrived.
-        co_await asio::post(stream.get_executor(), kUseAwaitable);
-      }
-    }
     open_connection.idle = true;
     if (draining.load(std::memory_order_relaxed) && buffer.size() == 0 && !first) break;
     error_code ec;
