@@ -16,8 +16,16 @@
 #                     served, median of the rounds: the cost itself, and steady on a shared machine
 #   requests/s        best round (the least disturbed one), with its p50 and p99 latency
 # and both as ratios of `off`.
+# Then issue 14's row on its own, as tracing.sh and accounting.sh measure theirs: PAIRS rounds of
+# `off` and `jwt_limit` side by side, the order alternating, with the gateways on CPU 1 and nginx
+# and wrk on CPU 0 (PIN, as bench/lib.sh). This machine's speed drifts by a third within a minute
+# (`off_again` has read 1.28-1.47x `off` in the table above), so a cost of a few per cent shows
+# only in ratios of neighbouring runs: the row is the median of the per-pair ratios of req/s and of
+# CPU per request. Prints
+#   auth: jwt_limit req/s ratio=R cpu ratio=C (median of N paired rounds; aim cost <= 5%)
 # Keys and the token are made here with node:crypto (no dependencies); the JWKS is a file.
-# Knobs: DURATION (s per round, default 5), ROUNDS (default 3), CONNECTIONS (default 32),
+# Knobs: DURATION (s per round, default 5), ROUNDS (default 3), PAIRS (default 12; 2 s runs),
+# CONNECTIONS (default 32),
 # WORKERS (gateway threads, default 1), SLUICE_BIN, PERF=<variant> (one more round of that variant
 # under `perf record -g`, written to perf-auth-<variant>.data in the working directory).
 set -euo pipefail
@@ -121,19 +129,26 @@ cpu_ticks() {  # pid → utime + stime in clock ticks
 }
 ticks_per_second="$(getconf CLK_TCK)"
 
+# One wrk run of `variant` for `seconds`: sets rps, p50, p99 and cpu_us (the gateway's CPU per
+# request). Every response must be a 200.
+measure() {  # variant seconds
+  local variant="$1" before after line non200 total
+  before="$(cpu_ticks "${gateway_pid[$variant]}")"
+  line="$(${wrk_cpu:+taskset -c "$wrk_cpu"} wrk -t1 -c"$connections" -d"$2s" -s "$work/$variant.lua" \
+    "http://127.0.0.1:${port[$variant]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21" |
+    grep '^RESULT')"
+  after="$(cpu_ticks "${gateway_pid[$variant]}")"
+  read -r _ rps p50 p99 non200 total <<<"$line"
+  if [ "$non200" != 0 ]; then
+    echo "bench/gateway/auth: $variant: $non200 of $total responses were not 200" >&2; exit 1
+  fi
+  cpu_us="$(awk "BEGIN{printf \"%.2f\", ($after - $before) * 1e6 / $ticks_per_second / $total}")"
+}
+
 declare -A best_rps best_p50 best_p99 cpu_samples
 for round in $(seq 1 "$rounds"); do
   for variant in "${variants[@]}"; do
-    before="$(cpu_ticks "${gateway_pid[$variant]}")"
-    line="$(wrk -t1 -c"$connections" -d"${duration}s" -s "$work/$variant.lua" \
-      "http://127.0.0.1:${port[$variant]}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21" |
-      grep '^RESULT')"
-    after="$(cpu_ticks "${gateway_pid[$variant]}")"
-    read -r _ rps p50 p99 non200 total <<<"$line"
-    if [ "$non200" != 0 ]; then
-      echo "bench/gateway/auth: $variant: $non200 of $total responses were not 200" >&2; exit 1
-    fi
-    cpu_us="$(awk "BEGIN{printf \"%.2f\", ($after - $before) * 1e6 / $ticks_per_second / $total}")"
+    measure "$variant" "$duration"
     cpu_samples[$variant]="${cpu_samples[$variant]:-} $cpu_us"
     if [ -z "${best_rps[$variant]:-}" ] || awk "BEGIN{exit !($rps > ${best_rps[$variant]})}"; then
       best_rps[$variant]=$rps; best_p50[$variant]=$p50; best_p99[$variant]=$p99
@@ -169,3 +184,23 @@ for variant in "${variants[@]}"; do
   summary+=" $variant=$(awk "BEGIN{printf \"%.3f\", ${cpu[$variant]} / ${cpu[off]}}")"
 done
 echo "$summary"
+
+# Issue 14's row: off and jwt_limit in neighbouring runs, the order alternating, pinned.
+pairs="${PAIRS:-12}"
+pin_gateways "${pids[0]}" "${gateway_pid[off]}" "${gateway_pid[jwt_limit]}"
+rps_ratios=()
+cpu_ratios=()
+declare -A pair_rps pair_cpu
+for pair in $(seq 1 "$pairs"); do
+  order="off jwt_limit"
+  [ $((pair % 2)) = 0 ] && order="jwt_limit off"
+  for variant in $order; do
+    measure "$variant" 2
+    pair_rps[$variant]=$rps
+    pair_cpu[$variant]=$cpu_us
+    echo "pair $pair  $variant  $rps req/s  $cpu_us CPU us/request" >&2
+  done
+  rps_ratios+=("$(awk -v a="${pair_rps[jwt_limit]}" -v b="${pair_rps[off]}" 'BEGIN{printf "%.4f", a / b}')")
+  cpu_ratios+=("$(awk -v a="${pair_cpu[jwt_limit]}" -v b="${pair_cpu[off]}" 'BEGIN{printf "%.4f", a / b}')")
+done
+printf "auth: jwt_limit req/s ratio=%.3f cpu ratio=%.3f" "$(median <<<"${rps_ratios[*]}")" "$(median <<<"${cpu_ratios[*]}")"; echo " (median of $pairs paired rounds$pin_note; aim cost <= 5%)"
