@@ -703,7 +703,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   if (result->result_int() == 200) {
     extract_usage(result->body(), worker_.json, context_.usage, context_.response_model);
   }
-  http::Response response = std::move(*result);
+  http::Response& response = *result;  // moved once, into respond()
   remove_hop_by_hop_headers(response.base());
   response.version(11);
   response.reason({});  // the standard reason phrase, as for every response the gateway makes

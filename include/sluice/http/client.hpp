@@ -58,11 +58,20 @@ template <class T>
 class ClientResult {
  public:
   ClientResult() : error_{ClientErrorKind::kCancelled, "no result"}, ok_(false) {}
-  ClientResult(T value) : value_(std::move(value)), ok_(true) {}             // NOLINT(implicit)
+  // By rvalue, not by value: a Response taken by value costs a second move of its fields.
+  ClientResult(T&& value) : value_(std::move(value)), ok_(true) {}           // NOLINT(implicit)
+  ClientResult(const T& value) : value_(value), ok_(true) {}                 // NOLINT(implicit)
   ClientResult(ClientError error) : error_(std::move(error)), ok_(false) {}  // NOLINT(implicit)
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
   T& value() { return value_; }
+  // The value moved in where this result already is (a coroutine's out-parameter), rather than a
+  // new result moved over it.
+  void emplace(T&& value) {
+    value_ = std::move(value);
+    error_ = {};
+    ok_ = true;
+  }
   T& operator*() { return value_; }
   T* operator->() { return &value_; }
   const ClientError& error() const { return error_; }
