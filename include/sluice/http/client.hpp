@@ -58,9 +58,9 @@ template <class T>
 class ClientResult {
  public:
   ClientResult() : error_{ClientErrorKind::kCancelled, "no result"}, ok_(false) {}
-  // By rvalue, not by value: a Response taken by value costs a second move of its fields.
+  // By rvalue, not by value: a Response taken by value costs a second move of its fields. (No
+  // caller copies a value in; one that needs to can copy it first.)
   ClientResult(T&& value) : value_(std::move(value)), ok_(true) {}           // NOLINT(implicit)
-  ClientResult(const T& value) : value_(value), ok_(true) {}                 // NOLINT(implicit)
   ClientResult(ClientError error) : error_(std::move(error)), ok_(false) {}  // NOLINT(implicit)
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
