@@ -34,7 +34,7 @@ std::optional<double> parse_utilization_percent(std::string_view text) {
   return value;
 }
 
-void BackendUtilization::note(const http::bhttp::fields& response_header) {
+void BackendUtilization::note(const http::Fields& response_header) {
   auto value = http::first_field(response_header, kUtilizationHeader);
   if (!value) return;
   if (auto percent = parse_utilization_percent(*value))

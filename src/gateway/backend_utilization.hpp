@@ -32,7 +32,7 @@ class BackendUtilization {
  public:
   // Reads the header from a backend's answer, if there. Any worker thread, on the response path:
   // one header look-up, and when it is there a clock read and two relaxed atomic stores, no lock.
-  void note(const http::bhttp::fields& response_header);
+  void note(const http::Fields& response_header);
   void record(double percent, std::chrono::system_clock::time_point now);
 
   // The last figure if one came within kUtilizationFreshFor of `now`. Any thread. The figure and

@@ -80,7 +80,7 @@ bool is_gateway_written_field(std::string_view name) {
 // are found in one pass over the fields (find() and set() would each hash the name and search the
 // field tree); set() is left for a response that already has the gateway's field (a sluice
 // upstream of this one), where it replaces it.
-void stamp_request_id(http::bhttp::fields& fields, const std::string& id) {
+void stamp_request_id(http::Fields& fields, const std::string& id) {
   constexpr std::string_view kRequestId = "x-request-id";
   constexpr std::string_view kSluiceRequestId = "x-sluice-request-id";
   bool has_request_id = false;

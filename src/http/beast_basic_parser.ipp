@@ -1,6 +1,6 @@
-// sluice: a copy of Boost.Beast 1.81's boost/beast/http/detail/basic_parser.ipp with one change,
-// in parse_token_to_eol (marked "sluice:"): the scan of a header value for its end is sixteen
-// bytes a step. src/http/asio_impl.cpp includes this file in place of Beast's own (same include
+// sluice: a copy of Boost.Beast 1.81's boost/beast/http/detail/basic_parser.ipp with two changes,
+// marked "sluice:": the scan of a header value for its end (parse_token_to_eol) is sixteen bytes
+// a step, and so is the scan over a field name's letters, digits and hyphens (parse_field). src/http/asio_impl.cpp includes this file in place of Beast's own (same include
 // guard), so every Beast parser in sluice uses it. When Debian's Boost changes, compare this file
 // with the new basic_parser.ipp and carry the change over.
 #include <boost/version.hpp>
@@ -8,6 +8,7 @@
 #error "src/http/beast_basic_parser.ipp copies Boost 1.81's basic_parser.ipp; update it to this Boost"
 #endif
 
+#include "http/header_name_scan.hpp"
 #include "http/header_value_scan.hpp"
 
 //
@@ -551,6 +552,10 @@ parse_field(
     bool found;
     std::tie(p, found) = find_fast(
         p, last, ranges1, sizeof(ranges1)-1);
+    // sluice: find_fast() above returns `p` unchanged without SSE4.2 (Debian builds for plain
+    // x86-64). Sixteen bytes a step past the name's letters, digits and hyphens instead; the loop
+    // below checks the byte it stops at as it checked every byte before (~6 instructions a byte).
+    p = ::sluice::http::skip_plain_header_name(p, last);
     if(! found && p >= last)
     {
         ec = error::need_more;

@@ -120,7 +120,7 @@ class Connection {
   std::unique_ptr<TcpStream> tcp;
   std::unique_ptr<TlsStream> tls;
   beast::flat_buffer buffer;
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> stream_parser;
+  std::optional<ResponseParser<bhttp::buffer_body>> stream_parser;
   // Where a streamed body's bytes land, one read at a time. Made when the connection first
   // streams (most never do) and not zero-filled, so that a burst of new streams pays no 16 KiB
   // memset, and no page faults under it, per connection (docs/performance.md).
@@ -182,7 +182,7 @@ Task<bool> exchange_whole(Stream& stream, Connection& c, Request& request,
     result = make_error(wec, "sending to", c.origin);
     co_return false;
   }
-  bhttp::response_parser<bhttp::string_body> parser;
+  ResponseParser<bhttp::string_body> parser;
   parser.body_limit(settings.max_response_body);
   parser.header_limit(static_cast<std::uint32_t>(settings.max_response_header));
   auto [read_ec, rn] = co_await bhttp::async_read(stream, c.buffer, parser, with_slot(cancel));

@@ -6,7 +6,7 @@
 
 namespace sluice::http {
 
-inline bool is_event_stream(const bhttp::fields& head) {
+inline bool is_event_stream(const Fields& head) {
   auto content_type = first_field(head, Field::content_type);
   return content_type && content_type->starts_with("text/event-stream");
 }

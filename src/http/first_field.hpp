@@ -12,7 +12,7 @@
 
 namespace sluice::http {
 
-inline std::optional<std::string_view> first_field(const bhttp::fields& fields, Field name) {
+inline std::optional<std::string_view> first_field(const Fields& fields, Field name) {
   for (const auto& field : fields) {
     if (field.name() == name) return std::string_view(field.value());
   }
@@ -21,8 +21,7 @@ inline std::optional<std::string_view> first_field(const bhttp::fields& fields, 
 
 // For a name Beast has no code for (`retry-after-ms`, Azure's utilization header): every field
 // of such a name has the code `unknown`, so the others are passed over without a compare.
-inline std::optional<std::string_view> first_field(const bhttp::fields& fields,
-                                                   std::string_view name) {
+inline std::optional<std::string_view> first_field(const Fields& fields, std::string_view name) {
   BOOST_ASSERT(bhttp::string_to_field(name) == Field::unknown);
   for (const auto& field : fields) {
     if (field.name() != Field::unknown) continue;
@@ -37,7 +36,7 @@ inline std::optional<std::string_view> first_field(const bhttp::fields& fields,
 // For a name known only at run time (a header named in configuration), which Beast may or may not
 // have a code for: its code is looked up once here (~100 instructions), then the fields are
 // walked as above.
-inline std::optional<std::string_view> first_field_named(const bhttp::fields& fields,
+inline std::optional<std::string_view> first_field_named(const Fields& fields,
                                                          std::string_view name) {
   const Field code = bhttp::string_to_field(name);
   return code == Field::unknown ? first_field(fields, name) : first_field(fields, code);

@@ -24,7 +24,7 @@ struct FramingFields {
   std::string_view content_length;  // the first one's value
 };
 
-inline FramingFields read_framing_fields(const bhttp::fields& fields) {
+inline FramingFields read_framing_fields(const Fields& fields) {
   FramingFields found;
   for (const auto& field : fields) {
     switch (field.name()) {
@@ -48,7 +48,7 @@ inline FramingFields read_framing_fields(const bhttp::fields& fields) {
 }
 
 // True when the fields hold a Transfer-Encoding, without which a message is not chunked.
-inline bool has_transfer_encoding(const bhttp::fields& fields) {
+inline bool has_transfer_encoding(const Fields& fields) {
   for (const auto& field : fields) {
     if (field.name() == Field::transfer_encoding) return true;
   }
@@ -58,7 +58,7 @@ inline bool has_transfer_encoding(const bhttp::fields& fields) {
 // message.keep_alive(keep), skipped where Beast would change nothing: HTTP/1.1 keeps the
 // connection by default, so keeping it with no Connection field leaves the head as it is.
 template <bool isRequest, class Body>
-void set_keep_alive(bhttp::message<isRequest, Body>& message, bool keep,
+void set_keep_alive(bhttp::message<isRequest, Body, Fields>& message, bool keep,
                     const FramingFields& found) {
   if (message.version() >= 11 && keep && !found.connection) return;
   message.keep_alive(keep);
@@ -69,7 +69,7 @@ void set_keep_alive(bhttp::message<isRequest, Body>& message, bool keep,
 // without a body, which Beast leaves without a Content-Length, none). The cases where Beast
 // refuses the body (TRACE with one; 1xx, 204 and 304 with one) still go to Beast.
 template <bool isRequest>
-void prepare_payload(bhttp::message<isRequest, bhttp::string_body>& message,
+void prepare_payload(bhttp::message<isRequest, bhttp::string_body, Fields>& message,
                      const FramingFields& found) {
   if (!found.transfer_encoding) {
     const std::size_t size = message.body().size();

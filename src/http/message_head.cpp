@@ -15,7 +15,7 @@ void append_version(unsigned version, std::string& out) {
 
 // Sized first, then written through a pointer: four appends per field (each checking capacity)
 // were a measurable part of a proxied request.
-void append_fields(const bhttp::fields& fields, std::string& out) {
+void append_fields(const Fields& fields, std::string& out) {
   std::size_t size = 2;
   for (const auto& field : fields) size += field.name_string().size() + field.value().size() + 4;
   const std::size_t start = out.size();
@@ -36,7 +36,7 @@ void append_fields(const bhttp::fields& fields, std::string& out) {
 
 }  // namespace
 
-void append_head(const bhttp::request_header<>& head, std::string& out) {
+void append_head(const RequestHeader& head, std::string& out) {
   out += head.method_string();
   out += ' ';
   out += head.target();
@@ -46,7 +46,7 @@ void append_head(const bhttp::request_header<>& head, std::string& out) {
   append_fields(head, out);
 }
 
-void append_head(const bhttp::response_header<>& head, std::string& out) {
+void append_head(const ResponseHeader& head, std::string& out) {
   append_version(head.version(), out);
   // Always three digits, as Beast writes them.
   unsigned code = head.result_int();

@@ -10,8 +10,8 @@
 namespace sluice::http {
 
 // Appends "METHOD target HTTP/1.x\r\n", each field as "Name: value\r\n", then "\r\n".
-void append_head(const bhttp::request_header<>& head, std::string& out);
+void append_head(const RequestHeader& head, std::string& out);
 // Appends "HTTP/1.x code reason\r\n", the fields, then "\r\n".
-void append_head(const bhttp::response_header<>& head, std::string& out);
+void append_head(const ResponseHeader& head, std::string& out);
 
 }  // namespace sluice::http

@@ -57,7 +57,8 @@ struct SendProgress {
 };
 
 template <class Stream, bool isRequest>
-SendProgress send_at_once(Stream& stream, bhttp::message<isRequest, bhttp::string_body>& message,
+SendProgress send_at_once(Stream& stream,
+                          bhttp::message<isRequest, bhttp::string_body, Fields>& message,
                           std::string& head, error_code& ec) {
   SendProgress progress;
   if (has_transfer_encoding(message) && message.chunked()) {
@@ -74,7 +75,8 @@ SendProgress send_at_once(Stream& stream, bhttp::message<isRequest, bhttp::strin
 }
 
 template <class Stream, bool isRequest>
-Task<error_code> send_rest(Stream& stream, bhttp::message<isRequest, bhttp::string_body>& message,
+Task<error_code> send_rest(Stream& stream,
+                           bhttp::message<isRequest, bhttp::string_body, Fields>& message,
                            std::string_view head, SendProgress progress,
                            asio::cancellation_slot cancel = {}) {
   if (progress.chunked) {

@@ -65,7 +65,7 @@ TcpSocket& lowest_socket(TlsStream& stream) {
 
 // `Expect: 100-continue`, looked for on every request by walking the fields, not with Beast's
 // look-up by name (http/first_field.hpp).
-bool expects_100_continue(const bhttp::fields& fields) {
+bool expects_100_continue(const Fields& fields) {
   auto expect = first_field(fields, Field::expect);
   return expect && bhttp::token_list{*expect}.exists("100-continue");
 }
@@ -205,7 +205,7 @@ class SessionExchange final : public Exchange {
   Task<bool> start_stream(ResponseHeader header) override {
     if (responded_) co_return false;
     responded_ = true;
-    bhttp::response<bhttp::empty_body> response{std::move(header)};
+    bhttp::response<bhttp::empty_body, Fields> response{std::move(header)};
     response.version(request_.version());
     if (request_.version() >= 11) {
       response.chunked(true);
@@ -217,7 +217,7 @@ class SessionExchange final : public Exchange {
       close_ = true;
       raw_body_ = true;
     }
-    bhttp::response_serializer<bhttp::empty_body> serializer{response};
+    bhttp::response_serializer<bhttp::empty_body, Fields> serializer{response};
     beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
     auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, kUseTuple);
     if (ec) failed_ = true;
@@ -299,7 +299,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
   OpenConnection open_connection(worker, lowest_socket(stream));
   bool first = true;
   for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    RequestParser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(settings.max_header_bytes));
     parser.body_limit(settings.max_body_bytes);
 
@@ -343,7 +343,7 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     }
     auto& header = parser.get();
     if (expects_100_continue(header)) {
-      bhttp::response<bhttp::empty_body> continue_response{Status::continue_, header.version()};
+      bhttp::response<bhttp::empty_body, Fields> continue_response{Status::continue_, header.version()};
       lowest.expires_after(settings.write_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, continue_response, kUseTuple);
       lowest.expires_never();

@@ -11,6 +11,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "sluice/http/field_allocator.hpp"
+
 namespace sluice::http {
 
 namespace asio = boost::asio;
@@ -18,9 +20,18 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using boost::system::error_code;
 
-using Request = bhttp::request<bhttp::string_body>;
-using Response = bhttp::response<bhttp::string_body>;
-using ResponseHeader = bhttp::response_header<>;
+// Every message's fields come from per-thread size classes (field_allocator.hpp says why). Name
+// these rather than Beast's defaults: a bhttp::fields is a different type.
+using FieldAlloc = FieldAllocator<char>;
+using Fields = bhttp::basic_fields<FieldAlloc>;
+using Request = bhttp::request<bhttp::string_body, Fields>;
+using Response = bhttp::response<bhttp::string_body, Fields>;
+using RequestHeader = bhttp::request_header<Fields>;
+using ResponseHeader = bhttp::response_header<Fields>;
+template <class Body>
+using RequestParser = bhttp::request_parser<Body, FieldAlloc>;
+template <class Body>
+using ResponseParser = bhttp::response_parser<Body, FieldAlloc>;
 using Field = bhttp::field;
 using Status = bhttp::status;
 

@@ -5,8 +5,8 @@
 namespace sluice::http {
 namespace {
 
-bhttp::fields sample_fields() {
-  bhttp::fields fields;
+Fields sample_fields() {
+  Fields fields;
   fields.insert("Content-Type", "application/json");
   fields.insert("retry-after-ms", "5");
   fields.insert("X-Other", "y");
@@ -18,7 +18,7 @@ bhttp::fields sample_fields() {
 }
 
 // What Beast's own look-up answers, for comparison.
-std::optional<std::string_view> beast_find(const bhttp::fields& fields, std::string_view name) {
+std::optional<std::string_view> beast_find(const Fields& fields, std::string_view name) {
   auto it = fields.find(name);
   if (it == fields.end()) return std::nullopt;
   return std::string_view(it->value());
@@ -57,7 +57,7 @@ TEST(FirstFieldTest, ANameKnownOnlyAtRunTimeWithOrWithoutACode) {
 }
 
 TEST(FirstFieldTest, NothingInAnEmptyHead) {
-  const bhttp::fields fields;
+  const Fields fields;
   EXPECT_EQ(first_field(fields, Field::expect), std::nullopt);
   EXPECT_EQ(first_field(fields, "retry-after-ms"), std::nullopt);
   EXPECT_EQ(first_field_named(fields, "content-type"), std::nullopt);

@@ -18,7 +18,7 @@ namespace sluice::http {
 namespace {
 
 template <bool isRequest>
-using StringMessage = bhttp::message<isRequest, bhttp::string_body>;
+using StringMessage = bhttp::message<isRequest, bhttp::string_body, Fields>;
 
 template <bool isRequest>
 std::string head_of(const StringMessage<isRequest>& message) {

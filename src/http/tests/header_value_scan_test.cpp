@@ -5,6 +5,8 @@
 // Before Beast, as in every file (sluice/http/asio_short_read.hpp says why).
 #include "sluice/http/asio.hpp"
 
+#include "http/tests/parse_in_two.hpp"
+
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <string>
@@ -49,14 +51,8 @@ TEST(HeaderValueScan, BeastTakesOrRefusesEveryByteInAHeaderValueAsBefore) {
       const std::string request =
           "GET / HTTP/1.1\r\nHost: x\r\nX-Token: " + value + "\r\nAccept: */*\r\n\r\n";
       for (std::size_t split : {request.size(), std::size_t{40}, std::size_t{40} + at}) {
-        bhttp::request_parser<bhttp::empty_body> parser;
-        parser.eager(true);
-        beast::error_code ec;
-        std::size_t used = parser.put(asio::buffer(request.data(), split), ec);
-        if (ec == bhttp::error::need_more) ec = {};
-        if (!ec && !parser.is_done()) {
-          used += parser.put(asio::buffer(request.data() + used, request.size() - used), ec);
-        }
+        RequestParser<bhttp::empty_body> parser;
+        const beast::error_code ec = parse_in_two(parser, request, split);
         if (ends_a_value(static_cast<unsigned char>(b))) {
           EXPECT_TRUE(ec) << "byte " << b << " at " << at << " split " << split;
         } else {

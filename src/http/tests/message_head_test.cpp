@@ -10,8 +10,8 @@ namespace sluice::http {
 namespace {
 
 template <bool isRequest>
-std::string beast_head(const bhttp::message<isRequest, bhttp::string_body>& message) {
-  bhttp::message<isRequest, bhttp::string_body> copy = message;
+std::string beast_head(const bhttp::message<isRequest, bhttp::string_body, Fields>& message) {
+  bhttp::message<isRequest, bhttp::string_body, Fields> copy = message;
   copy.body().clear();
   std::ostringstream out;
   out << copy.base();
