@@ -17,10 +17,12 @@
 static_assert(BOOST_ASIO_DEFAULT_ALIGN <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
               "Asio's allocations need aligned allocation on this platform");
 
-// The order of the next two matters. Beast's header parser with a faster scan of header values
-// (src/http/beast_basic_parser.ipp). It takes the include guard of Beast's own basic_parser.ipp, so
-// Beast's src.hpp, next, skips that.
+// The order of the next three matters. Beast's header parser with faster scans of targets, names
+// and values (src/http/beast_basic_parser.ipp) and with the common Connection and Content-Length
+// values decided at once (src/http/beast_basic_parser_impl.ipp). They take the include guards of
+// Beast's own two basic_parser.ipp files, so Beast's src.hpp, next, skips those.
 // clang-format off
 #include "http/beast_basic_parser.ipp"
+#include "http/beast_basic_parser_impl.ipp"
 #include <boost/beast/src.hpp>
 // clang-format on
