@@ -33,6 +33,12 @@
 #include <algorithm>
 #include <utility>
 
+// sluice: defined only where this copy is the one compiled (see src/http/asio_impl.cpp). A test
+// calls it, so an include order that let Beast's own file in instead would fail to link.
+namespace sluice::http {
+bool beast_parser_decides_framing_at_once() noexcept { return true; }
+}  // namespace sluice::http
+
 namespace boost {
 namespace beast {
 namespace http {

@@ -12,6 +12,11 @@
 #include <string>
 
 namespace sluice::http {
+
+// True; defined in src/http/beast_basic_parser_impl.ipp, so that this test fails to link if
+// Beast's own impl/basic_parser.ipp were compiled in its place.
+bool beast_parser_decides_framing_at_once() noexcept;
+
 namespace {
 
 struct Parsed {
@@ -39,6 +44,7 @@ Parsed parse_response(const std::string& version, const std::string& fields,
 }
 
 TEST(ConnectionAndLengthParse, ConnectionKeepAliveOrCloseInAnyCase) {
+  EXPECT_TRUE(beast_parser_decides_framing_at_once());
   for (const char* value : {"keep-alive", "Keep-Alive", "KEEP-ALIVE", "keep-alive   "}) {
     const auto parsed = parse_response("1.0", std::string("Connection: ") + value + "\r\n", "");
     ASSERT_FALSE(parsed.ec) << value << ": " << parsed.ec.message();
