@@ -1,9 +1,9 @@
 // sluice: a copy of Boost.Beast 1.81's boost/beast/http/detail/basic_parser.ipp with three
 // changes, marked "sluice:": the scans of a request target for its end (parse_target), of a header
 // value for its end (parse_token_to_eol), and over a field name's letters, digits and hyphens
-// (parse_field) go sixteen bytes a step. src/http/asio_impl.cpp includes this file in place of Beast's own (same include
-// guard), so every Beast parser in sluice uses it. When Debian's Boost changes, compare this file
-// with the new basic_parser.ipp and carry the change over.
+// (parse_field) go sixteen bytes a step. src/http/asio_impl.cpp includes this file in place of
+// Beast's own (same include guard), so every Beast parser in sluice uses it. When Debian's Boost
+// changes, compare this file with the new basic_parser.ipp and carry the change over.
 #include <boost/version.hpp>
 #if BOOST_VERSION != 108100
 #error "src/http/beast_basic_parser.ipp copies Boost 1.81's basic_parser.ipp; update it to this Boost"

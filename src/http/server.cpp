@@ -343,7 +343,8 @@ Task<void> Server::Impl::session(Stream stream, Worker& worker, std::string peer
     }
     auto& header = parser.get();
     if (expects_100_continue(header)) {
-      bhttp::response<bhttp::empty_body, Fields> continue_response{Status::continue_, header.version()};
+      bhttp::response<bhttp::empty_body, Fields> continue_response{Status::continue_,
+                                                                   header.version()};
       lowest.expires_after(settings.write_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, continue_response, kUseTuple);
       lowest.expires_never();
