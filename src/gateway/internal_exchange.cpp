@@ -9,10 +9,11 @@ InternalExchange::InternalExchange(http::Exchange& parent, http::Request request
       executor_(parent.executor()),
       worker_(parent.worker()) {}
 
-http::Task<bool> InternalExchange::send(http::Response response) {
+http::Task<bool> InternalExchange::send(http::Response response, http::ExtraFields extra) {
   responded_ = true;
   if (gone_->left) co_return false;
   response_ = std::move(response);
+  extra.insert_into(response_);
   complete_ = true;
   gone_->finished = true;
   co_return true;

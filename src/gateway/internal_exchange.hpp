@@ -22,7 +22,9 @@ class InternalExchange final : public http::Exchange {
   http::Executor executor() const override { return executor_; }
   int worker() const override { return worker_; }
 
-  http::Task<bool> send(http::Response response) override;
+  using http::Exchange::send;
+  // `extra` goes into the kept response's fields: whoever takes it reads them there.
+  http::Task<bool> send(http::Response response, http::ExtraFields extra) override;
   http::Task<bool> start_stream(http::ResponseHeader header) override;
   http::Task<bool> write(std::string_view data) override;
   http::Task<bool> finish_stream() override;

@@ -79,8 +79,10 @@ bool is_gateway_written_field(std::string_view name) {
 // always x-sluice-request-id, the gateway's own id that usage records and logs carry. Both names
 // are found in one pass over the fields (find() and set() would each hash the name and search the
 // field tree); set() is left for a response that already has the gateway's field (a sluice
-// upstream of this one), where it replaces it.
-void stamp_request_id(http::Fields& fields, const std::string& id) {
+// upstream of this one), where it replaces it. A new field goes in `extra` (written after the
+// response's fields, without Beast's insert), or into the fields when `extra` is null (a streamed
+// response's head, which Beast's serializer writes).
+void stamp_request_id(http::Fields& fields, const std::string& id, http::ExtraFields* extra) {
   constexpr std::string_view kRequestId = "x-request-id";
   constexpr std::string_view kSluiceRequestId = "x-sluice-request-id";
   bool has_request_id = false;
@@ -94,11 +96,18 @@ void stamp_request_id(http::Fields& fields, const std::string& id) {
       has_sluice_request_id = true;
     }
   }
-  if (!has_request_id) fields.insert(Field::unknown, kRequestId, id);
+  auto add = [&](std::string_view name) {
+    if (extra) {
+      extra->add(name, id);
+    } else {
+      fields.insert(Field::unknown, name, id);
+    }
+  };
+  if (!has_request_id) add(kRequestId);
   if (has_sluice_request_id) {
     fields.set(kSluiceRequestId, id);
   } else {
-    fields.insert(Field::unknown, kSluiceRequestId, id);
+    add(kSluiceRequestId);
   }
 }
 
@@ -251,9 +260,11 @@ class Transaction {
                                           std::unique_ptr<http::StreamingResponse> stream,
                                           Attempt& record, SteadyClock::time_point started);
   // `renamed_to`: the deployment's name at the backend when its `deployments` map renames it.
+  // The gateway's own fields go in `extra` (they refer to the context's text).
   std::optional<http::Request> build_upstream_request(const BackendSettings& backend,
                                                       std::string* error,
-                                                      std::string_view* renamed_to);
+                                                      std::string_view* renamed_to,
+                                                      http::ExtraFields& extra);
   http::Task<void> respond(http::Response response);
   void record_attempt(PoolMemberRuntime& member, const PoolSettings& pool, Attempt record,
                       bool failure, std::chrono::milliseconds retry_after);
@@ -318,11 +329,12 @@ bool Transaction::response_end_write_pending() {
 
 http::Task<void> Transaction::respond(http::Response response) {
   for (const auto& [name, value] : context_.response_headers) response.set(name, value);
-  stamp_request_id(response, context_.request_id);
+  http::ExtraFields ids;
+  stamp_request_id(response, context_.request_id, &ids);
   context_.status = response.result_int();
   run_response_end_phase(response.body());
   while (response_end_write_pending()) co_await http::asio::post(http::kUseAwaitable);
-  if (!co_await exchange_.send(std::move(response))) context_.client_disconnected = true;
+  if (!co_await exchange_.send(std::move(response), ids)) context_.client_disconnected = true;
 }
 
 http::Task<void> Transaction::pipeline() {
@@ -405,7 +417,8 @@ http::Task<void> Transaction::pipeline() {
 
 std::optional<http::Request> Transaction::build_upstream_request(const BackendSettings& backend,
                                                                  std::string* error,
-                                                                 std::string_view* renamed_to) {
+                                                                 std::string_view* renamed_to,
+                                                                 http::ExtraFields& extra) {
   const auto& target = context_.target;
   std::string_view upstream_name = context_.deployment;
   if (auto it = backend.deployments.find(context_.deployment); it != backend.deployments.end()) {
@@ -497,9 +510,11 @@ std::optional<http::Request> Transaction::build_upstream_request(const BackendSe
   host.clear();
   backend.url.append_host_header(host);
   // None of the three was copied from the client's request, so each goes in without a search.
+  // Host is a field of the request (the client reads its framing fields); the other two are
+  // only written, after the request's fields.
   upstream.insert(Field::host, host);
-  upstream.insert(Field::unknown, "x-forwarded-for", context_.client_ip);
-  upstream.insert(Field::unknown, "x-ms-client-request-id", context_.request_id);
+  extra.add("x-forwarded-for", context_.client_ip);
+  extra.add("x-ms-client-request-id", context_.request_id);
   return upstream;
 }
 
@@ -640,7 +655,9 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
     worker_.pool = std::make_unique<http::ClientPool>(exchange_.executor(), client_settings);
   }
   std::string error;
-  auto upstream = build_upstream_request(backend_settings, &error, &record.upstream_deployment);
+  http::ExtraFields extra;
+  auto upstream =
+      build_upstream_request(backend_settings, &error, &record.upstream_deployment, extra);
   if (!upstream) {
     member.breaker.release_probe();
     context_.error_code = "invalid_request";
@@ -661,7 +678,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   const auto& policies =
       context_.route ? context_.route->policies : runtime_.settings().global_policies;
   for (const auto& policy : policies) {
-    policy->on_upstream(context_, *upstream);
+    policy->on_upstream(context_, *upstream, extra);
   }
   if (context_.upstream_sent_at == SteadyClock::time_point{}) context_.upstream_sent_at = started;
 
@@ -675,14 +692,15 @@ http::Task<Transaction::AttemptOutcome> Transaction::attempt(PoolMemberRuntime& 
   auto cancel = exchange_.client_gone_slot();
   const http::ProxyEndpoint* via = backend_settings.proxy ? &*backend_settings.proxy : nullptr;
   if (context_.body.stream) {
-    auto opened = co_await worker_.pool->open(backend_settings.url, std::move(*upstream),
-                                              backend_settings.response_timeout, cancel, via);
+    auto opened =
+        co_await worker_.pool->open(backend_settings.url, std::move(*upstream),
+                                    backend_settings.response_timeout, cancel, via, extra);
     if (!opened) co_return failed_attempt(member, pool, std::move(record), opened.error());
     co_return co_await relay_stream(member, pool, std::move(*opened), record, started);
   }
 
   auto result = co_await worker_.pool->fetch(backend_settings.url, std::move(*upstream),
-                                             backend_settings.response_timeout, cancel, via);
+                                             backend_settings.response_timeout, cancel, via, extra);
   record.duration =
       std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
   if (!result) co_return failed_attempt(member, pool, std::move(record), result.error());
@@ -779,7 +797,7 @@ http::Task<Transaction::AttemptOutcome> Transaction::relay_stream(
   header.result(Status::ok);
   copy_end_to_end_headers(stream->header(), header);
   for (const auto& [name, value] : context_.response_headers) header.set(name, value);
-  stamp_request_id(header, context_.request_id);
+  stamp_request_id(header, context_.request_id, nullptr);
   outcome.done = true;
   if (!co_await exchange_.start_stream(std::move(header))) {
     context_.client_disconnected = true;

@@ -72,8 +72,12 @@ void address_to_proxy(const Url& origin, const ProxyEndpoint& via, Request& requ
 
 // What fetch() and open() add to every request: Host (unless the caller set one), the proxy's
 // form and credentials where they apply, keep-alive and the body's framing.
-void finish_request(const Url& origin, const ProxyEndpoint* via, Request& request) {
+// Also folds `extra` into a chunked request's fields, once: Beast's serializer writes those, and a
+// retry on a fresh connection sends the same request again.
+void finish_request(const Url& origin, const ProxyEndpoint* via, Request& request,
+                    ExtraFields& extra) {
   auto framing = read_framing_fields(request);
+  if (framing.transfer_encoding && !extra.empty()) extra.insert_into(request);
   if (!framing.host) request.set(Field::host, origin.host_header());
   if (via && !origin.tls()) {
     address_to_proxy(origin, *via, request);
@@ -170,11 +174,11 @@ namespace {
 // written in place, not returned: a Response moved through a returned pair, the coroutine's
 // promise and an assignment cost ~60 instructions a move (its fields' two intrusive containers).
 template <class Stream>
-Task<bool> exchange_whole(Stream& stream, Connection& c, Request& request,
+Task<bool> exchange_whole(Stream& stream, Connection& c, Request& request, const ExtraFields& extra,
                           const ClientSettings& settings, asio::cancellation_slot cancel,
                           ClientResult<Response>& result) {
   error_code sent_ec;
-  auto progress = send_at_once(stream, request, c.head, sent_ec);
+  auto progress = send_at_once(stream, request, c.head, sent_ec, extra);
   if (!sent_ec && !progress.done) {
     sent_ec = co_await send_rest(stream, request, c.head, progress, cancel);
   }
@@ -205,10 +209,11 @@ Task<bool> exchange_whole(Stream& stream, Connection& c, Request& request,
 
 template <class Stream>
 Task<std::pair<error_code, bool>> open_stream(Stream& stream, Connection& c, Request& request,
+                                              const ExtraFields& extra,
                                               const ClientSettings& settings,
                                               asio::cancellation_slot cancel) {
   error_code sent_ec;
-  auto progress = send_at_once(stream, request, c.head, sent_ec);
+  auto progress = send_at_once(stream, request, c.head, sent_ec, extra);
   if (!sent_ec && !progress.done) {
     sent_ec = co_await send_rest(stream, request, c.head, progress, cancel);
   }
@@ -412,9 +417,9 @@ Task<ClientResult<std::unique_ptr<Connection>>> ClientPool::connect(
 Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request request,
                                                std::chrono::milliseconds timeout,
                                                asio::cancellation_slot cancel,
-                                               const ProxyEndpoint* via) {
+                                               const ProxyEndpoint* via, ExtraFields extra) {
   ClearSlotOnExit clear_slot{cancel};
-  finish_request(origin, via, request);
+  finish_request(origin, via, request, extra);
   for (int attempt = 0;; ++attempt) {
     // A pooled connection is taken without a coroutine of its own; only a new one waits.
     auto connection = take_idle(origin, via);
@@ -429,11 +434,11 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
     ClientResult<Response> result;
     bool got_response;
     if (connection->tls) {
-      got_response = co_await exchange_whole(*connection->tls, *connection, request, settings_,
-                                             cancel, result);
+      got_response = co_await exchange_whole(*connection->tls, *connection, request, extra,
+                                             settings_, cancel, result);
     } else {
-      got_response = co_await exchange_whole(*connection->tcp, *connection, request, settings_,
-                                             cancel, result);
+      got_response = co_await exchange_whole(*connection->tcp, *connection, request, extra,
+                                             settings_, cancel, result);
     }
     connection->deadline->disarm();
     // The peer may close an idle keep-alive connection just as we reuse it: retry once, fresh.
@@ -451,9 +456,9 @@ Task<ClientResult<Response>> ClientPool::fetch(const Url& origin, Request reques
 
 Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
     const Url& origin, Request request, std::chrono::milliseconds header_timeout,
-    asio::cancellation_slot cancel, const ProxyEndpoint* via) {
+    asio::cancellation_slot cancel, const ProxyEndpoint* via, ExtraFields extra) {
   ClearSlotOnExit clear_slot{cancel};
-  finish_request(origin, via, request);
+  finish_request(origin, via, request, extra);
   for (int attempt = 0;; ++attempt) {
     // A pooled connection is taken without a coroutine of its own; only a new one waits.
     auto connection = take_idle(origin, via);
@@ -466,9 +471,11 @@ Task<ClientResult<std::unique_ptr<StreamingResponse>>> ClientPool::open(
     connection->deadline->arm(header_timeout);
     std::pair<error_code, bool> outcome;
     if (connection->tls) {
-      outcome = co_await open_stream(*connection->tls, *connection, request, settings_, cancel);
+      outcome =
+          co_await open_stream(*connection->tls, *connection, request, extra, settings_, cancel);
     } else {
-      outcome = co_await open_stream(*connection->tcp, *connection, request, settings_, cancel);
+      outcome =
+          co_await open_stream(*connection->tcp, *connection, request, extra, settings_, cancel);
     }
     connection->deadline->disarm();
     auto [ec, got_response] = outcome;

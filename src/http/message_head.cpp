@@ -15,9 +15,10 @@ void append_version(unsigned version, std::string& out) {
 
 // Sized first, then written through a pointer: four appends per field (each checking capacity)
 // were a measurable part of a proxied request.
-void append_fields(const Fields& fields, std::string& out) {
+void append_fields(const Fields& fields, const ExtraFields& extra, std::string& out) {
   std::size_t size = 2;
   for (const auto& field : fields) size += field.name_string().size() + field.value().size() + 4;
+  for (const auto& field : extra) size += field.name.size() + field.value.size() + 4;
   const std::size_t start = out.size();
   out.resize(start + size);
   char* p = out.data() + start;
@@ -31,22 +32,28 @@ void append_fields(const Fields& fields, std::string& out) {
     put(field.value());
     put("\r\n");
   }
+  for (const auto& field : extra) {
+    put(field.name);
+    put(": ");
+    put(field.value);
+    put("\r\n");
+  }
   put("\r\n");
 }
 
 }  // namespace
 
-void append_head(const RequestHeader& head, std::string& out) {
+void append_head(const RequestHeader& head, std::string& out, const ExtraFields& extra) {
   out += head.method_string();
   out += ' ';
   out += head.target();
   out += ' ';
   append_version(head.version(), out);
   out += "\r\n";
-  append_fields(head, out);
+  append_fields(head, extra, out);
 }
 
-void append_head(const ResponseHeader& head, std::string& out) {
+void append_head(const ResponseHeader& head, std::string& out, const ExtraFields& extra) {
   append_version(head.version(), out);
   // Always three digits, as Beast writes them.
   unsigned code = head.result_int();
@@ -56,7 +63,7 @@ void append_head(const ResponseHeader& head, std::string& out) {
   out.append(digits, sizeof digits);
   out += head.reason();
   out += "\r\n";
-  append_fields(head, out);
+  append_fields(head, extra, out);
 }
 
 }  // namespace sluice::http

@@ -6,12 +6,14 @@
 #include <string>
 
 #include "sluice/http/asio.hpp"
+#include "sluice/http/extra_fields.hpp"
 
 namespace sluice::http {
 
-// Appends "METHOD target HTTP/1.x\r\n", each field as "Name: value\r\n", then "\r\n".
-void append_head(const RequestHeader& head, std::string& out);
-// Appends "HTTP/1.x code reason\r\n", the fields, then "\r\n".
-void append_head(const ResponseHeader& head, std::string& out);
+// Appends "METHOD target HTTP/1.x\r\n", each field as "Name: value\r\n", then `extra`'s the
+// same way, then "\r\n".
+void append_head(const RequestHeader& head, std::string& out, const ExtraFields& extra = {});
+// Appends "HTTP/1.x code reason\r\n", the fields and `extra`'s, then "\r\n".
+void append_head(const ResponseHeader& head, std::string& out, const ExtraFields& extra = {});
 
 }  // namespace sluice::http

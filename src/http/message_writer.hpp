@@ -19,6 +19,7 @@
 #include "http/framing_fields.hpp"
 #include "http/message_head.hpp"
 #include "sluice/http/asio.hpp"
+#include "sluice/http/extra_fields.hpp"
 
 namespace sluice::http {
 
@@ -56,17 +57,22 @@ struct SendProgress {
   bool chunked = false;  // send_rest() writes it all through Beast's serializer
 };
 
+//
+// `extra` follows the message's fields in the head (extra_fields.hpp). A chunked message, which
+// Beast's serializer writes, has them inserted into its fields instead: a caller that may send the
+// same message again (a retry) folds them in once itself first (ExtraFields::insert_into).
 template <class Stream, bool isRequest>
 SendProgress send_at_once(Stream& stream,
                           bhttp::message<isRequest, bhttp::string_body, Fields>& message,
-                          std::string& head, error_code& ec) {
+                          std::string& head, error_code& ec, const ExtraFields& extra = {}) {
   SendProgress progress;
   if (has_transfer_encoding(message) && message.chunked()) {
+    for (const auto& field : extra) message.insert(field.name, field.value);
     progress.chunked = true;
     return progress;
   }
   head.clear();
-  append_head(message.base(), head);
+  append_head(message.base(), head, extra);
   if constexpr (std::is_same_v<Stream, TcpStream>) {
     progress.sent = send_without_waiting(stream.socket(), head, message.body(), ec);
     progress.done = !ec && progress.sent == head.size() + message.body().size();

@@ -181,7 +181,8 @@ class SessionExchange final : public Exchange {
     return request_keep_alive_ && !close_ && !failed_ && !draining_.load(std::memory_order_relaxed);
   }
 
-  Task<bool> send(Response response) override {
+  using Exchange::send;
+  Task<bool> send(Response response, ExtraFields extra) override {
     if (responded_) co_return false;
     responded_ = true;
     response.version(request_.version());
@@ -195,7 +196,7 @@ class SessionExchange final : public Exchange {
     }
     beast::get_lowest_layer(stream_).expires_after(settings_.write_timeout);
     error_code ec;
-    auto progress = send_at_once(stream_, response, head_buffer_, ec);
+    auto progress = send_at_once(stream_, response, head_buffer_, ec, extra);
     if (!ec && !progress.done) ec = co_await send_rest(stream_, response, head_buffer_, progress);
     if (ec) failed_ = true;
     close_ = close_ || !keep;

@@ -17,6 +17,7 @@
 
 #include "sluice/gateway/request_context.hpp"
 #include "sluice/http/asio.hpp"
+#include "sluice/http/extra_fields.hpp"
 
 namespace sluice::gateway {
 
@@ -41,8 +42,11 @@ class Policy {
   virtual http::Task<std::optional<http::Response>> on_request(RequestContext& context) {
     co_return std::nullopt;
   }
-  // Called for every upstream attempt with the request about to be sent.
-  virtual void on_upstream(RequestContext& context, http::Request& upstream) {}
+  // Called for every upstream attempt with the request about to be sent. A field the request
+  // has none of may go in `extra` instead of the request (http/extra_fields.hpp: written after
+  // the request's fields, without Beast's insert); its text must live until the attempt ends.
+  virtual void on_upstream(RequestContext& context, http::Request& upstream,
+                           http::ExtraFields& extra) {}
   // Whether on_stream_event needs to run (the relay loop calls only the policies that say so).
   virtual bool observes_stream_events() const { return false; }
   // Each `data:` payload of a streamed 200 answer except `[DONE]`, in order, before it is relayed;

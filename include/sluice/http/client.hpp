@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sluice/http/asio.hpp"
+#include "sluice/http/extra_fields.hpp"
 #include "sluice/http/proxy_endpoint.hpp"
 #include "sluice/http/tls.hpp"
 #include "sluice/http/url.hpp"
@@ -128,15 +129,19 @@ class ClientPool {
   // credentials go in Proxy-Authorization, and a proxy's refusal of a tunnel comes back as a
   // kConnect error that names the proxy and the status. Connections are pooled per origin and
   // proxy. Choose `via` with ProxySelection::for_target.
+  //
+  // `extra` fields go out after the request's own (extra_fields.hpp); their text is held by
+  // reference until the task completes.
   Task<ClientResult<Response>> fetch(const Url& origin, Request request,
                                      std::chrono::milliseconds timeout,
                                      asio::cancellation_slot cancel = {},
-                                     const ProxyEndpoint* via = nullptr);
+                                     const ProxyEndpoint* via = nullptr, ExtraFields extra = {});
 
   // Sends `request` and returns once the response header arrived (within `header_timeout`).
   Task<ClientResult<std::unique_ptr<StreamingResponse>>> open(
       const Url& origin, Request request, std::chrono::milliseconds header_timeout,
-      asio::cancellation_slot cancel = {}, const ProxyEndpoint* via = nullptr);
+      asio::cancellation_slot cancel = {}, const ProxyEndpoint* via = nullptr,
+      ExtraFields extra = {});
 
   // Closes the idle connections now, and every connection released from here on. Their sockets
   // and timers belong to the event loop the pool was made for, which may be destroyed before the

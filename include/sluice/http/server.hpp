@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "sluice/http/asio.hpp"
+#include "sluice/http/extra_fields.hpp"
 #include "sluice/http/tls.hpp"
 
 namespace sluice::http {
@@ -48,8 +49,10 @@ class Exchange {
   virtual int worker() const = 0;
 
   // Sends a complete response. Content-Length and keep-alive are set from the request.
-  // Returns false when the client is gone (the caller should stop, not retry).
-  virtual Task<bool> send(Response response) = 0;
+  // Returns false when the client is gone (the caller should stop, not retry). `extra` fields go
+  // out after the response's own (extra_fields.hpp); their text must live until this completes.
+  virtual Task<bool> send(Response response, ExtraFields extra) = 0;
+  Task<bool> send(Response response) { return send(std::move(response), ExtraFields{}); }
 
   // Streaming response (chunked transfer encoding): the header first, then each write is sent
   // and flushed at once as one chunk, then finish. Writes are bounded by write_timeout, so a client

@@ -35,6 +35,34 @@ TEST(MessageHead, RequestMatchesBeast) {
       0u);
 }
 
+// Extra fields are written after the message's own, as Beast writes the same fields inserted
+// last.
+TEST(MessageHead, ExtraFieldsFollowTheFields) {
+  ExtraFields extra;
+  extra.add("x-forwarded-for", "10.1.2.3");
+  extra.add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  Request request{bhttp::verb::post, "/v1/chat/completions", 11};
+  request.set(Field::host, "backend:443");
+  request.set("api-key", "secret");
+  request.body() = "{}";
+  request.prepare_payload();
+  Response response{Status::ok, 11};
+  response.set(Field::content_type, "application/json");
+  response.body() = "{}";
+  response.prepare_payload();
+  std::string request_head;
+  std::string response_head;
+  append_head(request.base(), request_head, extra);
+  append_head(response.base(), response_head, extra);
+  for (const auto& field : extra) {
+    request.insert(field.name, field.value);
+    response.insert(field.name, field.value);
+  }
+  EXPECT_EQ(request_head, beast_head(request));
+  EXPECT_EQ(response_head, beast_head(response));
+  EXPECT_NE(request_head.find("\r\ntraceparent: 00-4bf92f"), std::string::npos);
+}
+
 TEST(MessageHead, UnknownMethodAndHttp10) {
   Request request;
   request.method_string("PURGE");

@@ -42,6 +42,19 @@ Handler test_handler(Observed& observed) {
       res.body() = req.body();
       res.chunked(true);
       co_await ex.send(std::move(res));
+    } else if (req.target() == "/extra-fields" || req.target() == "/extra-fields-chunked") {
+      // Answers with the request's x-extra-* fields, one "name=value" line each, and adds one of
+      // its own as an extra field (in the fields of a chunked answer, which Beast writes).
+      Response res{Status::ok, 11};
+      for (const auto& field : req) {
+        if (field.name_string().starts_with("x-extra-")) {
+          res.body() += std::string(field.name_string()) + "=" + std::string(field.value()) + "\n";
+        }
+      }
+      if (req.target() == "/extra-fields-chunked") res.chunked(true);
+      ExtraFields extra;
+      extra.add("x-extra-reply", "yes");
+      co_await ex.send(std::move(res), extra);
     } else if (req.target() == "/stream") {
       ResponseHeader header;
       header.result(Status::ok);
@@ -181,6 +194,48 @@ TEST_F(ServerClientTest, FetchReusesKeepAliveConnections) {
     EXPECT_EQ(result->body(), "hello " + std::to_string(i));
   }
   EXPECT_EQ(pool_->connections_opened(), 1u);
+}
+
+// Extra fields go out after a message's own, on requests (whole, chunked, opened as a stream) and
+// on responses (whole and chunked), and arrive as fields like any other.
+TEST_F(ServerClientTest, ExtraFieldsArriveAsFields) {
+  ExtraFields extra;
+  extra.add("x-extra-a", "1");
+  extra.add("x-extra-b", "two");
+  const std::string expected = "x-extra-a=1\nx-extra-b=two\n";
+  for (const char* target : {"/extra-fields", "/extra-fields-chunked"}) {
+    for (bool chunked_request : {false, true}) {
+      auto result = run_task<ClientResult<Response>>([&] {
+        Request req = post(target, "{}");
+        req.set("x-extra-own", "0");
+        if (chunked_request) req.chunked(true);
+        return pool_->fetch(origin_, std::move(req), kHangBound, {}, nullptr, extra);
+      });
+      ASSERT_TRUE(result.ok()) << result.error().message;
+      EXPECT_EQ(result->body(), "x-extra-own=0\n" + expected) << target << chunked_request;
+      EXPECT_EQ((*result)["x-extra-reply"], "yes") << target << chunked_request;
+    }
+  }
+  auto opened_body = run_task<std::string>([&]() -> Task<std::string> {
+    auto opened =
+        co_await pool_->open(origin_, post("/extra-fields", "{}"), kHangBound, {}, nullptr, extra);
+    if (!opened) co_return "open failed: " + opened.error().message;
+    std::string body;
+    while (!(*opened)->done()) {
+      auto piece = co_await (*opened)->read_some(kHangBound);
+      if (!piece) co_return "read failed";
+      body += *piece;
+    }
+    co_return body;
+  });
+  EXPECT_EQ(opened_body, expected);
+}
+
+TEST(ExtraFields, MoreThanTheCapacityIsAnError) {
+  ExtraFields extra;
+  for (std::size_t i = 0; i < ExtraFields::kCapacity; ++i) extra.add("x-a", "1");
+  EXPECT_EQ(extra.size(), ExtraFields::kCapacity);
+  EXPECT_THROW(extra.add("x-a", "1"), std::length_error);
 }
 
 // close(): the idle connection goes at once, and one released afterwards is closed, not pooled

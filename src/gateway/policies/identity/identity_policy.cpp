@@ -185,7 +185,8 @@ IdentityPolicy::TokenStep IdentityPolicy::check_token(std::string_view token, co
   return TokenStep::kAccepted;
 }
 
-void IdentityPolicy::on_upstream(RequestContext& context, http::Request& upstream) {
+void IdentityPolicy::on_upstream(RequestContext& context, http::Request& upstream,
+                                 http::ExtraFields& /*extra*/) {
   // The proxy never forwards Authorization or api-key (a backend's own auth may set them after);
   // a custom key header was copied through, so it is dropped here: a client's key never reaches a
   // backend. Only the copied value goes, in case the backend's auth uses the same header name.

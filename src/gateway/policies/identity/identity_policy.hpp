@@ -59,7 +59,8 @@ class IdentityPolicy final : public Policy {
   std::string_view name() const override { return "identity"; }
   PhaseOrder phase_order() const override { return PhaseOrder::kIdentify; }
   http::Task<std::optional<http::Response>> on_request(RequestContext& context) override;
-  void on_upstream(RequestContext& context, http::Request& upstream) override;
+  void on_upstream(RequestContext& context, http::Request& upstream,
+                   http::ExtraFields& extra) override;
 
   const IdentitySettings& settings() const noexcept { return settings_; }
 

@@ -66,8 +66,10 @@ std::chrono::nanoseconds steady_to_unix_offset(std::chrono::steady_clock::time_p
 struct TracingPolicy::State : RequestContext::PolicyState {
   RequestTrace trace;
   // The client's request has a traceparent field (valid or not), which the gateway copied to the
-  // upstream request and must replace there. Without one, ours goes in with no search for it.
+  // upstream request and must replace there. Without one, ours goes in as an extra field.
   bool client_sent_traceparent = false;
+  // The current attempt's traceparent: an extra field refers to its text until the attempt ends.
+  telemetry::TraceparentText upstream_traceparent;
 };
 
 TracingPolicy::TracingPolicy(double sample_ratio, std::shared_ptr<telemetry::OtlpExporter> exporter,
@@ -91,20 +93,22 @@ TracingPolicy::State& TracingPolicy::trace_of(RequestContext& context) {
   return *raw;
 }
 
-void TracingPolicy::on_upstream(RequestContext& context, http::Request& upstream) {
+void TracingPolicy::on_upstream(RequestContext& context, http::Request& upstream,
+                                http::ExtraFields& extra) {
   auto& state = trace_of(context);
   auto& trace = state.trace;
   // The attempt about to go out is the next one recorded (attempts are recorded after sending).
   std::size_t index = context.attempts.size();
   if (trace.attempt_span_ids.size() <= index) trace.attempt_span_ids.resize(index + 1);
   trace.attempt_span_ids[index] = telemetry::random_span_id();
-  const auto traceparent = telemetry::format_traceparent(
+  state.upstream_traceparent = telemetry::format_traceparent(
       telemetry::TraceContext{trace.trace_id, trace.attempt_span_ids[index], trace.sampled});
   if (state.client_sent_traceparent) {
     // Replaces the caller's own, which the gateway copied with the other headers.
-    upstream.set("traceparent", traceparent.view());
+    upstream.set("traceparent", state.upstream_traceparent.view());
   } else {
-    upstream.insert(http::Field::unknown, "traceparent", traceparent.view());
+    // Written after the request's fields: no element made, no search of Beast's field tree.
+    extra.add("traceparent", state.upstream_traceparent.view());
   }
 }
 

@@ -30,7 +30,8 @@ class TracingPolicy final : public Policy {
   std::string_view name() const override { return "tracing"; }
   PhaseOrder phase_order() const override { return PhaseOrder::kObserve; }
   bool has_request_phase() const override { return false; }
-  void on_upstream(RequestContext& context, http::Request& upstream) override;
+  void on_upstream(RequestContext& context, http::Request& upstream,
+                   http::ExtraFields& extra) override;
   void on_complete(RequestContext& context) override;
 
  private:

@@ -16,7 +16,8 @@ class FakeExchange final : public http::Exchange {
   std::chrono::steady_clock::time_point received_at() const override { return {}; }
   http::Executor executor() const override { return io_.get_executor(); }
   int worker() const override { return 0; }
-  http::Task<bool> send(http::Response) override { co_return true; }
+  using http::Exchange::send;
+  http::Task<bool> send(http::Response, http::ExtraFields) override { co_return true; }
   http::Task<bool> start_stream(http::ResponseHeader) override { co_return true; }
   http::Task<bool> write(std::string_view) override { co_return true; }
   http::Task<bool> finish_stream() override { co_return true; }

@@ -175,7 +175,8 @@ class IdentityPolicyTest : public ::testing::Test {
     io_.restart();
     io_.run();
     if (upstream) {
-      for (const auto& policy : policies) policy->on_upstream(context, *upstream);
+      http::ExtraFields extra;
+      for (const auto& policy : policies) policy->on_upstream(context, *upstream, extra);
     }
     outcome.identity = context.identity();
     outcome.error_code = context.error_code;
