@@ -8,7 +8,9 @@
 // hop-by-hop filter has already removed: ~1,800 instructions a proxied request for the client
 // request, the upstream request and the response together. One pass over the fields (a list of
 // ~6-10, compared by field code) tells when none of it would change anything.
+#include <array>
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 #include "sluice/http/asio.hpp"
@@ -64,13 +66,51 @@ void set_keep_alive(bhttp::message<isRequest, Body, Fields>& message, bool keep,
   message.keep_alive(keep);
 }
 
+// Room for a Content-Length value's digits.
+using LengthDigits = std::array<char, 24>;
+
+// The Content-Length that Beast's prepare_payload() would add to a message that has none, and the
+// only change it would make: no Transfer-Encoding, no Content-Length, and a body that states its
+// length (a request with one, or a POST, PUT or OPTIONS; a response Beast does not refuse one).
+// Beast would search for a length to replace and for a Transfer-Encoding to drop "chunked" from,
+// and find neither. The text is written into `digits`.
+template <bool isRequest>
+std::optional<std::string_view> missing_content_length(
+    const bhttp::message<isRequest, bhttp::string_body, Fields>& message,
+    const FramingFields& found, LengthDigits& digits) {
+  if (found.transfer_encoding || found.content_lengths != 0) return std::nullopt;
+  const std::size_t size = message.body().size();
+  if constexpr (isRequest) {
+    const auto method = message.method();
+    if (method == bhttp::verb::trace) return std::nullopt;  // Beast refuses it
+    if (size == 0 && method != bhttp::verb::options && method != bhttp::verb::put &&
+        method != bhttp::verb::post) {
+      return std::nullopt;
+    }
+  } else {
+    const auto status = message.result();
+    if (bhttp::to_status_class(status) == bhttp::status_class::informational ||
+        status == Status::no_content || status == Status::not_modified) {
+      return std::nullopt;
+    }
+  }
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), size).ptr;
+  return std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data()));
+}
+
 // message.prepare_payload() for a string body, skipped where Beast would change nothing: no
 // Transfer-Encoding, and the one Content-Length already gives the body's size (or, for a request
-// without a body, which Beast leaves without a Content-Length, none). The cases where Beast
-// refuses the body (TRACE with one; 1xx, 204 and 304 with one) still go to Beast.
+// without a body, which Beast leaves without a Content-Length, none). A missing length goes in at
+// the end, where Beast's set() would put it. The cases where Beast refuses the body (TRACE with
+// one; 1xx, 204 and 304 with one) still go to Beast.
 template <bool isRequest>
 void prepare_payload(bhttp::message<isRequest, bhttp::string_body, Fields>& message,
                      const FramingFields& found) {
+  LengthDigits digits;
+  if (auto length = missing_content_length(message, found, digits)) {
+    message.insert(Field::content_length, *length);
+    return;
+  }
   if (!found.transfer_encoding) {
     const std::size_t size = message.body().size();
     bool refusable = false;
@@ -88,13 +128,9 @@ void prepare_payload(bhttp::message<isRequest, bhttp::string_body, Fields>& mess
     if (!refusable) {
       // Without a body to state, Beast drops any Content-Length and "chunked" (chunked(false)).
       if (!sets_length && found.content_lengths == 0) return;
-      char digits[24];
-      const auto end = std::to_chars(digits, digits + sizeof digits, size).ptr;
-      if (sets_length && found.content_lengths == 1 &&
-          found.content_length ==
-              std::string_view(digits, static_cast<std::size_t>(end - digits))) {
-        return;
-      }
+      const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), size).ptr;
+      const std::string_view length(digits.data(), static_cast<std::size_t>(end - digits.data()));
+      if (sets_length && found.content_lengths == 1 && found.content_length == length) return;
     }
   }
   message.prepare_payload();

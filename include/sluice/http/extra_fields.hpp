@@ -12,7 +12,8 @@
 // - They follow the message's fields as they are. A name the message already has goes out twice,
 //   so add one only where the message has none of that name, or where repeating it is right.
 // - No framing fields (Host, Connection, Content-Length, Transfer-Encoding): the writer reads
-//   framing from the message's own fields.
+//   framing from the message's own fields. (The HTTP client adds a request's Content-Length
+//   itself, last, once nothing reads the fields again.)
 // - A message written through Beast's serializer (a chunked one) has them inserted into its
 //   fields first (insert_into), so it goes out the same.
 #include <array>
@@ -30,8 +31,9 @@ struct ExtraField {
 
 class ExtraFields {
  public:
-  // The most any path adds: x-forwarded-for, x-ms-client-request-id and traceparent upstream.
-  static constexpr std::size_t kCapacity = 4;
+  // The most any path adds is four: x-forwarded-for, x-ms-client-request-id, traceparent and the
+  // client's Content-Length on an upstream request.
+  static constexpr std::size_t kCapacity = 6;
 
   void add(std::string_view name, std::string_view value) {
     if (size_ == kCapacity) {
