@@ -69,33 +69,47 @@ void set_keep_alive(bhttp::message<isRequest, Body, Fields>& message, bool keep,
 // Room for a Content-Length value's digits.
 using LengthDigits = std::array<char, 24>;
 
+// What Beast's prepare_payload() makes of a message's body, by method or status: whether it
+// refuses one (TRACE; 1xx, 204, 304) and whether it states the body's length (any request with a
+// body, or a POST, PUT or OPTIONS; any response it does not refuse one).
+struct BodyRule {
+  bool refusable = false;
+  bool sets_length = true;
+};
+
+template <bool isRequest>
+BodyRule body_rule(const bhttp::message<isRequest, bhttp::string_body, Fields>& message) {
+  BodyRule rule;
+  if constexpr (isRequest) {
+    const auto method = message.method();
+    rule.refusable = method == bhttp::verb::trace;
+    rule.sets_length = !message.body().empty() || method == bhttp::verb::options ||
+                       method == bhttp::verb::put || method == bhttp::verb::post;
+  } else {
+    const auto status = message.result();
+    rule.refusable = bhttp::to_status_class(status) == bhttp::status_class::informational ||
+                     status == Status::no_content || status == Status::not_modified;
+  }
+  return rule;
+}
+
+inline std::string_view length_text(std::size_t size, LengthDigits& digits) {
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), size).ptr;
+  return {digits.data(), static_cast<std::size_t>(end - digits.data())};
+}
+
 // The Content-Length that Beast's prepare_payload() would add to a message that has none, and the
-// only change it would make: no Transfer-Encoding, no Content-Length, and a body that states its
-// length (a request with one, or a POST, PUT or OPTIONS; a response Beast does not refuse one).
-// Beast would search for a length to replace and for a Transfer-Encoding to drop "chunked" from,
-// and find neither. The text is written into `digits`.
+// only change it would make: no Transfer-Encoding, no Content-Length, and a body whose length it
+// states. Beast would search for a length to replace and for a Transfer-Encoding to drop
+// "chunked" from, and find neither. The text is written into `digits`.
 template <bool isRequest>
 std::optional<std::string_view> missing_content_length(
     const bhttp::message<isRequest, bhttp::string_body, Fields>& message,
     const FramingFields& found, LengthDigits& digits) {
   if (found.transfer_encoding || found.content_lengths != 0) return std::nullopt;
-  const std::size_t size = message.body().size();
-  if constexpr (isRequest) {
-    const auto method = message.method();
-    if (method == bhttp::verb::trace) return std::nullopt;  // Beast refuses it
-    if (size == 0 && method != bhttp::verb::options && method != bhttp::verb::put &&
-        method != bhttp::verb::post) {
-      return std::nullopt;
-    }
-  } else {
-    const auto status = message.result();
-    if (bhttp::to_status_class(status) == bhttp::status_class::informational ||
-        status == Status::no_content || status == Status::not_modified) {
-      return std::nullopt;
-    }
-  }
-  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), size).ptr;
-  return std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data()));
+  const BodyRule rule = body_rule(message);
+  if (rule.refusable || !rule.sets_length) return std::nullopt;
+  return length_text(message.body().size(), digits);
 }
 
 // message.prepare_payload() for a string body, skipped where Beast would change nothing: no
@@ -106,31 +120,20 @@ std::optional<std::string_view> missing_content_length(
 template <bool isRequest>
 void prepare_payload(bhttp::message<isRequest, bhttp::string_body, Fields>& message,
                      const FramingFields& found) {
-  LengthDigits digits;
-  if (auto length = missing_content_length(message, found, digits)) {
-    message.insert(Field::content_length, *length);
-    return;
-  }
   if (!found.transfer_encoding) {
-    const std::size_t size = message.body().size();
-    bool refusable = false;
-    bool sets_length = true;
-    if constexpr (isRequest) {
-      const auto method = message.method();
-      refusable = method == bhttp::verb::trace;
-      sets_length = size > 0 || method == bhttp::verb::options || method == bhttp::verb::put ||
-                    method == bhttp::verb::post;
-    } else {
-      const auto status = message.result();
-      refusable = bhttp::to_status_class(status) == bhttp::status_class::informational ||
-                  status == Status::no_content || status == Status::not_modified;
-    }
-    if (!refusable) {
+    const BodyRule rule = body_rule(message);
+    if (!rule.refusable) {
       // Without a body to state, Beast drops any Content-Length and "chunked" (chunked(false)).
-      if (!sets_length && found.content_lengths == 0) return;
-      const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), size).ptr;
-      const std::string_view length(digits.data(), static_cast<std::size_t>(end - digits.data()));
-      if (sets_length && found.content_lengths == 1 && found.content_length == length) return;
+      if (!rule.sets_length && found.content_lengths == 0) return;
+      if (rule.sets_length) {
+        LengthDigits digits;
+        const auto length = length_text(message.body().size(), digits);
+        if (found.content_lengths == 0) {
+          message.insert(Field::content_length, length);
+          return;
+        }
+        if (found.content_lengths == 1 && found.content_length == length) return;
+      }
     }
   }
   message.prepare_payload();
