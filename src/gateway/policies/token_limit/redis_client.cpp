@@ -33,6 +33,14 @@ void RedisClient::eval(const Executor& executor, std::size_t script, std::vector
             RedisCall{script, std::move(keys), std::move(args), {}, deadline, std::move(done)});
 }
 
+void RedisClient::eval_batched(const Executor& executor, std::size_t script,
+                               std::vector<std::string> keys, std::vector<std::string> args,
+                               SteadyTime deadline, Done done) {
+  RedisCall call{script, {}, {}, {}, deadline, {}};
+  call.parts.push_back(RedisPart{std::move(keys), std::move(args), std::move(done)});
+  submit_on(shared_, executor, std::move(call));
+}
+
 void RedisClient::eval_prepared(const Executor& executor, std::size_t script, Prepare prepare,
                                 SteadyTime deadline, Done done) {
   submit_on(shared_, executor,
@@ -49,19 +57,41 @@ std::uint64_t RedisClient::failures() const {
   return shared_->failures.load(std::memory_order_relaxed);
 }
 
+namespace {
+
+// A script's reply, awaited: `start(executor, done)` makes the call when the awaiting coroutine
+// gets to it, and the reply comes on that coroutine's own executor.
+template <class Start>
+http::Task<RedisReply> await_reply(Start start) {
+  auto initiate = [start = std::move(start)](auto handler) mutable {
+    auto executor = asio::get_associated_executor(handler);
+    // The handler is move-only, Done is not.
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    start(executor, [shared](RedisReply reply) { std::move (*shared)(std::move(reply)); });
+  };
+  return asio::async_initiate<decltype(http::kUseAwaitable), void(RedisReply)>(std::move(initiate),
+                                                                               http::kUseAwaitable);
+}
+
+}  // namespace
+
 http::Task<RedisReply> eval_on(RedisClient& client, std::size_t script,
                                std::vector<std::string> keys, std::vector<std::string> args,
                                RedisClient::SteadyTime deadline) {
-  auto initiate = [&client, script, deadline](auto handler, std::vector<std::string> keys,
-                                              std::vector<std::string> args) {
-    // The reply comes on the coroutine's own executor; the handler is move-only, Done is not.
-    auto executor = asio::get_associated_executor(handler);
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    client.eval(executor, script, std::move(keys), std::move(args), deadline,
-                [shared](RedisReply reply) { std::move (*shared)(std::move(reply)); });
-  };
-  co_return co_await asio::async_initiate<decltype(http::kUseAwaitable), void(RedisReply)>(
-      initiate, http::kUseAwaitable, std::move(keys), std::move(args));
+  co_return co_await await_reply(
+      [&](const RedisClient::Executor& executor, RedisClient::Done done) {
+        client.eval(executor, script, std::move(keys), std::move(args), deadline, std::move(done));
+      });
+}
+
+http::Task<RedisReply> eval_batched_on(RedisClient& client, std::size_t script,
+                                       std::vector<std::string> keys, std::vector<std::string> args,
+                                       RedisClient::SteadyTime deadline) {
+  co_return co_await await_reply(
+      [&](const RedisClient::Executor& executor, RedisClient::Done done) {
+        client.eval_batched(executor, script, std::move(keys), std::move(args), deadline,
+                            std::move(done));
+      });
 }
 
 }  // namespace sluice::gateway::token_limit

@@ -78,6 +78,22 @@ class RedisClient {
   void eval_prepared(const Executor& executor, std::size_t script, Prepare prepare,
                      SteadyTime deadline, Done done);
 
+  // Like eval(), for a script that runs many callers' work in one call (the reserve script): a
+  // call made on `executor`'s loop while an earlier call of the same script still waits there to
+  // be written joins it as one more part, so a turn of the loop sends one script call however
+  // many of its requests asked. Redis then reads and writes each key once for all of them instead
+  // of once each, and parses one command instead of one a request.
+  //
+  // The script's side of it: KEYS are the parts' keys one after another; ARGV[1] is the number of
+  // parts, then for each part the number of its keys, the number of its arguments, and its
+  // arguments. The reply is, for each part, the number of its integers and then those integers,
+  // which are that part's reply; or -1 alone for a part that failed (a key of another type, say):
+  // that part is sent again alone, and a script run for one part must fail as a whole, so its
+  // caller gets Redis's own error. Parts run in the order they were asked. A joining call's
+  // `deadline` is the first part's.
+  void eval_batched(const Executor& executor, std::size_t script, std::vector<std::string> keys,
+                    std::vector<std::string> args, SteadyTime deadline, Done done);
+
   // Whether Redis is currently considered reachable (not within a retry interval). Any thread.
   bool up() const;
 
@@ -93,5 +109,9 @@ class RedisClient {
 http::Task<RedisReply> eval_on(RedisClient& client, std::size_t script,
                                std::vector<std::string> keys, std::vector<std::string> args,
                                RedisClient::SteadyTime deadline);
+// The same, as a part of a batch (RedisClient::eval_batched).
+http::Task<RedisReply> eval_batched_on(RedisClient& client, std::size_t script,
+                                       std::vector<std::string> keys, std::vector<std::string> args,
+                                       RedisClient::SteadyTime deadline);
 
 }  // namespace sluice::gateway::token_limit

@@ -176,6 +176,13 @@ void RedisConnection::submit(RedisCall call) {
     answer_failed(call, "Redis is marked down after a failure; retrying after the retry interval");
     return;
   }
+  if (!call.parts.empty() && !call.alone) {
+    if (RedisCall* batch = open_batch(call.script)) {
+      // Its flush is already due (or its connection is being made).
+      batch->parts.push_back(std::move(call.parts.front()));
+      return;
+    }
+  }
   waiting_.push_back(std::move(call));
   if (state_ == State::kClosed) {
     connect();
@@ -184,11 +191,67 @@ void RedisConnection::submit(RedisCall call) {
   }
 }
 
+RedisCall* RedisConnection::open_batch(std::size_t script) {
+  for (auto it = waiting_.rbegin(); it != waiting_.rend(); ++it) {
+    if (it->script == script && !it->parts.empty() && !it->alone && !it->resent) return &*it;
+  }
+  return nullptr;
+}
+
 // Always posted, never called inline: the caller may be in the middle of submit(), or of a loop
 // over this connection's calls.
 void RedisConnection::answer(RedisCall& call, RedisReply reply) {
+  if (!call.parts.empty()) return answer_parts(call, std::move(reply));
   asio::post(executor_, [done = std::move(call.done), reply = std::move(reply)]() mutable {
     done(std::move(reply));
+  });
+}
+
+// Each part gets its own slice of the reply (the protocol is eval_batched's); a part that failed
+// within a batch goes again alone; anything else than a whole, well-formed reply is every part's
+// failure.
+void RedisConnection::answer_parts(RedisCall& call, RedisReply reply) {
+  std::vector<std::pair<RedisClient::Done, RedisReply>> answers;
+  answers.reserve(call.parts.size());
+  if (reply.status == RedisReply::Status::kOk) {
+    const auto& all = reply.integers;
+    std::size_t at = 0;
+    for (auto& part : call.parts) {
+      const long long length = at < all.size() ? all[at] : -2;
+      if (length == -1 && call.parts.size() > 1) {
+        RedisCall again{call.script, {}, {}, {}, call.deadline, {}};
+        again.parts.push_back(std::move(part));
+        again.alone = true;
+        submit(std::move(again));
+        ++at;
+        continue;
+      }
+      if (length < 0 || all.size() - at - 1 < static_cast<std::size_t>(length)) {
+        reply.status = RedisReply::Status::kError;
+        reply.error = "unexpected reply from a batched Redis script";
+        break;
+      }
+      RedisReply own;
+      own.status = RedisReply::Status::kOk;
+      own.integers.assign(all.begin() + static_cast<std::ptrdiff_t>(at + 1),
+                          all.begin() + static_cast<std::ptrdiff_t>(at + 1 + length));
+      answers.emplace_back(std::move(part.done), std::move(own));
+      at += 1 + static_cast<std::size_t>(length);
+    }
+    if (reply.status == RedisReply::Status::kOk && at != all.size()) {
+      reply.status = RedisReply::Status::kError;
+      reply.error = "unexpected reply from a batched Redis script";
+    }
+  }
+  if (reply.status != RedisReply::Status::kOk) {
+    reply.integers.clear();
+    for (auto& answer : answers) answer.second = reply;
+    for (auto& part : call.parts) {
+      if (part.done) answers.emplace_back(std::move(part.done), reply);
+    }
+  }
+  asio::post(executor_, [answers = std::move(answers)]() mutable {
+    for (auto& [done, reply] : answers) done(std::move(reply));
   });
 }
 
@@ -303,7 +366,17 @@ void RedisConnection::flush() {
 }
 
 void RedisConnection::append(const RedisCall& call) {
-  append_array_head(out_, 3 + call.keys.size() + call.args.size());
+  std::size_t keys = call.keys.size();
+  std::size_t args = call.args.size();
+  if (!call.parts.empty()) {
+    keys = 0;
+    args = 1;
+    for (const auto& part : call.parts) {
+      keys += part.keys.size();
+      args += 2 + part.args.size();
+    }
+  }
+  append_array_head(out_, 3 + keys + args);
   if (call.as_eval) {
     append_bulk(out_, "EVAL");
     append_bulk(out_, shared_->scripts[call.script]);
@@ -311,9 +384,21 @@ void RedisConnection::append(const RedisCall& call) {
     append_bulk(out_, "EVALSHA");
     append_bulk(out_, shared_->shas[call.script]);
   }
-  append_bulk(out_, std::to_string(call.keys.size()));
-  for (const auto& key : call.keys) append_bulk(out_, key);
-  for (const auto& arg : call.args) append_bulk(out_, arg);
+  append_bulk(out_, std::to_string(keys));
+  if (call.parts.empty()) {
+    for (const auto& key : call.keys) append_bulk(out_, key);
+    for (const auto& arg : call.args) append_bulk(out_, arg);
+    return;
+  }
+  for (const auto& part : call.parts) {
+    for (const auto& key : part.keys) append_bulk(out_, key);
+  }
+  append_bulk(out_, std::to_string(call.parts.size()));
+  for (const auto& part : call.parts) {
+    append_bulk(out_, std::to_string(part.keys.size()));
+    append_bulk(out_, std::to_string(part.args.size()));
+    for (const auto& arg : part.args) append_bulk(out_, arg);
+  }
 }
 
 void RedisConnection::write_out() {

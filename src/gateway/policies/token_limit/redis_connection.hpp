@@ -40,6 +40,13 @@ struct RedisShared {
   void mark_down();
 };
 
+// One caller's share of a batched call (RedisClient::eval_batched).
+struct RedisPart {
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  RedisClient::Done done;
+};
+
 struct RedisCall {
   std::size_t script = 0;
   std::vector<std::string> keys;
@@ -47,6 +54,11 @@ struct RedisCall {
   RedisClient::Prepare prepare;  // optional: fills keys and args when the call is written
   RedisClient::SteadyTime deadline;
   RedisClient::Done done;
+  // A batched call's parts, each with its own keys, arguments and `done` (then `keys`, `args`
+  // and `done` above are unused). `alone`: a part that failed in a batch, sent again by itself;
+  // nothing joins it.
+  std::vector<RedisPart> parts;
+  bool alone = false;
   bool resent = false;   // already sent again on a fresh connection once
   bool as_eval = false;  // the server did not know the script: send its source
 };
@@ -84,7 +96,11 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   // one more try on a fresh connection for what it never answered.
   void fail(const std::string& error, bool closed_by_server);
   void append(const RedisCall& call);
+  void append_parts(const RedisCall& call);
+  // A waiting batched call of `script` that another part may join, or nullptr.
+  RedisCall* open_batch(std::size_t script);
   void answer(RedisCall& call, RedisReply reply);
+  void answer_parts(RedisCall& call, RedisReply reply);
   void answer_failed(RedisCall& call, const std::string& error);
   void reset_reader();
 

@@ -9,14 +9,66 @@ namespace sluice::gateway::token_limit {
 // is taken to happen at that time: otherwise it could count buckets that a later request has
 // already dropped, and let more than the limit into one window.
 //
+// One call runs the reservations a worker's requests asked for in one turn of its event loop, in
+// the order they were asked (redis_client.hpp, eval_batched), each exactly as if it ran alone.
+// What makes the batch cheaper than one call each is that a window or quota key is read once per
+// call and written once at its end: `windows` and `quotas` hold what was read and every change
+// since, and everything that reads Redis directly (a slide's old buckets, a recount, a refusal's
+// wait) writes the window's pending changes first.
+//
 // slide() brings the running total up to `oldest`: the buckets from "from" to oldest-1 are
 // subtracted and deleted. No bucket below "from" is ever written (both scripts take the window's
 // time as the latest of theirs and "now", and "from" is at most that time's bucket - 60), so those
 // are all the buckets that left. When "from" is far behind (the clock jumped) or missing, the
 // total is counted again from every bucket.
 const char* const kReserveScript = R"lua(
-local function recount(key, oldest)
-  local fields = redis.call('HGETALL', key)
+local windows, quotas = {}, {}
+
+-- The window `key` as read (its latest time, running total, oldest bucket, and the bucket
+-- `bucket`), with every change this call made to it. Changed fields are in `dirty`.
+local function window(key, bucket)
+  local w = windows[key]
+  if w then return w end
+  local state = redis.call('HMGET', key, 'now', 'total', 'from', bucket)
+  w = {key = key, latest = tonumber(state[1] or '0'), total = tonumber(state[2]),
+       from = tonumber(state[3]), buckets = {[bucket] = tonumber(state[4] or '0')}, dirty = {}}
+  windows[key] = w
+  return w
+end
+
+local function bucket_value(w, bucket)
+  local value = w.buckets[bucket]
+  if value == nil then
+    value = tonumber(redis.call('HGET', w.key, bucket) or '0')
+    w.buckets[bucket] = value
+  end
+  return value
+end
+
+local function write(w)
+  local fields = {}
+  for field in pairs(w.dirty) do
+    local value
+    if field == 'now' then value = w.latest
+    elseif field == 'total' then value = w.total
+    elseif field == 'from' then value = w.from
+    else value = w.buckets[field] end
+    fields[#fields + 1] = field
+    fields[#fields + 1] = value
+  end
+  if #fields > 0 then redis.call('HSET', w.key, unpack(fields)) end
+  w.dirty = {}
+end
+
+-- After buckets below `oldest` were deleted in Redis: forget them here too.
+local function forget_below(w, oldest)
+  for bucket in pairs(w.buckets) do
+    if bucket < oldest then w.buckets[bucket] = nil end
+  end
+end
+
+local function recount(w, oldest)
+  local fields = redis.call('HGETALL', w.key)
   local total, stale = 0, {}
   for j = 1, #fields, 2 do
     local bucket = tonumber(fields[j])
@@ -28,19 +80,20 @@ local function recount(key, oldest)
       end
     end
   end
-  if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+  if #stale > 0 then redis.call('HDEL', w.key, unpack(stale)) end
   return total
 end
 
--- `state` is the window's HMGET of 'now', 'total', 'from' (and the current bucket).
-local function slide(key, oldest, state)
-  local total, from = tonumber(state[2]), tonumber(state[3])
+local function slide(w, oldest)
+  local total, from = w.total, w.from
+  if total ~= nil and from ~= nil and from >= oldest then return total end
+  write(w)
   if total == nil or from == nil or oldest - from > 64 then
-    total = recount(key, oldest)
-  elseif from < oldest then
+    total = recount(w, oldest)
+  else
     local names = {}
     for bucket = from, oldest - 1 do names[#names + 1] = bucket end
-    local values = redis.call('HMGET', key, unpack(names))
+    local values = redis.call('HMGET', w.key, unpack(names))
     local stale = {}
     for j = 1, #names do
       if values[j] then
@@ -48,17 +101,18 @@ local function slide(key, oldest, state)
         stale[#stale + 1] = names[j]
       end
     end
-    if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
-  else
-    return total
+    if #stale > 0 then redis.call('HDEL', w.key, unpack(stale)) end
   end
-  redis.call('HSET', key, 'total', total, 'from', oldest)
+  forget_below(w, oldest)
+  w.total, w.from = total, oldest
+  w.dirty.total, w.dirty.from = true, true
   return total
 end
 
 -- Milliseconds until `excess` tokens have left the window: the live buckets, oldest first.
-local function wait_for(key, oldest, excess, now)
-  local fields = redis.call('HGETALL', key)
+local function wait_for(w, oldest, excess, now)
+  write(w)
+  local fields = redis.call('HGETALL', w.key)
   local live = {}
   for j = 1, #fields, 2 do
     local bucket, value = tonumber(fields[j]), tonumber(fields[j + 1])
@@ -73,89 +127,128 @@ local function wait_for(key, oldest, excess, now)
   return math.max(1, (math.floor(now / 1000) + 61) * 1000 - now)
 end
 
-local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
--- One read per window: its latest time, running total, oldest bucket, and the bucket of the
--- request's own time (the current one, unless a window's latest time is later).
-local guess = tostring(math.floor(now / 1000))
-local states = {}
-for i = 1, n do
-  if tonumber(ARGV[2 + (i - 1) * 4 + 1]) > 0 then
-    states[i] = redis.call('HMGET', KEYS[2 * i - 1], 'now', 'total', 'from', guess)
-    local latest = tonumber(states[i][1] or '0')
-    if latest > now then now = latest end
-  end
+local function quota_of(key)
+  local q = quotas[key]
+  if q then return q end
+  local value = redis.call('GET', key)
+  q = {used = tonumber(value or '0'), new = not value, added = 0}
+  if q.used == nil then error('the quota counter ' .. key .. ' does not hold an integer') end
+  quotas[key] = q
+  return q
 end
-local current = math.floor(now / 1000)
-local oldest = current - 60
-local fits = true
-local standing = {}
-local quota_new = {}
-for i = 1, n do
-  local b = 2 + (i - 1) * 4
-  local tpm, quota, tokens = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-  local need = math.max(tokens, 1)
-  local used, quota_used, wait = 0, 0, 0
-  if tpm > 0 then
-    used = slide(KEYS[2 * i - 1], oldest, states[i])
-    if need > tpm then
-      wait = -1
-    elseif used + need > tpm then
-      wait = wait_for(KEYS[2 * i - 1], oldest, used + need - tpm, now)
+
+-- Numbers come as text; converting one is a strtod, and most repeat in a batch (the limits, the
+-- time): each is converted once.
+local numbers = {}
+local function number(text)
+  local value = numbers[text]
+  if value == nil then
+    value = tonumber(text)
+    numbers[text] = value
+  end
+  return value
+end
+
+-- One reservation, its keys from KEYS[k + 1] and its arguments from ARGV[a + 1]. Keys: per limit
+-- i, its window key and quota key. Arguments: now_ms, n, then per limit: tokens_per_minute,
+-- token_quota, tokens, quota_ttl_seconds. Appends its reply to `out`: its length, then admitted
+-- (0/1), bucket, and per limit: window_used, quota_used, wait_ms (-1: never). Appends nothing when
+-- it fails.
+local ws, tpms, quotas_of, tokens_of, used_of, quota_used_of, wait_of = {}, {}, {}, {}, {}, {}, {}
+local function reserve(k, a, out)
+  local now = number(ARGV[a + 1])
+  local n = number(ARGV[a + 2])
+  -- The bucket of the request's own time: read with the window, since it is nearly always the one
+  -- charged (unless a window's latest time is later).
+  local guess = math.floor(now / 1000)
+  for i = 1, n do
+    local b = a + 2 + (i - 1) * 4
+    tpms[i], quotas_of[i], tokens_of[i] = number(ARGV[b + 1]), number(ARGV[b + 2]), number(ARGV[b + 3])
+    if tpms[i] > 0 then
+      local w = window(KEYS[k + 2 * i - 1], guess)
+      ws[i] = w
+      if w.latest > now then now = w.latest end
     end
-    if wait ~= 0 then fits = false end
   end
-  if quota > 0 then
-    local value = redis.call('GET', KEYS[2 * i])
-    quota_new[i] = not value
-    quota_used = tonumber(value or '0')
-    if quota_used + need > quota then fits = false end
-  end
-  standing[i] = {used, quota_used, wait}
-end
-local written = {}
-for i = 1, n do
-  local b = 2 + (i - 1) * 4
-  local tpm, quota, tokens = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-  if tpm > 0 then
-    local key = KEYS[2 * i - 1]
-    if fits and tokens > 0 and not written[key] then
-      local held = 0
-      if tostring(current) == guess then
-        held = tonumber(states[i][4] or '0')
-      else
-        held = tonumber(redis.call('HGET', key, current) or '0')
+  local current = math.floor(now / 1000)
+  local oldest = current - 60
+  local fits = true
+  for i = 1, n do
+    local tpm, quota = tpms[i], quotas_of[i]
+    local need = math.max(tokens_of[i], 1)
+    local used, quota_used, wait = 0, 0, 0
+    if tpm > 0 then
+      used = slide(ws[i], oldest)
+      if need > tpm then
+        wait = -1
+      elseif used + need > tpm then
+        wait = wait_for(ws[i], oldest, used + need - tpm, now)
       end
-      -- The bucket, the running total and the latest time in one write, from what was read.
-      redis.call('HSET', key, current, held + tokens, 'total', standing[i][1] + tokens, 'now', now)
-      written[key] = true
-      standing[i][1] = standing[i][1] + tokens
-    elseif fits and tokens > 0 then
-      -- A second limit of the request on the same window (two sections sharing a limit's name):
-      -- what was read is out of date.
-      redis.call('HINCRBY', key, current, tokens)
-      redis.call('HINCRBY', key, 'total', tokens)
-      redis.call('HSET', key, 'now', now)
-      standing[i][1] = standing[i][1] + tokens
-    else
-      redis.call('HSET', key, 'now', now)
+      if wait ~= 0 then fits = false end
     end
-    redis.call('PEXPIRE', key, 62000)
+    if quota > 0 then
+      quota_used = quota_of(KEYS[k + 2 * i]).used
+      if quota_used + need > quota then fits = false end
+    end
+    used_of[i], quota_used_of[i], wait_of[i] = used, quota_used, wait
   end
-  if fits and tokens > 0 and quota > 0 then
-    redis.call('INCRBY', KEYS[2 * i], tokens)
-    -- The expiry is the period's end (plus a minute) whenever it is set: once, with the key.
-    if quota_new[i] then redis.call('EXPIRE', KEYS[2 * i], tonumber(ARGV[b + 4])) end
-    standing[i][2] = standing[i][2] + tokens
+  for i = 1, n do
+    local tokens = tokens_of[i]
+    if tpms[i] > 0 then
+      local w = ws[i]
+      if fits and tokens > 0 then
+        w.buckets[current] = bucket_value(w, current) + tokens
+        w.total = w.total + tokens
+        w.dirty[current] = true
+        w.dirty.total = true
+        -- What this limit saw, plus its own charge (a second limit of the request on the same
+        -- window, two sections sharing a limit's name, does not see the first's).
+        used_of[i] = used_of[i] + tokens
+      end
+      w.latest = now
+      w.dirty.now = true
+    end
+    if fits and tokens > 0 and quotas_of[i] > 0 then
+      local q = quota_of(KEYS[k + 2 * i])
+      q.used = q.used + tokens
+      q.added = q.added + tokens
+      -- The expiry is the period's end (plus a minute) whenever it is set: once, with the key.
+      if q.new and not q.ttl then q.ttl = number(ARGV[a + 2 + (i - 1) * 4 + 4]) end
+      quota_used_of[i] = quota_used_of[i] + tokens
+    end
+  end
+  local at = #out
+  out[at + 1], out[at + 2], out[at + 3] = 2 + 3 * n, fits and 1 or 0, current
+  at = at + 3
+  for i = 1, n do
+    out[at + 1], out[at + 2], out[at + 3] = used_of[i], quota_used_of[i], wait_of[i]
+    at = at + 3
   end
 end
-local reply = {fits and 1 or 0, current}
-for i = 1, n do
-  reply[#reply + 1] = standing[i][1]
-  reply[#reply + 1] = standing[i][2]
-  reply[#reply + 1] = standing[i][3]
+
+local count = tonumber(ARGV[1])
+local out = {}
+local k, a = 0, 1
+for part = 1, count do
+  local nkeys, nargs = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  if count == 1 then
+    reserve(k, a + 2, out)  -- alone, a failure is the call's error, with its message
+  elseif not pcall(reserve, k, a + 2, out) then
+    out[#out + 1] = -1  -- the client sends this one again alone
+  end
+  k, a = k + nkeys, a + 2 + nargs
 end
-return reply
+for _, w in pairs(windows) do
+  write(w)
+  redis.call('PEXPIRE', w.key, 62000)
+end
+for key, q in pairs(quotas) do
+  if q.added > 0 then
+    redis.call('INCRBY', key, q.added)
+    if q.ttl then redis.call('EXPIRE', key, q.ttl) end
+  end
+end
+return out
 )lua";
 
 // A bucket that has left the window takes no refund; a positive delta for it goes to the current

@@ -1,6 +1,7 @@
 #pragma once
 // The two Lua scripts the Redis store runs (redis_store.hpp has the key layout). Each checks or
-// changes every limit of one request in one atomic step on the server.
+// changes every limit of a request in one atomic step on the server; one call of either carries
+// many requests' work.
 //
 // The window hash keeps, next to its buckets, the running total of the buckets it holds
 // (field "total") and the oldest bucket that may still be in it (field "from"): a reservation
@@ -10,6 +11,7 @@
 // once from its buckets.
 namespace sluice::gateway::token_limit {
 
+// Run as a batch (redis_client.hpp, eval_batched): one part per reservation, each
 // KEYS: per limit i: window key, quota key.
 // ARGV: now_ms, n, then per limit: tokens_per_minute, token_quota, tokens, quota_ttl_seconds.
 // Reply: admitted (0/1), bucket, then per limit: window_used, quota_used, wait_ms (-1: never).

@@ -86,8 +86,9 @@ http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charg
   std::vector<std::string> keys;
   std::vector<std::string> args;
   build_reserve(charges, now, keys, args);
-  RedisReply reply = co_await eval_on(client_, kReserve, std::move(keys), std::move(args),
-                                      SteadyClock::now() + settings_.timeout);
+  // One part of its loop's turn's batch: Redis reads and writes each window once for all of them.
+  RedisReply reply = co_await eval_batched_on(client_, kReserve, std::move(keys), std::move(args),
+                                              SteadyClock::now() + settings_.timeout);
   Answer answer;
   answer.status = reply.status;
   answer.error = std::move(reply.error);

@@ -47,7 +47,8 @@ class RedisStore {
   };
 
   // Reserves atomically in Redis (the same rule as LocalStore::reserve). Never blocks the calling
-  // thread: the round trip runs on the coroutine's own event loop's connection.
+  // thread: the round trip runs on the coroutine's own event loop's connection, in one script call
+  // with the other reservations its loop asked for in the same turn (in the order asked).
   // `charges` must stay valid until the returned task completes.
   http::Task<Answer> reserve(std::span<const Charge> charges, const Instant& now);
 
