@@ -2,9 +2,10 @@
 # Instructions a request, counted exactly: the gateway under `valgrind --tool=callgrind` (cpu-clock
 # sampling on a VM under-attributes short functions), driven by wrk at c=4 for 10 s with an
 # Entra-shaped RS256 bearer token (~850 bytes) and an x-team header on every request.
-#   bench/gateway/callgrind.sh off|auth|limit|both|usage|tracing|cache|nginx [out-dir]
+#   bench/gateway/callgrind.sh off|auth|limit|redis|both|usage|tracing|cache|nginx [out-dir]
 # off: no policies; auth: the identity policy with JWT validation (cache on); limit: a local token
-# limit keyed by x-team; both: the two; usage: accounting as accounting.sh runs it (the usage
+# limit keyed by x-team; redis: the same limit kept in a private redis-server (limits.sh's); both:
+# auth and limit; usage: accounting as accounting.sh runs it (the usage
 # journal and SQLite store, and the metrics policy), counting every thread's instructions;
 # tracing: every request traced (sample ratio 1.0) and exported to a collector nginx answers;
 # cache: the exact cache, every request (temperature 0) a hit after the first. Writes <out-dir>/<variant>.out (callgrind_annotate it) and
@@ -27,6 +28,7 @@ workers=1
 bench_name=bench/gateway/callgrind
 source "$root/bench/lib.sh"
 bench_require wrk nginx node curl valgrind
+[ "$variant" = redis ] && bench_require redis-server redis-cli
 bench_workdir
 entra_token "$work"
 token="$(cat "$work/token")"
@@ -35,17 +37,24 @@ collector_port="$(free_port)"
 start_nginx 1 "$(fixed_json_server "$upstream_port" "$chat_completion_body")
 $(fixed_json_server "$collector_port" '{}')"
 wait_http "http://127.0.0.1:$upstream_port/"
+if [ "$variant" = redis ]; then
+  redis_port="$(free_port)"
+  start_redis "$redis_port"
+fi
 port=$(free_port)
 {
   gateway_config "$port"
   echo "policies:"
   case "$variant" in auth|both) jwt_identity_yaml "$work" 4096 ;; esac
-  case "$variant" in limit|both) cat <<YAML
+  case "$variant" in limit|both|redis) cat <<YAML
   token_limit:
     limits:
       - {name: per-team, counter_key: "header:x-team", tokens_per_minute: 1000000000000, token_quota: 1000000000000, token_quota_period: daily}
 YAML
   ;; esac
+  [ "$variant" = redis ] &&
+    echo "    store: redis" &&
+    echo "    redis: {url: \"redis://127.0.0.1:$redis_port\", timeout: 200ms, key_prefix: \"callgrind-$$:\"}"
   [ "$variant" = usage ] && accounting_policies_yaml "$work"
   [ "$variant" = cache ] && echo "  cache: {ttl: 1h}"
   [ "$variant" = tracing ] &&

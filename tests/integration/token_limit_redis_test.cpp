@@ -45,16 +45,26 @@ int free_port() {
 // redis-server as a child process, no persistence.
 class RedisServer {
  public:
-  explicit RedisServer(int port) : port_(port) { start(); }
+  // `password`: started with --requirepass.
+  explicit RedisServer(int port, std::string password = "")
+      : port_(port), password_(std::move(password)) {
+    start();
+  }
   ~RedisServer() { stop(); }
 
   void start() {
     pid_ = ::fork();
     if (pid_ == 0) {
       std::string port = std::to_string(port_);
-      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-               static_cast<char*>(nullptr));
+      if (password_.empty()) {
+        ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+                 static_cast<char*>(nullptr));
+      } else {
+        ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+                 "--requirepass", password_.c_str(), static_cast<char*>(nullptr));
+      }
       std::perror("exec redis-server");
       ::_exit(127);
     }
@@ -83,7 +93,8 @@ class RedisServer {
     bool ok = false;
     if (context && !context->err) {
       auto* reply = static_cast<redisReply*>(redisCommand(context, "PING"));
-      ok = reply && reply->type == REDIS_REPLY_STATUS;
+      // A server with a password answers NOAUTH: it is up.
+      ok = reply && (reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_ERROR);
       if (reply) freeReplyObject(reply);
     }
     if (context) redisFree(context);
@@ -142,9 +153,27 @@ class RedisServer {
     return fields;
   }
   int port() const { return port_; }
+  // Whether `key` exists in database `database`, asked with the server's password.
+  bool exists(int database, const std::string& key) const {
+    timeval tv{1, 0};
+    redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    bool found = false;
+    if (context && !context->err) {
+      if (!password_.empty()) {
+        freeReplyObject(redisCommand(context, "AUTH %s", password_.c_str()));
+      }
+      freeReplyObject(redisCommand(context, "SELECT %d", database));
+      auto* reply = static_cast<redisReply*>(redisCommand(context, "EXISTS %s", key.c_str()));
+      found = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+      if (reply) freeReplyObject(reply);
+    }
+    if (context) redisFree(context);
+    return found;
+  }
 
  private:
   int port_;
+  std::string password_;
   pid_t pid_ = -1;
 };
 
@@ -781,6 +810,32 @@ TEST_F(RedisStoreTest, OneEventLoopsReservationsShareOneConnection) {
   EXPECT_EQ(own.calls_of("eval"), evals);
   EXPECT_EQ(reserve(store, {{&limit, "a", 0}}, at(kT0)).result.standing[0].window_used,
             1 + 10 * kCalls);
+}
+
+// A server with a password and a database other than 0: the connection authenticates (user and
+// password) and selects the database before its scripts, and the keys land there. A wrong password
+// fails the call with the server's answer, named as the AUTH step.
+TEST_F(RedisStoreTest, AuthenticatesAndSelectsItsDatabase) {
+  RedisServer own(free_port(), "s3cret-pass");
+  auto s = settings("t18:");
+  s.port = own.port();
+  s.username = "default";
+  s.password = "s3cret-pass";
+  s.database = 3;
+  RedisStore store(s);
+  auto limit = spec("x", 1000);
+  auto reserved = reserve(store, {{&limit, "a", 10}}, at(kT0));
+  ASSERT_EQ(reserved.status, RedisReply::Status::kOk) << reserved.error;
+  EXPECT_TRUE(reserved.result.admitted);
+  EXPECT_TRUE(own.exists(3, window_key("t18:", limit, "a")));
+  EXPECT_FALSE(own.exists(0, window_key("t18:", limit, "a")));
+
+  auto wrong = s;
+  wrong.password = "not-it";
+  RedisStore refused(wrong);
+  auto failed = reserve(refused, {{&limit, "a", 10}}, at(kT0));
+  EXPECT_EQ(failed.status, RedisReply::Status::kUnavailable);
+  EXPECT_NE(failed.error.find("Redis AUTH failed"), std::string::npos) << failed.error;
 }
 
 // A connection the server dropped while it sat idle (a restart, or a timeout of idle clients) is

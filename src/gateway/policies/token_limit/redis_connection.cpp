@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <utility>
 
 namespace sluice::gateway::token_limit {
@@ -37,18 +39,57 @@ std::vector<std::string> sha1_of_each(const std::vector<std::string>& scripts) {
   return shas;
 }
 
-// RESP, the protocol's request form: an array of bulk strings.
-void append_array_head(std::string& out, std::size_t count) {
-  out += '*';
-  out += std::to_string(count);
-  out += "\r\n";
-}
-void append_bulk(std::string& out, std::string_view value) {
-  out += '$';
-  out += std::to_string(value.size());
-  out += "\r\n";
-  out += value;
-  out += "\r\n";
+// RESP, the protocol's request form: an array of bulk strings ("*<count>\r\n", then
+// "$<length>\r\n<bytes>\r\n" each), written into `out` sized once for the whole command: a
+// resize and then copies, instead of an append, a to_string and a strlen per string (a batch of
+// reservations is a few hundred strings).
+class RespCommand {
+ public:
+  // `strings` and `bytes`: how many strings follow and their bytes in all, numbers counted as
+  // kNumberBytes each.
+  static constexpr std::size_t kNumberBytes = 20;
+  RespCommand(std::string& out, std::size_t strings, std::size_t bytes) : out_(out) {
+    const std::size_t start = out.size();
+    out_.resize(start + kNumberBytes + 3 + strings * kPerString + bytes);
+    at_ = out_.data() + start;
+    *at_++ = '*';
+    at_ = std::to_chars(at_, at_ + kNumberBytes, strings).ptr;
+    at_ = crlf(at_);
+  }
+  RespCommand(const RespCommand&) = delete;
+  RespCommand& operator=(const RespCommand&) = delete;
+  ~RespCommand() { out_.resize(static_cast<std::size_t>(at_ - out_.data())); }
+
+  void bulk(std::string_view value) {
+    *at_++ = '$';
+    at_ = std::to_chars(at_, at_ + kNumberBytes, value.size()).ptr;
+    at_ = crlf(at_);
+    std::memcpy(at_, value.data(), value.size());
+    at_ = crlf(at_ + value.size());
+  }
+  void bulk(std::size_t number) {
+    char text[kNumberBytes];
+    char* end = std::to_chars(text, text + kNumberBytes, number).ptr;
+    bulk(std::string_view(text, static_cast<std::size_t>(end - text)));
+  }
+
+ private:
+  static constexpr std::size_t kPerString = 1 + kNumberBytes + 4;  // '$', length, two CRLFs
+  static char* crlf(char* at) {
+    at[0] = '\r';
+    at[1] = '\n';
+    return at + 2;
+  }
+
+  std::string& out_;
+  char* at_;
+};
+
+template <class Strings>
+std::size_t bytes_of(const Strings& strings) {
+  std::size_t bytes = 0;
+  for (const auto& text : strings) bytes += text.size();
+  return bytes;
 }
 
 std::string_view text_of(const redisReply& reply) {
@@ -317,16 +358,17 @@ void RedisConnection::on_connected() {
   timer_armed_ = false;
   const auto& settings = shared_->settings;
   if (!settings.password.empty()) {
-    append_array_head(out_, settings.username.empty() ? 2 : 3);
-    append_bulk(out_, "AUTH");
-    if (!settings.username.empty()) append_bulk(out_, settings.username);
-    append_bulk(out_, settings.password);
+    RespCommand auth(out_, settings.username.empty() ? 2 : 3,
+                     4 + settings.username.size() + settings.password.size());
+    auth.bulk("AUTH");
+    if (!settings.username.empty()) auth.bulk(settings.username);
+    auth.bulk(settings.password);
     handshake_.push_back("AUTH");
   }
   if (settings.database != 0) {
-    append_array_head(out_, 2);
-    append_bulk(out_, "SELECT");
-    append_bulk(out_, std::to_string(settings.database));
+    RespCommand select(out_, 2, 6 + RespCommand::kNumberBytes);
+    select.bulk("SELECT");
+    select.bulk(std::to_string(settings.database));
     handshake_.push_back("SELECT");
   }
   read_more();
@@ -366,38 +408,41 @@ void RedisConnection::flush() {
 }
 
 void RedisConnection::append(const RedisCall& call) {
+  constexpr std::size_t kNumber = RespCommand::kNumberBytes;
+  // A batch's keys and arguments are its parts' (RedisClient::eval_batched has the layout).
   std::size_t keys = call.keys.size();
   std::size_t args = call.args.size();
+  std::size_t bytes = bytes_of(call.keys) + bytes_of(call.args);
   if (!call.parts.empty()) {
     keys = 0;
     args = 1;
+    bytes = kNumber;
     for (const auto& part : call.parts) {
       keys += part.keys.size();
       args += 2 + part.args.size();
+      bytes += bytes_of(part.keys) + 2 * kNumber + bytes_of(part.args);
     }
   }
-  append_array_head(out_, 3 + keys + args);
-  if (call.as_eval) {
-    append_bulk(out_, "EVAL");
-    append_bulk(out_, shared_->scripts[call.script]);
-  } else {
-    append_bulk(out_, "EVALSHA");
-    append_bulk(out_, shared_->shas[call.script]);
-  }
-  append_bulk(out_, std::to_string(keys));
+  const std::string_view verb = call.as_eval ? "EVAL" : "EVALSHA";
+  const std::string_view script =
+      call.as_eval ? shared_->scripts[call.script] : shared_->shas[call.script];
+  RespCommand command(out_, 3 + keys + args, verb.size() + script.size() + kNumber + bytes);
+  command.bulk(verb);
+  command.bulk(script);
+  command.bulk(keys);
   if (call.parts.empty()) {
-    for (const auto& key : call.keys) append_bulk(out_, key);
-    for (const auto& arg : call.args) append_bulk(out_, arg);
+    for (const auto& key : call.keys) command.bulk(key);
+    for (const auto& arg : call.args) command.bulk(arg);
     return;
   }
   for (const auto& part : call.parts) {
-    for (const auto& key : part.keys) append_bulk(out_, key);
+    for (const auto& key : part.keys) command.bulk(key);
   }
-  append_bulk(out_, std::to_string(call.parts.size()));
+  command.bulk(call.parts.size());
   for (const auto& part : call.parts) {
-    append_bulk(out_, std::to_string(part.keys.size()));
-    append_bulk(out_, std::to_string(part.args.size()));
-    for (const auto& arg : part.args) append_bulk(out_, arg);
+    command.bulk(part.keys.size());
+    command.bulk(part.args.size());
+    for (const auto& arg : part.args) command.bulk(arg);
   }
 }
 
