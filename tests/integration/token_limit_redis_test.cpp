@@ -265,6 +265,17 @@ class RedisStoreTest : public ::testing::Test {
     for (auto& answer : answers) out.push_back(std::move(*answer));
     return out;
   }
+  // A zero-token probe of both stores: every window and quota count the same.
+  static void expect_same_counts(LocalStore& local, RedisStore& redis,
+                                 const std::vector<Charge>& probe, const Instant& now) {
+    auto expected = local.reserve(probe, now);
+    auto got = reserve(redis, probe, now);
+    ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+    for (std::size_t j = 0; j < probe.size(); ++j) {
+      EXPECT_EQ(got.result.standing[j].window_used, expected.standing[j].window_used) << j;
+      EXPECT_EQ(got.result.standing[j].quota_used, expected.standing[j].quota_used) << j;
+    }
+  }
   static bool settle(RedisStore& store, std::vector<Settlement> settlements, const Instant& now) {
     std::optional<bool> outcome;
     store.settle(loop().get_executor(), settlements, now,
@@ -481,6 +492,49 @@ TEST_F(RedisStoreTest, ReservationsBatchedInOneCallMakeTheLocalStoresDecisions) 
             evalshas + groups + static_cast<long long>(redis.settle_scripts()));
 }
 
+// One settle call carrying many settlements on the same window and quota: charges and refunds to
+// the same buckets, a refund larger than its bucket holds, a charge and a refund to a bucket that
+// has left the window, and a refund to a quota counter that was never created. The script reads
+// each key once and writes it once; the counters must end where the local store's do, with the
+// running total equal to the buckets.
+TEST_F(RedisStoreTest, ManySettlementsOnOneKeyInOneCallAddUpExactly) {
+  RedisStore redis(settings("t19:"));
+  LocalStore local;
+  auto limit = spec("many", 100'000, 1'000'000);
+  auto quota_only = spec("quota-only", 0, 1'000'000);
+  std::vector<std::int64_t> buckets;
+  std::int64_t period = 0;
+  for (int second = 0; second < 4; ++second) {
+    std::vector<Charge> charges{{&limit, "k", 500}};
+    auto expected = local.reserve(charges, at(kT0 + 10'000 + second * 1'000));
+    auto got = reserve(redis, charges, at(kT0 + 10'000 + second * 1'000));
+    ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+    ASSERT_EQ(got.result.bucket, expected.bucket);
+    buckets.push_back(got.result.bucket);
+    period = got.result.standing[0].period.start;
+  }
+  const auto now = at(kT0 + 15'000);
+  std::vector<Settlement> settlements{
+      {&limit, "k", buckets[0], period, 50},           {&limit, "k", buckets[0], period, -80},
+      {&limit, "k", buckets[1], period, -1'000},       {&limit, "k", buckets[2], period, 30},
+      {&limit, "k", buckets[2], period, -10},          {&limit, "k", buckets[0] - 100, period, 20},
+      {&limit, "k", buckets[0] - 100, period, -20},    {&limit, "k", buckets[3], period, -500},
+      {&quota_only, "never", buckets[0], period, -40},
+  };
+  local.settle(settlements, now);
+  ASSERT_TRUE(settle(redis, settlements, now));
+  std::vector<Charge> probe{{&limit, "k", 0}, {&quota_only, "never", 0}};
+  expect_same_counts(local, redis, probe, now);
+  auto fields = server_->hash(window_key("t19:", limit, "k"));
+  long long sum = 0;
+  for (const auto& [name, value] : fields) {
+    if (name != "now" && name != "total" && name != "from") sum += value;
+  }
+  EXPECT_EQ(fields["total"], sum);
+  EXPECT_FALSE(fields.contains(std::to_string(buckets[1])));  // refunded to zero: deleted
+  EXPECT_FALSE(server_->exists(0, quota_key("t19:", quota_only, period, "never")));
+}
+
 // A reservation that fails inside a batch (its window key holds a string: WRONGTYPE) fails alone,
 // with Redis's own error; the others in the same call are answered as if it were not there.
 TEST_F(RedisStoreTest, AReservationThatFailsInABatchFailsAlone) {
@@ -608,13 +662,7 @@ TEST_F(RedisStoreTest, CoalescedSettlementsAddUpExactly) {
   EXPECT_EQ(failed.load(), 0);
   EXPECT_LE(redis.settle_scripts(), static_cast<std::uint64_t>(kThreads * kEach));
   std::vector<Charge> probe{{&limit, "a", 0}, {&limit, "b", 0}};
-  auto expected = local.reserve(probe, now);
-  auto got = reserve(redis, probe, now);
-  ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
-  for (std::size_t j = 0; j < probe.size(); ++j) {
-    EXPECT_EQ(got.result.standing[j].window_used, expected.standing[j].window_used) << j;
-    EXPECT_EQ(got.result.standing[j].quota_used, expected.standing[j].quota_used) << j;
-  }
+  expect_same_counts(local, redis, probe, now);
 }
 
 // The window hash keeps the running total of its buckets: after every step (charges, refunds,

@@ -254,35 +254,105 @@ return out
 // A bucket that has left the window takes no refund; a positive delta for it goes to the current
 // bucket. Counters never go below zero, and a refund never creates a key. The running total
 // moves by what the bucket really moved.
+//
+// The entries run one after another, as separate calls would, but each window and quota key is
+// read once and written once at the end: a flush carries a turn's settlements, often several on
+// one key (a charge and a refund of the same bucket, kept apart by the coalescer).
 const char* const kSettleScript = R"lua(
+local arg_now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
+local windows, quotas = {}, {}
+local order_w, order_q = {}, {}
+
+local function window(key)
+  local w = windows[key]
+  if w then return w end
+  w = {now = math.max(arg_now, tonumber(redis.call('HGET', key, 'now') or '0')), buckets = {},
+       changed = {}, total_delta = 0, total_touched = false, written = false}
+  windows[key] = w
+  order_w[#order_w + 1] = key
+  return w
+end
+
+local function bucket_value(key, w, bucket)
+  local value = w.buckets[bucket]
+  if value == nil then
+    value = tonumber(redis.call('HGET', key, bucket) or '0')
+    w.buckets[bucket] = value
+  end
+  return value
+end
+
+local function quota(key)
+  local q = quotas[key]
+  if q then return q end
+  local value = redis.call('GET', key)
+  q = {value = value and tonumber(value), changed = false}
+  if value and q.value == nil then error('the quota counter ' .. key .. ' does not hold an integer') end
+  quotas[key] = q
+  order_q[#order_q + 1] = key
+  return q
+end
+
 for i = 1, n do
   local b = 2 + (i - 1) * 4
   local bucket, dw, dq = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-  local window, quota = KEYS[2 * i - 1], KEYS[2 * i]
+  local window_key, quota_key = KEYS[2 * i - 1], KEYS[2 * i]
   if dw ~= 0 then
-    local now = math.max(tonumber(ARGV[1]), tonumber(redis.call('HGET', window, 'now') or '0'))
-    local current = math.floor(now / 1000)
+    local w = window(window_key)
+    local current = math.floor(w.now / 1000)
     if bucket < current - 60 then
       if dw > 0 then bucket = current else bucket = nil end
     end
     if bucket then
-      local old = tonumber(redis.call('HGET', window, bucket) or '0')
+      local old = bucket_value(window_key, w, bucket)
       if dw > 0 or old > 0 then
         local value = math.max(0, old + dw)
-        if value == 0 then
-          redis.call('HDEL', window, bucket)
-        else
-          redis.call('HSET', window, bucket, value, 'now', now)
-          redis.call('PEXPIRE', window, 62000)
-        end
-        redis.call('HINCRBY', window, 'total', value - old)
+        w.buckets[bucket] = value
+        w.changed[bucket] = true
+        if value > 0 then w.written = true end
+        w.total_delta = w.total_delta + value - old
+        w.total_touched = true
       end
     end
   end
-  if dq ~= 0 and (dq > 0 or redis.call('EXISTS', quota) == 1) then
-    local value = redis.call('INCRBY', quota, dq)
-    if value <= 0 then redis.call('DEL', quota) else redis.call('EXPIRE', quota, tonumber(ARGV[b + 4])) end
+  if dq ~= 0 then
+    local q = quota(quota_key)
+    if dq > 0 or q.value ~= nil then
+      local value = (q.value or 0) + dq
+      if value <= 0 then value = nil else q.ttl = tonumber(ARGV[b + 4]) end
+      q.value = value
+      q.changed = true
+    end
+  end
+end
+
+for _, key in ipairs(order_w) do
+  local w = windows[key]
+  local set, gone = {}, {}
+  for bucket in pairs(w.changed) do
+    local value = w.buckets[bucket]
+    if value > 0 then
+      set[#set + 1] = bucket
+      set[#set + 1] = value
+    else
+      gone[#gone + 1] = bucket
+    end
+  end
+  if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
+  -- 'now' as each write of a bucket above zero set it, even if a later entry took it to zero.
+  if w.written then redis.call('HSET', key, 'now', w.now, unpack(set)) end
+  if w.total_touched then redis.call('HINCRBY', key, 'total', w.total_delta) end
+  if w.written then redis.call('PEXPIRE', key, 62000) end
+end
+for _, key in ipairs(order_q) do
+  local q = quotas[key]
+  if q.changed then
+    if q.value == nil then
+      redis.call('DEL', key)
+    else
+      redis.call('SET', key, q.value, 'EX', q.ttl)
+    end
   end
 end
 return n
