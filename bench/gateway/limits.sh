@@ -7,19 +7,24 @@
 # Every request is limited (tokenizer prompt estimate + max_tokens reserved, reconciled with the
 # upstream's usage afterwards) against one counter key, the worst case for contention; the limits
 # are high enough that nothing is refused (a refusal would make the run look faster). wrk drives
-# each gateway in turn, ROUNDS times interleaved, and the best round of each counts.
-# Prints: limits: req/s off=X local=Y (ratio) redis=Z (ratio), and per round the CPU each request
+# each gateway in turn, ROUNDS times; the order turns each round (off local redis, local redis off,
+# redis off local) so that a drift of the machine's speed does not favour one gateway. This
+# machine's speed can halve for a few seconds: taking the best round of each (as this script did
+# until 2026-12-07) once printed redis 1.14x off when off's two rounds were both slowed. So each
+# round gives its own local/off and redis/off ratios, and the medians of those are the figures.
+# Prints: limits: req/s off=X local=Y (ratio) redis=Z (ratio), the ratios the medians of the
+# rounds' and the req/s the medians of each gateway's rounds; and per round the CPU each request
 # cost the gateway (and redis-server, for the redis gateway), which the machine's noise moves less.
-# Knobs: DURATION (s per measurement, default 6), CONNECTIONS (default 32), WORKERS (gateway
-# threads, default 1), ROUNDS (default 2), SLUICE_BIN.
+# Knobs: DURATION (s per measurement, default 4), CONNECTIONS (default 32), WORKERS (gateway
+# threads, default 1), ROUNDS (default 6), SLUICE_BIN.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${SLUICE_BIN:-$root/build/sluice}"
-duration="${DURATION:-6}"
+duration="${DURATION:-4}"
 connections="${CONNECTIONS:-32}"
 workers="${WORKERS:-1}"
-rounds="${ROUNDS:-2}"
+rounds="${ROUNDS:-6}"
 
 bench_name="bench/limits"
 source "$root/bench/lib.sh"
@@ -85,11 +90,14 @@ measure() {  # name -> "rps p50 gateway_us_per_request redis_us_per_request"
     'BEGIN{ if (n < 1) n = 1; printf "%s %s %.1f %.1f\n", rps, p50, (g1-g0)*1e6/n, (r1-r0)*1e6/n }'
 }
 
-declare -A best best_p50
-for name in off local redis; do best[$name]=0; best_p50[$name]="?"; done
+declare -A round_rps all_rps all_p50
+local_ratios=()
+redis_ratios=()
+names=(off local redis)
 echo "== token limits: wrk -t1 -c$connections -d${duration}s, $workers gateway thread(s), $rounds rounds"
 for round in $(seq 1 "$rounds"); do
-  for name in off local redis; do
+  turn=$(( (round - 1) % 3 ))
+  for name in "${names[@]:$turn}" "${names[@]:0:$turn}"; do
     read -r rps p50 gateway_cpu redis_cpu < <(measure "$name")
     if [ "$name" = redis ]; then
       printf '  round %s %-6s %10.0f req/s  p50 %-8s CPU/request: gateway %s us, redis-server %s us\n' \
@@ -98,10 +106,12 @@ for round in $(seq 1 "$rounds"); do
       printf '  round %s %-6s %10.0f req/s  p50 %-8s CPU/request: gateway %s us\n' \
         "$round" "$name" "$rps" "$p50" "$gateway_cpu"
     fi
-    if awk -v a="$rps" -v b="${best[$name]}" 'BEGIN{exit !(a>b)}'; then
-      best[$name]="$rps"; best_p50[$name]="$p50"
-    fi
+    round_rps[$name]="$rps"
+    all_rps[$name]="${all_rps[$name]:-} $rps"
+    all_p50[$name]="${all_p50[$name]:-} $p50"
   done
+  local_ratios+=("$(awk -v a="${round_rps[local]}" -v b="${round_rps[off]}" 'BEGIN{printf "%.4f", (b>0)?a/b:0}')")
+  redis_ratios+=("$(awk -v a="${round_rps[redis]}" -v b="${round_rps[off]}" 'BEGIN{printf "%.4f", (b>0)?a/b:0}')")
 done
 # Redis really holds the counter (the window key of the bench counter exists).
 keys="$(redis-cli -p "$redis_port" --scan --pattern "bench-$$:tl:per-team:*" | wc -l)"
@@ -115,8 +125,20 @@ read -r evalsha_calls evalsha_usec < <(redis-cli -p "$redis_port" info commandst
 awk -v calls="${evalsha_calls:-0}" -v usec="${evalsha_usec:-0}" -v n="$redis_requests" \
   'BEGIN{ if (n < 1) n = 1; printf "redis: %.2f script calls per request, %s us per call in redis-server\n", calls / n, usec }'
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b>0)?a/b:0}'; }
-printf 'limits: req/s off=%.0f local=%.0f (%s) redis=%.0f (%s)  p50 off=%s local=%s redis=%s\n' \
-  "${best[off]}" "${best[local]}" "$(ratio "${best[local]}" "${best[off]}")" \
-  "${best[redis]}" "$(ratio "${best[redis]}" "${best[off]}")" \
-  "${best_p50[off]}" "${best_p50[local]}" "${best_p50[redis]}"
+# p50s as wrk prints them ("812.00us", "1.18ms", "1.02s"); their median in ms.
+median_p50_ms() {
+  local value out=()
+  for value in $1; do
+    case "$value" in
+      *us) out+=("$(awk -v v="${value%us}" 'BEGIN{print v / 1000}')") ;;
+      *ms) out+=("${value%ms}") ;;
+      *s) out+=("$(awk -v v="${value%s}" 'BEGIN{print v * 1000}')") ;;
+    esac
+  done
+  median <<<"${out[*]}"
+}
+printf 'limits: req/s off=%.0f local=%.0f (%.2f) redis=%.0f (%.2f)  p50 off=%.2fms local=%.2fms redis=%.2fms (medians of %s rounds; ratios paired within each round)\n' \
+  "$(median <<<"${all_rps[off]}")" "$(median <<<"${all_rps[local]}")" \
+  "$(median <<<"${local_ratios[*]}")" "$(median <<<"${all_rps[redis]}")" \
+  "$(median <<<"${redis_ratios[*]}")" "$(median_p50_ms "${all_p50[off]}")" \
+  "$(median_p50_ms "${all_p50[local]}")" "$(median_p50_ms "${all_p50[redis]}")" "$rounds"

@@ -48,7 +48,9 @@ class RedisStore {
 
   // Reserves atomically in Redis (the same rule as LocalStore::reserve). Never blocks the calling
   // thread: the round trip runs on the coroutine's own event loop's connection, in one script call
-  // with the other reservations its loop asked for in the same turn (in the order asked).
+  // with the other reservations its loop asked for in the same turn (in the order asked). A
+  // settlement its loop queued in that turn may run after a reservation asked later in the turn:
+  // the two requests were concurrent, and either order is one they could have had.
   // `charges` must stay valid until the returned task completes.
   http::Task<Answer> reserve(std::span<const Charge> charges, const Instant& now);
 
