@@ -262,6 +262,7 @@ void RedisConnection::answer_parts(RedisCall& call, RedisReply reply) {
       if (length == -1 && call.parts.size() > 1) {
         RedisCall again{call.script, {}, {}, {}, call.deadline, {}};
         again.parts.push_back(std::move(part));
+        part.done = nullptr;  // answered by `again`, not below
         again.alone = true;
         submit(std::move(again));
         ++at;
@@ -276,7 +277,7 @@ void RedisConnection::answer_parts(RedisCall& call, RedisReply reply) {
       own.status = RedisReply::Status::kOk;
       own.integers.assign(all.begin() + static_cast<std::ptrdiff_t>(at + 1),
                           all.begin() + static_cast<std::ptrdiff_t>(at + 1 + length));
-      answers.emplace_back(std::move(part.done), std::move(own));
+      answers.emplace_back(std::exchange(part.done, nullptr), std::move(own));
       at += 1 + static_cast<std::size_t>(length);
     }
     if (reply.status == RedisReply::Status::kOk && at != all.size()) {
@@ -288,7 +289,7 @@ void RedisConnection::answer_parts(RedisCall& call, RedisReply reply) {
     reply.integers.clear();
     for (auto& answer : answers) answer.second = reply;
     for (auto& part : call.parts) {
-      if (part.done) answers.emplace_back(std::move(part.done), reply);
+      if (part.done) answers.emplace_back(std::exchange(part.done, nullptr), reply);
     }
   }
   asio::post(executor_, [answers = std::move(answers)]() mutable {
