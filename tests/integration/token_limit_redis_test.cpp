@@ -838,20 +838,12 @@ TEST_F(RedisStoreTest, OneEventLoopsReservationsShareOneConnection) {
   const auto evals = own.calls_of("eval");
   const auto evalshas = own.calls_of("evalsha");
   constexpr int kCalls = 50;
-  std::vector<Charge> charges{{&limit, "a", 10}};
+  std::vector<std::pair<std::vector<Charge>, Instant>> asks(
+      kCalls, {std::vector<Charge>{{&limit, "a", 10}}, at(kT0)});
   int ok = 0;
-  int answered = 0;
-  for (int i = 0; i < kCalls; ++i) {
-    asio::co_spawn(
-        loop(),
-        [&]() -> http::Task<void> {
-          auto answer = co_await store.reserve(charges, at(kT0));
-          if (answer.status == RedisReply::Status::kOk && answer.result.admitted) ++ok;
-          ++answered;
-        },
-        asio::detached);
+  for (const auto& answer : reserve_together(store, asks)) {
+    if (answer.status == RedisReply::Status::kOk && answer.result.admitted) ++ok;
   }
-  run_until([&] { return answered == kCalls; });
   EXPECT_EQ(ok, kCalls);
   EXPECT_EQ(store.client().connects(), 1u);
   EXPECT_EQ(own.calls_of("evalsha"), evalshas + 1);

@@ -96,7 +96,6 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   // one more try on a fresh connection for what it never answered.
   void fail(const std::string& error, bool closed_by_server);
   void append(const RedisCall& call);
-  void append_parts(const RedisCall& call);
   // A waiting batched call of `script` that another part may join, or nullptr.
   RedisCall* open_batch(std::size_t script);
   void answer(RedisCall& call, RedisReply reply);

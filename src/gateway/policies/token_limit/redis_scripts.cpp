@@ -154,7 +154,8 @@ end
 -- token_quota, tokens, quota_ttl_seconds. Appends its reply to `out`: its length, then admitted
 -- (0/1), bucket, and per limit: window_used, quota_used, wait_ms (-1: never). Appends nothing when
 -- it fails.
-local ws, tpms, quotas_of, tokens_of, used_of, quota_used_of, wait_of = {}, {}, {}, {}, {}, {}, {}
+local ws, tpm_limits, quota_limits, tokens_of = {}, {}, {}, {}
+local used_of, quota_used_of, wait_of = {}, {}, {}
 local function reserve(k, a, out)
   local now = number(ARGV[a + 1])
   local n = number(ARGV[a + 2])
@@ -163,8 +164,9 @@ local function reserve(k, a, out)
   local guess = math.floor(now / 1000)
   for i = 1, n do
     local b = a + 2 + (i - 1) * 4
-    tpms[i], quotas_of[i], tokens_of[i] = number(ARGV[b + 1]), number(ARGV[b + 2]), number(ARGV[b + 3])
-    if tpms[i] > 0 then
+    tpm_limits[i], quota_limits[i] = number(ARGV[b + 1]), number(ARGV[b + 2])
+    tokens_of[i] = number(ARGV[b + 3])
+    if tpm_limits[i] > 0 then
       local w = window(KEYS[k + 2 * i - 1], guess)
       ws[i] = w
       if w.latest > now then now = w.latest end
@@ -174,7 +176,7 @@ local function reserve(k, a, out)
   local oldest = current - 60
   local fits = true
   for i = 1, n do
-    local tpm, quota = tpms[i], quotas_of[i]
+    local tpm, quota = tpm_limits[i], quota_limits[i]
     local need = math.max(tokens_of[i], 1)
     local used, quota_used, wait = 0, 0, 0
     if tpm > 0 then
@@ -194,7 +196,7 @@ local function reserve(k, a, out)
   end
   for i = 1, n do
     local tokens = tokens_of[i]
-    if tpms[i] > 0 then
+    if tpm_limits[i] > 0 then
       local w = ws[i]
       if fits and tokens > 0 then
         w.buckets[current] = bucket_value(w, current) + tokens
@@ -208,7 +210,7 @@ local function reserve(k, a, out)
       w.latest = now
       w.dirty.now = true
     end
-    if fits and tokens > 0 and quotas_of[i] > 0 then
+    if fits and tokens > 0 and quota_limits[i] > 0 then
       local q = quota_of(KEYS[k + 2 * i])
       q.used = q.used + tokens
       q.added = q.added + tokens
