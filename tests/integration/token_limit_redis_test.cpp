@@ -535,6 +535,37 @@ TEST_F(RedisStoreTest, ManySettlementsOnOneKeyInOneCallAddUpExactly) {
   EXPECT_FALSE(server_->exists(0, quota_key("t19:", quota_only, period, "never")));
 }
 
+// One settle call for more counters than a thread keeps keys for (RedisStore's keys_of keeps 32):
+// its settlements go to the coalescer in groups and the kept keys are replaced while they are
+// made. Each must still land on its own counter's window and quota, as in the local store.
+TEST_F(RedisStoreTest, SettlementsOfMoreCountersThanAThreadKeepsLandOnTheirOwnKeys) {
+  RedisStore redis(settings("t20:"));
+  LocalStore local;
+  auto limit = spec("wide", 100'000, 1'000'000);
+  constexpr int kCounters = 40;
+  std::vector<std::string> counters;
+  for (int i = 0; i < kCounters; ++i) counters.push_back("team-" + std::to_string(i));
+  const auto reserved_at = at(kT0 + 10'000);
+  std::vector<Settlement> settlements;
+  for (int i = 0; i < kCounters; ++i) {
+    std::vector<Charge> charges{{&limit, counters[i], 1'000}};
+    auto expected = local.reserve(charges, reserved_at);
+    auto got = reserve(redis, charges, reserved_at);
+    ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+    ASSERT_EQ(got.result.bucket, expected.bucket);
+    // Each counter settles a different amount: a key mixed up with another's shows.
+    settlements.push_back({&limit, counters[i], got.result.bucket,
+                           got.result.standing[0].period.start, i % 2 ? -(i + 1) : 3 * i});
+  }
+  const auto now = at(kT0 + 12'000);
+  local.settle(settlements, now);
+  ASSERT_TRUE(settle(redis, settlements, now));
+  for (int i = 0; i < kCounters; ++i) {
+    SCOPED_TRACE(counters[i]);
+    expect_same_counts(local, redis, {{&limit, counters[i], 0}}, now);
+  }
+}
+
 // A reservation that fails inside a batch (its window key holds a string: WRONGTYPE) fails alone,
 // with Redis's own error; the others in the same call are answered as if it were not there.
 TEST_F(RedisStoreTest, AReservationThatFailsInABatchFailsAlone) {

@@ -29,16 +29,25 @@ void submit_on(const std::shared_ptr<RedisShared>& shared, const RedisClient::Ex
 
 void RedisClient::eval(const Executor& executor, std::size_t script, std::vector<std::string> keys,
                        std::vector<std::string> args, SteadyTime deadline, Done done) {
-  submit_on(shared_, executor,
-            RedisCall{script, std::move(keys), std::move(args), {}, deadline, std::move(done)});
+  RedisCall call{script, {}, {}, {}, deadline, std::move(done)};
+  for (const auto& key : keys) call.keys.add(key);
+  for (const auto& arg : args) call.args.add(arg);
+  submit_on(shared_, executor, std::move(call));
 }
 
-void RedisClient::eval_batched(const Executor& executor, std::size_t script,
-                               std::vector<std::string> keys, std::vector<std::string> args,
-                               SteadyTime deadline, Done done) {
-  RedisCall call{script, {}, {}, {}, deadline, {}};
-  call.parts.push_back(RedisPart{std::move(keys), std::move(args), std::move(done)});
-  submit_on(shared_, executor, std::move(call));
+void RedisClient::eval_batched(const Executor& executor, std::size_t script, RespStrings keys,
+                               RespStrings args, SteadyTime deadline, Done done) {
+  RedisPart part{std::move(keys), std::move(args), std::move(done)};
+  if (executor.running_in_this_thread()) {
+    // A worker's request, nearly always: straight into the call its loop's turn is gathering,
+    // without a call made for it and moved through a dispatch.
+    connection_for(shared_, executor).submit_part(script, std::move(part), deadline);
+    return;
+  }
+  asio::dispatch(executor,
+                 [shared = shared_, executor, script, part = std::move(part), deadline]() mutable {
+                   connection_for(shared, executor).submit_part(script, std::move(part), deadline);
+                 });
 }
 
 void RedisClient::eval_prepared(const Executor& executor, std::size_t script, Prepare prepare,
@@ -84,9 +93,8 @@ http::Task<RedisReply> eval_on(RedisClient& client, std::size_t script,
       });
 }
 
-http::Task<RedisReply> eval_batched_on(RedisClient& client, std::size_t script,
-                                       std::vector<std::string> keys, std::vector<std::string> args,
-                                       RedisClient::SteadyTime deadline) {
+http::Task<RedisReply> eval_batched_on(RedisClient& client, std::size_t script, RespStrings keys,
+                                       RespStrings args, RedisClient::SteadyTime deadline) {
   co_return co_await await_reply(
       [&](const RedisClient::Executor& executor, RedisClient::Done done) {
         client.eval_batched(executor, script, std::move(keys), std::move(args), deadline,

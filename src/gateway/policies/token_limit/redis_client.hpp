@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/policies/token_limit/resp_strings.hpp"
 #include "gateway/policies/token_limit/token_limit_settings.hpp"
 #include "sluice/http/asio.hpp"
 
@@ -54,8 +55,7 @@ class RedisClient {
   using Done = std::function<void(RedisReply)>;
   using SteadyTime = std::chrono::steady_clock::time_point;
   // Fills a script's keys and arguments when it is written (see eval_prepared()).
-  using Prepare =
-      std::function<void(std::vector<std::string>& keys, std::vector<std::string>& args)>;
+  using Prepare = std::function<void(RespStrings& keys, RespStrings& args)>;
 
   // `scripts` are the Lua sources eval() refers to by index. Connects nothing yet.
   RedisClient(RedisSettings settings, std::vector<std::string> scripts);
@@ -91,8 +91,10 @@ class RedisClient {
   // that part is sent again alone, and a script run for one part must fail as a whole, so its
   // caller gets Redis's own error. Parts run in the order they were asked. A joining call's
   // `deadline` is the first part's.
-  void eval_batched(const Executor& executor, std::size_t script, std::vector<std::string> keys,
-                    std::vector<std::string> args, SteadyTime deadline, Done done);
+  // `keys` and `args` come written as Redis reads them (resp_strings.hpp): a part's few strings are
+  // copied into the command as one piece.
+  void eval_batched(const Executor& executor, std::size_t script, RespStrings keys,
+                    RespStrings args, SteadyTime deadline, Done done);
 
   // Whether Redis is currently considered reachable (not within a retry interval). Any thread.
   bool up() const;
@@ -110,8 +112,7 @@ http::Task<RedisReply> eval_on(RedisClient& client, std::size_t script,
                                std::vector<std::string> keys, std::vector<std::string> args,
                                RedisClient::SteadyTime deadline);
 // The same, as a part of a batch (RedisClient::eval_batched).
-http::Task<RedisReply> eval_batched_on(RedisClient& client, std::size_t script,
-                                       std::vector<std::string> keys, std::vector<std::string> args,
-                                       RedisClient::SteadyTime deadline);
+http::Task<RedisReply> eval_batched_on(RedisClient& client, std::size_t script, RespStrings keys,
+                                       RespStrings args, RedisClient::SteadyTime deadline);
 
 }  // namespace sluice::gateway::token_limit

@@ -1,6 +1,5 @@
 #include "gateway/policies/token_limit/redis_connection.hpp"
 
-#include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -46,7 +45,7 @@ std::vector<std::string> sha1_of_each(const std::vector<std::string>& scripts) {
 class RespCommand {
  public:
   // `strings` and `bytes`: how many strings follow and their bytes in all, numbers counted as
-  // kNumberBytes each.
+  // kNumberBytes each and strings already written (written()) at their whole written size.
   static constexpr std::size_t kNumberBytes = 20;
   RespCommand(std::string& out, std::size_t strings, std::size_t bytes) : out_(out) {
     const std::size_t start = out.size();
@@ -72,6 +71,11 @@ class RespCommand {
     char* end = std::to_chars(text, text + kNumberBytes, number).ptr;
     bulk(std::string_view(text, static_cast<std::size_t>(end - text)));
   }
+  // Strings already in RESP's form (resp_strings.hpp), counted in the constructor's `strings`.
+  void written(std::string_view resp) {
+    std::memcpy(at_, resp.data(), resp.size());
+    at_ += resp.size();
+  }
 
  private:
   static constexpr std::size_t kPerString = 1 + kNumberBytes + 4;  // '$', length, two CRLFs
@@ -85,56 +89,33 @@ class RespCommand {
   char* at_;
 };
 
-template <class Strings>
-std::size_t bytes_of(const Strings& strings) {
-  std::size_t bytes = 0;
-  for (const auto& text : strings) bytes += text.size();
-  return bytes;
-}
-
-std::string_view text_of(const redisReply& reply) {
-  return std::string_view(reply.str ? reply.str : "", reply.str ? reply.len : 0);
-}
-
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-RedisReply to_result(const redisReply& reply) {
+RedisReply to_result(RespReply&& reply) {
   RedisReply result;
+  result.status = RedisReply::Status::kOk;
   switch (reply.type) {
-    case REDIS_REPLY_INTEGER:
-      result.status = RedisReply::Status::kOk;
-      result.integers.push_back(reply.integer);
+    case RespReply::Type::kInteger:
+      result.integers = std::move(reply.integers);
       break;
-    case REDIS_REPLY_ARRAY:
-      result.status = RedisReply::Status::kOk;
-      for (std::size_t i = 0; i < reply.elements; ++i) {
-        const redisReply* element = reply.element[i];
-        if (element->type != REDIS_REPLY_INTEGER) {
-          result.status = RedisReply::Status::kError;
-          result.error = "unexpected non-integer element in the script's reply";
-          result.integers.clear();
-          break;
-        }
-        result.integers.push_back(element->integer);
+    case RespReply::Type::kArray:
+      if (!reply.only_integers) {
+        result.status = RedisReply::Status::kError;
+        result.error = "unexpected non-integer element in the script's reply";
+        break;
       }
+      result.integers = std::move(reply.integers);
       break;
-    case REDIS_REPLY_STRING:
-      result.status = RedisReply::Status::kOk;
-      result.text = std::string(text_of(reply));
+    case RespReply::Type::kBulk:
+      result.text = std::move(reply.text);
       break;
-    case REDIS_REPLY_NIL:
-      result.status = RedisReply::Status::kOk;
+    case RespReply::Type::kNil:
       break;
-    case REDIS_REPLY_ERROR:
+    case RespReply::Type::kError:
       result.status = RedisReply::Status::kError;
-      result.error = std::string(text_of(reply));
+      result.error = std::move(reply.text);
       break;
-    default:
+    case RespReply::Type::kStatus:
       result.status = RedisReply::Status::kError;
-      result.error = "unexpected reply type " + std::to_string(reply.type);
+      result.error = "unexpected status reply \"" + reply.text + "\" to a script";
       break;
   }
   return result;
@@ -171,18 +152,9 @@ RedisConnection::RedisConnection(std::shared_ptr<RedisShared> shared,
       executor_(executor),
       socket_(executor),
       timer_(executor),
-      read_buffer_(kReadBufferBytes) {
-  reset_reader();
-}
+      read_buffer_(kReadBufferBytes) {}
 
-RedisConnection::~RedisConnection() {
-  if (reader_) redisReaderFree(reader_);
-}
-
-void RedisConnection::reset_reader() {
-  if (reader_) redisReaderFree(reader_);
-  reader_ = redisReaderCreate();
-}
+RedisConnection::~RedisConnection() = default;
 
 bool RedisConnection::finished() const {
   return shared_->retired.load(std::memory_order_relaxed) && waiting_.empty() && in_flight_.empty();
@@ -199,7 +171,7 @@ void RedisConnection::close() {
   out_.clear();
   sending_.clear();
   handshake_.clear();
-  reset_reader();
+  reader_.reset();
 }
 
 void RedisConnection::abandon() {
@@ -230,6 +202,20 @@ void RedisConnection::submit(RedisCall call) {
   } else if (state_ == State::kReady) {
     schedule_flush();
   }
+}
+
+void RedisConnection::submit_part(std::size_t script, RedisPart part,
+                                  RedisClient::SteadyTime deadline) {
+  if (shared_->up()) {
+    if (RedisCall* batch = open_batch(script)) {
+      batch->parts.push_back(std::move(part));
+      return;
+    }
+  }
+  RedisCall call{script, {}, {}, {}, deadline, {}};
+  call.parts.reserve(8);  // a turn's reservations, mostly; more grow it
+  call.parts.push_back(std::move(part));
+  submit(std::move(call));
 }
 
 RedisCall* RedisConnection::open_batch(std::size_t script) {
@@ -411,17 +397,17 @@ void RedisConnection::flush() {
 void RedisConnection::append(const RedisCall& call) {
   constexpr std::size_t kNumber = RespCommand::kNumberBytes;
   // A batch's keys and arguments are its parts' (RedisClient::eval_batched has the layout).
-  std::size_t keys = call.keys.size();
-  std::size_t args = call.args.size();
-  std::size_t bytes = bytes_of(call.keys) + bytes_of(call.args);
+  std::size_t keys = call.keys.count();
+  std::size_t args = call.args.count();
+  std::size_t bytes = call.keys.bytes().size() + call.args.bytes().size();
   if (!call.parts.empty()) {
     keys = 0;
     args = 1;
     bytes = kNumber;
     for (const auto& part : call.parts) {
-      keys += part.keys.size();
-      args += 2 + part.args.size();
-      bytes += bytes_of(part.keys) + 2 * kNumber + bytes_of(part.args);
+      keys += part.keys.count();
+      args += 2 + part.args.count();
+      bytes += part.keys.bytes().size() + 2 * kNumber + part.args.bytes().size();
     }
   }
   const std::string_view verb = call.as_eval ? "EVAL" : "EVALSHA";
@@ -432,18 +418,16 @@ void RedisConnection::append(const RedisCall& call) {
   command.bulk(script);
   command.bulk(keys);
   if (call.parts.empty()) {
-    for (const auto& key : call.keys) command.bulk(key);
-    for (const auto& arg : call.args) command.bulk(arg);
+    command.written(call.keys.bytes());
+    command.written(call.args.bytes());
     return;
   }
-  for (const auto& part : call.parts) {
-    for (const auto& key : part.keys) command.bulk(key);
-  }
+  for (const auto& part : call.parts) command.written(part.keys.bytes());
   command.bulk(call.parts.size());
   for (const auto& part : call.parts) {
-    command.bulk(part.keys.size());
-    command.bulk(part.args.size());
-    for (const auto& arg : part.args) command.bulk(arg);
+    command.bulk(part.keys.count());
+    command.bulk(part.args.count());
+    command.written(part.args.bytes());
   }
 }
 
@@ -476,9 +460,7 @@ void RedisConnection::read_more() {
                                 : "reading from Redis failed: " + error.message(),
                             closed_by_peer(error));
         }
-        if (redisReaderFeed(self->reader_, self->read_buffer_.data(), bytes) != REDIS_OK) {
-          return self->fail("Redis sent more than the reply reader takes", false);
-        }
+        self->reader_.feed(std::string_view(self->read_buffer_.data(), bytes));
         self->take_replies();
         if (generation == self->generation_) self->read_more();
       });
@@ -486,17 +468,14 @@ void RedisConnection::read_more() {
 
 void RedisConnection::take_replies() {
   for (;;) {
-    void* raw = nullptr;
-    if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
-      return fail("unreadable reply from Redis: " + std::string(reader_->errstr), false);
-    }
-    if (!raw) break;
-    ReplyPtr reply(static_cast<redisReply*>(raw));
+    const auto read = reader_.next(reply_);
+    if (read == RespReader::Result::kMalformed) return fail(reader_.error(), false);
+    if (read == RespReader::Result::kIncomplete) break;
     if (!handshake_.empty()) {
       std::string step = std::move(handshake_.front());
       handshake_.erase(handshake_.begin());
-      if (reply->type == REDIS_REPLY_ERROR) {
-        return fail("Redis " + step + " failed: " + std::string(text_of(*reply)), false);
+      if (reply_.type == RespReply::Type::kError) {
+        return fail("Redis " + step + " failed: " + reply_.text, false);
       }
       continue;
     }
@@ -505,7 +484,7 @@ void RedisConnection::take_replies() {
     in_flight_.pop_front();
     answered_ever_ = true;
     answered_since_idle_ = true;
-    if (reply->type == REDIS_REPLY_ERROR && text_of(*reply).starts_with("NOSCRIPT") &&
+    if (reply_.type == RespReply::Type::kError && reply_.text.starts_with("NOSCRIPT") &&
         !call.as_eval) {
       // The server's script cache lost it (flushed, or a restart): EVAL with the source, which
       // also caches it again for the EVALSHAs after.
@@ -516,7 +495,7 @@ void RedisConnection::take_replies() {
       write_out();
       continue;
     }
-    answer(call, to_result(*reply));
+    answer(call, to_result(std::move(reply_)));
   }
   if (in_flight_.empty() && timer_armed_) {
     timer_.cancel();

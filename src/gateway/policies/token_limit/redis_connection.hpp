@@ -10,8 +10,6 @@
 //
 // The connections of a loop live in an io_context service (RedisConnections), so they go with
 // their loop: a test's short-lived io_context leaves no connection behind on a dead executor.
-#include <hiredis/read.h>
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -20,6 +18,7 @@
 #include <vector>
 
 #include "gateway/policies/token_limit/redis_client.hpp"
+#include "gateway/policies/token_limit/resp_reader.hpp"
 
 namespace sluice::gateway::token_limit {
 
@@ -42,15 +41,15 @@ struct RedisShared {
 
 // One caller's share of a batched call (RedisClient::eval_batched).
 struct RedisPart {
-  std::vector<std::string> keys;
-  std::vector<std::string> args;
+  RespStrings keys;
+  RespStrings args;
   RedisClient::Done done;
 };
 
 struct RedisCall {
   std::size_t script = 0;
-  std::vector<std::string> keys;
-  std::vector<std::string> args;
+  RespStrings keys;
+  RespStrings args;
   RedisClient::Prepare prepare;  // optional: fills keys and args when the call is written
   RedisClient::SteadyTime deadline;
   RedisClient::Done done;
@@ -71,6 +70,9 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   RedisConnection& operator=(const RedisConnection&) = delete;
 
   void submit(RedisCall call);
+  // One caller's part of a batched call of `script` (RedisClient::eval_batched): it joins the call
+  // of that script waiting here, if there is one, or starts one. On the loop's own thread.
+  void submit_part(std::size_t script, RedisPart part, RedisClient::SteadyTime deadline);
   // The client is gone and nothing is queued or in flight: the connection can go.
   bool finished() const;
   void close();
@@ -101,7 +103,6 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void answer(RedisCall& call, RedisReply reply);
   void answer_parts(RedisCall& call, RedisReply reply);
   void answer_failed(RedisCall& call, const std::string& error);
-  void reset_reader();
 
   std::shared_ptr<RedisShared> shared_;
   RedisClient::Executor executor_;
@@ -116,7 +117,8 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   std::string out_;                     // commands formatted and not yet written
   std::string sending_;                 // the write in progress
   std::vector<char> read_buffer_;
-  redisReader* reader_ = nullptr;
+  RespReader reader_;
+  RespReply reply_;  // the reply being read, kept for its buffers
   bool flush_posted_ = false;
   bool writing_ = false;
   bool timer_armed_ = false;

@@ -69,8 +69,8 @@ class RedisStore {
 
  private:
   // The reserve script's request and the parsing of its reply, apart so tests can see them.
-  void build_reserve(std::span<const Charge> charges, const Instant& now,
-                     std::vector<std::string>& keys, std::vector<std::string>& args) const;
+  void build_reserve(std::span<const Charge> charges, const Instant& now, RespStrings& keys,
+                     RespStrings& args) const;
   static bool parse_reserve(std::span<const Charge> charges, const Instant& now,
                             const std::vector<long long>& reply, ReserveResult& result);
 
@@ -84,6 +84,7 @@ class RedisStore {
   RedisSettings settings_;
   std::shared_ptr<Settling> settling_ = std::make_shared<Settling>();
   RedisClient client_;
+  const std::uint64_t id_;  // unique in the process: what a thread's kept keys are for
 };
 
 }  // namespace sluice::gateway::token_limit

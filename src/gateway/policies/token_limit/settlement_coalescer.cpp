@@ -9,13 +9,16 @@ bool SettlementCoalescer::add(std::span<const SettleEntry> entries, std::int64_t
   std::lock_guard lock(mutex_);
   for (const auto& entry : entries) {
     bool charge = entry.window_delta > 0 || (entry.window_delta == 0 && entry.quota_delta > 0);
-    auto [it, inserted] = index_.try_emplace(
-        MergeKey{entry.window_key, entry.bucket, entry.quota_key, charge}, pending_.entries.size());
-    if (inserted) {
-      pending_.entries.push_back(entry);
+    auto it = index_.find(MergeKey{entry.window_key, entry.bucket, entry.quota_key, charge});
+    if (it == index_.end()) {
+      const auto& kept = pending_.entries.emplace_back(
+          Batch::Entry{std::string(entry.window_key), std::string(entry.quota_key), entry.bucket,
+                       entry.window_delta, entry.quota_delta, entry.quota_ttl_seconds});
+      index_.emplace(MergeKey{kept.window_key, kept.bucket, kept.quota_key, charge},
+                     pending_.entries.size() - 1);
       continue;
     }
-    SettleEntry& merged = pending_.entries[it->second];
+    Batch::Entry& merged = pending_.entries[it->second];
     merged.window_delta += entry.window_delta;
     merged.quota_delta += entry.quota_delta;
     merged.quota_ttl_seconds = std::max(merged.quota_ttl_seconds, entry.quota_ttl_seconds);

@@ -2,14 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
 #include <thread>
 
 namespace sluice::gateway::token_limit {
 namespace {
 
-SettleEntry entry(std::string window, std::int64_t bucket, std::int64_t delta,
-                  std::string quota = "q", std::int64_t ttl = 100) {
-  return SettleEntry{std::move(window), std::move(quota), bucket, delta, delta, ttl};
+// The keys are views: the strings must outlive the add() they are passed to.
+SettleEntry entry(std::string_view window, std::int64_t bucket, std::int64_t delta,
+                  std::string_view quota = "q", std::int64_t ttl = 100) {
+  return SettleEntry{window, quota, bucket, delta, delta, ttl};
 }
 
 TEST(SettlementCoalescerTest, OnlyTheFirstSettlementQueuesAFlush) {
@@ -43,7 +46,8 @@ TEST(SettlementCoalescerTest, MergesPerKeyBucketAndDirectionWithExactSums) {
   // w/10/q refunds merge (-8, the longest ttl); other/10 charges merge (+9); the charge to w/10,
   // the other bucket and the other quota key stay apart.
   ASSERT_EQ(batch.entries.size(), 5u);
-  auto find = [&](std::string window, std::int64_t bucket, std::string quota, bool charge) {
+  auto find = [&](std::string_view window, std::int64_t bucket, std::string_view quota,
+                  bool charge) -> SettlementCoalescer::Batch::Entry {
     for (const auto& e : batch.entries) {
       if (e.window_key == window && e.bucket == bucket && e.quota_key == quota &&
           (e.window_delta > 0) == charge) {
@@ -51,7 +55,7 @@ TEST(SettlementCoalescerTest, MergesPerKeyBucketAndDirectionWithExactSums) {
       }
     }
     ADD_FAILURE() << "no entry " << window << "/" << bucket << "/" << quota;
-    return SettleEntry{};
+    return {};
   };
   auto refunds = find("w", 10, "q", false);
   EXPECT_EQ(refunds.window_delta, -8);
@@ -64,6 +68,33 @@ TEST(SettlementCoalescerTest, MergesPerKeyBucketAndDirectionWithExactSums) {
 }
 
 // A quota-only limit (no per-minute window) has window_delta 0: its direction is the quota's.
+// The batch keeps its own copies of the keys: the caller's strings may change or go once add()
+// returns, merging or not.
+TEST(SettlementCoalescerTest, TheBatchKeepsItsOwnKeys) {
+  SettlementCoalescer coalescer;
+  std::string window = "prefix:tl:limit:win:team-a";
+  std::string quota = "prefix:tl:limit:q:1700000000:team-a";
+  std::vector<SettleEntry> first{entry(window, 10, -5, quota)};
+  coalescer.add(first, 0, {});
+  window.assign(window.size(), 'x');
+  quota.assign(quota.size(), 'y');
+  std::vector<SettleEntry> other{entry(window, 10, -1, quota)};
+  coalescer.add(other, 0, {});
+  window = "prefix:tl:limit:win:team-a";
+  quota = "prefix:tl:limit:q:1700000000:team-a";
+  std::vector<SettleEntry> again{entry(window, 10, -2, quota)};
+  coalescer.add(again, 0, {});
+  window.clear();
+  quota.clear();
+  auto batch = coalescer.take();
+  ASSERT_EQ(batch.entries.size(), 2u);
+  EXPECT_EQ(batch.entries[0].window_key, "prefix:tl:limit:win:team-a");
+  EXPECT_EQ(batch.entries[0].quota_key, "prefix:tl:limit:q:1700000000:team-a");
+  EXPECT_EQ(batch.entries[0].window_delta, -7);
+  EXPECT_EQ(batch.entries[1].window_key, std::string(26, 'x'));
+  EXPECT_EQ(batch.entries[1].window_delta, -1);
+}
+
 TEST(SettlementCoalescerTest, AQuotaOnlyEntryMergesByTheQuotasDirection) {
   SettlementCoalescer coalescer;
   std::vector<SettleEntry> refund{SettleEntry{"w", "q", 10, 0, -6, 100}};
@@ -98,8 +129,8 @@ TEST(SettlementCoalescerTest, ConcurrentSettlementsAreTakenExactlyOnce) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        std::vector<SettleEntry> one{
-            entry("w" + std::to_string(i % 3), i % 5, (i % 2) ? -t - 1 : t + 1)};
+        const std::string window = "w" + std::to_string(i % 3);
+        std::vector<SettleEntry> one{entry(window, i % 5, (i % 2) ? -t - 1 : t + 1)};
         if (coalescer.add(one, i, {})) flushes.fetch_add(1);
       }
     });
