@@ -51,7 +51,7 @@ bench: build
 flame: build
 	./bench/flame.sh
 
-FUZZ_TARGETS = core_config_fuzz jwt_fuzz gateway_json_fuzz sse_parser_fuzz jmx_fuzz sim_request_fuzz tokenizer_fuzz
+FUZZ_TARGETS = core_config_fuzz jwt_fuzz gateway_json_fuzz resp_reader_fuzz sse_parser_fuzz jmx_fuzz sim_request_fuzz tokenizer_fuzz
 fuzz: deps
 	cmake --preset fuzz
 	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)

@@ -24,6 +24,7 @@ TARGETS=(
   src/core/core_config_fuzz:config
   src/gateway/jwt_fuzz:jwt
   src/gateway/gateway_json_fuzz:gateway_json
+  src/gateway/resp_reader_fuzz:resp
   src/http/sse_parser_fuzz:sse
   src/loadgen/jmx_fuzz:jmx
   src/sim/sim_request_fuzz:sim_request

@@ -9,7 +9,8 @@ build_packages=(
   # libraries (DESIGN.md "Dependencies")
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
   libsimdjson-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev
-  libpcre2-dev libsqlite3-dev libpq-dev libhiredis-dev nlohmann-json3-dev
+  libpcre2-dev libsqlite3-dev libpq-dev nlohmann-json3-dev
+  libhiredis-dev  # the Redis integration tests' own client (the gateway speaks RESP itself)
   libgtest-dev libgmock-dev libbenchmark-dev
   libmimalloc-dev  # the gateway's allocator (docs/performance.md)
   libhnswlib-dev  # the semantic cache's vector index (header-only)

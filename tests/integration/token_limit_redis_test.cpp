@@ -945,6 +945,53 @@ TEST_F(RedisStoreTest, AnUnansweredReservationFailsAtItsTimeout) {
   EXPECT_EQ(store.client().failures(), 1u);
 }
 
+// A server that answers a script with bytes that are not RESP: the reservation fails with what
+// was wrong in the reply, the connection is closed and Redis is marked down (the failure mode
+// applies), and nothing crashes. Not a redis-server: a socket that answers every read with
+// `reply`.
+TEST_F(RedisStoreTest, AReplyThatBreaksTheProtocolFailsTheCallAndSaysWhy) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+  const std::string reply = "*5\r\n:1\r\n:1700000000\r\n?what\r\n";
+  std::thread server([listener, reply] {
+    const int client = ::accept(listener, nullptr, nullptr);
+    if (client < 0) return;
+    char buffer[4096];
+    // One read of the command (the test's script call is small), one answer, then the connection
+    // stays open until the client closes it.
+    if (::read(client, buffer, sizeof buffer) > 0) {
+      [[maybe_unused]] auto written = ::write(client, reply.data(), reply.size());
+    }
+    while (::read(client, buffer, sizeof buffer) > 0) {
+    }
+    ::close(client);
+  });
+  auto s = settings("t21:");
+  s.port = ntohs(address.sin_port);
+  s.retry_interval = std::chrono::hours(1);
+  {
+    RedisStore store(s);
+    auto limit = spec("x", 1000);
+    auto answer = reserve(store, {{&limit, "a", 10}}, at(kT0));
+    EXPECT_EQ(answer.status, RedisReply::Status::kUnavailable);
+    EXPECT_NE(answer.error.find("Redis sent a malformed reply: byte 0x3f where a reply's type"),
+              std::string::npos)
+        << answer.error;
+    EXPECT_FALSE(store.client().up());
+    EXPECT_EQ(store.client().failures(), 1u);
+  }
+  ::shutdown(listener, SHUT_RDWR);
+  ::close(listener);
+  server.join();
+}
+
 // A store replaced by a reload while its settlement is still on the way: the connection outlives
 // the store, delivers the settlement, and closes once it has nothing left to answer.
 TEST_F(RedisStoreTest, ASettlementOutlivesItsStore) {

@@ -469,7 +469,8 @@ void RedisConnection::read_more() {
 void RedisConnection::take_replies() {
   for (;;) {
     const auto read = reader_.next(reply_);
-    if (read == RespReader::Result::kMalformed) return fail(reader_.error(), false);
+    // A copy: fail() closes the connection, which resets the reader and its error.
+    if (read == RespReader::Result::kMalformed) return fail(std::string(reader_.error()), false);
     if (read == RespReader::Result::kIncomplete) break;
     if (!handshake_.empty()) {
       std::string step = std::move(handshake_.front());
