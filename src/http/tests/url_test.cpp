@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace sluice::http {
 namespace {
 
@@ -34,6 +37,36 @@ TEST(Url, ParsesSchemesPortsAndPaths) {
   auto highest = parse_url("http://h:65535");
   ASSERT_TRUE(highest);
   EXPECT_EQ(highest->host_header(), "h:65535");
+}
+
+// A thread keeps the last few Host and origin texts it wrote (url.cpp): more Urls than it keeps,
+// in turns, and a Url whose parts change in place, each still get their own text.
+TEST(Url, HostAndOriginFollowTheUrlsPartsOverMoreUrlsThanAThreadKeeps) {
+  std::vector<Url> urls;
+  for (int i = 0; i < 6; ++i) {
+    auto url = parse_url("http://backend-" + std::to_string(i) + ":" + std::to_string(8000 + i));
+    ASSERT_TRUE(url);
+    urls.push_back(*url);
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 6; ++i) {
+      const std::string host = "backend-" + std::to_string(i) + ":" + std::to_string(8000 + i);
+      EXPECT_EQ(urls[i].host_header(), host);
+      std::string appended = "key ";
+      urls[i].append_origin(appended);
+      EXPECT_EQ(appended, "key http://" + host);
+    }
+  }
+  Url changing = urls[0];
+  EXPECT_EQ(changing.host_header(), "backend-0:8000");
+  changing.port = 80;
+  EXPECT_EQ(changing.host_header(), "backend-0");
+  EXPECT_EQ(changing.origin(), "http://backend-0:80");
+  changing.scheme = "https";
+  EXPECT_EQ(changing.host_header(), "backend-0:80");
+  EXPECT_EQ(changing.origin(), "https://backend-0:80");
+  changing.host = "::1";
+  EXPECT_EQ(changing.host_header(), "[::1]:80");
 }
 
 TEST(Url, RejectsWhatIsNotAnAbsoluteHttpUrl) {
