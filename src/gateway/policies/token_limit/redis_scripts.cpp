@@ -266,11 +266,19 @@ local n = tonumber(ARGV[2])
 local windows, quotas = {}, {}
 local order_w, order_q = {}, {}
 
-local function window(key)
+-- The window `key` as read: its time, running total and the bucket `bucket` (the entry's, nearly
+-- always the one it moves) in one read.
+local function window(key, bucket)
   local w = windows[key]
   if w then return w end
-  w = {now = math.max(arg_now, tonumber(redis.call('HGET', key, 'now') or '0')), buckets = {},
-       changed = {}, total_delta = 0, total_touched = false, written = false}
+  local state = redis.call('HMGET', key, 'now', 'total', bucket)
+  -- No "now": no window yet (or it expired), so its total starts at zero. A window that has one
+  -- but no total is counted again by the next reservation: none is made up here.
+  local total = tonumber(state[2])
+  if not state[1] then total = 0 end
+  w = {now = math.max(arg_now, tonumber(state[1] or '0')), total = total,
+       buckets = {[bucket] = tonumber(state[3] or '0')}, changed = {}, total_touched = false,
+       written = false}
   windows[key] = w
   order_w[#order_w + 1] = key
   return w
@@ -301,7 +309,7 @@ for i = 1, n do
   local bucket, dw, dq = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
   local window_key, quota_key = KEYS[2 * i - 1], KEYS[2 * i]
   if dw ~= 0 then
-    local w = window(window_key)
+    local w = window(window_key, bucket)
     local current = math.floor(w.now / 1000)
     if bucket < current - 60 then
       if dw > 0 then bucket = current else bucket = nil end
@@ -313,7 +321,7 @@ for i = 1, n do
         w.buckets[bucket] = value
         w.changed[bucket] = true
         if value > 0 then w.written = true end
-        w.total_delta = w.total_delta + value - old
+        if w.total ~= nil then w.total = w.total + value - old end
         w.total_touched = true
       end
     end
@@ -342,10 +350,17 @@ for _, key in ipairs(order_w) do
     end
   end
   if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
+  if w.total_touched and w.total ~= nil then
+    set[#set + 1] = 'total'
+    set[#set + 1] = w.total
+  end
   -- 'now' as each write of a bucket above zero set it, even if a later entry took it to zero.
-  if w.written then redis.call('HSET', key, 'now', w.now, unpack(set)) end
-  if w.total_touched then redis.call('HINCRBY', key, 'total', w.total_delta) end
-  if w.written then redis.call('PEXPIRE', key, 62000) end
+  if w.written then
+    redis.call('HSET', key, 'now', w.now, unpack(set))
+    redis.call('PEXPIRE', key, 62000)
+  elseif #set > 0 then
+    redis.call('HSET', key, unpack(set))
+  end
 end
 for _, key in ipairs(order_q) do
   local q = quotas[key]
