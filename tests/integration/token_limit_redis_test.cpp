@@ -535,7 +535,7 @@ TEST_F(RedisStoreTest, ManySettlementsOnOneKeyInOneCallAddUpExactly) {
   EXPECT_FALSE(server_->exists(0, quota_key("t19:", quota_only, period, "never")));
 }
 
-// One settle call for more counters than a thread keeps keys for (RedisStore's keys_of keeps 32):
+// One settle call for more counters than a thread keeps keys for (RedisStore keeps 32 a thread):
 // its settlements go to the coalescer in groups and the kept keys are replaced while they are
 // made. Each must still land on its own counter's window and quota, as in the local store.
 TEST_F(RedisStoreTest, SettlementsOfMoreCountersThanAThreadKeepsLandOnTheirOwnKeys) {
@@ -561,6 +561,47 @@ TEST_F(RedisStoreTest, SettlementsOfMoreCountersThanAThreadKeepsLandOnTheirOwnKe
   local.settle(settlements, now);
   ASSERT_TRUE(settle(redis, settlements, now));
   for (int i = 0; i < kCounters; ++i) {
+    SCOPED_TRACE(counters[i]);
+    expect_same_counts(local, redis, {{&limit, counters[i], 0}}, now);
+  }
+}
+
+// A settle call whose first settlement's keys the thread already keeps and whose next two it must
+// make: making them must not replace the first's while the call still holds them. The thread's 32
+// kept keys are filled in order first, so that without that care the second new pair would be
+// made in the first settlement's slot.
+TEST_F(RedisStoreTest, KeysMadeInASettleCallDoNotReplaceOnesItHolds) {
+  RedisStore redis(settings("t22:"));
+  LocalStore local;
+  auto limit = spec("kept", 100'000, 1'000'000);
+  const auto reserved_at = at(kT0 + 10'000);
+  std::vector<std::string> counters;
+  std::vector<std::int64_t> buckets;
+  std::int64_t period = 0;
+  for (int i = 0; i < 34; ++i) {
+    counters.push_back("c" + std::to_string(i));
+    std::vector<Charge> charges{{&limit, counters.back(), 1'000}};
+    auto expected = local.reserve(charges, reserved_at);
+    // Only the first 32 go through Redis: they fill the kept keys; the last two are made anew by
+    // the settle call below.
+    if (i < 32) {
+      auto got = reserve(redis, charges, reserved_at);
+      ASSERT_EQ(got.status, RedisReply::Status::kOk) << got.error;
+      ASSERT_EQ(got.result.bucket, expected.bucket);
+    }
+    buckets.push_back(expected.bucket);
+    period = expected.standing[0].period.start;
+  }
+  // c32 and c33 were reserved in the local store only: charge Redis the same through a settlement
+  // of their whole amount, and refund part of c1's.
+  const auto now = at(kT0 + 11'000);
+  std::vector<Settlement> settlements{{&limit, counters[1], buckets[1], period, -250},
+                                      {&limit, counters[32], buckets[32], period, 1'000},
+                                      {&limit, counters[33], buckets[33], period, 1'000}};
+  std::vector<Settlement> local_settlements{settlements[0]};
+  local.settle(local_settlements, now);
+  ASSERT_TRUE(settle(redis, settlements, now));
+  for (int i : {1, 32, 33}) {
     SCOPED_TRACE(counters[i]);
     expect_same_counts(local, redis, {{&limit, counters[i], 0}}, now);
   }

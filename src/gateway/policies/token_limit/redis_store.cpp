@@ -2,10 +2,10 @@
 
 #include <array>
 #include <atomic>
-
-#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <initializer_list>
+
+#include <boost/container/small_vector.hpp>
 
 #include "gateway/policies/token_limit/redis_scripts.hpp"
 #include "gateway/policies/token_limit/sliding_window.hpp"
@@ -58,9 +58,9 @@ namespace {
 std::atomic<std::uint64_t> next_store_id{1};
 
 // A limit's two keys for one counter and quota period, as text and in RESP's form, and its two
-// numbers as the reserve script takes them. A request used
-// to build them four times (two for its reservation, two for its settlement, ~1,800 instructions
-// of allocations and copies); a thread now builds them once and keeps the last few dozen it used.
+// numbers as the reserve script takes them. A request used to build them four times (two for its
+// reservation, two for its settlement: ~1,800 instructions of allocations and copies); a thread
+// now builds them once and keeps the last few dozen it used.
 struct LimitKeys {
   std::uint64_t store = 0;  // RedisStore::id_: a store's prefix, and a limit's address only
                             // within that store's life (a reload makes both anew)
@@ -72,40 +72,56 @@ struct LimitKeys {
   std::string window_written;
   std::string quota_written;
   std::string limits_written;  // the limit's tokens_per_minute and token_quota, two arguments
+  std::uint64_t use = 0;       // the KeptLimitKeys use that last returned it
 };
 
 constexpr std::size_t kKeptKeys = 32;
 
-// Valid until the calling thread's next kKeptKeys - 1 calls: the next slot to fill is never one
-// just returned (settle() holds views of a few at once).
-const LimitKeys& keys_of(std::uint64_t store, const std::string& prefix, const LimitSpec& limit,
-                         const std::string& counter, std::int64_t period_start) {
-  // Enough for the counters one worker sees at once in most gateways (an app or team each); more
-  // than that and it is rebuilt in turn, as before the cache, plus one scan of 32 entries.
-  thread_local std::array<LimitKeys, kKeptKeys> kept;
-  thread_local std::size_t next = 0;
-  for (std::size_t i = 0; i < kept.size(); ++i) {
-    const LimitKeys& keys = kept[i];
-    if (keys.limit == &limit && keys.store == store && keys.period_start == period_start &&
-        keys.counter == counter) {
-      if (i == next) next = (next + 1) % kept.size();
-      return keys;
+// The keys a thread keeps. Within one use (begin() to the next begin()), what of() returned stays
+// as it is, for up to kKeptKeys of them: settle() holds views of a request's keys while it looks
+// up the next.
+class KeptLimitKeys {
+ public:
+  void begin() { ++use_; }
+
+  const LimitKeys& of(std::uint64_t store, const std::string& prefix, const LimitSpec& limit,
+                      const std::string& counter, std::int64_t period_start) {
+    for (auto& keys : kept_) {
+      if (keys.limit == &limit && keys.store == store && keys.period_start == period_start &&
+          keys.counter == counter) {
+        keys.use = use_;
+        return keys;
+      }
     }
+    // Made anew in the next slot that this use has not returned: in turn, as before the cache,
+    // for a thread that sees more counters than it keeps.
+    std::size_t slot = next_;
+    for (std::size_t tried = 1; tried < kept_.size() && kept_[slot].use == use_; ++tried) {
+      slot = (slot + 1) % kept_.size();
+    }
+    next_ = (slot + 1) % kept_.size();
+    LimitKeys& keys = kept_[slot];
+    keys.store = store;
+    keys.limit = &limit;
+    keys.period_start = period_start;
+    keys.counter = counter;
+    keys.window = window_key(prefix, limit, counter);
+    keys.quota = quota_key(prefix, limit, period_start, counter);
+    keys.window_written = RespStrings::written(keys.window);
+    keys.quota_written = RespStrings::written(keys.quota);
+    keys.limits_written = RespStrings::written(limit.tokens_per_minute);
+    keys.limits_written += RespStrings::written(limit.token_quota);
+    keys.use = use_;
+    return keys;
   }
-  LimitKeys& keys = kept[next];
-  next = (next + 1) % kept.size();
-  keys.store = store;
-  keys.limit = &limit;
-  keys.period_start = period_start;
-  keys.counter = counter;
-  keys.window = window_key(prefix, limit, counter);
-  keys.quota = quota_key(prefix, limit, period_start, counter);
-  keys.window_written = RespStrings::written(keys.window);
-  keys.quota_written = RespStrings::written(keys.quota);
-  keys.limits_written = RespStrings::written(limit.tokens_per_minute);
-  keys.limits_written += RespStrings::written(limit.token_quota);
-  return keys;
-}
+
+ private:
+  std::array<LimitKeys, kKeptKeys> kept_;
+  std::size_t next_ = 0;
+  std::uint64_t use_ = 1;
+};
+
+thread_local KeptLimitKeys kept_keys;
 
 }  // namespace
 
@@ -121,11 +137,13 @@ void RedisStore::build_reserve(std::span<const Charge> charges, const Instant& n
   args.reserve(32 + charges.size() * 96);
   args.add(now.window_ms);
   args.add(static_cast<std::int64_t>(charges.size()));
+  kept_keys.begin();
   for (const auto& charge : charges) {
     const LimitSpec& limit = *charge.limit;
     auto period = period_bounds(limit.token_quota_period, now.wall);
+    // Copied at once: no view is held past the next look-up.
     const LimitKeys& limit_keys =
-        keys_of(id_, settings_.key_prefix, limit, charge.counter, period.start);
+        kept_keys.of(id_, settings_.key_prefix, limit, charge.counter, period.start);
     keys.add_written(limit_keys.window_written);
     keys.add_written(limit_keys.quota_written);
     args.add_written(limit_keys.limits_written, 2);
@@ -182,15 +200,17 @@ http::Task<RedisStore::Answer> RedisStore::reserve(std::span<const Charge> charg
 void RedisStore::settle(const RedisClient::Executor& executor,
                         std::span<const Settlement> settlements, const Instant& now,
                         std::function<void(bool ok, const std::string& error)> done) {
-  // The entries view keys this thread keeps (keys_of), so they go to the coalescer in groups
-  // smaller than what it keeps: one group for any request with fewer than 16 limits. A request
-  // with more has its `done` told only of the last group's flush.
+  // The entries view keys this thread keeps (KeptLimitKeys), which stay as they are within one
+  // use of at most kKeptKeys, so they go to the coalescer in groups smaller than that: one group
+  // for any request with fewer than 16 limits. A request with more has its `done` told only of
+  // the last group's flush.
   constexpr std::size_t kGroup = kKeptKeys / 2;
   bool flush = false;
   for (std::size_t first = 0; first < settlements.size(); first += kGroup) {
     const std::size_t last = std::min(settlements.size(), first + kGroup);
     boost::container::small_vector<SettleEntry, 2> entries;
     entries.reserve(last - first);
+    kept_keys.begin();
     for (const auto& settlement : settlements.subspan(first, last - first)) {
       const LimitSpec& limit = *settlement.limit;
       auto period = period_bounds(limit.token_quota_period, now.wall);
@@ -205,7 +225,7 @@ void RedisStore::settle(const RedisClient::Executor& executor,
         }
       }
       const LimitKeys& keys =
-          keys_of(id_, settings_.key_prefix, limit, settlement.counter, quota_period);
+          kept_keys.of(id_, settings_.key_prefix, limit, settlement.counter, quota_period);
       entries.push_back(SettleEntry{keys.window, keys.quota, settlement.bucket,
                                     limit.tokens_per_minute > 0 ? settlement.delta : 0, quota_delta,
                                     quota_ttl(period, now.wall)});
