@@ -60,9 +60,7 @@ class RespCommand {
   ~RespCommand() { out_.resize(static_cast<std::size_t>(at_ - out_.data())); }
 
   void bulk(std::string_view value) {
-    *at_++ = '$';
-    at_ = std::to_chars(at_, at_ + kNumberBytes, value.size()).ptr;
-    at_ = crlf(at_);
+    at_ = write_bulk_head(at_, value.size());
     std::memcpy(at_, value.data(), value.size());
     at_ = crlf(at_ + value.size());
   }
@@ -78,7 +76,7 @@ class RespCommand {
   }
 
  private:
-  static constexpr std::size_t kPerString = 1 + kNumberBytes + 4;  // '$', length, two CRLFs
+  static constexpr std::size_t kPerString = kBulkHeadBytes + 2;  // the head, and the last CRLF
   static char* crlf(char* at) {
     at[0] = '\r';
     at[1] = '\n';
@@ -189,13 +187,6 @@ void RedisConnection::submit(RedisCall call) {
     answer_failed(call, "Redis is marked down after a failure; retrying after the retry interval");
     return;
   }
-  if (!call.parts.empty() && !call.alone) {
-    if (RedisCall* batch = open_batch(call.script)) {
-      // Its flush is already due (or its connection is being made).
-      batch->parts.push_back(std::move(call.parts.front()));
-      return;
-    }
-  }
   waiting_.push_back(std::move(call));
   if (state_ == State::kClosed) {
     connect();
@@ -208,6 +199,7 @@ void RedisConnection::submit_part(std::size_t script, RedisPart part,
                                   RedisClient::SteadyTime deadline) {
   if (shared_->up()) {
     if (RedisCall* batch = open_batch(script)) {
+      // Its flush is already due (or its connection is being made).
       batch->parts.push_back(std::move(part));
       return;
     }

@@ -72,10 +72,10 @@ RespReader::Step RespReader::integer(std::size_t& at, long long& value) {
   return Step::kDone;
 }
 
-RespReader::Step RespReader::value(std::size_t& at, int depth, RespReply& out, bool top) {
-  // `top` is the reply itself; otherwise `out` is the top-level array this value is an element of
-  // (depth 1, integers kept) or something inside one of its elements (depth 2 and more).
-  const Role role = top ? Role::kTop : depth == 1 ? Role::kElement : Role::kSkip;
+RespReader::Step RespReader::value(std::size_t& at, int depth, RespReply& out) {
+  // Depth 0 is the reply itself; otherwise `out` is the top-level array this value is an element
+  // of (depth 1, integers kept) or something inside one of its elements (depth 2 and more).
+  const Role role = depth == 0 ? Role::kTop : depth == 1 ? Role::kElement : Role::kSkip;
   if (at >= buffer_.size()) return Step::kIncomplete;
   const char type = buffer_[at++];
   switch (type) {
@@ -148,7 +148,7 @@ RespReader::Step RespReader::value(std::size_t& at, int depth, RespReply& out, b
           out.integers.push_back(read);
           continue;
         }
-        if (const Step step = value(at, depth + 1, out, false); step != Step::kDone) return step;
+        if (const Step step = value(at, depth + 1, out); step != Step::kDone) return step;
       }
       return Step::kDone;
     }
@@ -168,7 +168,7 @@ RespReader::Result RespReader::next(RespReply& out) {
   out.integers.clear();
   out.only_integers = true;
   std::size_t at = consumed_;
-  switch (value(at, 0, out, true)) {
+  switch (value(at, 0, out)) {
     case Step::kMalformed:
       return Result::kMalformed;
     case Step::kIncomplete:

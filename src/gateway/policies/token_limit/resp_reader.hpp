@@ -49,7 +49,7 @@ class RespReader {
 
  private:
   enum class Step { kDone, kIncomplete, kMalformed };
-  Step value(std::size_t& at, int depth, RespReply& out, bool top);
+  Step value(std::size_t& at, int depth, RespReply& out);
   Step line(std::size_t& at, std::string_view& text);
   // An integer's line. integer() reads the usual one (a few digits) in place; number() is the
   // general way, with memchr and from_chars, and says what is wrong with a bad one.

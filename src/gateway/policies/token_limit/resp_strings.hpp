@@ -16,17 +16,26 @@
 
 namespace sluice::gateway::token_limit {
 
+// The most a bulk string's head takes: '$', a length of up to 20 digits, CRLF.
+inline constexpr std::size_t kBulkHeadBytes = 1 + 20 + 2;
+
+// "$<length>\r\n", the head of a bulk string, written at `at` (kBulkHeadBytes of room); returns
+// its end. RespStrings and the connection's command writer both write heads with it.
+inline char* write_bulk_head(char* at, std::size_t length) {
+  *at++ = '$';
+  at = std::to_chars(at, at + kBulkHeadBytes - 3, length).ptr;
+  *at++ = '\r';
+  *at++ = '\n';
+  return at;
+}
+
 class RespStrings {
  public:
   void reserve(std::size_t bytes) { bytes_.reserve(bytes); }
 
   void add(std::string_view text) {
-    char head[kHeadBytes];
-    head[0] = '$';
-    char* at = std::to_chars(head + 1, head + sizeof head, text.size()).ptr;
-    *at++ = '\r';
-    *at++ = '\n';
-    bytes_.append(head, static_cast<std::size_t>(at - head));
+    char head[kBulkHeadBytes];
+    bytes_.append(head, static_cast<std::size_t>(write_bulk_head(head, text.size()) - head));
     bytes_.append(text);
     bytes_.append("\r\n", 2);
     ++count_;
@@ -45,13 +54,8 @@ class RespStrings {
     } while (magnitude != 0);
     if (number < 0) *--first = '-';
     const auto length = static_cast<std::size_t>(digits + sizeof digits - first);
-    char text[1 + 2 + 2 + kNumberBytes + 2];  // "$", a length of at most 20, CRLF, digits, CRLF
-    char* at = text;
-    *at++ = '$';
-    if (length >= 10) *at++ = static_cast<char>('0' + length / 10);
-    *at++ = static_cast<char>('0' + length % 10);
-    *at++ = '\r';
-    *at++ = '\n';
+    char text[kBulkHeadBytes + kNumberBytes + 2];  // head, digits, CRLF
+    char* at = write_bulk_head(text, length);
     std::memcpy(at, first, length);
     at += length;
     *at++ = '\r';
@@ -83,8 +87,7 @@ class RespStrings {
   std::string_view bytes() const { return bytes_; }
 
  private:
-  static constexpr std::size_t kNumberBytes = 20;                  // digits and sign of an int64
-  static constexpr std::size_t kHeadBytes = 1 + kNumberBytes + 2;  // '$', length, CRLF
+  static constexpr std::size_t kNumberBytes = 20;  // digits and sign of an int64
 
   std::string bytes_;
   std::size_t count_ = 0;
