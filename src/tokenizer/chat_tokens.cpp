@@ -8,6 +8,7 @@
 #include "sluice/tokenizer/model_map.hpp"
 #include "tokenizer/image_tokens.hpp"
 #include "tokenizer/json_fields.hpp"
+#include "tokenizer/text_count_memo.hpp"
 
 namespace sluice::tokenizer {
 namespace {
@@ -49,7 +50,8 @@ class Counter {
   long total() const { return total_; }
   bool estimated() const { return estimated_; }
 
-  void text(std::string_view s) { total_ += static_cast<long>(encoding_.count(s)); }
+  // Through the thread's memo: a prompt's texts mostly come again on the next request of its app.
+  void text(std::string_view s) { total_ += static_cast<long>(memo_.count(encoding_, s)); }
 
   core::Result<void> message(element value, std::size_t index) {
     object msg;
@@ -179,6 +181,7 @@ class Counter {
   }
 
   const Encoding& encoding_;
+  TextCountMemo& memo_ = TextCountMemo::for_this_thread();
   std::string_view model_;
   MessageRule rule_;
   long total_ = 0;
