@@ -28,6 +28,7 @@ deployments:
   quota: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 2000}
   multi: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 2000}
   slow: {model: gpt-4o, tokens_per_minute: 0, time_to_first_token: 0ms, tokens_per_second: 40, natural_length: 2000}
+  metered: {model: gpt-4o, tokens_per_minute: 900000, time_to_first_token: 0ms, tokens_per_second: 0, natural_length: 2000}
 auth: {mode: keys, api_keys: [{name: gateway, key: upstream-key}]}
 `;
 
@@ -42,7 +43,7 @@ pools:
     breaker: {failures: 1000}
     retry: {max_attempts: 1}
 routes:
-  - {name: main, match: {deployments: [long, short, flaky, slow]}, pool: sim}
+  - {name: main, match: {deployments: [long, short, flaky, slow, metered]}, pool: sim}
   - name: quota
     match: {deployments: [quota]}
     pool: sim
@@ -111,6 +112,28 @@ test('headers show the reservation: tokenizer prompt estimate plus max_tokens', 
   assert.equal(res.headers.get('x-ratelimit-consumed-tokens'), String(reserved));
   assert.equal(res.headers.get('x-ratelimit-remaining-tokens'), String(2000 - reserved));
   assert.equal(res.headers.get('x-ratelimit-remaining-quota'), null, 'no quota on this route');
+});
+
+test("the gateway's limit headers replace the backend's own, once each", async () => {
+  // The simulator meters this deployment and sends its own x-ratelimit-remaining-tokens (as Azure
+  // does); the client must see the gateway's figure alone, not both.
+  const messages = [{ role: 'user', content: 'Which limit do you see?' }];
+  const direct = await fetch(`${sim.url}/openai/deployments/metered/chat/completions?api-version=${API_VERSION}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'api-key': 'upstream-key' },
+    body: JSON.stringify({ messages, max_tokens: 10 }),
+  });
+  await direct.text();
+  assert.match(direct.headers.get('x-ratelimit-remaining-tokens') ?? '', /^\d+$/, 'the backend sends its own');
+  for (const [deployment, team] of [['metered', 'replaced'], ['long', 'added']]) {
+    const res = await chat(deployment, team, { messages, max_tokens: 10 });
+    assert.equal(res.status, 200);
+    await res.text();
+    const reserved = promptTokens(messages) + 10;
+    assert.equal(res.headers.get('x-ratelimit-remaining-tokens'), String(2000 - reserved), deployment);
+    assert.equal(res.headers.get('x-ratelimit-consumed-tokens'), String(reserved), deployment);
+    assert.ok(res.headers.get('x-sluice-request-id'), deployment);
+  }
 });
 
 test('N concurrent clients: exactly as many as fit are admitted, the rest get 429 + Retry-After', async () => {
