@@ -7,6 +7,7 @@
 #include "sluice/tokenizer/chat_tokens.hpp"
 #include "sluice/tokenizer/encoding.hpp"
 #include "sluice/tokenizer/model_map.hpp"
+#include "sluice/tokenizer/text_count_memo.hpp"
 
 namespace sluice::sim {
 
@@ -16,7 +17,11 @@ class EncodingCount final : public TokenCount {
  public:
   explicit EncodingCount(const tokenizer::Encoding& enc) : enc_(enc), name_(enc.name()) {}
 
-  std::size_t count(std::string_view text) const override { return enc_.count(text); }
+  // Through the thread's memo: a request's prompt and the completion the simulator writes for it
+  // (seeded by the prompt) come again whenever a client sends the same prompt again.
+  std::size_t count(std::string_view text) const override {
+    return tokenizer::TextCountMemo::for_this_thread().count(enc_, text);
+  }
 
   std::optional<std::size_t> chat_prompt(std::string_view body) const override {
     auto counted = tokenizer::count_chat_prompt_tokens(body, options());

@@ -6,9 +6,9 @@
 #include <simdjson.h>
 
 #include "sluice/tokenizer/model_map.hpp"
+#include "sluice/tokenizer/text_count_memo.hpp"
 #include "tokenizer/image_tokens.hpp"
 #include "tokenizer/json_fields.hpp"
-#include "tokenizer/text_count_memo.hpp"
 
 namespace sluice::tokenizer {
 namespace {

@@ -1,4 +1,4 @@
-#include "tokenizer/text_count_memo.hpp"
+#include "sluice/tokenizer/text_count_memo.hpp"
 
 #include <cstring>
 #include <functional>

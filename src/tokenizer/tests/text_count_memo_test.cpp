@@ -7,7 +7,7 @@
 
 #include "sluice/tokenizer/chat_tokens.hpp"
 #include "sluice/tokenizer/encoding.hpp"
-#include "tokenizer/text_count_memo.hpp"
+#include "sluice/tokenizer/text_count_memo.hpp"
 
 namespace sluice::tokenizer {
 namespace {
