@@ -1,6 +1,7 @@
 #include "sluice/sim/simulator.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -23,6 +24,7 @@
 #include "sim/usage_ledger.hpp"
 #include "sim/wire.hpp"
 #include "sluice/core/histogram.hpp"
+#include "sluice/http/extra_fields.hpp"
 
 namespace sluice::sim {
 
@@ -185,10 +187,28 @@ struct Simulator::Impl {
 
   template <class Fields>
   void add_headers(Fields& f, const Context& ctx) const {
-    add(f, "apim-request-id", ctx.request_id);
-    add(f, "x-request-id", ctx.request_id);
-    add(f, "x-ms-region", ctx.region);
-    if (!ctx.client_request_id.empty()) add(f, "x-ms-client-request-id", ctx.client_request_id);
+    std::array<std::string, 2> numbers;
+    each_header(ctx, numbers,
+                [&](std::string_view name, std::string_view value) { add(f, name, value); });
+  }
+
+  // The same fields as extra fields (http/extra_fields.hpp), which the head writer puts after the
+  // response's own without Beast's insert: for the answers sent whole, a completion above all.
+  // The values view `ctx` and `numbers`, which must outlive the response's write.
+  void add_headers(http::ExtraFields& extra, const Context& ctx,
+                   std::array<std::string, 2>& numbers) const {
+    each_header(ctx, numbers,
+                [&](std::string_view name, std::string_view value) { extra.add(name, value); });
+  }
+
+  // The fields Azure puts on every answer, each given to put(name, value); numbers are written
+  // into `numbers` first.
+  template <class Put>
+  void each_header(const Context& ctx, std::array<std::string, 2>& numbers, Put&& put) const {
+    put("apim-request-id", ctx.request_id);
+    put("x-request-id", ctx.request_id);
+    put("x-ms-region", ctx.region);
+    if (!ctx.client_request_id.empty()) put("x-ms-client-request-id", ctx.client_request_id);
     if (ctx.deployment) {
       // Refused before admission (400s): the budget as it stands, uncharged.
       LimitDecision d = ctx.limits;
@@ -197,10 +217,13 @@ struct Simulator::Impl {
         d = ctx.deployment->utilization->peek(steady_now_ms());
       }
       if (ctx.deployment->tpm) {
-        add(f, "x-ratelimit-remaining-tokens", std::to_string(d.remaining_tokens));
-        add(f, "x-ratelimit-remaining-requests", std::to_string(d.remaining_requests));
+        numbers[0] = std::to_string(d.remaining_tokens);
+        numbers[1] = std::to_string(d.remaining_requests);
+        put("x-ratelimit-remaining-tokens", numbers[0]);
+        put("x-ratelimit-remaining-requests", numbers[1]);
       } else if (ctx.deployment->utilization) {
-        add(f, "azure-openai-deployment-utilization", format_percent(d.utilization_percent));
+        numbers[0] = format_percent(d.utilization_percent);
+        put("azure-openai-deployment-utilization", numbers[0]);
       }
     }
   }
@@ -705,8 +728,11 @@ struct Simulator::Impl {
       ledger.record(dep.settings.name, ctx.client, Outcome::kServed,
                     static_cast<std::uint64_t>(prompt_tokens),
                     static_cast<std::uint64_t>(completion_tokens));
-      Response res = json_response(ex.request(), Status::ok, std::move(body), &ctx);
-      co_await ex.send(std::move(res));
+      Response res = json_response(ex.request(), Status::ok, std::move(body), nullptr);
+      http::ExtraFields extra;
+      std::array<std::string, 2> numbers;
+      add_headers(extra, ctx, numbers);
+      co_await ex.send(std::move(res), extra);
       co_return;
     }
 
