@@ -393,6 +393,32 @@ describe('errors', () => {
     assert.deepEqual(await v.json(), { error: { code: 'BadRequest', message: 'API version not supported' } });
   });
 
+  test('the same target twice, and targets one character apart, each get their own answer', async () => {
+    // The simulator keeps the last target's route per thread: a repeat and a change must both
+    // answer as the target says.
+    const chat = '/openai/deployments/gpt-4o/chat/completions';
+    const cases = [
+      [`${chat}?api-version=2024-10-21`, 'POST', 200],
+      [`${chat}?api-version=2024-10-21`, 'POST', 200],
+      [`${chat}?api-version=2024-10-21`, 'GET', 404],
+      [`${chat}?api-version=1999-10-21`, 'POST', 400],
+      [`${chat}?api-version=1999-10-21`, 'POST', 400],
+      [`${chat}?api-versioN=2024-10-21`, 'POST', 404],
+      [`${chat.replace('completions', 'completionz')}?api-version=2024-10-21`, 'POST', 404],
+      ['/openai/deployments/gpt-4p/chat/completions?api-version=2024-10-21', 'POST', 404],
+      [`${chat}?api-version=2024-10-21`, 'POST', 200],
+    ];
+    for (const [path, method, status] of cases) {
+      const r = await fetchWithTimeout(`${sim.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'api-key': API_KEY },
+        body: method === 'POST' ? JSON.stringify({ messages: [{ role: 'user', content: 'x' }], max_tokens: 2 }) : undefined,
+      });
+      await r.text();
+      assert.equal(r.status, status, `${method} ${path}`);
+    }
+  });
+
   test('400 validation errors say what is wrong', async () => {
     await assert.rejects(azure('gpt-4o').chat.completions.create({ messages: [] }),
       (e) => e.status === 400 && e.error.message === "[] is too short - 'messages'" && e.error.type === 'invalid_request_error');
