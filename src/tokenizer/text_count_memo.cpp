@@ -33,13 +33,18 @@ std::size_t TextCountMemo::count(const Encoding& encoding, std::string_view text
   const std::size_t count = encoding.count(text);
   const int victim = first_is_older_[set] ? 0 : 1;
   Slot& slot = pair[victim];
-  const std::size_t kept_after = kept_bytes_ - slot.text.size() + text.size();
+  // What the slots hold is counted by their strings' capacity, and a replaced text's room is given
+  // back (a fresh string, not assign(), which would keep a 256 KiB buffer under a short text):
+  // otherwise every slot could come to hold the largest text it ever had.
+  const std::size_t kept_after = kept_bytes_ - slot.held + text.size();
   if (kept_after <= kMaxKeptBytes) {
-    slot.text.assign(text);
+    std::string fresh(text);
+    kept_bytes_ = kept_bytes_ - slot.held + fresh.capacity();
+    slot.held = fresh.capacity();
+    slot.text = std::move(fresh);
     slot.encoding = &encoding;
     slot.hash = hash;
     slot.count = count;
-    kept_bytes_ = kept_after;
     first_is_older_[set] = victim == 1;
   }
   return count;

@@ -38,7 +38,8 @@ class TextCountMemo {
   // encoding.count(text), from the memo when this thread counted the same text lately.
   std::size_t count(const Encoding& encoding, std::string_view text);
 
-  // For tests: counts served from the memo, and the bytes of text it keeps.
+  // For tests: counts served from the memo, and the bytes its kept texts hold (their strings'
+  // capacity).
   std::uint64_t hits() const noexcept { return hits_; }
   std::size_t kept_bytes() const noexcept { return kept_bytes_; }
 
@@ -48,6 +49,7 @@ class TextCountMemo {
     std::uint64_t hash = 0;
     std::size_t count = 0;
     std::string text;
+    std::size_t held = 0;  // text's capacity, as counted in kept_bytes_ (0 while empty)
   };
 
   std::unique_ptr<Slot[]> slots_;

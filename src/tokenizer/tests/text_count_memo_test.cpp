@@ -88,6 +88,26 @@ TEST(TextCountMemo, LargeTextsAreCountedButKeptOnlyWithinTheBounds) {
   EXPECT_GT(memo.kept_bytes(), TextCountMemo::kMaxKeptBytes / 2);
 }
 
+TEST(TextCountMemo, ALargeTextReplacedByShortOnesGivesItsRoomBack) {
+  // Rounds of large texts, each round then pushed out of every slot by short ones: what the memo
+  // holds stays under its cap, as it would not if a slot kept the largest buffer it ever had.
+  TextCountMemo memo;
+  const Encoding& o200k = o200k_base();
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 10; ++i) {
+      const std::string text = "round " + std::to_string(round) + " text " + std::to_string(i) +
+                               std::string(150 * 1024, 'q');
+      ASSERT_EQ(memo.count(o200k, text), o200k.count(text));
+      ASSERT_LE(memo.kept_bytes(), TextCountMemo::kMaxKeptBytes);
+    }
+    for (int i = 0; i < 8 * static_cast<int>(TextCountMemo::kSlots); ++i) {
+      const std::string text = "a short message, number " + std::to_string(round * 10000 + i);
+      ASSERT_EQ(memo.count(o200k, text), o200k.count(text));
+    }
+    EXPECT_LT(memo.kept_bytes(), 64u * 1024) << "round " << round;
+  }
+}
+
 TEST(TextCountMemo, ChatPromptsCountTheirRepeatedTextsThroughTheThreadsMemo) {
   const std::string body =
       R"({"model":"gpt-4o","messages":[{"role":"system","content":"You answer questions about )"
