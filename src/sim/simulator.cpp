@@ -267,13 +267,20 @@ struct Simulator::Impl {
                 [&](std::string_view name, std::string_view value) { add(f, name, value); });
   }
 
-  // The same fields as extra fields (http/extra_fields.hpp), which the head writer puts after the
-  // response's own without Beast's insert: for the answers sent whole, a completion above all.
-  // The values view `ctx` and `numbers`, which must outlive the response's write.
-  void add_headers(http::ExtraFields& extra, const Context& ctx,
-                   std::array<std::string, 2>& numbers) const {
-    each_header(ctx, numbers,
-                [&](std::string_view name, std::string_view value) { extra.add(name, value); });
+  // A 200 answer sent whole (a completion, embeddings), with Azure's fields as extra fields
+  // (http/extra_fields.hpp): the head writer puts them after the response's own, without Beast's
+  // insert each. The extra fields view `ctx` and `numbers`, so the answer is filled in where it
+  // stays until its send ends (a move would leave the views of short numbers behind).
+  struct WholeAnswer {
+    Response response;
+    http::ExtraFields extra;
+    std::array<std::string, 2> numbers;
+  };
+  void fill_whole_answer(WholeAnswer& out, const Request& req, std::string body,
+                         const Context& ctx) {
+    out.response = json_response(req, Status::ok, std::move(body), nullptr);
+    each_header(ctx, out.numbers,
+                [&](std::string_view name, std::string_view value) { out.extra.add(name, value); });
   }
 
   // The fields Azure puts on every answer, each given to put(name, value); numbers are written
@@ -519,7 +526,7 @@ struct Simulator::Impl {
     }
     std::string& deployment_name = route.deployment_name;
     const bool v1_route = route.v1_route;
-    const std::optional<Operation> op = route.op;
+    const Operation op = route.op;
     const ApiVersion& version = route.version;
     ctx.api_version_label = std::move(route.version_label);
 
@@ -530,7 +537,7 @@ struct Simulator::Impl {
 
     // The body names the deployment on the v1 routes, so it is inspected before the lookup.
     const std::string& body = req.body();
-    auto inspected = inspect_request(*op, body);
+    auto inspected = inspect_request(op, body);
     if (v1_route) {
       if (auto* r = std::get_if<InspectedRequest>(&inspected)) {
         deployment_name = r->model;
@@ -558,13 +565,13 @@ struct Simulator::Impl {
     const ModelKind kind = dep->settings.kind;
     // Each model kind serves one operation: gpt-4o has no /completions, instruct models no
     // /chat/completions, embedding models only /embeddings.
-    const bool supported = (*op == Operation::kEmbeddings && kind == ModelKind::kEmbedding) ||
-                           (*op == Operation::kCompletions && kind == ModelKind::kCompletion) ||
-                           (*op == Operation::kChatCompletions && kind == ModelKind::kChat);
+    const bool supported = (op == Operation::kEmbeddings && kind == ModelKind::kEmbedding) ||
+                           (op == Operation::kCompletions && kind == ModelKind::kCompletion) ||
+                           (op == Operation::kChatCompletions && kind == ModelKind::kChat);
     if (!supported) {
-      const char* op_word = *op == Operation::kChatCompletions ? "chatCompletion"
-                            : *op == Operation::kCompletions   ? "completion"
-                                                               : "embeddings";
+      const char* op_word = op == Operation::kChatCompletions ? "chatCompletion"
+                            : op == Operation::kCompletions   ? "completion"
+                                                              : "embeddings";
       ledger.record(dep->settings.name, ctx.client, Outcome::kError);
       return json_response(
           req, Status::bad_request,
@@ -582,7 +589,7 @@ struct Simulator::Impl {
       return invalid_request(
           req, RequestError{"Unrecognized request argument supplied: stream_options", "", ""}, ctx);
     }
-    if (*op == Operation::kEmbeddings && r.dimensions) {
+    if (op == Operation::kEmbeddings && r.dimensions) {
       if (dep->settings.model == "text-embedding-ada-002") {
         return invalid_request(
             req, RequestError{"This model does not support specifying dimensions.", "", ""}, ctx);
@@ -599,7 +606,7 @@ struct Simulator::Impl {
 
     // Prompt tokens, exactly as the tokenizer counts them.
     std::int64_t prompt_tokens = 0;
-    if (*op == Operation::kChatCompletions) {
+    if (op == Operation::kChatCompletions) {
       auto counted = dep->tokens->chat_prompt(r.document);
       if (!counted) {
         return invalid_request(
@@ -623,7 +630,7 @@ struct Simulator::Impl {
       d.allowed = false;
       d.reason = LimitReason::kTokens;
       d.retry_after_ms = 1000;
-      return throttled(req, ctx, *op, d);
+      return throttled(req, ctx, op, d);
     }
     if (fault && hit(fault->error_rate)) {
       const int status = fault->status_codes[pick(fault->status_codes.size())];
@@ -631,7 +638,7 @@ struct Simulator::Impl {
         LimitDecision d;
         d.allowed = false;
         d.retry_after_ms = 1000;
-        return throttled(req, ctx, *op, d);
+        return throttled(req, ctx, op, d);
       }
       ledger.record(dep->settings.name, ctx.client, Outcome::kError);
       return json_response(req, static_cast<Status>(status), fault_body(status, ctx), &ctx);
@@ -639,19 +646,19 @@ struct Simulator::Impl {
 
     // Admission: prompt estimate + max_tokens, charged at arrival.
     std::int64_t cost = prompt_tokens;
-    if (*op != Operation::kEmbeddings) {
+    if (op != Operation::kEmbeddings) {
       cost += r.n * (r.max_tokens ? *r.max_tokens : dep->settings.unset_max_tokens_charge);
     }
     if (dep->tpm || dep->utilization) {
       LimitDecision d = dep->tpm ? dep->tpm->admit(cost, now) : dep->utilization->admit(cost, now);
       if (!d.allowed) {
-        return throttled(req, ctx, *op, d);
+        return throttled(req, ctx, op, d);
       }
       ctx.limits = d;
       ctx.limits_known = true;
     }
 
-    p.op = *op;
+    p.op = op;
     p.request = std::move(r);
     p.prompt_tokens = prompt_tokens;
     p.version = version;
@@ -708,8 +715,9 @@ struct Simulator::Impl {
     }
     ledger.record(dep.settings.name, ctx.client, Outcome::kServed,
                   static_cast<std::uint64_t>(prompt_tokens), 0);
-    Response res = json_response(ex.request(), Status::ok, std::move(body), &ctx);
-    co_await ex.send(std::move(res));
+    WholeAnswer answer;
+    fill_whole_answer(answer, ex.request(), std::move(body), ctx);
+    co_await ex.send(std::move(answer.response), answer.extra);
   }
 
   Task<void> serve_completion(Exchange& ex, Context& ctx, const InspectedRequest& r, Operation op,
@@ -764,11 +772,9 @@ struct Simulator::Impl {
       ledger.record(dep.settings.name, ctx.client, Outcome::kServed,
                     static_cast<std::uint64_t>(prompt_tokens),
                     static_cast<std::uint64_t>(completion_tokens));
-      Response res = json_response(ex.request(), Status::ok, std::move(body), nullptr);
-      http::ExtraFields extra;
-      std::array<std::string, 2> numbers;
-      add_headers(extra, ctx, numbers);
-      co_await ex.send(std::move(res), extra);
+      WholeAnswer answer;
+      fill_whole_answer(answer, ex.request(), std::move(body), ctx);
+      co_await ex.send(std::move(answer.response), answer.extra);
       co_return;
     }
 
