@@ -23,9 +23,16 @@
 //                                                 reader wants has a character one stands for)
 //   int child_role(int role, int slot)            the role of the value under that slot
 //   bool keep(int role, int slot, const JsonScalar& value)   false: undecided
+// and, for a reader that reads into arrays too (the request's messages, request_body_scan.cpp):
+//   int element_role(int role)                    the role of the elements of an array of `role`
+//   void element_end(int role, const JsonScalar& element)   after each element of such an array
+//   void escaped_key(int role)                    a key of an object of `role` has an escape (it is
+//                                                 offered to no slot)
+// An array's role is child_role()'s for its slot, as an object's is.
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include <emmintrin.h>
@@ -60,6 +67,38 @@ inline unsigned special_bytes(const char* at) {
 }
 
 }  // namespace json_scan_detail
+
+// A string's raw bytes (JsonScalar::text) as the text they stand for, appended to `out`: only for
+// a string the scan accepted, so every backslash starts one of the two-byte escapes (the scan
+// leaves \u escapes to simdjson).
+inline void append_unescaped(std::string& out, std::string_view raw) {
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '\\' && i + 1 < raw.size()) {
+      switch (raw[++i]) {
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        default:
+          c = raw[i];
+          break;  // \" \\ \/
+      }
+    }
+    out.push_back(c);
+  }
+}
 
 template <class Reader>
 class JsonScan {
@@ -182,7 +221,7 @@ class JsonScan {
         return object(role);
       case '[':
         out.kind = Scalar::Kind::kArray;
-        return array();
+        return array(role);
       case '"':
         return string(out);
       case 't':
@@ -230,10 +269,18 @@ class JsonScan {
     return true;
   }
 
-  bool array() {
+  bool array(int role) {
+    int elements = 0;
+    if constexpr (requires { reader_.element_role(role); }) {
+      if (role != 0) elements = reader_.element_role(role);
+    }
     return container(']', [&] {
       Scalar element;
-      return value(0, element);
+      if (!value(elements, element)) return false;
+      if constexpr (requires { reader_.element_end(role, element); }) {
+        if (role != 0) reader_.element_end(role, element);
+      }
+      return true;
     });
   }
 
@@ -246,6 +293,9 @@ class JsonScan {
       if (at_ == end_ || *at_ != ':') return invalid(), false;
       ++at_;
       skip_space();
+      if constexpr (requires { reader_.escaped_key(role); }) {
+        if (role != 0 && key.escaped) reader_.escaped_key(role);
+      }
       const int slot = role == 0 || key.escaped ? -1 : reader_.slot_of(role, key.text);
       Scalar item;
       if (!value(slot >= 0 ? reader_.child_role(role, slot) : 0, item)) return false;

@@ -388,7 +388,9 @@ http::Task<void> Transaction::pipeline() {
       context_.target.operation != Operation::kOther &&
       request_.method() == http::bhttp::verb::post) {
     body_error = settings.parse_request_document
-                     ? inspect_request_body_by_dom(request_.body(), worker_.json, context_.body)
+                     ? inspect_request_body_to_count(
+                           request_.body(), worker_.json, context_.body,
+                           context_.target.operation == Operation::kChatCompletions)
                      : inspect_request_body(request_.body(), worker_.json, context_.body);
   }
   context_.deployment =

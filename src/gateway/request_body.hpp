@@ -15,11 +15,19 @@ namespace sluice::gateway {
 std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
                                                 RequestBodyInfo& info);
 // The same through simdjson's DOM parser only, the document kept in `scratch`: what the gateway
-// uses when a policy reads more of the body (GatewaySettings::parse_request_document, the token
-// limit's prompt count), so that the body is parsed once; and the reference scan_request_body()
-// is tested against.
+// uses when a policy reads more of the body than the scan gathers (a chat prompt with content
+// parts or tools, for the token limit's count), so that the body is parsed once; and the
+// reference scan_request_body() is tested against.
 std::optional<std::string> inspect_request_body_by_dom(std::string_view body, JsonScratch& scratch,
                                                        RequestBodyInfo& info);
+
+// For a policy that counts the prompt (GatewaySettings::parse_request_document, the token limit):
+// inspect_request_body(), with a chat body's prompt gathered by the scan (info.prompt) when it can
+// be, and read through simdjson's DOM parser, the document kept, when it cannot (`chat`: the body
+// is a chat completion's).
+std::optional<std::string> inspect_request_body_to_count(std::string_view body,
+                                                         JsonScratch& scratch,
+                                                         RequestBodyInfo& info, bool chat);
 
 struct BodyRewrite {
   bool add_include_usage = false;  // set stream_options.include_usage = true

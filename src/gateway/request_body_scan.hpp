@@ -14,6 +14,11 @@ namespace sluice::gateway {
 // an object, or holds what only simdjson decides (non-ASCII, \u escapes, fractions, exponents,
 // depth, an escaped model name), and the caller inspects it with simdjson, which also says where
 // a broken body breaks.
-bool scan_request_body(std::string_view body, RequestBodyInfo& info);
+//
+// With `gather_chat_prompt` (a chat completion's body, and a policy counts its prompt), it also
+// gathers the prompt into info.prompt when the messages hold only what the count can take from
+// the scan (tokenizer::PlainChatPrompt); otherwise info.prompt stays as it was (not plain).
+bool scan_request_body(std::string_view body, RequestBodyInfo& info,
+                       bool gather_chat_prompt = false);
 
 }  // namespace sluice::gateway

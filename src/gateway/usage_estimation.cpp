@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "gateway/json_scan.hpp"
 #include "sluice/tokenizer/chat_tokens.hpp"
 #include "sluice/tokenizer/encoding.hpp"
 #include "sluice/tokenizer/model_map.hpp"
@@ -21,6 +22,36 @@ std::int64_t estimate_prompt_tokens(std::string_view body, Operation operation,
   }
   // Completions and embeddings: the whole body's text is an upper bound good enough to reserve.
   return static_cast<std::int64_t>(encoding.count(body));
+}
+
+std::int64_t estimate_scanned_chat_prompt_tokens(const ScannedChatPrompt& prompt,
+                                                 std::string_view model) {
+  const auto& encoding = tokenizer::encoding_for_model_or(model, tokenizer::o200k_base());
+  // Escaped texts are unescaped into one buffer sized for all of them first (a text never grows
+  // unescaped), so that no view of it moves.
+  thread_local std::string unescaped;
+  std::size_t escaped_bytes = 0;
+  for (const auto& text : prompt.texts) escaped_bytes += text.escaped ? text.raw.size() : 0;
+  unescaped.clear();
+  unescaped.reserve(escaped_bytes);
+  boost::container::small_vector<std::string_view, 8> texts;
+  texts.reserve(prompt.texts.size());
+  for (const auto& text : prompt.texts) {
+    if (!text.escaped) {
+      texts.push_back(text.raw);
+      continue;
+    }
+    const std::size_t start = unescaped.size();
+    append_unescaped(unescaped, text.raw);
+    texts.push_back(std::string_view(unescaped).substr(start));
+  }
+  tokenizer::PlainChatPrompt plain;
+  plain.texts = texts;
+  plain.messages = prompt.messages;
+  plain.names = prompt.names;
+  plain.function_messages = prompt.function_messages;
+  return static_cast<std::int64_t>(
+      tokenizer::count_plain_chat_prompt(plain, encoding, model).prompt_tokens);
 }
 
 std::int64_t estimate_completion_tokens(std::string_view text, std::string_view model) {

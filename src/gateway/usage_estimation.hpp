@@ -17,6 +17,10 @@ namespace sluice::gateway {
 std::int64_t estimate_prompt_tokens(std::string_view body, Operation operation,
                                     std::string_view model,
                                     const simdjson::dom::element* parsed = nullptr);
+// The same for a chat prompt the gateway's scan gathered (RequestBodyInfo::prompt, plain), views
+// of `body`'s bytes: no document needed.
+std::int64_t estimate_scanned_chat_prompt_tokens(const ScannedChatPrompt& prompt,
+                                                 std::string_view model);
 // Tokens of generated text for `model`.
 std::int64_t estimate_completion_tokens(std::string_view text, std::string_view model);
 

@@ -47,23 +47,39 @@ class Counter {
   Counter(const Encoding& encoding, std::string_view model, MessageRule rule)
       : encoding_(encoding), model_(model), rule_(rule) {}
 
-  long total() const { return total_; }
-  bool estimated() const { return estimated_; }
+  // The count, the reply's priming (<|start|>assistant<|message|>, 3 tokens) included.
+  ChatTokenCount result(const Encoding& encoding) const {
+    const long total = total_ + 3;
+    ChatTokenCount count;
+    count.prompt_tokens = total < 0 ? 0 : static_cast<std::size_t>(total);
+    count.encoding = &encoding;
+    count.estimated = estimated_;
+    return count;
+  }
 
   // Through the thread's memo: a prompt's texts mostly come again on the next request of its app.
   void text(std::string_view s) { total_ += static_cast<long>(memo_.count(encoding_, s)); }
+
+  // The rule's framing of a message, of a name, and of the legacy function role (measured by
+  // hmarr/openai-chat-tokens); both readings of a prompt add them.
+  void frame_message() { total_ += rule_.per_message; }
+  void frame_name() { total_ += rule_.per_name; }
+  void frame_function_role() {
+    total_ -= 2;
+    estimated_ = true;
+  }
 
   core::Result<void> message(element value, std::size_t index) {
     object msg;
     if (value.get(msg) != simdjson::SUCCESS) {
       return invalid("messages[" + std::to_string(index) + "] is not an object");
     }
-    total_ += rule_.per_message;
+    frame_message();
     const std::string_view role = string_field(msg, "role");
     for (auto [key, field] : msg) {
       if (std::string_view s; field.get(s) == simdjson::SUCCESS) {
         text(s);
-        if (key == "name") total_ += rule_.per_name;
+        if (key == "name") frame_name();
       } else if (array parts; key == "content" && field.get(parts) == simdjson::SUCCESS) {
         content_parts(parts);
       } else if (array calls; key == "tool_calls" && field.get(calls) == simdjson::SUCCESS) {
@@ -75,11 +91,7 @@ class Counter {
         function_call(fn);
       }
     }
-    // Measured by hmarr/openai-chat-tokens for the legacy function role.
-    if (role == "function") {
-      total_ -= 2;
-      estimated_ = true;
-    }
+    if (role == "function") frame_function_role();
     return {};
   }
 
@@ -270,13 +282,17 @@ core::Result<ChatTokenCount> count_chat_prompt_tokens(const element& body,
   } else if (function_call) {
     counter.choice(*function_call);
   }
-  // Every reply is primed with <|start|>assistant<|message|>.
-  const long total = counter.total() + 3;
-  ChatTokenCount result;
-  result.prompt_tokens = total < 0 ? 0 : static_cast<std::size_t>(total);
-  result.encoding = *encoding;
-  result.estimated = counter.estimated();
-  return result;
+  return counter.result(**encoding);
+}
+
+ChatTokenCount count_plain_chat_prompt(const PlainChatPrompt& prompt, const Encoding& encoding,
+                                       std::string_view model) {
+  Counter counter(encoding, model, message_rule(model));
+  for (std::size_t i = 0; i < prompt.messages; ++i) counter.frame_message();
+  for (std::size_t i = 0; i < prompt.names; ++i) counter.frame_name();
+  for (std::size_t i = 0; i < prompt.function_messages; ++i) counter.frame_function_role();
+  for (const auto text : prompt.texts) counter.text(text);
+  return counter.result(encoding);
 }
 
 }  // namespace sluice::tokenizer

@@ -62,9 +62,10 @@ class Policy {
   virtual void on_response_end(RequestContext& context, std::string_view body) {}
   // Log phase; also sees context.status, usage, attempts, timings.
   virtual void on_complete(RequestContext& context) {}
-  // Whether on_request reads the request body's JSON document (RequestBodyInfo::document_source):
-  // the gateway then parses the body with simdjson's DOM parser, once for both, instead of its
-  // one-pass scan of the routing fields, which builds no document.
+  // Whether on_request reads the request body's JSON document (RequestBodyInfo::document_source)
+  // or, where the gateway's one-pass scan could gather it, the chat prompt (RequestBodyInfo::
+  // prompt): the gateway then parses a body the scan cannot gather from with simdjson's DOM
+  // parser, once for both, instead of scanning the routing fields only, which builds no document.
   virtual bool reads_request_document() const { return false; }
 };
 

@@ -27,6 +27,21 @@ struct BackendSettings;
 
 class JsonScratch;
 
+// A chat request's prompt as the one-pass scan of its body gathered it (request_body_scan.hpp),
+// when a policy counts it (the token limit) and its messages hold only what the scan can count
+// exactly (tokenizer::PlainChatPrompt says what): the count then needs no JSON document.
+struct ScannedChatPrompt {
+  bool plain = false;  // false: nothing gathered; the count reads the document
+  struct Text {
+    std::string_view raw;  // the body's bytes between the quotes
+    bool escaped = false;  // holds a backslash escape (never \u: the scan leaves those)
+  };
+  boost::container::small_vector<Text, 6> texts;  // every string field of every message
+  std::uint32_t messages = 0;
+  std::uint32_t names = 0;              // string fields named "name"
+  std::uint32_t function_messages = 0;  // messages whose role is "function"
+};
+
 // What the gateway learned from the request body (JSON), inspected once.
 struct RequestBodyInfo {
   bool parsed = false;  // false: not JSON, or not inspected (operation other)
@@ -39,6 +54,7 @@ struct RequestBodyInfo {
   // Null when the one-pass scan read the body (request_body_scan.hpp): no document was built.
   const JsonScratch* document_source = nullptr;
   std::uint64_t document_generation = 0;
+  ScannedChatPrompt prompt;  // views of the request's body, which outlives the request's policies
 };
 
 // Set by the cache policy when it answered the request from its store (no backend involved).

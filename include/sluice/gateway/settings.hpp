@@ -127,8 +127,9 @@ struct GatewaySettings {
   std::vector<PoolSettings> pools;
   std::vector<RouteSettings> routes;
   std::vector<PolicyPtr> global_policies;  // top-level `policies:`, sorted by phase order
-  // Some policy reads the request body's document (Policy::reads_request_document): bodies are
-  // parsed by simdjson's DOM parser, not scanned.
+  // Some policy reads the request body's document (Policy::reads_request_document): a chat body's
+  // prompt is gathered by the scan where it can be, and bodies are otherwise parsed by simdjson's
+  // DOM parser (request_body.hpp, inspect_request_body_to_count).
   bool parse_request_document = false;
   UnknownRoutes unknown_routes = UnknownRoutes::kReject;
   std::string default_pool;  // for unknown_routes: pass

@@ -18,6 +18,7 @@
 //  - audio and file parts count 0.
 // docs/tokenizer.md gives the formulas and their sources.
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "sluice/core/result.hpp"
@@ -56,5 +57,19 @@ core::Result<ChatTokenCount> count_chat_prompt_tokens(std::string_view body,
 // then costs no second parse.
 core::Result<ChatTokenCount> count_chat_prompt_tokens(const simdjson::dom::element& body,
                                                       const ChatCountOptions& options = {});
+
+// A chat request's prompt as a one-pass reading of its JSON can gather it without building a
+// document (the gateway's token limit, request_body_scan.cpp): every field of every message a
+// string or a value the count passes over (null, a number, an object other than a function call),
+// no content parts, tool calls or function calls, and no tools, functions or choice of them in the
+// request. For such a request this counts exactly what count_chat_prompt_tokens() counts.
+struct PlainChatPrompt {
+  std::span<const std::string_view> texts;  // every string field of every message, unescaped
+  std::size_t messages = 0;
+  std::size_t names = 0;              // string fields named "name"
+  std::size_t function_messages = 0;  // messages whose role is "function"
+};
+ChatTokenCount count_plain_chat_prompt(const PlainChatPrompt& prompt, const Encoding& encoding,
+                                       std::string_view model);
 
 }  // namespace sluice::tokenizer

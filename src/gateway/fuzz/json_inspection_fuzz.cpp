@@ -1,12 +1,14 @@
 // Arbitrary bytes as a request body, a response body and a stream chunk: the gateway's JSON
 // inspection must answer (accept or refuse with a reason) and never crash, and the one-pass usage
-// and request body scans must read every body they decide as simdjson's DOM parser does.
+// and request body scans must read every body they decide as simdjson's DOM parser does (a chat
+// prompt the scan gathers counting as the document's).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "gateway/request_body.hpp"
 #include "gateway/request_body_scan.hpp"
+#include "gateway/usage_estimation.hpp"
 #include "gateway/usage_extraction.hpp"
 #include "gateway/usage_scan.hpp"
 
@@ -27,6 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         scanned_body.max_tokens != dom_body.max_tokens) {
       std::abort();
     }
+  }
+  // A chat prompt the scan gathers counts as the prompt read from simdjson's document does.
+  RequestBodyInfo gathered;
+  if (scan_request_body(input, gathered, true) && gathered.prompt.plain &&
+      estimate_scanned_chat_prompt_tokens(gathered.prompt, "gpt-4o") !=
+          estimate_prompt_tokens(input, Operation::kChatCompletions, "gpt-4o")) {
+    std::abort();
   }
   TokenUsage usage;
   std::string model, text;

@@ -7,6 +7,7 @@
 
 #include "gateway/request_body.hpp"
 #include "gateway/tests/json_mutations.hpp"
+#include "gateway/usage_estimation.hpp"
 
 namespace sluice::gateway {
 namespace {
@@ -90,6 +91,83 @@ TEST(RequestBodyScan, LeavesToSimdjsonWhatOnlyItCanDecideOrExplain) {
   auto error = inspect_request_body(R"({"max_tokens":16,})", scratch, info);
   ASSERT_TRUE(error);
   EXPECT_NE(error->find("not valid JSON"), std::string::npos) << *error;
+}
+
+// Chat bodies for the prompt the scan gathers: the bench's; one with escapes in its texts, a name,
+// a function role after a repeated role key, null content and values the count passes over; and
+// one with content parts and tools, which the document counts (a mutation may remove them).
+const std::vector<std::string> kChatBodies = {
+    R"({"messages":[{"role":"user","content":"Hello"}],"max_tokens":16})",
+    R"({"model":"gpt-4o","messages":[{"role":"system","content":"You are \"helpful\".\nBe\tbrief \\ ok\/"},{"role":"user","name":"bob","content":"Hi"},{"role":"function","role":"user","name":"f","content":"{\"t\":1}"},{"role":"assistant","content":null,"weight":1,"meta":{"a":[1,"x"]}}],"stream":true})",
+    R"({"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]},{"role":"tool","tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}],"tools":[{"type":"function","function":{"name":"f"}}]})",
+};
+
+// Scans `body` gathering its chat prompt; where the prompt is gathered, expects it to count as the
+// document's prompt counts (both message rules) and the routing fields to read as without
+// gathering. Returns whether the prompt was gathered.
+bool gathered_as_dom(const std::string& body) {
+  RequestBodyInfo gathered;
+  const bool decided = scan_request_body(body, gathered, true);
+  RequestBodyInfo routing;
+  EXPECT_EQ(decided, scan_request_body(body, routing)) << body;
+  EXPECT_EQ(gathered.model, routing.model) << body;
+  EXPECT_EQ(gathered.stream, routing.stream) << body;
+  EXPECT_EQ(gathered.max_tokens, routing.max_tokens) << body;
+  if (!decided || !gathered.prompt.plain) {
+    EXPECT_TRUE(gathered.prompt.texts.empty()) << body;  // nothing gathered is kept
+    return false;
+  }
+  for (std::string_view model : {"gpt-4o", "gpt-3.5-turbo-0301"}) {
+    EXPECT_EQ(estimate_scanned_chat_prompt_tokens(gathered.prompt, model),
+              estimate_prompt_tokens(body, Operation::kChatCompletions, model))
+        << model << ": " << body;
+  }
+  return true;
+}
+
+TEST(RequestBodyScan, GathersAPlainChatPromptThatCountsAsItsDocument) {
+  EXPECT_TRUE(gathered_as_dom(kChatBodies[0]));
+  EXPECT_TRUE(gathered_as_dom(kChatBodies[1]));
+  EXPECT_FALSE(gathered_as_dom(kChatBodies[2]));
+  RequestBodyInfo info;
+  ASSERT_TRUE(scan_request_body(kChatBodies[1], info, true));
+  EXPECT_EQ(info.prompt.messages, 4u);
+  EXPECT_EQ(info.prompt.names, 2u);
+  EXPECT_EQ(info.prompt.function_messages, 1u);  // the first role counts
+  EXPECT_EQ(info.prompt.texts.size(), 10u);      // every string field, the repeated role too
+  // 3 per message, "user" 1 and "Hello" 1, and the reply's 3: 8 (o200k_base).
+  ASSERT_TRUE(scan_request_body(kChatBodies[0], info, true));
+  EXPECT_EQ(estimate_scanned_chat_prompt_tokens(info.prompt, "gpt-4o"), 8);
+}
+
+// Every truncation and byte change of the chat bodies: a prompt the scan gathers counts exactly as
+// the document's. Fails when a name, a function role, an escape, a repeated key or a value the
+// count reads from the document (content parts, tool calls, tools) is taken differently.
+TEST(RequestBodyScan, EveryTruncationAndByteChangeOfAGatheredPromptCountsAsItsDocument) {
+  const auto count = testing::for_each_mutation(kChatBodies, gathered_as_dom);
+  EXPECT_GT(count.decided, count.cases / 10) << count.decided << " of " << count.cases;
+}
+
+TEST(RequestBodyScan, LeavesToTheDocumentAPromptItCannotCount) {
+  const std::vector<std::string> left = {
+      R"({"messages":[{"role":"user","content":"hi"}],"tools":[]})",
+      R"({"messages":[{"role":"user","content":"hi"}],"functions":7})",
+      R"({"tool_choice":"none","messages":[{"role":"user","content":"hi"}]})",
+      R"({"messages":[{"role":"user","content":"hi"}],"function_call":null})",
+      R"({"messages":[{"role":"user","content":[]}]})",
+      R"({"messages":[{"role":"assistant","tool_calls":[]}]})",
+      R"({"messages":[{"role":"assistant","function_call":{"name":"f"}}]})",
+      R"({"messages":[{"role":"user","content":"hi"},"hello"]})",
+      R"({"messages":{"role":"user","content":"hi"}})",
+      R"({"prompt":"hi"})",
+      R"({"messages":[{"role":"user","na\nme":"hi"}]})",  // an escaped key: any key
+  };
+  for (const auto& body : left) {
+    RequestBodyInfo info;
+    EXPECT_TRUE(scan_request_body(body, info, true)) << body;
+    EXPECT_FALSE(info.prompt.plain) << body;
+    EXPECT_FALSE(gathered_as_dom(body)) << body;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -116,6 +117,48 @@ TEST(ChatTokens, HandWorkedMessages) {
   EXPECT_EQ(count(R"({"model": "gpt-4o", "messages": [{"role": "assistant", "content": null}]})"),
             3u + 1u + 3u);
   EXPECT_EQ(count(R"({"model": "gpt-4o", "messages": []})"), 3u);
+}
+
+// The prompt as the gateway's scan gathers it (its texts, messages, names, function roles) counts
+// as the document does: the cookbook's numbers, both message rules, and the function role.
+TEST(ChatTokens, APlainPromptCountsAsItsDocumentDoes) {
+  const std::vector<std::string_view> cookbook = {
+      "system",
+      "You are a helpful, pattern-following assistant that translates corporate jargon into plain "
+      "English.",
+      "system",
+      "example_user",
+      "New synergies will help drive top-line growth.",
+      "system",
+      "example_assistant",
+      "Things working well together will increase revenue.",
+      "system",
+      "example_user",
+      "Let's circle back when we have more bandwidth to touch base on opportunities for increased "
+      "leverage.",
+      "system",
+      "example_assistant",
+      "Let's talk later when we're less busy about how to do better.",
+      "user",
+      "This late pivot means we don't have time to boil the ocean for the client deliverable."};
+  PlainChatPrompt prompt{.texts = cookbook, .messages = 6, .names = 4, .function_messages = 0};
+  EXPECT_EQ(count_plain_chat_prompt(prompt, cl100k_base(), "gpt-3.5-turbo-0301").prompt_tokens,
+            127u);
+  EXPECT_EQ(count_plain_chat_prompt(prompt, cl100k_base(), "gpt-4-0613").prompt_tokens, 129u);
+  const auto o200k = count_plain_chat_prompt(prompt, o200k_base(), "gpt-4o");
+  EXPECT_EQ(o200k.prompt_tokens, 124u);
+  EXPECT_FALSE(o200k.estimated);
+  EXPECT_EQ(o200k.encoding, &o200k_base());
+
+  const std::string function_body =
+      R"({"messages": [{"role": "user", "content": "weather?"},)"
+      R"( {"role": "function", "name": "get_weather", "content": "{\"temp\": 20}"}]})";
+  const std::vector<std::string_view> texts = {"user", "weather?", "function", "get_weather",
+                                               "{\"temp\": 20}"};
+  const auto plain = count_plain_chat_prompt(
+      {.texts = texts, .messages = 2, .names = 1, .function_messages = 1}, o200k_base(), "gpt-4o");
+  EXPECT_EQ(plain.prompt_tokens, count(function_body, "gpt-4o"));
+  EXPECT_TRUE(plain.estimated);  // the function role's -2 is measured, not documented
 }
 
 TEST(ChatTokens, MultiPartContent) {

@@ -244,15 +244,21 @@ http::Task<std::optional<http::Response>> TokenLimitPolicy::on_request(RequestCo
     if (context.estimated_prompt_tokens < 0) {
       std::string_view model = !context.body.model.empty() ? std::string_view(context.body.model)
                                                            : std::string_view(context.deployment);
-      // The gateway parsed the body before the identity phase; unless another request's parse
-      // on this worker has replaced that document since, the count reads it.
-      std::optional<simdjson::dom::element> parsed;
-      if (const auto* source = context.body.document_source) {
-        parsed = source->document(context.body.document_generation);
+      if (context.body.prompt.plain) {
+        // The gateway's scan of the body gathered the prompt: no document needed.
+        context.estimated_prompt_tokens =
+            estimate_scanned_chat_prompt_tokens(context.body.prompt, model);
+      } else {
+        // The gateway parsed the body before the identity phase; unless another request's parse
+        // on this worker has replaced that document since, the count reads it.
+        std::optional<simdjson::dom::element> parsed;
+        if (const auto* source = context.body.document_source) {
+          parsed = source->document(context.body.document_generation);
+        }
+        context.estimated_prompt_tokens =
+            estimate_prompt_tokens(context.exchange.request().body(), context.target.operation,
+                                   model, parsed ? &*parsed : nullptr);
       }
-      context.estimated_prompt_tokens =
-          estimate_prompt_tokens(context.exchange.request().body(), context.target.operation, model,
-                                 parsed ? &*parsed : nullptr);
     }
     prompt = context.estimated_prompt_tokens;
   }
