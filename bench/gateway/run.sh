@@ -10,13 +10,13 @@
 # ratios to nginx, and the CPU each proxy spends per request (steadier than req/s on a shared
 # machine); and, measured first, the memory nginx and sluice hold per idle keep-alive
 # connection. Loopback only; everything stops by itself.
-# Knobs: DURATION (s per measurement, default 8), WORKERS, SLUICE_BIN, SKIP_PORTKEY=1,
-# IDLE_CONNECTIONS (default 2000).
+# Knobs: DURATION (s per measurement, default 4), ROUNDS (default 5), WORKERS, SLUICE_BIN,
+# SKIP_PORTKEY=1, IDLE_CONNECTIONS (default 2000).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${SLUICE_BIN:-$root/build/sluice}"
-duration="${DURATION:-8}"
+duration="${DURATION:-4}"
 workers="${WORKERS:-1}"
 
 bench_name="bench/gateway"
@@ -120,33 +120,74 @@ echo
 idle_rss nginx "$nginx_worker" "$nginx_port" "$path"
 idle_rss sluice "$gateway_pid" "$sluice_port" "$path"
 
+# Rounds: this machine's speed can halve for seconds, and one measurement of each proxy in turn
+# once read 0.76 of nginx at c=64 where the next run read 1.12 with the same binary (both had the
+# same CPU a request). So each connection count is measured ROUNDS times; each round takes direct,
+# nginx and sluice back to back, in an order that turns each round, and gives its own ratios to
+# nginx; the figures printed are the medians of those paired ratios and of each proxy's rounds.
+# Portkey (the slowest by far) is measured once, in the first round.
+rounds="${ROUNDS:-5}"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.4f", (a>0 && b>0)?a/b:0}'; }
 printf '\n%-8s %5s %12s %12s %12s %10s %14s %14s %12s %10s\n' proxy conns "req/s" "p50 added" "p99 added" \
   "rps/nginx" "p50add/nginx" "p99add/nginx" "cpu us/req" "cpu/nginx"
 for conns in 1 64; do
-  read -r d_rps d_p50 d_p99 _ < <(measure "http://127.0.0.1:$upstream_port$path" "$work/azure.lua" "$conns")
-  read -r n_rps n_p50 n_p99 n_cpu < <(measure "http://127.0.0.1:$nginx_port$path" "$work/azure.lua" "$conns" "$nginx_worker")
-  read -r s_rps s_p50 s_p99 s_cpu < <(measure "http://127.0.0.1:$sluice_port$path" "$work/azure.lua" "$conns" "$gateway_pid")
-  n_add50="$(awk -v a="$n_p50" -v b="$d_p50" 'BEGIN{print a-b}')"
-  n_add99="$(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN{print a-b}')"
-  row() {  # name rps p50 p99 cpu_us_per_request
-    local add50 add99 rr lr pr cr
-    add50="$(awk -v a="$3" -v b="$d_p50" 'BEGIN{print a-b}')"
-    add99="$(awk -v a="$4" -v b="$d_p99" 'BEGIN{print a-b}')"
-    rr="$(awk -v a="$2" -v b="$n_rps" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
-    lr="$(awk -v a="$add50" -v b="$n_add50" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
-    pr="$(awk -v a="$add99" -v b="$n_add99" 'BEGIN{printf "%.2f", (b>0)?a/b:0}')"
-    cr="$(awk -v a="$5" -v b="$n_cpu" 'BEGIN{printf "%.2f", (a>0 && b>0)?a/b:0}')"
-    printf '%-8s %5s %12.0f %10.0fus %10.0fus %10s %14s %14s %12s %10s\n' "$1" "$conns" "$2" "$add50" "$add99" \
-      "$rr" "$lr" "$pr" "$5" "$cr"
-    echo "gateway: c=$conns $1 req/s=$2 p50_added_us=$add50 p99_added_us=$add99 rps_ratio_to_nginx=$rr p50_added_ratio_to_nginx=$lr p99_added_ratio_to_nginx=$pr cpu_us_per_req=$5 cpu_ratio_to_nginx=$cr" >>"$work/summary"
+  declare -A got=() all=()
+  names=(direct nginx sluice)
+  for round in $(seq 1 "$rounds"); do
+    turn=$(( (round - 1) % 3 ))
+    for name in "${names[@]:$turn}" "${names[@]:0:$turn}"; do
+      case "$name" in
+        direct) got[direct]="$(measure "http://127.0.0.1:$upstream_port$path" "$work/azure.lua" "$conns")" ;;
+        nginx) got[nginx]="$(measure "http://127.0.0.1:$nginx_port$path" "$work/azure.lua" "$conns" "$nginx_worker")" ;;
+        sluice) got[sluice]="$(measure "http://127.0.0.1:$sluice_port$path" "$work/azure.lua" "$conns" "$gateway_pid")" ;;
+      esac
+    done
+    read -r d_rps d_p50 d_p99 _ <<<"${got[direct]}"
+    read -r n_rps n_p50 n_p99 n_cpu <<<"${got[nginx]}"
+    read -r s_rps s_p50 s_p99 s_cpu <<<"${got[sluice]}"
+    n_add50="$(awk -v a="$n_p50" -v b="$d_p50" 'BEGIN{print a-b}')"
+    n_add99="$(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN{print a-b}')"
+    # Per proxy and round: rps, added p50, added p99, CPU a request, and the four ratios to nginx's.
+    for name in nginx sluice; do
+      read -r rps p50 p99 cpu <<<"${got[$name]}"
+      add50="$(awk -v a="$p50" -v b="$d_p50" 'BEGIN{print a-b}')"
+      add99="$(awk -v a="$p99" -v b="$d_p99" 'BEGIN{print a-b}')"
+      all[$name.rps]="${all[$name.rps]:-} $rps"
+      all[$name.add50]="${all[$name.add50]:-} $add50"
+      all[$name.add99]="${all[$name.add99]:-} $add99"
+      all[$name.cpu]="${all[$name.cpu]:-} $cpu"
+      all[$name.rr]="${all[$name.rr]:-} $(ratio "$rps" "$n_rps")"
+      all[$name.lr]="${all[$name.lr]:-} $(ratio "$add50" "$n_add50")"
+      all[$name.pr]="${all[$name.pr]:-} $(ratio "$add99" "$n_add99")"
+      all[$name.cr]="${all[$name.cr]:-} $(ratio "$cpu" "$n_cpu")"
+    done
+    all[direct.rps]="${all[direct.rps]:-} $d_rps"
+    printf '  round %s c=%-3s req/s direct %.0f nginx %.0f sluice %.0f (%.2f); cpu us/req nginx %s sluice %s\n' \
+      "$round" "$conns" "$d_rps" "$n_rps" "$s_rps" "$(ratio "$s_rps" "$n_rps")" "$n_cpu" "$s_cpu"
+    if [ "$round" = 1 ] && [ "$with_portkey" = 1 ]; then
+      read -r p_rps p_p50 p_p99 p_cpu < <(measure "http://127.0.0.1:$portkey_port/v1/chat/completions" "$work/portkey.lua" "$conns" "$portkey_pid")
+      p_add50="$(awk -v a="$p_p50" -v b="$d_p50" 'BEGIN{print a-b}')"
+      p_add99="$(awk -v a="$p_p99" -v b="$d_p99" 'BEGIN{print a-b}')"
+      all[portkey.rps]=" $p_rps"; all[portkey.add50]=" $p_add50"; all[portkey.add99]=" $p_add99"
+      all[portkey.cpu]=" $p_cpu"; all[portkey.rr]=" $(ratio "$p_rps" "$n_rps")"
+      all[portkey.lr]=" $(ratio "$p_add50" "$n_add50")"; all[portkey.pr]=" $(ratio "$p_add99" "$n_add99")"
+      all[portkey.cr]=" $(ratio "$p_cpu" "$n_cpu")"
+    fi
+  done
+  m() { median <<<"${all[$1]}"; }
+  row() {  # name
+    local n="$1" rr lr pr cr
+    rr="$(printf '%.2f' "$(m "$n.rr")")"; lr="$(printf '%.2f' "$(m "$n.lr")")"
+    pr="$(printf '%.2f' "$(m "$n.pr")")"; cr="$(printf '%.2f' "$(m "$n.cr")")"
+    printf '%-8s %5s %12.0f %10.0fus %10.0fus %10s %14s %14s %12s %10s\n' "$n" "$conns" "$(m "$n.rps")" \
+      "$(m "$n.add50")" "$(m "$n.add99")" "$rr" "$lr" "$pr" "$(m "$n.cpu")" "$cr"
+    echo "gateway: c=$conns $n req/s=$(m "$n.rps") p50_added_us=$(m "$n.add50") p99_added_us=$(m "$n.add99") rps_ratio_to_nginx=$rr p50_added_ratio_to_nginx=$lr p99_added_ratio_to_nginx=$pr cpu_us_per_req=$(m "$n.cpu") cpu_ratio_to_nginx=$cr rounds=$rounds" >>"$work/summary"
   }
-  printf '%-8s %5s %12.0f %12s %12s\n' direct "$conns" "$d_rps" "-" "-"
-  row nginx "$n_rps" "$n_p50" "$n_p99" "$n_cpu"
-  row sluice "$s_rps" "$s_p50" "$s_p99" "$s_cpu"
-  if [ "$with_portkey" = 1 ]; then
-    read -r p_rps p_p50 p_p99 p_cpu < <(measure "http://127.0.0.1:$portkey_port/v1/chat/completions" "$work/portkey.lua" "$conns" "$portkey_pid")
-    row portkey "$p_rps" "$p_p50" "$p_p99" "$p_cpu"
-  fi
+  printf '%-8s %5s %12.0f %12s %12s\n' direct "$conns" "$(m direct.rps)" "-" "-"
+  row nginx
+  row sluice
+  [ "$with_portkey" = 1 ] && [ -n "${all[portkey.rps]:-}" ] && row portkey
+  unset got all
 done
 
 echo
