@@ -2,8 +2,12 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <bit>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "sim/random.hpp"
 #include "sluice/core/json_syntax_error.hpp"
@@ -117,10 +121,58 @@ std::uint64_t hash_value(dom::element e) {
   return hash_value(e, fnv1a({}));
 }
 
-std::optional<RequestError> read_int(dom::object& o, const char* key, std::int64_t min,
+// The top-level fields the inspection reads, found in one pass over the body's keys: simdjson's
+// at_key() scans the keys again for every name, ~90 instructions a look-up, and a chat request
+// was looked up eight times. Each name's first occurrence counts, as at_key() finds it.
+enum class Key {
+  kModel,
+  kStream,
+  kStreamOptions,
+  kMaxTokens,
+  kMaxCompletionTokens,
+  kSeed,
+  kN,
+  kMessages,
+  kPrompt,
+  kInput,
+  kDimensions,
+  kEncodingFormat,
+};
+constexpr std::array<std::string_view, 12> kKeyNames = {
+    "model",    "stream", "stream_options", "max_tokens", "max_completion_tokens", "seed", "n",
+    "messages", "prompt", "input",          "dimensions", "encoding_format"};
+
+class TopFields {
+ public:
+  explicit TopFields(dom::object body) {
+    for (auto [key, value] : body) {
+      for (std::size_t i = 0; i < kKeyNames.size(); ++i) {
+        if (key != kKeyNames[i]) continue;
+        if ((found_ >> i & 1u) == 0) {
+          values_[i] = value;
+          found_ |= 1u << i;
+        }
+        break;
+      }
+    }
+  }
+  // The field's value, or null when the body has no such key.
+  const dom::element* find(Key key) const {
+    const auto i = static_cast<std::size_t>(key);
+    return (found_ >> i & 1u) != 0 ? &values_[i] : nullptr;
+  }
+  const char* name(Key key) const { return kKeyNames[static_cast<std::size_t>(key)].data(); }
+
+ private:
+  std::array<dom::element, kKeyNames.size()> values_{};
+  std::uint32_t found_ = 0;
+};
+
+// `found` (null: absent) as an integer of at least `min`; null and absent leave `out` alone.
+std::optional<RequestError> read_int(const dom::element* found, const char* key, std::int64_t min,
                                      std::optional<std::int64_t>& out) {
-  dom::element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+  if (found == nullptr || found->is_null()) return std::nullopt;
+  const dom::element e = *found;
   std::int64_t v = 0;
   if (e.is_int64()) {
     v = e.get_int64().value_unsafe();
@@ -142,22 +194,34 @@ std::optional<RequestError> read_int(dom::object& o, const char* key, std::int64
   return std::nullopt;
 }
 
-std::optional<RequestError> read_bool(dom::object& o, const char* key, bool& out) {
-  dom::element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+std::optional<RequestError> read_bool(const dom::element* found, const char* key, bool& out) {
+  if (found == nullptr || found->is_null()) return std::nullopt;
+  const dom::element e = *found;
   if (!e.is_bool()) return invalid(show(e) + " is not of type 'boolean' - '" + key + "'", key);
   out = e.get_bool().value_unsafe();
   return std::nullopt;
 }
 
-std::optional<RequestError> common_fields(dom::object& o, InspectedRequest& r) {
+// Reads `key` of `o` by at_key(), for objects read for one key.
+std::optional<RequestError> read_bool(dom::object o, const char* key, bool& out) {
   dom::element e;
-  if (o.at_key("model").get(e) == simdjson::SUCCESS && !e.is_null()) {
+  return read_bool(o.at_key(key).get(e) == simdjson::SUCCESS ? &e : nullptr, key, out);
+}
+
+std::optional<RequestError> read_int(const TopFields& o, Key key, std::int64_t min,
+                                     std::optional<std::int64_t>& out) {
+  return read_int(o.find(key), o.name(key), min, out);
+}
+
+std::optional<RequestError> common_fields(const TopFields& o, InspectedRequest& r) {
+  if (const auto* model = o.find(Key::kModel); model && !model->is_null()) {
+    const dom::element e = *model;
     if (!e.is_string()) return invalid(show(e) + " is not of type 'string' - 'model'", "model");
     r.model = std::string(e.get_string().value_unsafe());
   }
-  if (auto err = read_bool(o, "stream", r.stream)) return err;
-  if (o.at_key("stream_options").get(e) == simdjson::SUCCESS && !e.is_null()) {
+  if (auto err = read_bool(o.find(Key::kStream), "stream", r.stream)) return err;
+  if (const auto* options = o.find(Key::kStreamOptions); options && !options->is_null()) {
+    const dom::element e = *options;
     r.has_stream_options = true;
     if (!e.is_object()) {
       return invalid(show(e) + " is not of type 'object' - 'stream_options'", "stream_options");
@@ -173,9 +237,9 @@ std::optional<RequestError> common_fields(dom::object& o, InspectedRequest& r) {
     }
   }
   std::optional<std::int64_t> max_tokens;
-  if (auto err = read_int(o, "max_tokens", 1, max_tokens)) return err;
+  if (auto err = read_int(o, Key::kMaxTokens, 1, max_tokens)) return err;
   std::optional<std::int64_t> max_completion_tokens;
-  if (auto err = read_int(o, "max_completion_tokens", 1, max_completion_tokens)) return err;
+  if (auto err = read_int(o, Key::kMaxCompletionTokens, 1, max_completion_tokens)) return err;
   if (max_tokens && max_completion_tokens) {
     RequestError err = invalid(
         "max_tokens and max_completion_tokens cannot both be set. Please use "
@@ -185,9 +249,9 @@ std::optional<RequestError> common_fields(dom::object& o, InspectedRequest& r) {
     return err;
   }
   r.max_tokens = max_tokens ? max_tokens : max_completion_tokens;
-  if (auto err = read_int(o, "seed", INT64_MIN, r.seed)) return err;
+  if (auto err = read_int(o, Key::kSeed, INT64_MIN, r.seed)) return err;
   std::optional<std::int64_t> n;
-  if (auto err = read_int(o, "n", 1, n)) return err;
+  if (auto err = read_int(o, Key::kN, 1, n)) return err;
   if (n) {
     if (*n > 128)
       return invalid(std::to_string(*n) + " is greater than the maximum of 128 - 'n'", "n");
@@ -196,11 +260,10 @@ std::optional<RequestError> common_fields(dom::object& o, InspectedRequest& r) {
   return std::nullopt;
 }
 
-std::optional<RequestError> chat_fields(dom::object& o, InspectedRequest& r) {
-  dom::element messages;
-  if (o.at_key("messages").get(messages) != simdjson::SUCCESS) {
-    return invalid("'messages' is a required property", "messages");
-  }
+std::optional<RequestError> chat_fields(const TopFields& o, InspectedRequest& r) {
+  const dom::element* found = o.find(Key::kMessages);
+  if (found == nullptr) return invalid("'messages' is a required property", "messages");
+  const dom::element messages = *found;
   if (!messages.is_array()) {
     return invalid(show(messages) + " is not of type 'array' - 'messages'", "messages");
   }
@@ -208,29 +271,40 @@ std::optional<RequestError> chat_fields(dom::object& o, InspectedRequest& r) {
   if (arr.size() == 0) return invalid("[] is too short - 'messages'", "messages");
   std::size_t i = 0;
   for (dom::element m : arr) {
-    const std::string where = "messages." + std::to_string(i);
-    if (!m.is_object())
-      return invalid(show(m) + " is not of type 'object' - '" + where + "'", where);
-    dom::object mo = m.get_object().value_unsafe();
-    dom::element role;
-    if (mo.at_key("role").get(role) != simdjson::SUCCESS) {
-      return invalid("'role' is a required property - '" + where + "'", where + ".role");
+    // Where in the body, for an error's message only: "messages.<i>".
+    auto where = [i] { return "messages." + std::to_string(i); };
+    if (!m.is_object()) {
+      return invalid(show(m) + " is not of type 'object' - '" + where() + "'", where());
+    }
+    // Its role and content in one pass over its keys, each the first occurrence, as at_key().
+    std::optional<dom::element> role;
+    std::optional<dom::element> content;
+    // Named: a range-for over get_object().value_unsafe() would iterate a destroyed temporary.
+    const dom::object fields = m.get_object().value_unsafe();
+    for (auto [key, value] : fields) {
+      if (!role && key == "role") {
+        role = value;
+      } else if (!content && key == "content") {
+        content = value;
+      }
+    }
+    if (!role) {
+      return invalid("'role' is a required property - '" + where() + "'", where() + ".role");
     }
     std::string_view rv;
-    if (!role.is_string() || (rv = role.get_string().value_unsafe(),
-                              rv != "system" && rv != "user" && rv != "assistant" && rv != "tool" &&
-                                  rv != "function" && rv != "developer")) {
-      return invalid(show(role) +
+    if (!role->is_string() || (rv = role->get_string().value_unsafe(),
+                               rv != "system" && rv != "user" && rv != "assistant" &&
+                                   rv != "tool" && rv != "function" && rv != "developer")) {
+      return invalid(show(*role) +
                          " is not one of ['system', 'assistant', 'user', 'function', 'tool', "
                          "'developer'] - '" +
-                         where + ".role'",
-                     where + ".role");
+                         where() + ".role'",
+                     where() + ".role");
     }
-    dom::element content;
-    if (mo.at_key("content").get(content) == simdjson::SUCCESS && !content.is_null() &&
-        !content.is_string() && !content.is_array()) {
-      return invalid(show(content) + " is not of type 'string', 'array' - '" + where + ".content'",
-                     where + ".content");
+    if (content && !content->is_null() && !content->is_string() && !content->is_array()) {
+      return invalid(
+          show(*content) + " is not of type 'string', 'array' - '" + where() + ".content'",
+          where() + ".content");
     }
     ++i;
   }
@@ -238,12 +312,14 @@ std::optional<RequestError> chat_fields(dom::object& o, InspectedRequest& r) {
   return std::nullopt;
 }
 
-std::optional<RequestError> string_or_list(dom::object& o, const char* key, InspectedRequest& r,
+std::optional<RequestError> string_or_list(const TopFields& o, Key field, InspectedRequest& r,
                                            bool allow_tokens) {
-  dom::element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) {
+  const char* key = o.name(field);
+  const dom::element* found = o.find(field);
+  if (found == nullptr || found->is_null()) {
     return invalid(std::string("'") + key + "' is a required property", key);
   }
+  const dom::element e = *found;
   auto bad = [&] {
     return invalid(show(e) + " is not valid under any of the given schemas - '" + key + "'", key);
   };
@@ -288,8 +364,8 @@ std::optional<RequestError> string_or_list(dom::object& o, const char* key, Insp
   return std::nullopt;
 }
 
-std::optional<RequestError> embedding_fields(dom::object& o, InspectedRequest& r) {
-  if (auto err = string_or_list(o, "input", r, true)) return err;
+std::optional<RequestError> embedding_fields(const TopFields& o, InspectedRequest& r) {
+  if (auto err = string_or_list(o, Key::kInput, r, true)) return err;
   for (const auto& t : r.texts) {
     if (t.empty()) {
       return invalid(
@@ -299,10 +375,10 @@ std::optional<RequestError> embedding_fields(dom::object& o, InspectedRequest& r
     }
   }
   std::optional<std::int64_t> dims;
-  if (auto err = read_int(o, "dimensions", 1, dims)) return err;
+  if (auto err = read_int(o, Key::kDimensions, 1, dims)) return err;
   if (dims) r.dimensions = static_cast<int>(std::min<std::int64_t>(*dims, 1'000'000));
-  dom::element e;
-  if (o.at_key("encoding_format").get(e) == simdjson::SUCCESS && !e.is_null()) {
+  if (const auto* format = o.find(Key::kEncodingFormat); format && !format->is_null()) {
+    const dom::element e = *format;
     std::string_view f;
     if (!e.is_string() || (f = e.get_string().value_unsafe(), f != "float" && f != "base64")) {
       return invalid(show(e) + " is not one of ['float', 'base64'] - 'encoding_format'",
@@ -335,7 +411,7 @@ std::variant<InspectedRequest, RequestError> inspect_request(Operation op, std::
   if (!root.is_object()) {
     return invalid(show(root) + " is not of type 'object'");
   }
-  dom::object o = root.get_object().value_unsafe();
+  const TopFields o(root.get_object().value_unsafe());
   InspectedRequest r;
   if (auto err = common_fields(o, r)) return *err;
   std::optional<RequestError> err;
@@ -344,7 +420,7 @@ std::variant<InspectedRequest, RequestError> inspect_request(Operation op, std::
       err = chat_fields(o, r);
       break;
     case Operation::kCompletions:
-      err = string_or_list(o, "prompt", r, false);
+      err = string_or_list(o, Key::kPrompt, r, false);
       break;
     case Operation::kEmbeddings:
       err = embedding_fields(o, r);

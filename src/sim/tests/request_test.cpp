@@ -115,6 +115,24 @@ TEST(Request, ValidationMessagesFollowTheService) {
   EXPECT_EQ(e.code, "invalid_value");
 }
 
+// A key given twice counts at its first occurrence (simdjson's look-up by name), at the top and
+// in a message; a later occurrence is neither read nor checked. Errors name the message's index.
+TEST(Request, TheFirstOfARepeatedKeyCounts) {
+  auto r = ok_of(kChat, R"({"max_tokens":5,"messages":[{"role":"user","role":7,"content":"hi",)"
+                        R"("content":{}}],"max_tokens":"x","messages":3,"n":2,"n":0})");
+  EXPECT_EQ(r.max_tokens, 5);
+  EXPECT_EQ(r.n, 2);
+  EXPECT_EQ(error_of(kChat, R"({"max_tokens":"x","max_tokens":5,"messages":[]})").param,
+            "max_tokens");
+  auto bad_role = error_of(
+      kChat, R"({"messages":[{"role":"user"},{"content":"a","role":"robot","role":"user"}]})");
+  EXPECT_EQ(bad_role.param, "messages.1.role");
+  EXPECT_NE(bad_role.message.find("'robot' is not one of"), std::string::npos) << bad_role.message;
+  auto bad_content = error_of(kChat, R"({"messages":[{"role":"user","content":5,"content":"a"}]})");
+  EXPECT_EQ(bad_content.param, "messages.0.content");
+  EXPECT_EQ(error_of(Operation::kEmbeddings, R"({"input":null,"input":"a"})").param, "input");
+}
+
 TEST(Request, EmbeddingInputs) {
   auto r = ok_of(Operation::kEmbeddings,
                  R"({"input":["a b","c"],"dimensions":64,"encoding_format":"base64"})");
