@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sluice load vs wrk against the same nginx endpoint, in one run.
 #
-#   bench/load/run.sh [DURATION_SECONDS]
+#   bench/load/run.sh [DURATION_SECONDS]   (default 6; ROUNDS, default 3)
 #
 # 1. Throughput per core: nginx (one worker, pinned to CPU 0) answers "ok"; wrk and then
 #    `sluice load` (one thread each, pinned to CPU 1, 64 keep-alive connections / VUs) hammer it for
@@ -12,10 +12,10 @@
 #    keep-alive connection most of the time) against 10 VUs; (peak RSS difference) / 9,990.
 #
 # Prints grep-able lines:
-#   load: req/s sluice=X wrk=Y ratio=Z          (per core)
+#   load: req/s sluice=X wrk=Y ratio=Z          (per core, medians of the rounds)
 #   load: memory per VU = N KiB
 set -euo pipefail
-duration="${1:-10}"
+duration="${1:-6}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 sluice="${SLUICE:-$root/build/sluice}"
 for tool in nginx wrk taskset python3; do
@@ -80,12 +80,11 @@ sys.stderr.write(p.stdout)
 PY
 }
 
-# --- wrk -------------------------------------------------------------------------------------------
-wrk_out="$work/wrk.txt"
-read -r wrk_cpu _ < <(measure wrk -t1 -c64 -d"${duration}s" --latency "$url" 2>"$wrk_out")
-wrk_requests="$(awk '/requests in/ {print $1}' "$wrk_out")"
-
-# --- sluice load ------------------------------------------------------------------------------------
+# --- wrk and sluice load, in rounds ----------------------------------------------------------------
+# This machine's speed moves by a third within a minute (one run read 1.02, the next 0.77, the same
+# binary): each round measures both tools back to back, the order turning each round, and the
+# figures printed are the medians of the rounds' ratios and of each tool's rounds.
+rounds="${ROUNDS:-3}"
 cat >"$work/plain.yaml" <<YAML
 testId: bench-plain
 target: {endpoint: "$url", path: /, timeout: 10s}
@@ -93,20 +92,46 @@ request: {method: GET, body: "", response: plain, label: get}
 autoStop: disable
 load: {virtualUsers: 64, duration: ${duration}s}
 YAML
-read -r sluice_cpu _ < <(measure "$sluice" load run "$work/plain.yaml" --threads 1 --quiet --out "$work/out-plain" 2>/dev/null)
-sluice_requests="$(python3 -c "import json,sys; print(json.load(open('$work/out-plain/results.json'))['summary']['requests'])")"
-sluice_errors="$(python3 -c "import json,sys; print(json.load(open('$work/out-plain/results.json'))['summary']['errors'])")"
-jtl_lines="$(($(wc -l <"$work/out-plain/results.jtl") - 1))"
+run_wrk() {  # prints "<requests> <cpu_seconds>"
+  local out="$work/wrk.txt" cpu
+  read -r cpu _ < <(measure wrk -t1 -c64 -d"${duration}s" --latency "$url" 2>"$out")
+  echo "$(awk '/requests in/ {print $1}' "$out") $cpu"
+}
+run_sluice() {  # prints "<requests> <cpu_seconds> <errors> <jtl_lines>"
+  local cpu
+  rm -rf "$work/out-plain"
+  read -r cpu _ < <(measure "$sluice" load run "$work/plain.yaml" --threads 1 --quiet --out "$work/out-plain" 2>/dev/null)
+  python3 - "$work/out-plain" "$cpu" <<'PY'
+import json, sys
+summary = json.load(open(sys.argv[1] + "/results.json"))["summary"]
+with open(sys.argv[1] + "/results.jtl") as jtl:
+    lines = sum(1 for _ in jtl) - 1
+print(summary["requests"], sys.argv[2], summary["errors"], lines)
+PY
+}
+: >"$work/rounds"
+for round in $(seq 1 "$rounds"); do
+  if [ $((round % 2)) = 1 ]; then
+    read -r wr wc < <(run_wrk); read -r sr sc se jl < <(run_sluice)
+  else
+    read -r sr sc se jl < <(run_sluice); read -r wr wc < <(run_wrk)
+  fi
+  echo "$wr $wc $sr $sc $se $jl" >>"$work/rounds"
+done
 
-python3 - "$wrk_requests" "$wrk_cpu" "$sluice_requests" "$sluice_cpu" "$duration" "$sluice_errors" "$jtl_lines" <<'PY'
-import sys
-wr, wc, sr, sc, d, se, jl = (float(x) for x in sys.argv[1:])
-w = wr / wc
-s = sr / sc
-print(f"wrk:    {wr:.0f} requests in {d:.0f}s, {wc:.2f} CPU s -> {w:.0f} req/s per core ({wr/d:.0f} req/s)")
-print(f"sluice: {sr:.0f} requests in {d:.0f}s, {sc:.2f} CPU s -> {s:.0f} req/s per core ({sr/d:.0f} req/s), "
-      f"{se:.0f} errors, {jl:.0f} JTL lines")
-print(f"load: req/s sluice={s:.0f} wrk={w:.0f} ratio={s / w:.2f}")
+python3 - "$duration" "$work/rounds" <<'PY'
+import statistics, sys
+d = float(sys.argv[1])
+rows = [[float(x) for x in line.split()] for line in open(sys.argv[2])]
+for i, (wr, wc, sr, sc, se, jl) in enumerate(rows, 1):
+    print(f"round {i}: wrk {wr:.0f} requests, {wc:.2f} CPU s -> {wr/wc:.0f} req/s per core; "
+          f"sluice {sr:.0f} requests, {sc:.2f} CPU s -> {sr/sc:.0f} req/s per core, "
+          f"{se:.0f} errors, {jl:.0f} JTL lines (every sample: {'yes' if jl == sr else 'NO'})")
+w = statistics.median(wr / wc for wr, wc, *_ in rows)
+s = statistics.median(sr / sc for _, _, sr, sc, *_ in rows)
+ratio = statistics.median((sr / sc) / (wr / wc) for wr, wc, sr, sc, *_ in rows)
+print(f"load: req/s sluice={s:.0f} wrk={w:.0f} ratio={ratio:.2f} (per core; medians of {len(rows)} rounds, "
+      f"the ratio paired within each; {d:.0f} s each)")
 PY
 
 # --- memory per VU -------------------------------------------------------------------------------------
