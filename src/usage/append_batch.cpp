@@ -12,14 +12,24 @@ AppendBatch::Added AppendBatch::add(UsageRecord&& record) noexcept {
     return {};  // ticket 0: written at once
   }
   const bool opened = records_.empty();
+  try {
+    records_.push_back(std::move(record));
+  } catch (...) {  // std::bad_alloc: append it on its own (which counts a failure)
+    log_->append(std::move(record));
+    return {};
+  }
+  return add_line_locked(opened);
+}
+
+AppendBatch::Added AppendBatch::add_line_locked(bool opened) noexcept {
   const std::size_t size_before = lines_.size();
   try {
-    append_record_line(lines_, record);
+    append_record_line(lines_, records_.back());
     line_ends_.push_back(lines_.size());
-    records_.push_back(std::move(record));
   } catch (...) {  // std::bad_alloc: undo, and append on its own (which counts the failure)
-    lines_.resize(size_before);
-    if (line_ends_.size() > records_.size()) line_ends_.pop_back();
+    lines_.resize(size_before);  // line_ends_ has no entry for it yet
+    UsageRecord record = std::move(records_.back());
+    records_.pop_back();
     log_->append(std::move(record));
     return {};
   }

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <stdexcept>
 #include <thread>
 
 #include "sluice/usage/shipper.hpp"
@@ -172,6 +173,36 @@ TEST(AppendBatch, WritesWhatWasAddedOnFlushAndTheLogClosesItWithWhatIsLeft) {
   std::int64_t tokens = 0;
   EXPECT_EQ(requests_in(db, &tokens), 3);
   EXPECT_EQ(tokens, 7);
+}
+
+// A record made in place (add_made, as the usage policy adds its records) is written and shipped as
+// one added whole; a fill that throws leaves the batch as it was, and the caller gets the
+// exception.
+TEST(AppendBatch, ARecordMadeInPlaceShipsAsOneAddedWhole) {
+  TempDir dir;
+  auto db = (dir.path() / "usage.db").string();
+  {
+    UsageLog log({.journal = {.directory = dir.path() / "journal"},
+                  .shipper = {.store_url = db, .interval = std::chrono::hours(1)}});
+    auto batch = log.batch_of_this_thread();
+    const auto made = batch->add_made([](UsageRecord& r) { r = record("m", 5); });
+    EXPECT_TRUE(made.opened);
+    EXPECT_THROW(batch->add_made([](UsageRecord& r) {
+      r.request_id = "half-made";
+      throw std::runtime_error("cannot build the record");
+    }),
+                 std::runtime_error);
+    EXPECT_EQ(batch->size(), 1u) << "the half-made record is not kept";
+    const auto after = batch->add(record("n", 6));
+    EXPECT_EQ(after.ticket, made.ticket);
+    EXPECT_FALSE(after.opened);
+    batch->flush();
+    EXPECT_TRUE(batch->written(made.ticket));
+    EXPECT_EQ(log.journal().stats().appended.load(), 2u);
+  }
+  std::int64_t tokens = 0;
+  EXPECT_EQ(requests_in(db, &tokens), 2);
+  EXPECT_EQ(tokens, 11);
 }
 
 }  // namespace

@@ -63,8 +63,13 @@ void contribute_metrics(SharedJournal& shared, usage::MetricRegistry& registry) 
 
 }  // namespace
 
-usage::UsageRecord make_usage_record(const RequestContext& c) {
-  usage::UsageRecord r;
+usage::UsageRecord make_usage_record(const RequestContext& context) {
+  usage::UsageRecord record;
+  fill_usage_record(context, record);
+  return record;
+}
+
+void fill_usage_record(const RequestContext& c, usage::UsageRecord& r) {
   auto now = Clock::now();
   auto received = c.received_at == Clock::time_point{} ? now : c.received_at;
   r.request_id = c.request_id;
@@ -97,7 +102,6 @@ usage::UsageRecord make_usage_record(const RequestContext& c) {
   r.tokens_saved = c.cache.tokens_saved;
   r.similarity_ppm = static_cast<std::int64_t>(std::lround(c.cache.similarity * 1e6));
   r.purpose = c.purpose;
-  return r;
 }
 
 UsagePolicy::UsagePolicy(std::shared_ptr<usage::UsageLog> log, std::shared_ptr<void> keep_alive,
@@ -105,11 +109,13 @@ UsagePolicy::UsagePolicy(std::shared_ptr<usage::UsageLog> log, std::shared_ptr<v
     : log_(std::move(log)), keep_alive_(std::move(keep_alive)), traffic_(std::move(traffic)) {}
 
 void UsagePolicy::append(const RequestContext& context) {
-  log_->append(record(context));  // moved, not copied: ~400 instructions of string copies
+  usage::UsageRecord record;
+  fill(context, record);
+  log_->append(std::move(record));  // moved, not copied: ~400 instructions of string copies
 }
 
-usage::UsageRecord UsagePolicy::record(const RequestContext& context) {
-  auto record = make_usage_record(context);
+void UsagePolicy::fill(const RequestContext& context, usage::UsageRecord& record) {
+  fill_usage_record(context, record);
   if (traffic_) {
     // The console's per-minute counts, from the same record, so its charts agree with the store.
     console::TrafficSample sample{.epoch_minute = record.completed_at_us / 60'000'000,
@@ -126,7 +132,6 @@ usage::UsageRecord UsagePolicy::record(const RequestContext& context) {
     }
     traffic_->record(sample);
   }
-  return record;
 }
 
 void UsagePolicy::on_response_end(RequestContext& context, std::string_view) {
@@ -138,7 +143,8 @@ void UsagePolicy::on_response_end(RequestContext& context, std::string_view) {
   // posted behind the handlers ready now (whose responses join the batch); the pipeline sends the
   // response once it is written.
   auto batch = log_->batch_of_this_thread();
-  const auto [ticket, opened] = batch->add(record(context));
+  const auto [ticket, opened] =
+      batch->add_made([&](usage::UsageRecord& record) { fill(context, record); });
   if (opened) http::asio::post(context.exchange.executor(), [batch] { batch->flush(); });
   context.response_end_ticket = ticket;
   context.response_end_write = std::move(batch);

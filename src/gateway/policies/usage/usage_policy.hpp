@@ -33,6 +33,8 @@ namespace sluice::gateway {
 
 // Builds the record of `context` as it stands (completed_at = now). Any thread.
 usage::UsageRecord make_usage_record(const RequestContext& context);
+// The same, written into `record` (a new one: its fields are assigned, not cleared first).
+void fill_usage_record(const RequestContext& context, usage::UsageRecord& record);
 
 class UsagePolicy final : public Policy {
  public:
@@ -51,8 +53,8 @@ class UsagePolicy final : public Policy {
 
  private:
   void append(const RequestContext& context);
-  // The record of `context`, counted in the console's traffic ring.
-  usage::UsageRecord record(const RequestContext& context);
+  // The record of `context` written into `record`, and counted in the console's traffic ring.
+  void fill(const RequestContext& context, usage::UsageRecord& record);
 
   std::shared_ptr<usage::UsageLog> log_;
   std::shared_ptr<void> keep_alive_;  // the journal's metric contributions
