@@ -24,6 +24,10 @@ std::int64_t estimate_prompt_tokens(std::string_view body, Operation operation,
   return static_cast<std::int64_t>(encoding.count(body));
 }
 
+namespace {
+constexpr std::size_t kKeptUnescapedBytes = 256 << 10;
+}  // namespace
+
 std::int64_t estimate_scanned_chat_prompt_tokens(const ScannedChatPrompt& prompt,
                                                  std::string_view model) {
   const auto& encoding = tokenizer::encoding_for_model_or(model, tokenizer::o200k_base());
@@ -50,8 +54,10 @@ std::int64_t estimate_scanned_chat_prompt_tokens(const ScannedChatPrompt& prompt
   plain.messages = prompt.messages;
   plain.names = prompt.names;
   plain.function_messages = prompt.function_messages;
-  return static_cast<std::int64_t>(
-      tokenizer::count_plain_chat_prompt(plain, encoding, model).prompt_tokens);
+  const auto count = tokenizer::count_plain_chat_prompt(plain, encoding, model).prompt_tokens;
+  // A worker keeps the buffer for the next prompt, but not the room of one huge prompt for good.
+  if (unescaped.capacity() > kKeptUnescapedBytes) std::string().swap(unescaped);
+  return static_cast<std::int64_t>(count);
 }
 
 std::int64_t estimate_completion_tokens(std::string_view text, std::string_view model) {

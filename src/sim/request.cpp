@@ -141,6 +141,8 @@ enum class Key {
 constexpr std::array<std::string_view, 12> kKeyNames = {
     "model",    "stream", "stream_options", "max_tokens", "max_completion_tokens", "seed", "n",
     "messages", "prompt", "input",          "dimensions", "encoding_format"};
+static_assert(kKeyNames.size() == static_cast<std::size_t>(Key::kEncodingFormat) + 1,
+              "a name for every Key, in its order");
 
 class TopFields {
  public:

@@ -63,12 +63,6 @@ void contribute_metrics(SharedJournal& shared, usage::MetricRegistry& registry) 
 
 }  // namespace
 
-usage::UsageRecord make_usage_record(const RequestContext& context) {
-  usage::UsageRecord record;
-  fill_usage_record(context, record);
-  return record;
-}
-
 void fill_usage_record(const RequestContext& c, usage::UsageRecord& r) {
   auto now = Clock::now();
   auto received = c.received_at == Clock::time_point{} ? now : c.received_at;

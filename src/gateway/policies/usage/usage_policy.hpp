@@ -31,9 +31,8 @@
 
 namespace sluice::gateway {
 
-// Builds the record of `context` as it stands (completed_at = now). Any thread.
-usage::UsageRecord make_usage_record(const RequestContext& context);
-// The same, written into `record` (a new one: its fields are assigned, not cleared first).
+// Writes the record of `context` as it stands (completed_at = now) into `record`, a new one (its
+// fields are assigned, not cleared first). Any thread.
 void fill_usage_record(const RequestContext& context, usage::UsageRecord& record);
 
 class UsagePolicy final : public Policy {
