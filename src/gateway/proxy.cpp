@@ -387,11 +387,9 @@ http::Task<void> Transaction::pipeline() {
   if (context_.target.style != ApiStyle::kUnknown &&
       context_.target.operation != Operation::kOther &&
       request_.method() == http::bhttp::verb::post) {
-    body_error = settings.parse_request_document
-                     ? inspect_request_body_to_count(
-                           request_.body(), worker_.json, context_.body,
-                           context_.target.operation == Operation::kChatCompletions)
-                     : inspect_request_body(request_.body(), worker_.json, context_.body);
+    body_error = inspect_request_body(request_.body(), worker_.json, context_.body,
+                                      settings.parse_request_document &&
+                                          context_.target.operation == Operation::kChatCompletions);
   }
   context_.deployment =
       context_.target.style == ApiStyle::kAzure ? context_.target.deployment : context_.body.model;

@@ -8,17 +8,12 @@
 namespace sluice::gateway {
 
 std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
-                                                RequestBodyInfo& info) {
-  if (scan_request_body(body, info)) return std::nullopt;
-  return inspect_request_body_by_dom(body, scratch, info);
-}
-
-std::optional<std::string> inspect_request_body_to_count(std::string_view body,
-                                                         JsonScratch& scratch,
-                                                         RequestBodyInfo& info, bool chat) {
-  // A chat body whose prompt the scan could not gather is parsed whole; other operations' prompts
-  // are counted from the body's bytes (usage_estimation.hpp), so the scan is enough for them.
-  if (scan_request_body(body, info, chat) && (!chat || info.prompt.plain)) return std::nullopt;
+                                                RequestBodyInfo& info, bool gather_chat_prompt) {
+  // A chat prompt the scan could not gather is read from the document the DOM parser keeps.
+  if (scan_request_body(body, info, gather_chat_prompt) &&
+      (!gather_chat_prompt || info.prompt.plain)) {
+    return std::nullopt;
+  }
   return inspect_request_body_by_dom(body, scratch, info);
 }
 

@@ -12,22 +12,18 @@ namespace sluice::gateway {
 // Reads model, stream, stream_options.include_usage and max_tokens from a request body.
 // Returns an error message for a body that is not a JSON object (the caller answers 400). Read by
 // scan_request_body() (request_body_scan.hpp) when it can decide, else by simdjson's DOM parser.
+// With `gather_chat_prompt` (a chat completion's body, and a policy counts its prompt:
+// GatewaySettings::parse_request_document), the scan also gathers the prompt (info.prompt), and a
+// body whose prompt it cannot gather is read by the DOM parser, the document kept for the count.
 std::optional<std::string> inspect_request_body(std::string_view body, JsonScratch& scratch,
-                                                RequestBodyInfo& info);
+                                                RequestBodyInfo& info,
+                                                bool gather_chat_prompt = false);
 // The same through simdjson's DOM parser only, the document kept in `scratch`: what the gateway
 // uses when a policy reads more of the body than the scan gathers (a chat prompt with content
 // parts or tools, for the token limit's count), so that the body is parsed once; and the
 // reference scan_request_body() is tested against.
 std::optional<std::string> inspect_request_body_by_dom(std::string_view body, JsonScratch& scratch,
                                                        RequestBodyInfo& info);
-
-// For a policy that counts the prompt (GatewaySettings::parse_request_document, the token limit):
-// inspect_request_body(), with a chat body's prompt gathered by the scan (info.prompt) when it can
-// be, and read through simdjson's DOM parser, the document kept, when it cannot (`chat`: the body
-// is a chat completion's).
-std::optional<std::string> inspect_request_body_to_count(std::string_view body,
-                                                         JsonScratch& scratch,
-                                                         RequestBodyInfo& info, bool chat);
 
 struct BodyRewrite {
   bool add_include_usage = false;  // set stream_options.include_usage = true

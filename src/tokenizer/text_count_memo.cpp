@@ -36,12 +36,11 @@ std::size_t TextCountMemo::count(const Encoding& encoding, std::string_view text
   // What the slots hold is counted by their strings' capacity, and a replaced text's room is given
   // back (a fresh string, not assign(), which would keep a 256 KiB buffer under a short text):
   // otherwise every slot could come to hold the largest text it ever had.
-  const std::size_t kept_after = kept_bytes_ - slot.held + text.size();
+  const std::size_t kept_after = kept_bytes_ - held(slot) + text.size();
   if (kept_after <= kMaxKeptBytes) {
-    std::string fresh(text);
-    kept_bytes_ = kept_bytes_ - slot.held + fresh.capacity();
-    slot.held = fresh.capacity();
-    slot.text = std::move(fresh);
+    kept_bytes_ -= held(slot);
+    slot.text = std::string(text);
+    kept_bytes_ += held(slot);
     slot.encoding = &encoding;
     slot.hash = hash;
     slot.count = count;

@@ -4,23 +4,6 @@
 
 namespace sluice::usage {
 
-AppendBatch::Added AppendBatch::add(UsageRecord&& record) noexcept {
-  std::lock_guard lock(mutex_);
-  if (log_ == nullptr) [[unlikely]] {
-    // Closed, so the log is gone: unreachable, since a policy that adds records holds its log
-    // and UsageLog::batch_of_this_thread() never hands out a closed batch. Nowhere to put it.
-    return {};  // ticket 0: written at once
-  }
-  const bool opened = records_.empty();
-  try {
-    records_.push_back(std::move(record));
-  } catch (...) {  // std::bad_alloc: append it on its own (which counts a failure)
-    log_->append(std::move(record));
-    return {};
-  }
-  return add_line_locked(opened);
-}
-
 AppendBatch::Added AppendBatch::add_line_locked(bool opened) noexcept {
   const std::size_t size_before = lines_.size();
   try {

@@ -129,7 +129,7 @@ struct GatewaySettings {
   std::vector<PolicyPtr> global_policies;  // top-level `policies:`, sorted by phase order
   // Some policy reads the request body's document (Policy::reads_request_document): a chat body's
   // prompt is gathered by the scan where it can be, and bodies are otherwise parsed by simdjson's
-  // DOM parser (request_body.hpp, inspect_request_body_to_count).
+  // DOM parser (request_body.hpp, inspect_request_body).
   bool parse_request_document = false;
   UnknownRoutes unknown_routes = UnknownRoutes::kReject;
   std::string default_pool;  // for unknown_routes: pass

@@ -49,8 +49,11 @@ class TextCountMemo {
     std::uint64_t hash = 0;
     std::size_t count = 0;
     std::string text;
-    std::size_t held = 0;  // text's capacity, as counted in kept_bytes_ (0 while empty)
   };
+  // What a slot's text holds, as counted in kept_bytes_: its string's capacity (0 while empty).
+  static std::size_t held(const Slot& slot) noexcept {
+    return slot.text.empty() ? 0 : slot.text.capacity();
+  }
 
   std::unique_ptr<Slot[]> slots_;
   std::unique_ptr<bool[]> first_is_older_;  // per set: which of its two slots to replace next

@@ -11,7 +11,7 @@
 // written, so records stay durable before the response completes. The gateway posts the flush to
 // the worker's event loop, behind the handlers already ready, whose responses join the batch:
 //
-//   auto [ticket, opened] = batch.add(std::move(record));
+//   auto [ticket, opened] = batch.add([&](UsageRecord& record) { /* fill it in */ });
 //   if (opened) post(executor, [batch] { batch->flush(); });
 //   while (!batch.written(ticket)) co_await post(executor);   // then send the response
 //
@@ -40,15 +40,13 @@ class AppendBatch {
     std::uint64_t ticket = 0;
     bool opened = false;  // the first record since the last flush: the caller arranges the next
   };
-  // Adds `record` to the next flush. A record whose line cannot be built (out of memory) is
-  // appended at once instead (ticket 0: written).
-  Added add(UsageRecord&& record) noexcept;
-  // The same for the record `fill(record)` writes into a record made where the batch keeps it:
-  // built and then moved in, a record's fifteen strings were moved twice (~430 instructions a
-  // move). An exception from `fill` (or from making room) leaves the batch as it was and
-  // propagates, as one from building the record for add() would.
+  // Adds to the next flush the record `fill(record)` writes into a new record made where the
+  // batch keeps it (built elsewhere and moved in, a record's fifteen strings were moved twice,
+  // ~430 instructions a move). An exception from `fill` (or from making room) leaves the batch
+  // as it was and propagates. A record whose line cannot be built (out of memory) is appended at
+  // once instead (ticket 0: written).
   template <class Fill>
-  Added add_made(Fill&& fill);
+  Added add(Fill&& fill);
   // Writes every record added since the last flush with one journal write.
   void flush() noexcept;
   bool written(std::uint64_t ticket) const noexcept {
@@ -57,7 +55,7 @@ class AppendBatch {
   // Records added and not yet flushed.
   std::size_t size() const;
 
-  // The log is shutting down: flushes what is left, and any later add() appends at once.
+  // The log is shutting down: flushes what is left; a later add() keeps nothing (see add()).
   void close() noexcept;
 
  private:
@@ -76,10 +74,12 @@ class AppendBatch {
 };
 
 template <class Fill>
-AppendBatch::Added AppendBatch::add_made(Fill&& fill) {
+AppendBatch::Added AppendBatch::add(Fill&& fill) {
   std::lock_guard lock(mutex_);
   if (log_ == nullptr) [[unlikely]] {
-    return {};  // unreachable: see add()
+    // Closed, so the log is gone: unreachable, since a policy that adds records holds its log
+    // and UsageLog::batch_of_this_thread() never hands out a closed batch. Nowhere to put it.
+    return {};  // ticket 0: written at once
   }
   const bool opened = records_.empty();
   UsageRecord& record = records_.emplace_back();

@@ -32,6 +32,11 @@ struct Lines {
   }
 };
 
+// What AppendBatch::add() takes: a fill that makes the test record `record(id, tokens)`.
+auto made(std::string id, std::int64_t tokens) {
+  return [id = std::move(id), tokens](UsageRecord& r) { r = record(id, tokens); };
+}
+
 // Records in the store at `url`; `tokens`, when given, receives their total tokens.
 std::int64_t requests_in(const std::string& url, std::int64_t* tokens = nullptr) {
   std::int64_t requests = 0;
@@ -145,8 +150,8 @@ TEST(AppendBatch, WritesWhatWasAddedOnFlushAndTheLogClosesItWithWhatIsLeft) {
     std::thread([&] { other = log.batch_of_this_thread(); }).join();
     EXPECT_NE(other, batch);
 
-    const auto [first, opened_first] = batch->add(record("a", 1));
-    const auto [second, opened_second] = batch->add(record("b", 2));
+    const auto [first, opened_first] = batch->add(made("a", 1));
+    const auto [second, opened_second] = batch->add(made("b", 2));
     EXPECT_EQ(first, second) << "records added before a flush share it";
     EXPECT_FALSE(batch->written(first));
     EXPECT_EQ(batch->size(), 2u);
@@ -162,7 +167,7 @@ TEST(AppendBatch, WritesWhatWasAddedOnFlushAndTheLogClosesItWithWhatIsLeft) {
     batch->flush();  // an empty flush writes nothing
     EXPECT_EQ(log.journal().stats().appended.load(), 2u);
 
-    const auto last = batch->add(record("c", 4));
+    const auto last = batch->add(made("c", 4));
     last_ticket = last.ticket;
     EXPECT_TRUE(last.opened) << "the next batch needs its own flush";
     EXPECT_GT(last_ticket, first);
@@ -175,7 +180,7 @@ TEST(AppendBatch, WritesWhatWasAddedOnFlushAndTheLogClosesItWithWhatIsLeft) {
   EXPECT_EQ(tokens, 7);
 }
 
-// A record made in place (add_made, as the usage policy adds its records) is written and shipped as
+// A record made in place (as AppendBatch::add makes every record) is written and shipped as
 // one added whole; a fill that throws leaves the batch as it was, and the caller gets the
 // exception.
 TEST(AppendBatch, ARecordMadeInPlaceShipsAsOneAddedWhole) {
@@ -185,19 +190,19 @@ TEST(AppendBatch, ARecordMadeInPlaceShipsAsOneAddedWhole) {
     UsageLog log({.journal = {.directory = dir.path() / "journal"},
                   .shipper = {.store_url = db, .interval = std::chrono::hours(1)}});
     auto batch = log.batch_of_this_thread();
-    const auto made = batch->add_made([](UsageRecord& r) { r = record("m", 5); });
-    EXPECT_TRUE(made.opened);
-    EXPECT_THROW(batch->add_made([](UsageRecord& r) {
+    const auto in_place = batch->add(made("m", 5));
+    EXPECT_TRUE(in_place.opened);
+    EXPECT_THROW(batch->add([](UsageRecord& r) {
       r.request_id = "half-made";
       throw std::runtime_error("cannot build the record");
     }),
                  std::runtime_error);
     EXPECT_EQ(batch->size(), 1u) << "the half-made record is not kept";
-    const auto after = batch->add(record("n", 6));
-    EXPECT_EQ(after.ticket, made.ticket);
+    const auto after = batch->add(made("n", 6));
+    EXPECT_EQ(after.ticket, in_place.ticket);
     EXPECT_FALSE(after.opened);
     batch->flush();
-    EXPECT_TRUE(batch->written(made.ticket));
+    EXPECT_TRUE(batch->written(in_place.ticket));
     EXPECT_EQ(log.journal().stats().appended.load(), 2u);
   }
   std::int64_t tokens = 0;

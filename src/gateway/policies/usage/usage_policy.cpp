@@ -138,7 +138,7 @@ void UsagePolicy::on_response_end(RequestContext& context, std::string_view) {
   // response once it is written.
   auto batch = log_->batch_of_this_thread();
   const auto [ticket, opened] =
-      batch->add_made([&](usage::UsageRecord& record) { fill(context, record); });
+      batch->add([&](usage::UsageRecord& record) { fill(context, record); });
   if (opened) http::asio::post(context.exchange.executor(), [batch] { batch->flush(); });
   context.response_end_ticket = ticket;
   context.response_end_write = std::move(batch);
