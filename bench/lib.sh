@@ -82,8 +82,10 @@ wrk.headers["$3"] = "$4"
 LUA
 }
 
-cpu_seconds() {  # pid → user + system CPU seconds it has used so far
-  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
+cpu_seconds() {  # pid... → user + system CPU seconds they have used so far, summed
+  local pid stats=()
+  for pid in "$@"; do stats+=("/proc/$pid/stat"); done
+  awk -v hz="$(getconf CLK_TCK)" '{s += $14 + $15} END{print s / hz}' "${stats[@]}"
 }
 
 free_port() {
@@ -175,11 +177,13 @@ start_gateway() {  # name extra-yaml
   gateway_url[$1]="http://127.0.0.1:$port"
 }
 
-wrk_measure() {  # name url [pid]
+wrk_measure() {  # name url [pids, space-separated: their CPU is summed]
   local out="$work/wrk-$1.out" before=0 after=0 rps p50 errors requests
-  [ -n "${3:-}" ] && before="$(cpu_seconds "$3")"
+  # shellcheck disable=SC2086 # the pids are words
+  [ -n "${3:-}" ] && before="$(cpu_seconds $3)"
   ${wrk_cpu:+taskset -c "$wrk_cpu"} wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "$2" >"$out" 2>&1 || true
-  [ -n "${3:-}" ] && after="$(cpu_seconds "$3")"
+  # shellcheck disable=SC2086
+  [ -n "${3:-}" ] && after="$(cpu_seconds $3)"
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
   p50="$(awk '$1=="50%"{print $2}' "$out")"
   errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"

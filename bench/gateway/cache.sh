@@ -64,7 +64,7 @@ case "$(post cache)" in
 esac
 
 declare -A proxy_pid=([proxy]="${gateway_pids[proxy]}" [cache]="${gateway_pids[cache]}"
-                      [nginx]="$(pgrep -P "$(cat "$work/proxy/nginx.pid")" | head -1)")
+                      [nginx]="$(pgrep -P "$(cat "$work/proxy/nginx.pid")" | tr '\n' ' ')")
 
 declare -A best best_p50 best_cpu
 for name in nginx proxy cache; do best[$name]=0; best_p50[$name]="?"; best_cpu[$name]="?"; done

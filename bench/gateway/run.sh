@@ -71,12 +71,14 @@ LUA
 # Prints "rps p50_us p99_us" for one wrk run.
 # CPU seconds (user + system, all threads) a process has used so far.
 # Prints "rps p50_us p99_us cpu_us_per_request" for one wrk run; the CPU figure is that of process
-# PID (0 when none is given). CPU per request moves far less than req/s on a shared machine.
-measure() {  # url script connections [pid]
+# PIDS, summed (0 when none is given): every nginx worker when WORKERS > 1. CPU per request moves far less than req/s on a shared machine.
+measure() {  # url script connections [pids, space-separated]
   local out="$work/wrk.out" cpu_before=0 cpu_after=0
-  [ "${4:-0}" != 0 ] && cpu_before="$(cpu_seconds "$4")"
+  # shellcheck disable=SC2086 # the pids are words
+  [ "${4:-0}" != 0 ] && cpu_before="$(cpu_seconds $4)"
   wrk -t1 -c"$3" -d"${duration}s" --latency -s "$2" "$1" >"$out" 2>&1 || true
-  [ "${4:-0}" != 0 ] && cpu_after="$(cpu_seconds "$4")"
+  # shellcheck disable=SC2086
+  [ "${4:-0}" != 0 ] && cpu_after="$(cpu_seconds $4)"
   local rps p50 p99 errors requests cpu
   rps="$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$out")"
   errors="$(sed -n 's/^[[:space:]]*Non-2xx or 3xx responses:[[:space:]]*\([0-9]*\).*/\1/p' "$out")"
@@ -95,10 +97,15 @@ measure() {  # url script connections [pid]
 # (RSS with them - RSS before) / connections.
 # 32 are opened at a time, so the upstream pools stay small. Kernel socket buffers are not in RSS.
 idle_connections="${IDLE_CONNECTIONS:-2000}"
-rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
-idle_rss() {  # name pid port path
+rss_kib() {  # pid... → their resident memory, summed (KiB)
+  local pid files=()
+  for pid in "$@"; do files+=("/proc/$pid/status"); done
+  awk '/^VmRSS:/{s += $2} END{print s}' "${files[@]}"
+}
+idle_rss() {  # name pids (space-separated) port path
   local before after holder
-  before="$(rss_kib "$2")"
+  # shellcheck disable=SC2086 # the pids are words
+  before="$(rss_kib $2)"
   node "$here/idle_connections.mjs" 127.0.0.1 "$3" "$4" "$idle_connections" 32 >"$work/idle.out" 2>&1 &
   holder=$!
   for _ in $(seq 1 600); do grep -q '^ready' "$work/idle.out" && break; kill -0 "$holder" 2>/dev/null || break; sleep 0.1; done
@@ -107,7 +114,8 @@ idle_rss() {  # name pid port path
     kill "$holder" 2>/dev/null || true
     return
   fi
-  after="$(rss_kib "$2")"
+  # shellcheck disable=SC2086
+  after="$(rss_kib $2)"
   kill "$holder" 2>/dev/null || true
   wait "$holder" 2>/dev/null || true
   awk -v n="$idle_connections" -v a="$after" -v b="$before" -v name="$1" \
@@ -115,9 +123,10 @@ idle_rss() {  # name pid port path
     | tee -a "$work/summary"
 }
 path="/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
-nginx_worker="$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)"
+# Every worker of the proxying nginx (WORKERS of them): their CPU and memory are summed.
+nginx_workers="$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | tr '\n' ' ')"
 echo
-idle_rss nginx "$nginx_worker" "$nginx_port" "$path"
+idle_rss nginx "$nginx_workers" "$nginx_port" "$path"
 idle_rss sluice "$gateway_pid" "$sluice_port" "$path"
 
 # Rounds: this machine's speed can halve for seconds, and one measurement of each proxy in turn
@@ -138,7 +147,7 @@ for conns in 1 64; do
     for name in "${names[@]:$turn}" "${names[@]:0:$turn}"; do
       case "$name" in
         direct) got[direct]="$(measure "http://127.0.0.1:$upstream_port$path" "$work/azure.lua" "$conns")" ;;
-        nginx) got[nginx]="$(measure "http://127.0.0.1:$nginx_port$path" "$work/azure.lua" "$conns" "$nginx_worker")" ;;
+        nginx) got[nginx]="$(measure "http://127.0.0.1:$nginx_port$path" "$work/azure.lua" "$conns" "$nginx_workers")" ;;
         sluice) got[sluice]="$(measure "http://127.0.0.1:$sluice_port$path" "$work/azure.lua" "$conns" "$gateway_pid")" ;;
       esac
     done
