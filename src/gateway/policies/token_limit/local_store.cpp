@@ -16,16 +16,13 @@ std::int64_t wall_seconds(const Instant& now) {
 
 }  // namespace
 
-std::string LocalStore::counter_name(const LimitSpec& limit, const std::string& counter) {
-  std::string name;
-  name.reserve(limit.name.size() + 1 + counter.size());
-  name.append(limit.name).push_back('\x1f');
-  name.append(counter);
-  return name;
-}
-
-std::size_t LocalStore::shard_of(const std::string& name) {
-  return std::hash<std::string>{}(name) % kShards;
+LocalStore::CounterKey LocalStore::counter_key(const LimitSpec& limit, const std::string& counter) {
+  CounterKey key;
+  key.name.reserve(limit.name.size() + 1 + counter.size());
+  key.name.append(limit.name).push_back('\x1f');
+  key.name.append(counter);
+  key.hash = std::hash<std::string>{}(key.name);
+  return key;
 }
 
 void LocalStore::roll_quota(Counter& counter, const PeriodBounds& period) {
@@ -54,12 +51,12 @@ ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant
 
   // Small inline vectors: a request has one or two charges, and these were four allocations
   // a request.
-  boost::container::small_vector<std::string, 4> names;
+  boost::container::small_vector<CounterKey, 4> keys;
   boost::container::small_vector<std::size_t, 4> shards;  // per charge
   boost::container::small_vector<std::size_t, 4> order;   // shard indices, ascending and unique
   for (const auto& charge : charges) {
-    names.push_back(counter_name(*charge.limit, charge.counter));
-    shards.push_back(shard_of(names.back()));
+    keys.push_back(counter_key(*charge.limit, charge.counter));
+    shards.push_back(shard_of(keys.back()));
   }
   order.assign(shards.begin(), shards.end());
   std::sort(order.begin(), order.end());
@@ -70,7 +67,7 @@ ReserveResult LocalStore::reserve(std::span<const Charge> charges, const Instant
   boost::container::small_vector<Counter*, 4> counters(charges.size());
   std::int64_t window_ms = now.window_ms;  // never older than a time the windows have seen
   for (std::size_t i = 0; i < charges.size(); ++i) {
-    counters[i] = &shards_[shards[i]].counters[names[i]];
+    counters[i] = &shards_[shards[i]].counters[keys[i]];
     window_ms = std::max(window_ms, counters[i]->latest_ms);
   }
   result.bucket = bucket_of(window_ms);
@@ -116,13 +113,13 @@ void LocalStore::settle(std::span<const Settlement> settlements, const Instant& 
   for (const auto& settlement : settlements) {
     if (settlement.delta == 0) continue;
     const LimitSpec& limit = *settlement.limit;
-    std::string name = counter_name(limit, settlement.counter);
-    Shard& shard = shards_[shard_of(name)];
+    CounterKey key = counter_key(limit, settlement.counter);
+    Shard& shard = shards_[shard_of(key)];
     std::lock_guard lock(shard.mutex);
-    auto it = shard.counters.find(name);
+    auto it = shard.counters.find(key);
     if (it == shard.counters.end()) {
       if (settlement.delta < 0) continue;  // swept: nothing left to release
-      it = shard.counters.emplace(std::move(name), Counter{}).first;
+      it = shard.counters.emplace(std::move(key), Counter{}).first;
     }
     Counter& counter = it->second;
     counter.latest_ms = std::max(counter.latest_ms, now.window_ms);
@@ -147,8 +144,9 @@ std::vector<LocalStore::CounterUse> LocalStore::usage(const Instant& now, std::s
   const std::int64_t wall = wall_seconds(now);
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard.mutex);
-    for (const auto& [name, counter] : shard.counters) {
+    for (const auto& [key, counter] : shard.counters) {
       if (out.size() >= max) return out;
+      const std::string& name = key.name;
       auto separator = name.find('\x1f');
       CounterUse use;
       use.limit = name.substr(0, separator);

@@ -61,14 +61,25 @@ class LocalStore {
     std::int64_t period_end = 0;
     std::int64_t quota_used = 0;
   };
+  // A counter's name (the limit's name, '\x1f', the counter key's value) with its hash, worked out
+  // once: it picks the shard and is the shard map's hash (hashing the name again for the map
+  // cost ~75 instructions a look-up).
+  struct CounterKey {
+    std::string name;
+    std::size_t hash = 0;
+    bool operator==(const CounterKey& other) const { return name == other.name; }
+  };
+  struct CounterKeyHash {
+    std::size_t operator()(const CounterKey& key) const noexcept { return key.hash; }
+  };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, Counter> counters;
+    std::unordered_map<CounterKey, Counter, CounterKeyHash> counters;
     std::size_t operations = 0;
   };
 
-  static std::string counter_name(const LimitSpec& limit, const std::string& counter);
-  static std::size_t shard_of(const std::string& name);
+  static CounterKey counter_key(const LimitSpec& limit, const std::string& counter);
+  static std::size_t shard_of(const CounterKey& key) { return key.hash % kShards; }
   // Rolls the quota over when `now` is in a later period than the counter's.
   static void roll_quota(Counter& counter, const PeriodBounds& period);
   // Called with the shard locked.

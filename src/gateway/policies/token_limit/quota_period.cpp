@@ -1,5 +1,6 @@
 #include "gateway/policies/token_limit/quota_period.hpp"
 
+#include <array>
 #include <cstdio>
 
 namespace sluice::gateway::token_limit {
@@ -30,8 +31,9 @@ const char* to_string(QuotaPeriod period) {
   return "daily";
 }
 
-PeriodBounds period_bounds(QuotaPeriod period, system_clock::time_point at) {
-  auto now = floor<seconds>(at);
+namespace {
+
+PeriodBounds compute_period_bounds(QuotaPeriod period, sys_seconds now) {
   sys_days today = floor<days>(now);
   year_month_day date{today};
   PeriodBounds bounds;
@@ -66,6 +68,22 @@ PeriodBounds period_bounds(QuotaPeriod period, system_clock::time_point at) {
       break;
   }
   return bounds;
+}
+
+}  // namespace
+
+PeriodBounds period_bounds(QuotaPeriod period, system_clock::time_point at) {
+  // Every time inside a period has that period's bounds, so the last ones this thread worked out
+  // for each kind answer until the clock leaves them: the calendar arithmetic above was ~120
+  // instructions, and a request with a quota asks twice (reserve and settle).
+  // By kind; {0, 0} holds no time.
+  thread_local std::array<PeriodBounds, static_cast<std::size_t>(QuotaPeriod::kYearly) + 1> last{};
+  const auto now = floor<seconds>(at);
+  const std::int64_t second = now.time_since_epoch().count();
+  PeriodBounds& known = last[static_cast<std::size_t>(period)];
+  if (second >= known.start && second < known.end) return known;
+  known = compute_period_bounds(period, now);
+  return known;
 }
 
 std::string format_utc(std::int64_t unix_seconds) {

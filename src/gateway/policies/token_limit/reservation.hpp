@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "gateway/policies/token_limit/quota_period.hpp"
 #include "gateway/policies/token_limit/token_limit_settings.hpp"
 
@@ -49,8 +51,9 @@ struct ReserveResult {
   std::size_t refused = 0;          // index of the charge that refused
   std::int64_t retry_after_ms = 0;  // kRate: until every window fits (-1: never)
   std::int64_t bucket = 0;          // the window bucket the reservation was charged to
-  // Per charge: before the reservation when refused, after it when admitted.
-  std::vector<Standing> standing;
+  // Per charge: before the reservation when refused, after it when admitted. Room for two in
+  // place: a request has one or two charges, and the vector was an allocation a request.
+  boost::container::small_vector<Standing, 2> standing;
 };
 
 // Fills the refusal fields of `result` from the standing before any charge: a quota refusal wins

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 namespace sluice::gateway::token_limit {
 namespace {
 
@@ -60,6 +63,33 @@ TEST(QuotaPeriod, YearsIncludingLeapYears) {
   EXPECT_EQ(y2024.end - y2024.start, 366 * kDay);
   auto y2025 = period_bounds(QuotaPeriod::kYearly, at(kJan1 + 366 * kDay));
   EXPECT_EQ(format_utc(y2025.start), "2025-01-01T00:00:00Z");
+}
+
+// A thread remembers the last bounds of each kind and answers from them while the time stays
+// inside: walking forward and back over every kind's boundaries, each answer is the one a thread
+// that has worked out nothing yet gives for the same time.
+TEST(QuotaPeriod, RememberedBoundsAnswerAsNewOnesWould) {
+  auto fresh = [](QuotaPeriod period, std::int64_t unix_seconds) {
+    PeriodBounds bounds;
+    std::thread([&] { bounds = period_bounds(period, at(unix_seconds)); }).join();
+    return bounds;
+  };
+  const std::vector<std::int64_t> edges{kJan1 + 3600, kJan1 + kDay, kJan1 + 7 * kDay,
+                                        kJan1 + 31 * kDay, kJan1 + 366 * kDay};
+  std::vector<std::int64_t> walk;
+  for (std::int64_t edge : edges) {
+    for (std::int64_t step : {-2, -1, 0, 1, -1, 0, -1, 2, 0}) walk.push_back(edge + step);
+  }
+  walk.push_back(kJan1);  // back to where it began, past every edge
+  for (auto period : {QuotaPeriod::kHourly, QuotaPeriod::kDaily, QuotaPeriod::kWeekly,
+                      QuotaPeriod::kMonthly, QuotaPeriod::kYearly}) {
+    for (std::int64_t time : walk) {
+      const auto remembered = period_bounds(period, at(time));
+      const auto worked_out = fresh(period, time);
+      EXPECT_EQ(remembered.start, worked_out.start) << to_string(period) << " at " << time;
+      EXPECT_EQ(remembered.end, worked_out.end) << to_string(period) << " at " << time;
+    }
+  }
 }
 
 TEST(QuotaPeriod, FormatsUtc) {
