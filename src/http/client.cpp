@@ -128,6 +128,10 @@ class Connection {
  public:
   std::string origin;  // "scheme://host:port", for messages
   std::string key;     // the pool's key: origin and proxy (see pool_key)
+  // The pool's idle list for `key`, found on the first release and kept (the pool's map entries
+  // stay put until it is closed, and a closed pool takes nothing back): a release is then no
+  // look-up by key.
+  std::vector<std::unique_ptr<Connection>>* idle_list = nullptr;
   std::unique_ptr<TcpStream> tcp;
   std::unique_ptr<TlsStream> tls;
   beast::flat_buffer buffer;
@@ -266,6 +270,7 @@ std::size_t ClientPool::idle_connections() const {
 void ClientPool::close() {
   closed_ = true;
   idle_.clear();
+  last_list_ = nullptr;
   idle_count_ = 0;
 }
 
@@ -274,7 +279,8 @@ void ClientPool::release(std::unique_ptr<Connection> connection) {
   // Bytes past the end of the response (a Content-Length shorter than what was sent) would be
   // read as the next request's answer: such a connection is closed, never reused.
   if (connection->buffer.size() > 0) return;
-  auto& same = idle_[connection->key];
+  if (!connection->idle_list) connection->idle_list = &idle_[connection->key];
+  auto& same = *connection->idle_list;
   if (same.size() >= settings_.max_idle_per_origin) return;
   connection->stream_parser.reset();
   connection->idle_since = std::chrono::steady_clock::now();
@@ -289,10 +295,14 @@ void ClientPool::release(std::unique_ptr<Connection> connection) {
 
 std::unique_ptr<Connection> ClientPool::take_idle(const Url& origin, const ProxyEndpoint* via) {
   pool_key(origin, via, key_scratch_);
-  auto found = idle_.find(key_scratch_);
-  if (found == idle_.end()) return nullptr;
+  if (!last_list_ || key_scratch_ != last_key_) {
+    auto found = idle_.find(key_scratch_);
+    if (found == idle_.end()) return nullptr;
+    last_key_ = key_scratch_;
+    last_list_ = &found->second;
+  }
   auto now = std::chrono::steady_clock::now();
-  auto& same = found->second;
+  auto& same = *last_list_;
   while (!same.empty()) {
     auto connection = std::move(same.back());
     same.pop_back();

@@ -196,6 +196,35 @@ TEST_F(ServerClientTest, FetchReusesKeepAliveConnections) {
   EXPECT_EQ(pool_->connections_opened(), 1u);
 }
 
+// Two origins asked in turn keep a connection each: the pool's memory of the origin it last
+// served never hands one origin's connection to the other (the second server answers in its own
+// words, so a request that went to the wrong one shows).
+TEST_F(ServerClientTest, OriginsInTurnEachReuseTheirOwnConnection) {
+  ServerSettings settings;
+  settings.threads = 1;
+  Server second(settings, [](Exchange& ex) -> Task<void> {
+    Response res{Status::ok, 11};
+    res.body() = "second: " + ex.request().body();
+    co_await ex.send(std::move(res));
+  });
+  second.start();
+  const Url other = *parse_url("http://127.0.0.1:" + std::to_string(second.port()));
+  for (int i = 0; i < 6; ++i) {
+    const bool first = i % 2 == 0;
+    auto result = run_task<ClientResult<Response>>([&] {
+      return pool_->fetch(first ? origin_ : other, post("/echo", "turn " + std::to_string(i)),
+                          kHangBound);
+    });
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->body(), (first ? "" : "second: ") + std::string("turn ") + std::to_string(i));
+  }
+  EXPECT_EQ(pool_->connections_opened(), 2u);
+  EXPECT_EQ(pool_->idle_connections(), 2u);
+  asio::post(io_, [this] { pool_->close(); });  // before the second server goes
+  second.shutdown(1s);
+  second.join();
+}
+
 // Extra fields go out after a message's own, on requests (whole, chunked, opened as a stream) and
 // on responses (whole and chunked), and arrive as fields like any other.
 TEST_F(ServerClientTest, ExtraFieldsArriveAsFields) {
