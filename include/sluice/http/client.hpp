@@ -168,7 +168,8 @@ class ClientPool {
   std::shared_ptr<asio::ssl::context> tls_context_;
   // Idle connections by pool key, the most recently used last (it is reused first, being the
   // warmest). A vector per key, not a multimap: putting one back and taking it out again, once a
-  // request, then allocates nothing and compares no strings but the hash lookup's.
+  // request, then allocates nothing (and, with the lists remembered below and in each connection,
+  // looks nothing up).
   using IdleList = std::vector<std::unique_ptr<Connection>>;
   std::unordered_map<std::string, IdleList> idle_;
   std::string key_scratch_;  // take_idle()'s pool key, kept for its capacity
