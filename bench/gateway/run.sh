@@ -68,10 +68,9 @@ wrk.headers["x-portkey-provider"] = "openai"
 wrk.headers["x-portkey-custom-host"] = "http://127.0.0.1:$upstream_port/v1"
 LUA
 
-# Prints "rps p50_us p99_us" for one wrk run.
-# CPU seconds (user + system, all threads) a process has used so far.
-# Prints "rps p50_us p99_us cpu_us_per_request" for one wrk run; the CPU figure is that of process
-# PIDS, summed (0 when none is given): every nginx worker when WORKERS > 1. CPU per request moves far less than req/s on a shared machine.
+# Prints "rps p50_us p99_us cpu_us_per_request" for one wrk run; the CPU figure is that of the
+# processes PIDS, summed (0 when none is given): every nginx worker when WORKERS > 1. CPU per
+# request moves far less than req/s on a shared machine.
 measure() {  # url script connections [pids, space-separated]
   local out="$work/wrk.out" cpu_before=0 cpu_after=0
   # shellcheck disable=SC2086 # the pids are words
